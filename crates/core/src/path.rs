@@ -120,7 +120,11 @@ mod tests {
 
     #[test]
     fn child_paths_are_derived_from_ids() {
-        let cpu = ObjectPath::machine().child("app").unwrap().child("cpu0").unwrap();
+        let cpu = ObjectPath::machine()
+            .child("app")
+            .unwrap()
+            .child("cpu0")
+            .unwrap();
         assert_eq!(cpu.as_str(), "/machine/app/cpu0");
         assert_eq!(cpu.id(), "cpu0");
         assert_eq!(cpu.relative(), "app/cpu0");

@@ -224,8 +224,10 @@ impl<C> TypeRegistry<C> {
                 name: info.name().to_string(),
             });
         }
-        self.types
-            .insert(info.name().to_string(), RegisteredType { info, constructor });
+        self.types.insert(
+            info.name().to_string(),
+            RegisteredType { info, constructor },
+        );
         Ok(())
     }
 

@@ -348,7 +348,8 @@ mod tests {
         let log = seen.clone();
         tree.observe(Box::new(move |t| log.lock().unwrap().push((t.from, t.to))));
         assert_eq!(tree.get(&path).unwrap().phase(), Phase::Created);
-        tree.set_property(&path, &info, "size", Value::from(4096)).unwrap();
+        tree.set_property(&path, &info, "size", Value::from(4096))
+            .unwrap();
         tree.configure(&path, &info).unwrap();
         tree.wire(&path).unwrap();
         tree.realize(&path).unwrap();
@@ -371,40 +372,62 @@ mod tests {
     fn configure_without_required_property_is_refused() {
         let (mut tree, path, info) = lamp();
         let err = tree.configure(&path, &info).unwrap_err();
-        assert!(matches!(err, CoreError::MissingProperty { ref property, .. } if property == "size"));
+        assert!(
+            matches!(err, CoreError::MissingProperty { ref property, .. } if property == "size")
+        );
     }
 
     #[test]
     fn wiring_an_unconfigured_object_is_refused() {
         let (mut tree, path, _) = lamp();
         let err = tree.wire(&path).unwrap_err();
-        assert!(matches!(err, CoreError::BadTransition { step: "wire", phase: Phase::Created, .. }));
+        assert!(matches!(
+            err,
+            CoreError::BadTransition {
+                step: "wire",
+                phase: Phase::Created,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn realizing_an_unwired_object_is_refused() {
         let (mut tree, path, info) = lamp();
-        tree.set_property(&path, &info, "size", Value::from(1)).unwrap();
+        tree.set_property(&path, &info, "size", Value::from(1))
+            .unwrap();
         tree.configure(&path, &info).unwrap();
         let err = tree.realize(&path).unwrap_err();
-        assert!(matches!(err, CoreError::BadTransition { step: "realize", phase: Phase::Configured, .. }));
+        assert!(matches!(
+            err,
+            CoreError::BadTransition {
+                step: "realize",
+                phase: Phase::Configured,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn realizing_twice_is_refused() {
         let (mut tree, path, info) = lamp();
-        tree.set_property(&path, &info, "size", Value::from(1)).unwrap();
+        tree.set_property(&path, &info, "size", Value::from(1))
+            .unwrap();
         tree.configure(&path, &info).unwrap();
         tree.wire(&path).unwrap();
         tree.realize(&path).unwrap();
         let err = tree.realize(&path).unwrap_err();
-        assert!(err.to_string().contains("cannot realize while realized"), "{err}");
+        assert!(
+            err.to_string().contains("cannot realize while realized"),
+            "{err}"
+        );
     }
 
     #[test]
     fn config_property_is_frozen_after_realize() {
         let (mut tree, path, info) = lamp();
-        tree.set_property(&path, &info, "size", Value::from(1)).unwrap();
+        tree.set_property(&path, &info, "size", Value::from(1))
+            .unwrap();
         tree.configure(&path, &info).unwrap();
         tree.wire(&path).unwrap();
         tree.realize(&path).unwrap();
@@ -415,7 +438,8 @@ mod tests {
             err.to_string(),
             "`/machine/lamp`: property `size` is a config property and `/machine/lamp` is realized; it can no longer change"
         );
-        tree.set_property(&path, &info, "level", Value::from(3)).unwrap();
+        tree.set_property(&path, &info, "level", Value::from(3))
+            .unwrap();
         assert_eq!(tree.get(&path).unwrap().props()["level"], 3);
     }
 

@@ -1,0 +1,562 @@
+//! Address spaces: buses on which regions are mapped at addresses with
+//! priorities, and the accesses made on them.
+//!
+//! Mappings may overlap when their priorities differ (the higher wins where
+//! they overlap); two mappings that overlap at equal priority are refused
+//! when mapped. Lookups go through a flat view of non-overlapping segments
+//! rebuilt on every map, so an access costs one binary search.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use crate::{
+    AccessKind, BusError, BusErrorKind, Endian, GuestAddr, MmioCtx, Ram, Region, RegionKind,
+};
+
+/// Aliases may point into spaces that alias further; deeper than this is a
+/// loop in the machine's description.
+const MAX_ALIAS_DEPTH: u32 = 8;
+
+/// Why a region could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// The region is empty or runs past the end of the address range.
+    #[error("region `{name}` of {size:#x} bytes at {base:#x} does not fit in the address range")]
+    OutOfRange {
+        /// The region.
+        name: String,
+        /// Where it was to go.
+        base: u64,
+        /// Its size.
+        size: u64,
+    },
+    /// Two regions overlap at the same priority.
+    #[error("region `{name}` at {base:#x}..={last:#x} overlaps `{other}` at {other_base:#x}..={other_last:#x} at the same priority {priority}")]
+    Overlap {
+        /// The region being mapped.
+        name: String,
+        /// Its first address.
+        base: u64,
+        /// Its last address.
+        last: u64,
+        /// The region already there.
+        other: String,
+        /// Its first address.
+        other_base: u64,
+        /// Its last address.
+        other_last: u64,
+        /// The priority both have.
+        priority: i32,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Mapping {
+    base: u64,
+    last: u64,
+    priority: i32,
+    region: Region,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    first: u64,
+    last: u64,
+    mapping: usize,
+}
+
+/// A page of RAM as the soft-MMU caches it: the block, and where in it the
+/// page starts.
+#[derive(Debug, Clone)]
+pub struct RamPage {
+    /// The backing block.
+    pub ram: Arc<Ram>,
+    /// Offset of the page's first byte in the block.
+    pub offset: u64,
+    /// Whether guest writes are allowed.
+    pub writable: bool,
+}
+
+/// A bus with regions mapped on it.
+#[derive(Debug, Clone)]
+pub struct AddressSpace {
+    name: String,
+    mappings: Vec<Mapping>,
+    flat: Vec<Segment>,
+}
+
+impl AddressSpace {
+    /// An empty space.
+    pub fn new(name: &str) -> Self {
+        AddressSpace {
+            name: name.to_string(),
+            mappings: Vec::new(),
+            flat: Vec::new(),
+        }
+    }
+
+    /// The space's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Maps `region` at `base` with `priority`.
+    pub fn map(&mut self, base: u64, region: Region, priority: i32) -> Result<(), MapError> {
+        let last = GuestAddr(base)
+            .last_of(region.size())
+            .ok_or_else(|| MapError::OutOfRange {
+                name: region.name().to_string(),
+                base,
+                size: region.size(),
+            })?
+            .get();
+        if let Some(other) = self
+            .mappings
+            .iter()
+            .find(|m| m.priority == priority && m.base <= last && base <= m.last)
+        {
+            return Err(MapError::Overlap {
+                name: region.name().to_string(),
+                base,
+                last,
+                other: other.region.name().to_string(),
+                other_base: other.base,
+                other_last: other.last,
+                priority,
+            });
+        }
+        self.mappings.push(Mapping {
+            base,
+            last,
+            priority,
+            region,
+        });
+        self.rebuild();
+        Ok(())
+    }
+
+    /// Recomputes the flat view: for every stretch between region edges,
+    /// the highest-priority mapping that covers it.
+    fn rebuild(&mut self) {
+        let mut edges: Vec<u64> = Vec::with_capacity(self.mappings.len() * 2);
+        for m in &self.mappings {
+            edges.push(m.base);
+            if let Some(next) = m.last.checked_add(1) {
+                edges.push(next);
+            }
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        let mut flat: Vec<Segment> = Vec::new();
+        for (i, &first) in edges.iter().enumerate() {
+            let last = edges.get(i + 1).map_or(u64::MAX, |next| next - 1);
+            let winner = self
+                .mappings
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.base <= first && last <= m.last)
+                .max_by_key(|(_, m)| m.priority)
+                .map(|(index, _)| index);
+            let Some(mapping) = winner else { continue };
+            match flat.last_mut() {
+                Some(prev) if prev.mapping == mapping && prev.last.wrapping_add(1) == first => {
+                    prev.last = last;
+                }
+                _ => flat.push(Segment {
+                    first,
+                    last,
+                    mapping,
+                }),
+            }
+        }
+        self.flat = flat;
+    }
+
+    fn segment(&self, addr: u64) -> Option<&Segment> {
+        let i = self.flat.partition_point(|s| s.last < addr);
+        self.flat.get(i).filter(|s| s.first <= addr)
+    }
+
+    /// Finds the region at `addr` for an access of `size` bytes, and the
+    /// offset into it.
+    fn resolve(
+        &self,
+        addr: u64,
+        size: usize,
+        access: AccessKind,
+    ) -> Result<(&Region, u64), BusError> {
+        let fail = |kind| BusError {
+            addr,
+            size,
+            access,
+            kind,
+        };
+        let seg = self.segment(addr).ok_or(fail(BusErrorKind::Unmapped))?;
+        let end = addr
+            .checked_add(size as u64 - 1)
+            .ok_or(fail(BusErrorKind::Straddle))?;
+        if end > seg.last {
+            return Err(fail(BusErrorKind::Straddle));
+        }
+        let m = &self.mappings[seg.mapping];
+        Ok((&m.region, addr - m.base))
+    }
+
+    /// Reads `size` bytes (1, 2, 4 or 8) at `addr` in byte order `endian`.
+    pub fn read(
+        &self,
+        ctx: &MmioCtx,
+        addr: u64,
+        size: usize,
+        endian: Endian,
+        access: AccessKind,
+    ) -> Result<u64, BusError> {
+        self.read_at_depth(ctx, addr, size, endian, access, 0)
+    }
+
+    fn read_at_depth(
+        &self,
+        ctx: &MmioCtx,
+        addr: u64,
+        size: usize,
+        endian: Endian,
+        access: AccessKind,
+        depth: u32,
+    ) -> Result<u64, BusError> {
+        let (region, offset) = self.resolve(addr, size, access)?;
+        let fail = |kind| BusError {
+            addr,
+            size,
+            access,
+            kind,
+        };
+        match region.kind() {
+            RegionKind::Ram {
+                ram, offset: base, ..
+            } => ram
+                .read(base + offset, size, endian)
+                .ok_or(fail(BusErrorKind::Unmapped)),
+            RegionKind::Alias {
+                space,
+                offset: target,
+            } => {
+                if depth >= MAX_ALIAS_DEPTH {
+                    return Err(fail(BusErrorKind::AliasDepth));
+                }
+                space.read_at_depth(ctx, target + offset, size, endian, access, depth + 1)
+            }
+            RegionKind::Mmio {
+                handler,
+                endian: dev,
+            } => {
+                let value = handler
+                    .read(ctx, offset, size)
+                    .ok_or(fail(BusErrorKind::Device))?;
+                Ok(swap_if(value, size, endian, *dev))
+            }
+        }
+    }
+
+    /// Writes the low `size` bytes of `value` at `addr` in byte order
+    /// `endian`.
+    pub fn write(
+        &self,
+        ctx: &MmioCtx,
+        addr: u64,
+        size: usize,
+        endian: Endian,
+        value: u64,
+    ) -> Result<(), BusError> {
+        self.write_at_depth(ctx, addr, size, endian, value, false, 0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_at_depth(
+        &self,
+        ctx: &MmioCtx,
+        addr: u64,
+        size: usize,
+        endian: Endian,
+        value: u64,
+        loader: bool,
+        depth: u32,
+    ) -> Result<(), BusError> {
+        let access = AccessKind::Write;
+        let (region, offset) = self.resolve(addr, size, access)?;
+        let fail = |kind| BusError {
+            addr,
+            size,
+            access,
+            kind,
+        };
+        match region.kind() {
+            RegionKind::Ram {
+                read_only: true, ..
+            } if !loader => Err(fail(BusErrorKind::ReadOnly)),
+            RegionKind::Ram {
+                ram, offset: base, ..
+            } => ram
+                .write(base + offset, size, endian, value)
+                .ok_or(fail(BusErrorKind::Unmapped)),
+            RegionKind::Alias {
+                space,
+                offset: target,
+            } => {
+                if depth >= MAX_ALIAS_DEPTH {
+                    return Err(fail(BusErrorKind::AliasDepth));
+                }
+                space.write_at_depth(ctx, target + offset, size, endian, value, loader, depth + 1)
+            }
+            RegionKind::Mmio {
+                handler,
+                endian: dev,
+            } => handler
+                .write(ctx, offset, size, swap_if(value, size, endian, *dev))
+                .ok_or(fail(BusErrorKind::Device)),
+        }
+    }
+
+    /// Copies guest memory out, byte by byte, as a debugger would.
+    pub fn read_bytes(&self, ctx: &MmioCtx, addr: u64, out: &mut [u8]) -> Result<(), BusError> {
+        for (i, b) in out.iter_mut().enumerate() {
+            let a = addr.wrapping_add(i as u64);
+            *b = self.read(ctx, a, 1, Endian::Little, AccessKind::Read)? as u8;
+        }
+        Ok(())
+    }
+
+    /// Copies bytes into guest memory as a loader does: ROM is writable
+    /// this way, devices are not.
+    pub fn load_bytes(&self, addr: u64, data: &[u8]) -> Result<(), BusError> {
+        let ctx = MmioCtx {
+            now_ns: 0,
+            initiator: u32::MAX,
+        };
+        for (i, b) in data.iter().enumerate() {
+            let a = addr.wrapping_add(i as u64);
+            let (region, _) = self.resolve(a, 1, AccessKind::Write)?;
+            if matches!(region.kind(), RegionKind::Mmio { .. }) {
+                return Err(BusError {
+                    addr: a,
+                    size: 1,
+                    access: AccessKind::Write,
+                    kind: BusErrorKind::Device,
+                });
+            }
+            self.write_at_depth(&ctx, a, 1, Endian::Little, u64::from(*b), true, 0)?;
+        }
+        Ok(())
+    }
+
+    /// The RAM page of `1 << page_bits` bytes holding `addr`, when the whole
+    /// page is plain RAM (directly or through aliases), for the soft-MMU.
+    pub fn ram_page(&self, addr: u64, page_bits: u32) -> Option<RamPage> {
+        self.ram_page_at_depth(addr, page_bits, 0)
+    }
+
+    fn ram_page_at_depth(&self, addr: u64, page_bits: u32, depth: u32) -> Option<RamPage> {
+        let page = addr & !((1u64 << page_bits) - 1);
+        let size = 1usize << page_bits;
+        let (region, offset) = self.resolve(page, size, AccessKind::Read).ok()?;
+        match region.kind() {
+            RegionKind::Ram {
+                ram,
+                offset: base,
+                read_only,
+            } => Some(RamPage {
+                ram: ram.clone(),
+                offset: base + offset,
+                writable: !read_only,
+            }),
+            RegionKind::Alias {
+                space,
+                offset: target,
+            } if depth < MAX_ALIAS_DEPTH => {
+                space.ram_page_at_depth(target + offset, page_bits, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// The RAM blocks mapped directly on this space, with the address of
+    /// each mapping's first byte and its offset into the block.
+    pub fn ram_mappings(&self) -> impl Iterator<Item = (u64, &Arc<Ram>, u64, u64)> {
+        self.mappings.iter().filter_map(|m| match m.region.kind() {
+            RegionKind::Ram { ram, offset, .. } => Some((m.base, ram, *offset, m.region.size())),
+            _ => None,
+        })
+    }
+
+    /// The map as text, one mapping a line, like QEMU's `info mtree`.
+    pub fn render(&self) -> String {
+        let mut out = format!("address-space: {}\n", self.name);
+        let mut sorted: Vec<&Mapping> = self.mappings.iter().collect();
+        sorted.sort_by_key(|m| (m.base, -m.priority));
+        for m in sorted {
+            let _ = writeln!(
+                out,
+                "  {:016x}-{:016x} (prio {}, {}): {}",
+                m.base,
+                m.last,
+                m.priority,
+                m.region.kind_name(),
+                m.region.name()
+            );
+        }
+        out
+    }
+}
+
+impl fmt::Display for AddressSpace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+fn swap_if(value: u64, size: usize, access: Endian, device: Endian) -> u64 {
+    if access == device || size == 1 {
+        value
+    } else {
+        value.swap_bytes() >> (64 - 8 * size as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    const CTX: MmioCtx = MmioCtx {
+        now_ns: 0,
+        initiator: 0,
+    };
+
+    struct Regs(Mutex<Vec<(u64, u64)>>);
+
+    impl crate::Mmio for Regs {
+        fn read(&self, _: &MmioCtx, offset: u64, _: usize) -> Option<u64> {
+            (offset < 8).then_some(0x1234_5678)
+        }
+        fn write(&self, _: &MmioCtx, offset: u64, _: usize, value: u64) -> Option<()> {
+            self.0.lock().unwrap().push((offset, value));
+            Some(())
+        }
+    }
+
+    fn ram(size: usize) -> Arc<Ram> {
+        Arc::new(Ram::new(size))
+    }
+
+    #[test]
+    fn unmapped_access_is_a_bus_error() {
+        let mut space = AddressSpace::new("sys");
+        space
+            .map(0x1000, Region::ram("ram", ram(0x1000)), 0)
+            .unwrap();
+        let err = space
+            .read(&CTX, 0x2000, 4, Endian::Little, AccessKind::Read)
+            .unwrap_err();
+        assert_eq!(err.kind, BusErrorKind::Unmapped);
+        assert_eq!(err.addr, 0x2000);
+        let err = space.write(&CTX, 0xffc, 4, Endian::Little, 1).unwrap_err();
+        assert_eq!(err.kind, BusErrorKind::Unmapped);
+        let err = space
+            .read(&CTX, 0x1ffe, 4, Endian::Little, AccessKind::Read)
+            .unwrap_err();
+        assert_eq!(err.kind, BusErrorKind::Straddle);
+        let err = space
+            .read(&CTX, u64::MAX, 8, Endian::Little, AccessKind::Fetch)
+            .unwrap_err();
+        assert_eq!(err.kind, BusErrorKind::Unmapped);
+    }
+
+    #[test]
+    fn overlap_at_equal_priority_is_refused() {
+        let mut space = AddressSpace::new("sys");
+        space.map(0x1000, Region::ram("a", ram(0x1000)), 0).unwrap();
+        let err = space
+            .map(0x1800, Region::ram("b", ram(0x1000)), 0)
+            .unwrap_err();
+        assert!(err.to_string().contains("overlaps `a`"), "{err}");
+    }
+
+    #[test]
+    fn higher_priority_wins_where_regions_overlap() {
+        let mut space = AddressSpace::new("sys");
+        let low = ram(0x3000);
+        low.write(0x1000, 4, Endian::Little, 0xaaaa).unwrap();
+        low.write(0x2000, 4, Endian::Little, 0xcccc).unwrap();
+        space.map(0, Region::ram("low", low), 0).unwrap();
+        let high = ram(0x1000);
+        high.write(0, 4, Endian::Little, 0xbbbb).unwrap();
+        space.map(0x1000, Region::ram("high", high), 1).unwrap();
+        let rd = |a| {
+            space
+                .read(&CTX, a, 4, Endian::Little, AccessKind::Read)
+                .unwrap()
+        };
+        assert_eq!(rd(0x1000), 0xbbbb);
+        assert_eq!(rd(0x2000), 0xcccc);
+        assert_eq!(rd(0x0), 0);
+    }
+
+    #[test]
+    fn rom_refuses_guest_writes_but_takes_loads() {
+        let mut space = AddressSpace::new("sys");
+        space.map(0, Region::rom("rom", ram(16)), 0).unwrap();
+        let err = space.write(&CTX, 0, 4, Endian::Little, 1).unwrap_err();
+        assert_eq!(err.kind, BusErrorKind::ReadOnly);
+        space.load_bytes(0, &[1, 2, 3, 4]).unwrap();
+        let v = space
+            .read(&CTX, 0, 4, Endian::Big, AccessKind::Read)
+            .unwrap();
+        assert_eq!(v, 0x0102_0304);
+    }
+
+    #[test]
+    fn alias_reaches_the_target_space() {
+        let mut target = AddressSpace::new("shared");
+        target
+            .map(0x100, Region::ram("sram", ram(0x100)), 0)
+            .unwrap();
+        let target = Arc::new(target);
+        let mut space = AddressSpace::new("cpu");
+        let alias = RegionKind::Alias {
+            space: target.clone(),
+            offset: 0x100,
+        };
+        space
+            .map(0x2000_0000, Region::new("window", 0x100, alias), 0)
+            .unwrap();
+        space
+            .write(&CTX, 0x2000_0010, 8, Endian::Little, 42)
+            .unwrap();
+        let v = target
+            .read(&CTX, 0x110, 8, Endian::Little, AccessKind::Read)
+            .unwrap();
+        assert_eq!(v, 42);
+        assert!(space.ram_page(0x2000_0000, 8).is_some());
+    }
+
+    #[test]
+    fn mmio_values_are_swapped_across_endianness() {
+        let regs = Arc::new(Regs(Mutex::new(Vec::new())));
+        let mut space = AddressSpace::new("sys");
+        space
+            .map(
+                0x4000,
+                Region::mmio("dev", 8, regs.clone(), Endian::Little),
+                0,
+            )
+            .unwrap();
+        let v = space
+            .read(&CTX, 0x4000, 4, Endian::Big, AccessKind::Read)
+            .unwrap();
+        assert_eq!(v, 0x7856_3412);
+        space
+            .write(&CTX, 0x4004, 2, Endian::Little, 0xbeef)
+            .unwrap();
+        assert_eq!(regs.0.lock().unwrap()[0], (4, 0xbeef));
+        assert!(space.ram_page(0x4000, 3).is_none());
+    }
+}
