@@ -1,1 +1,36 @@
-//! placeholder
+//! The target-agnostic execution engine: the IR and its builder, the block
+//! cache, the portable interpreter, the per-CPU soft-MMU, clusters, the
+//! virtual clock and the scheduler.
+//!
+//! The engine never names an architecture. A [`Frontend`] decodes guest
+//! code into [`ir`] and supplies its architecture's traps, interrupts and
+//! address translation; everything else here works the same for every
+//! frontend, and for several frontends in one machine.
+
+pub mod block;
+pub mod cache;
+pub mod clock;
+pub mod cluster;
+pub mod control;
+pub mod env;
+pub mod frontend;
+pub mod interp;
+pub mod ir;
+pub mod irq;
+pub mod mmu;
+pub mod params;
+pub mod scheduler;
+pub mod trap;
+
+pub use block::{Block, BlockKey};
+pub use cache::BlockCache;
+pub use clock::{Clock, Timer, TimerTarget};
+pub use cluster::{irq_inputs_for, Cluster, ClusterRun, ClusterSetup, CpuInfo, SliceEnd};
+pub use control::{ExitRequest, RunControl};
+pub use env::CpuEnv;
+pub use frontend::{CodeReader, CpuState, Frontend, Helper, HelperCtx, HelperFn};
+pub use irq::IrqInputs;
+pub use mmu::{Mmu, Translation};
+pub use params::{ClusterParams, MemoryOrder};
+pub use scheduler::{RunLimits, RunOutcome, Scheduler};
+pub use trap::{FaultKind, MemFault, Trap};

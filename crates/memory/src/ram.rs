@@ -3,7 +3,7 @@
 //! the engine drop translations when a guest writes over its own code.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
 
 use crate::Endian;
@@ -18,11 +18,18 @@ pub const CODE_PAGE_BITS: u32 = 12;
 /// compile to plain moves.
 pub struct Ram {
     bytes: Box<[AtomicU8]>,
-    code_pages: Box<[AtomicBool]>,
-    dirty_code: Mutex<Vec<u64>>,
-    has_dirty_code: AtomicBool,
+    /// Per code page, a bit for each watcher (a cluster's block cache)
+    /// holding translations of it.
+    code_pages: Box<[AtomicU64]>,
+    /// Pages written since each watcher last looked, as (watcher, offset).
+    dirty_code: Mutex<Vec<(u32, u64)>>,
+    /// A bit per watcher with entries in `dirty_code`.
+    dirty_watchers: AtomicU64,
     rmw: Mutex<()>,
 }
+
+/// Most watchers (clusters) that can track code in one block of RAM.
+pub const MAX_CODE_WATCHERS: u32 = 64;
 
 impl fmt::Debug for Ram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,9 +53,9 @@ impl Ram {
         let pages = size.div_ceil(1 << CODE_PAGE_BITS);
         Ram {
             bytes: zeroed_atomic_bytes(size),
-            code_pages: (0..pages).map(|_| AtomicBool::new(false)).collect(),
+            code_pages: (0..pages).map(|_| AtomicU64::new(0)).collect(),
             dirty_code: Mutex::new(Vec::new()),
-            has_dirty_code: AtomicBool::new(false),
+            dirty_watchers: AtomicU64::new(0),
             rmw: Mutex::new(()),
         }
     }
@@ -130,10 +137,11 @@ impl Ram {
         Some(old)
     }
 
-    /// Marks the page holding `offset` as holding translated code.
-    pub fn mark_code(&self, offset: u64) {
-        if let Some(flag) = self.code_pages.get((offset >> CODE_PAGE_BITS) as usize) {
-            flag.store(true, Ordering::Relaxed);
+    /// Marks the page holding `offset` as holding code translated by
+    /// `watcher` (below [`MAX_CODE_WATCHERS`]).
+    pub fn mark_code(&self, offset: u64, watcher: u32) {
+        if let Some(flags) = self.code_pages.get((offset >> CODE_PAGE_BITS) as usize) {
+            flags.fetch_or(1 << (watcher % MAX_CODE_WATCHERS), Ordering::Relaxed);
         }
     }
 
@@ -141,27 +149,47 @@ impl Ram {
         let first = offset >> CODE_PAGE_BITS;
         let last = (offset + len.max(1) - 1) >> CODE_PAGE_BITS;
         for page in first..=last {
-            let Some(flag) = self.code_pages.get(page as usize) else {
+            let Some(flags) = self.code_pages.get(page as usize) else {
                 continue;
             };
-            if flag.swap(false, Ordering::Relaxed) {
+            if flags.load(Ordering::Relaxed) == 0 {
+                continue;
+            }
+            let watchers = flags.swap(0, Ordering::Relaxed);
+            if watchers != 0 {
                 let mut dirty = self.dirty_code.lock().unwrap_or_else(|e| e.into_inner());
-                dirty.push(page << CODE_PAGE_BITS);
-                self.has_dirty_code.store(true, Ordering::Release);
+                for w in 0..MAX_CODE_WATCHERS {
+                    if watchers & (1 << w) != 0 {
+                        dirty.push((w, page << CODE_PAGE_BITS));
+                    }
+                }
+                self.dirty_watchers.fetch_or(watchers, Ordering::Release);
             }
         }
     }
 
-    /// Whether a code page was written since the last [`Ram::take_dirty_code`].
-    pub fn has_dirty_code(&self) -> bool {
-        self.has_dirty_code.load(Ordering::Acquire)
+    /// Whether a page of `watcher`'s code was written since it last took
+    /// the list.
+    pub fn has_dirty_code(&self, watcher: u32) -> bool {
+        self.dirty_watchers.load(Ordering::Acquire) & (1 << (watcher % MAX_CODE_WATCHERS)) != 0
     }
 
-    /// Offsets of the code pages written since the last call.
-    pub fn take_dirty_code(&self) -> Vec<u64> {
+    /// Offsets of `watcher`'s code pages written since the last call.
+    pub fn take_dirty_code(&self, watcher: u32) -> Vec<u64> {
+        let watcher = watcher % MAX_CODE_WATCHERS;
         let mut dirty = self.dirty_code.lock().unwrap_or_else(|e| e.into_inner());
-        self.has_dirty_code.store(false, Ordering::Release);
-        std::mem::take(&mut *dirty)
+        self.dirty_watchers
+            .fetch_and(!(1 << watcher), Ordering::Release);
+        let mut mine = Vec::new();
+        dirty.retain(|&(w, page)| {
+            if w == watcher {
+                mine.push(page);
+                false
+            } else {
+                true
+            }
+        });
+        mine
     }
 }
 
@@ -181,14 +209,18 @@ mod tests {
     #[test]
     fn writing_a_code_page_reports_it_dirty_once() {
         let ram = Ram::new(0x3000);
-        ram.mark_code(0x1234);
+        ram.mark_code(0x1234, 0);
+        ram.mark_code(0x1234, 3);
         ram.write(0x0ffc, 4, Endian::Little, 1).unwrap();
-        assert!(!ram.has_dirty_code());
+        assert!(!ram.has_dirty_code(0));
         ram.write(0x1ffe, 4, Endian::Little, 1).unwrap();
-        assert!(ram.has_dirty_code());
-        assert_eq!(ram.take_dirty_code(), vec![0x1000]);
+        assert!(ram.has_dirty_code(0));
+        assert!(ram.has_dirty_code(3));
+        assert_eq!(ram.take_dirty_code(0), vec![0x1000]);
+        assert!(!ram.has_dirty_code(0));
+        assert_eq!(ram.take_dirty_code(3), vec![0x1000]);
         ram.write(0x1000, 4, Endian::Little, 1).unwrap();
-        assert!(!ram.has_dirty_code());
+        assert!(!ram.has_dirty_code(3));
     }
 
     #[test]

@@ -1,0 +1,493 @@
+//! Clusters: CPUs of one architecture and configuration that share a
+//! frontend, a block cache and an address space, and the loop that runs
+//! them: look up or translate a block, run it, take traps and interrupts
+//! between blocks, keep local virtual time.
+
+use std::sync::Arc;
+
+use chimera_core::PinInfo;
+use chimera_memory::{AddressSpace, Ram};
+
+use crate::interp::{self, BlockEnd};
+use crate::ir::verify::verify;
+use crate::ir::IrBuilder;
+use crate::{
+    Block, BlockCache, BlockKey, Clock, ClusterParams, CodeReader, CpuEnv, CpuState, Frontend,
+    IrqInputs, Mmu, RunControl,
+};
+
+/// What the outside world sees of one CPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuInfo {
+    /// Machine-wide CPU index.
+    pub index: u32,
+    /// Index within the cluster.
+    pub hart: u32,
+    /// Next instruction's address.
+    pub pc: u64,
+    /// Instructions retired.
+    pub insns: u64,
+    /// Waiting for an interrupt.
+    pub halted: bool,
+}
+
+/// How a cluster's run slice ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SliceEnd {
+    /// Every CPU is halted waiting for an interrupt.
+    pub all_halted: bool,
+    /// Instructions retired in the slice.
+    pub retired: u64,
+}
+
+/// A cluster as the scheduler and the machine drive it, whatever its
+/// architecture.
+pub trait ClusterRun: Send {
+    /// The cluster's id.
+    fn name(&self) -> &str;
+    /// Its architecture's name.
+    fn arch(&self) -> &str;
+    /// Its parameters.
+    fn params(&self) -> &ClusterParams;
+    /// Its address space.
+    fn space(&self) -> &Arc<AddressSpace>;
+    /// Runs every CPU until its local time reaches `deadline_ns`, it
+    /// halts, the machine is stopped, or `budget` instructions are spent.
+    fn run_until(&mut self, deadline_ns: u64, clock: &Clock, budget: u64) -> SliceEnd;
+    /// Puts every CPU back in its reset state.
+    fn reset(&mut self);
+    /// The CPUs' state summaries.
+    fn cpus(&self) -> Vec<CpuInfo>;
+    /// Instructions retired by all CPUs.
+    fn insns(&self) -> u64;
+    /// The interrupt inputs of CPU `hart`.
+    fn irq_inputs(&self, hart: u32) -> Option<Arc<IrqInputs>>;
+    /// The pins of each CPU's interrupt inputs.
+    fn irq_pins(&self) -> Vec<PinInfo>;
+    /// Sets where CPU `hart` (all CPUs when `None`) starts, now and after
+    /// every reset.
+    fn set_boot_pc(&mut self, hart: Option<u32>, pc: u64);
+    /// CPU `hart`'s registers as text.
+    fn dump_registers(&self, hart: u32) -> Option<String>;
+    /// Blocks translated and invalidated so far.
+    fn cache_stats(&self) -> (u64, u64);
+}
+
+struct CpuSlot<C> {
+    state: C,
+    irq: Arc<IrqInputs>,
+    mmu: Mmu,
+    index: u32,
+    insns: u64,
+    halted: bool,
+    anchor_ns: u64,
+    anchor_insns: u64,
+    boot_pc: Option<u64>,
+}
+
+impl<C> CpuSlot<C> {
+    fn local_ns(&self, params: &ClusterParams) -> u64 {
+        self.anchor_ns + params.insns_to_ns(self.insns - self.anchor_insns)
+    }
+}
+
+/// A RAM block mapped on the cluster's space, for code invalidation.
+struct RamWindow {
+    ram: Arc<Ram>,
+    base: u64,
+    ram_offset: u64,
+    size: u64,
+}
+
+fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
+    for w in rams {
+        if !w.ram.has_dirty_code(watcher) {
+            continue;
+        }
+        for offset in w.ram.take_dirty_code(watcher) {
+            if offset >= w.ram_offset && offset < w.ram_offset + w.size {
+                let phys = w.base + (offset - w.ram_offset);
+                cache.invalidate_page(phys >> chimera_memory::ram::CODE_PAGE_BITS);
+            }
+        }
+    }
+}
+
+/// Everything a cluster is made from besides its frontend.
+#[derive(Debug)]
+pub struct ClusterSetup {
+    /// The cluster's id.
+    pub name: String,
+    /// Its architecture parameters.
+    pub params: ClusterParams,
+    /// Machine-wide index of its first CPU.
+    pub first_index: u32,
+    /// Its code-tracking id, unique within the machine (below 64).
+    pub watcher: u32,
+    /// One set of interrupt inputs per CPU, made before the devices that
+    /// drive them (see [`irq_inputs_for`]).
+    pub irqs: Vec<Arc<IrqInputs>>,
+    /// The address space its CPUs see.
+    pub space: Arc<AddressSpace>,
+    /// The machine's run control.
+    pub control: Arc<RunControl>,
+}
+
+/// Interrupt inputs for `count` CPUs of `frontend`, ready to be wired
+/// before the cluster exists.
+pub fn irq_inputs_for<F: Frontend>(frontend: &F, count: u32) -> Vec<Arc<IrqInputs>> {
+    let pins: u32 = frontend.irq_pins().iter().map(|p| p.count).sum();
+    (0..count).map(|_| Arc::new(IrqInputs::new(pins))).collect()
+}
+
+/// The CPUs of one architecture, running one frontend.
+pub struct Cluster<F: Frontend> {
+    name: String,
+    params: ClusterParams,
+    frontend: F,
+    space: Arc<AddressSpace>,
+    control: Arc<RunControl>,
+    cpus: Vec<CpuSlot<F::Cpu>>,
+    cache: BlockCache,
+    builder: IrBuilder,
+    vals: Vec<u64>,
+    watcher: u32,
+    rams: Vec<RamWindow>,
+    verify_ir: bool,
+}
+
+impl<F: Frontend> std::fmt::Debug for Cluster<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Cluster({}, {} x {})",
+            self.name,
+            self.cpus.len(),
+            self.frontend.arch()
+        )
+    }
+}
+
+/// Longest stretch of virtual time one CPU runs before the next CPU of
+/// its cluster gets its turn, so that CPUs spinning on each other progress.
+const CPU_SLICE_NS: u64 = 2_000;
+
+impl<F: Frontend> Cluster<F> {
+    /// A cluster running `frontend` as `setup` describes; it has one CPU
+    /// per entry of `setup.irqs`.
+    pub fn new(frontend: F, setup: ClusterSetup) -> Self {
+        let ClusterSetup {
+            name,
+            params,
+            first_index,
+            watcher,
+            irqs,
+            space,
+            control,
+        } = setup;
+        let cpus = irqs
+            .into_iter()
+            .enumerate()
+            .map(|(hart, irq)| {
+                let mut state = frontend.new_cpu(hart as u32);
+                frontend.reset(&mut state);
+                CpuSlot {
+                    state,
+                    irq,
+                    mmu: Mmu::new(params.page_bits.min(12)),
+                    index: first_index + hart as u32,
+                    insns: 0,
+                    halted: false,
+                    anchor_ns: 0,
+                    anchor_insns: 0,
+                    boot_pc: None,
+                }
+            })
+            .collect();
+        let rams = space
+            .ram_mappings()
+            .map(|(base, ram, ram_offset, size)| RamWindow {
+                ram: ram.clone(),
+                base,
+                ram_offset,
+                size,
+            })
+            .collect();
+        Cluster {
+            name,
+            params,
+            frontend,
+            space,
+            control,
+            cpus,
+            cache: BlockCache::new(),
+            builder: IrBuilder::new(),
+            vals: Vec::new(),
+            watcher,
+            rams,
+            verify_ir: cfg!(debug_assertions),
+        }
+    }
+
+    /// Checks every translated block with the IR verifier (on by default
+    /// in debug builds).
+    pub fn set_verify(&mut self, on: bool) {
+        self.verify_ir = on;
+    }
+
+    /// The frontend.
+    pub fn frontend(&self) -> &F {
+        &self.frontend
+    }
+
+    /// CPU `hart`'s full state.
+    pub fn cpu_state(&self, hart: u32) -> Option<&F::Cpu> {
+        self.cpus.get(hart as usize).map(|c| &c.state)
+    }
+
+    /// CPU `hart`'s full state, writable.
+    pub fn cpu_state_mut(&mut self, hart: u32) -> Option<&mut F::Cpu> {
+        self.cpus.get_mut(hart as usize).map(|c| &mut c.state)
+    }
+
+    fn run_cpu(&mut self, hart: usize, deadline_ns: u64, clock: &Clock, budget: u64) -> u64 {
+        let Cluster {
+            params,
+            frontend: fe,
+            space,
+            control,
+            cpus,
+            builder,
+            vals,
+            watcher,
+            verify_ir,
+            ..
+        } = self;
+        let slot = &mut cpus[hart];
+        let start_insns = slot.insns;
+        loop {
+            if control.stop_requested() || slot.insns - start_insns >= budget {
+                break;
+            }
+            let deadline = deadline_ns.min(clock.next_deadline());
+            let mut env = CpuEnv {
+                space,
+                mmu: &mut slot.mmu,
+                control,
+                params,
+                cpu_index: slot.index,
+                watcher: *watcher,
+                block_start_insns: slot.insns,
+                block_offset: 0,
+                anchor_ns: slot.anchor_ns,
+                anchor_insns: slot.anchor_insns,
+                halt: false,
+                flush_code: false,
+            };
+            if slot.halted || slot.irq.any() {
+                let wake = fe.check_interrupts(&mut slot.state, &mut env, &slot.irq);
+                if slot.halted && wake {
+                    slot.halted = false;
+                }
+            }
+            let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
+            if slot.halted {
+                if deadline > now {
+                    slot.anchor_ns = deadline;
+                    slot.anchor_insns = slot.insns;
+                }
+                break;
+            }
+            if now >= deadline {
+                break;
+            }
+            // Look up the block for (physical pc, mode), translating on a miss.
+            let pc = slot.state.pc();
+            let mode = fe.block_mode(&slot.state);
+            let phys = match crate::mmu::physical(
+                fe,
+                &mut slot.state,
+                &mut env,
+                pc,
+                chimera_memory::AccessKind::Fetch,
+            ) {
+                Ok(p) => p,
+                Err(trap) => {
+                    fe.handle_trap(&mut slot.state, &mut env, trap, pc);
+                    continue;
+                }
+            };
+            let key = BlockKey {
+                phys_pc: phys,
+                mode,
+            };
+            let block = match self.cache.get(&key) {
+                Some(b) => b.clone(),
+                None => {
+                    builder.reset();
+                    let mut reader = CodeReader::new(fe, &mut slot.state, &mut env);
+                    let result = fe.translate(&mut reader, builder);
+                    let pages = std::mem::take(&mut reader.pages);
+                    if let Err(trap) = result {
+                        fe.handle_trap(&mut slot.state, &mut env, trap, pc);
+                        continue;
+                    }
+                    let (ops, temps) = builder.take();
+                    if *verify_ir {
+                        if let Err(e) = verify(&ops, &temps, fe.helpers().len()) {
+                            control.request(crate::ExitRequest::Error(format!(
+                                "{} frontend produced invalid IR for pc {pc:#x}: {e}",
+                                fe.arch()
+                            )));
+                            break;
+                        }
+                    }
+                    let block = Arc::new(Block::new(key, pc, ops, temps, pages));
+                    self.cache.insert(block.clone());
+                    block
+                }
+            };
+            let run = interp::run_block(fe, &block, &mut slot.state, &mut env, vals);
+            let halt = env.halt;
+            let flush = env.flush_code;
+            slot.insns += u64::from(run.retired);
+            match run.end {
+                BlockEnd::Next { pc, .. } => slot.state.set_pc(pc),
+                BlockEnd::Trapped { trap, pc } => {
+                    env.block_start_insns = slot.insns;
+                    env.block_offset = 0;
+                    fe.handle_trap(&mut slot.state, &mut env, trap, pc);
+                }
+            }
+            if halt {
+                slot.halted = true;
+            }
+            if flush {
+                self.cache.flush();
+            }
+            // Writes to code pages, by this or another cluster, drop the
+            // translations made from them before the next block.
+            drop_written_code(&self.rams, &mut self.cache, *watcher);
+        }
+        slot.insns - start_insns
+    }
+}
+
+impl<F: Frontend> ClusterRun for Cluster<F> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn arch(&self) -> &str {
+        self.frontend.arch()
+    }
+
+    fn params(&self) -> &ClusterParams {
+        &self.params
+    }
+
+    fn space(&self) -> &Arc<AddressSpace> {
+        &self.space
+    }
+
+    fn run_until(&mut self, deadline_ns: u64, clock: &Clock, budget: u64) -> SliceEnd {
+        drop_written_code(&self.rams, &mut self.cache, self.watcher);
+        let mut retired = 0;
+        loop {
+            let mut progressed = false;
+            for hart in 0..self.cpus.len() {
+                let slot = &self.cpus[hart];
+                let now = slot.local_ns(&self.params);
+                if now >= deadline_ns && !slot.halted {
+                    continue;
+                }
+                let step_end = deadline_ns.min(now.saturating_add(CPU_SLICE_NS));
+                let n = self.run_cpu(hart, step_end, clock, budget.saturating_sub(retired));
+                retired += n;
+                progressed |= n > 0;
+            }
+            let done = self.control.stop_requested()
+                || retired >= budget
+                || clock.next_deadline() <= self.min_local_ns()
+                || self
+                    .cpus
+                    .iter()
+                    .all(|c| c.halted || c.local_ns(&self.params) >= deadline_ns);
+            if done || !progressed {
+                break;
+            }
+        }
+        SliceEnd {
+            all_halted: self.cpus.iter().all(|c| c.halted),
+            retired,
+        }
+    }
+
+    fn reset(&mut self) {
+        for slot in &mut self.cpus {
+            self.frontend.reset(&mut slot.state);
+            if let Some(pc) = slot.boot_pc {
+                slot.state.set_pc(pc);
+            }
+            slot.halted = false;
+            slot.mmu.flush();
+        }
+        self.cache.flush();
+    }
+
+    fn cpus(&self) -> Vec<CpuInfo> {
+        self.cpus
+            .iter()
+            .enumerate()
+            .map(|(hart, c)| CpuInfo {
+                index: c.index,
+                hart: hart as u32,
+                pc: c.state.pc(),
+                insns: c.insns,
+                halted: c.halted,
+            })
+            .collect()
+    }
+
+    fn insns(&self) -> u64 {
+        self.cpus.iter().map(|c| c.insns).sum()
+    }
+
+    fn irq_inputs(&self, hart: u32) -> Option<Arc<IrqInputs>> {
+        self.cpus.get(hart as usize).map(|c| c.irq.clone())
+    }
+
+    fn irq_pins(&self) -> Vec<PinInfo> {
+        self.frontend.irq_pins()
+    }
+
+    fn set_boot_pc(&mut self, hart: Option<u32>, pc: u64) {
+        for (i, slot) in self.cpus.iter_mut().enumerate() {
+            if hart.is_none_or(|h| h as usize == i) {
+                slot.boot_pc = Some(pc);
+                slot.state.set_pc(pc);
+            }
+        }
+    }
+
+    fn dump_registers(&self, hart: u32) -> Option<String> {
+        self.cpus
+            .get(hart as usize)
+            .map(|c| self.frontend.dump_registers(&c.state))
+    }
+
+    fn cache_stats(&self) -> (u64, u64) {
+        self.cache.stats()
+    }
+}
+
+impl<F: Frontend> Cluster<F> {
+    fn min_local_ns(&self) -> u64 {
+        self.cpus
+            .iter()
+            .filter(|c| !c.halted)
+            .map(|c| c.local_ns(&self.params))
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+}

@@ -1,0 +1,81 @@
+//! [`CpuEnv`]: what a CPU reaches while it runs, besides its own state:
+//! its address space and soft-MMU, the machine's run control, and its
+//! place in virtual time.
+
+use chimera_memory::{AccessKind, AddressSpace, BusError, MmioCtx};
+
+use crate::{ClusterParams, Mmu, RunControl};
+
+/// The environment of one CPU for the span of one run slice.
+#[derive(Debug)]
+pub struct CpuEnv<'a> {
+    /// The cluster's address space (physical memory as this CPU sees it).
+    pub space: &'a AddressSpace,
+    /// This CPU's translation cache.
+    pub mmu: &'a mut Mmu,
+    /// The machine's run control.
+    pub control: &'a RunControl,
+    /// The cluster's parameters.
+    pub params: &'a ClusterParams,
+    /// This CPU's machine-wide index (for MMIO initiator ids).
+    pub cpu_index: u32,
+    /// This cluster's code-watcher id (for self-modifying-code tracking).
+    pub watcher: u32,
+    /// The CPU's retired instruction count when the current block began.
+    pub(crate) block_start_insns: u64,
+    /// Instructions of the current block retired so far.
+    pub(crate) block_offset: u32,
+    /// Virtual time (ns) at instruction count `anchor_insns`.
+    pub(crate) anchor_ns: u64,
+    /// The instruction count at which `anchor_ns` held.
+    pub(crate) anchor_insns: u64,
+    pub(crate) halt: bool,
+    pub(crate) flush_code: bool,
+}
+
+impl CpuEnv<'_> {
+    /// Instructions this CPU has retired, up to the current one.
+    pub fn retired(&self) -> u64 {
+        self.block_start_insns + u64::from(self.block_offset)
+    }
+
+    /// This CPU's virtual time now, in nanoseconds.
+    pub fn now_ns(&self) -> u64 {
+        self.anchor_ns
+            + self
+                .params
+                .insns_to_ns(self.retired().saturating_sub(self.anchor_insns))
+    }
+
+    /// The context handed to devices on an access from this CPU.
+    pub fn mmio_ctx(&self) -> MmioCtx {
+        MmioCtx {
+            now_ns: self.now_ns(),
+            initiator: self.cpu_index,
+        }
+    }
+
+    /// Stops this CPU after the current instruction until an interrupt
+    /// wakes it (wait-for-interrupt).
+    pub fn request_halt(&mut self) {
+        self.halt = true;
+    }
+
+    /// Drops every translated block of this cluster before the next block
+    /// (an instruction-cache flush the guest asked for).
+    pub fn request_code_flush(&mut self) {
+        self.flush_code = true;
+    }
+
+    /// Reads physical memory (page walks, exception stacking by address).
+    pub fn phys_read(&self, addr: u64, size: usize, access: AccessKind) -> Result<u64, BusError> {
+        self.space
+            .read(&self.mmio_ctx(), addr, size, self.params.endian, access)
+    }
+
+    /// Writes physical memory.
+    pub fn phys_write(&self, addr: u64, size: usize, value: u64) -> Result<(), BusError> {
+        self.space
+            .write(&self.mmio_ctx(), addr, size, self.params.endian, value)
+    }
+}

@@ -1,0 +1,233 @@
+//! The contract between the engine and an architecture: a [`Frontend`]
+//! decodes guest code into IR and models its architecture's CPU state,
+//! traps, interrupts and address translation; the engine does the rest.
+
+use chimera_core::PinInfo;
+use chimera_memory::{AccessKind, Endian};
+
+use crate::ir::IrBuilder;
+use crate::{mmu, CpuEnv, FaultKind, IrqInputs, MemFault, Translation, Trap};
+
+/// The part of a CPU's state the engine touches directly.
+pub trait CpuState: Send + 'static {
+    /// The address of the next instruction.
+    fn pc(&self) -> u64;
+    /// Sets the next instruction's address.
+    fn set_pc(&mut self, pc: u64);
+    /// The register file the IR's globals index.
+    fn globals(&self) -> &[u64];
+    /// The register file, writable.
+    fn globals_mut(&mut self) -> &mut [u64];
+}
+
+/// A helper: frontend code the IR calls for what is not worth expressing
+/// in ops (CSRs, system instructions, atomics, float).
+pub type HelperFn<F> = for<'a, 'b> fn(&mut HelperCtx<'a, 'b, F>, &[u64]) -> Result<u64, Trap>;
+
+/// An entry of a frontend's helper table.
+pub struct Helper<F: Frontend> {
+    /// The helper's name, for dumps.
+    pub name: &'static str,
+    /// The function.
+    pub func: HelperFn<F>,
+}
+
+impl<F: Frontend> std::fmt::Debug for Helper<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Helper({})", self.name)
+    }
+}
+
+/// What a helper gets: the frontend, the CPU, its environment and the pc
+/// of the instruction that called it.
+#[derive(Debug)]
+pub struct HelperCtx<'a, 'b, F: Frontend> {
+    /// The frontend.
+    pub frontend: &'a F,
+    /// The CPU.
+    pub cpu: &'a mut F::Cpu,
+    /// Its environment.
+    pub env: &'a mut CpuEnv<'b>,
+    /// The pc of the calling instruction.
+    pub pc: u64,
+}
+
+impl<F: Frontend> HelperCtx<'_, '_, F> {
+    /// Loads through the CPU's view (translation, TLB, MMIO).
+    pub fn load(&mut self, vaddr: u64, size: usize, endian: Endian) -> Result<u64, Trap> {
+        mmu::load(
+            self.frontend,
+            self.cpu,
+            self.env,
+            vaddr,
+            size,
+            endian,
+            AccessKind::Read,
+        )
+    }
+
+    /// Stores through the CPU's view.
+    pub fn store(
+        &mut self,
+        vaddr: u64,
+        size: usize,
+        endian: Endian,
+        value: u64,
+    ) -> Result<(), Trap> {
+        mmu::store(
+            self.frontend,
+            self.cpu,
+            self.env,
+            vaddr,
+            size,
+            endian,
+            value,
+        )
+    }
+
+    /// Atomically replaces the `size` bytes at `vaddr` by `f(old)` (when
+    /// `f` gives `Some`), returning the old value. RAM only: an atomic on
+    /// anything else is an access fault.
+    pub fn atomic(
+        &mut self,
+        vaddr: u64,
+        size: usize,
+        endian: Endian,
+        f: impl FnOnce(u64) -> Option<u64>,
+    ) -> Result<u64, Trap> {
+        let fault = Trap::Memory(MemFault {
+            vaddr,
+            access: AccessKind::Write,
+            kind: FaultKind::Bus(chimera_memory::BusErrorKind::Device),
+        });
+        let target = mmu::ram_target(self.frontend, self.cpu, self.env, vaddr, AccessKind::Write)?;
+        let (ram, offset) = target.ok_or(fault)?;
+        ram.modify(offset, size, endian, f).ok_or(fault)
+    }
+}
+
+/// Reads guest code for the decoder, through the CPU's fetch view, and
+/// records which RAM pages the block came from.
+pub struct CodeReader<'a, 'b, F: Frontend> {
+    frontend: &'a F,
+    cpu: &'a mut F::Cpu,
+    env: &'a mut CpuEnv<'b>,
+    start: u64,
+    pub(crate) pages: Vec<u64>,
+}
+
+impl<F: Frontend> std::fmt::Debug for CodeReader<'_, '_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CodeReader(start {:#x})", self.start)
+    }
+}
+
+impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
+    pub(crate) fn new(frontend: &'a F, cpu: &'a mut F::Cpu, env: &'a mut CpuEnv<'b>) -> Self {
+        let start = cpu.pc();
+        CodeReader {
+            frontend,
+            cpu,
+            env,
+            start,
+            pages: Vec::new(),
+        }
+    }
+
+    /// The pc the block starts at.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// The CPU whose code is read (for modes that change decoding).
+    pub fn cpu(&self) -> &F::Cpu {
+        self.cpu
+    }
+
+    /// The cluster's parameters.
+    pub fn params(&self) -> &crate::ClusterParams {
+        self.env.params
+    }
+
+    /// Fetches `size` bytes (2 or 4) of code at `vaddr`.
+    pub fn fetch(&mut self, vaddr: u64, size: usize, endian: Endian) -> Result<u64, Trap> {
+        let target = mmu::ram_target(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
+        if let Some((ram, offset)) = &target {
+            ram.mark_code(*offset, self.env.watcher);
+        }
+        let paddr = mmu::physical(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
+        let page = paddr >> chimera_memory::ram::CODE_PAGE_BITS;
+        if !self.pages.contains(&page) {
+            self.pages.push(page);
+        }
+        mmu::load(
+            self.frontend,
+            self.cpu,
+            self.env,
+            vaddr,
+            size,
+            endian,
+            AccessKind::Fetch,
+        )
+    }
+}
+
+/// An architecture, as the engine sees it.
+pub trait Frontend: Send + Sync + Sized + 'static {
+    /// The CPU state of one core.
+    type Cpu: CpuState;
+
+    /// The architecture's name (`riscv64`, `armv7m`).
+    fn arch(&self) -> &str;
+
+    /// The helper table the IR's [`HelperId`](crate::ir::HelperId)s index.
+    fn helpers(&self) -> &[Helper<Self>];
+
+    /// The interrupt inputs of each CPU, as pins lines connect to.
+    fn irq_pins(&self) -> Vec<PinInfo>;
+
+    /// A CPU in its reset state, with machine-wide index `index` and
+    /// index `hart` within its cluster.
+    fn new_cpu(&self, hart: u32) -> Self::Cpu;
+
+    /// Puts a CPU back in its reset state (keeping where it was told to
+    /// start, if the loader set that).
+    fn reset(&self, cpu: &mut Self::Cpu);
+
+    /// What besides the physical pc selects a translation (privilege
+    /// level, instruction-set state): part of the block-cache key.
+    fn block_mode(&self, cpu: &Self::Cpu) -> u32;
+
+    /// Decodes one block starting at `code.start()` into `b`. Errors only
+    /// when the first instruction cannot be fetched; later fetch failures
+    /// end the block before that instruction.
+    fn translate(&self, code: &mut CodeReader<'_, '_, Self>, b: &mut IrBuilder)
+        -> Result<(), Trap>;
+
+    /// Translates a virtual address for an access; the default is
+    /// identity (no MMU).
+    fn translate_addr(
+        &self,
+        cpu: &mut Self::Cpu,
+        env: &mut CpuEnv,
+        vaddr: u64,
+        access: AccessKind,
+    ) -> Result<Translation, Trap> {
+        let _ = (cpu, env, access);
+        Ok(Translation {
+            paddr: vaddr,
+            cacheable: true,
+        })
+    }
+
+    /// Turns a trap at instruction `pc` into the guest's exception.
+    fn handle_trap(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv, trap: Trap, pc: u64);
+
+    /// Looks at the interrupt inputs between blocks; takes an interrupt
+    /// when one is pending and enabled. Returns whether a CPU halted in
+    /// wait-for-interrupt should wake.
+    fn check_interrupts(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv, irq: &IrqInputs) -> bool;
+
+    /// The CPU's registers as text, for `info registers`.
+    fn dump_registers(&self, cpu: &Self::Cpu) -> String;
+}

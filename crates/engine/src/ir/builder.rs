@@ -1,0 +1,262 @@
+//! [`IrBuilder`]: how a frontend writes IR without managing temporaries,
+//! labels or instruction markers by hand.
+
+use chimera_memory::Endian;
+
+use super::{BinOp, Cond, Exit, Global, HelperId, Label, MemOp, Op, Temp, Ty, UnOp};
+
+/// Collects the ops of one block as a frontend decodes it.
+#[derive(Debug, Default, Clone)]
+pub struct IrBuilder {
+    ops: Vec<Op>,
+    temps: Vec<Ty>,
+    labels: u32,
+    insns: u32,
+    ended: bool,
+}
+
+impl IrBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Clears everything for the next block, keeping allocations.
+    pub fn reset(&mut self) {
+        self.ops.clear();
+        self.temps.clear();
+        self.labels = 0;
+        self.insns = 0;
+        self.ended = false;
+    }
+
+    /// The ops written so far.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// The type of every temporary, by index.
+    pub fn temps(&self) -> &[Ty] {
+        &self.temps
+    }
+
+    /// Guest instructions started so far.
+    pub fn insn_count(&self) -> u32 {
+        self.insns
+    }
+
+    /// Whether an exit was written outside any label (the block is done).
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Takes the finished ops and temporary types.
+    pub fn take(&mut self) -> (Vec<Op>, Vec<Ty>) {
+        (
+            std::mem::take(&mut self.ops),
+            std::mem::take(&mut self.temps),
+        )
+    }
+
+    fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
+    /// The type of a temporary.
+    pub fn ty(&self, t: Temp) -> Ty {
+        self.temps[t.0 as usize]
+    }
+
+    /// Opens the guest instruction at `pc`.
+    pub fn insn_start(&mut self, pc: u64) {
+        self.insns += 1;
+        self.push(Op::InsnStart { pc });
+    }
+
+    /// A fresh temporary of type `ty`.
+    pub fn temp(&mut self, ty: Ty) -> Temp {
+        self.temps.push(ty);
+        Temp(self.temps.len() as u32 - 1)
+    }
+
+    /// A temporary holding `value`.
+    pub fn constant(&mut self, ty: Ty, value: u64) -> Temp {
+        let dst = self.temp(ty);
+        self.push(Op::Const {
+            dst,
+            value: value & ty.mask(),
+        });
+        dst
+    }
+
+    /// `dst = src`, into an existing temporary.
+    pub fn assign(&mut self, dst: Temp, src: Temp) {
+        self.push(Op::Mov { dst, src });
+    }
+
+    /// Reads a register slot as `ty`.
+    pub fn get(&mut self, global: Global, ty: Ty) -> Temp {
+        let dst = self.temp(ty);
+        self.push(Op::GetGlobal { dst, global });
+        dst
+    }
+
+    /// Writes a register slot.
+    pub fn set(&mut self, global: Global, src: Temp) {
+        self.push(Op::SetGlobal { global, src });
+    }
+
+    /// `a op b` in a fresh temporary of `a`'s type.
+    pub fn binary(&mut self, op: BinOp, a: Temp, b: Temp) -> Temp {
+        let dst = self.temp(self.ty(a));
+        self.push(Op::Binary { op, dst, a, b });
+        dst
+    }
+
+    /// `a op imm`.
+    pub fn binary_imm(&mut self, op: BinOp, a: Temp, imm: u64) -> Temp {
+        let b = self.constant(self.ty(a), imm);
+        self.binary(op, a, b)
+    }
+
+    /// `a + b`.
+    pub fn add(&mut self, a: Temp, b: Temp) -> Temp {
+        self.binary(BinOp::Add, a, b)
+    }
+
+    /// `a + imm`.
+    pub fn add_imm(&mut self, a: Temp, imm: u64) -> Temp {
+        self.binary_imm(BinOp::Add, a, imm)
+    }
+
+    /// `op a` in a fresh temporary.
+    pub fn unary(&mut self, op: UnOp, src: Temp) -> Temp {
+        let dst = self.temp(self.ty(src));
+        self.push(Op::Unary { op, dst, src });
+        dst
+    }
+
+    /// `(a cond b) ? 1 : 0` as `ty`.
+    pub fn compare(&mut self, cond: Cond, a: Temp, b: Temp, ty: Ty) -> Temp {
+        let dst = self.temp(ty);
+        self.push(Op::Compare { cond, dst, a, b });
+        dst
+    }
+
+    /// `cond != 0 ? if_true : if_false`.
+    pub fn select(&mut self, cond: Temp, if_true: Temp, if_false: Temp) -> Temp {
+        let dst = self.temp(self.ty(if_true));
+        self.push(Op::Select {
+            dst,
+            cond,
+            if_true,
+            if_false,
+        });
+        dst
+    }
+
+    /// The low `bits` of `src`, extended to `ty`.
+    pub fn extend(&mut self, src: Temp, bits: u8, signed: bool, ty: Ty) -> Temp {
+        let dst = self.temp(ty);
+        self.push(Op::Extend {
+            dst,
+            src,
+            bits,
+            signed,
+        });
+        dst
+    }
+
+    /// Sign-extends the low `bits` of `src` to `ty`.
+    pub fn sext(&mut self, src: Temp, bits: u8, ty: Ty) -> Temp {
+        self.extend(src, bits, true, ty)
+    }
+
+    /// Zero-extends the low `bits` of `src` to `ty`.
+    pub fn zext(&mut self, src: Temp, bits: u8, ty: Ty) -> Temp {
+        self.extend(src, bits, false, ty)
+    }
+
+    /// Loads `size` bytes at `addr` into a fresh `ty`.
+    pub fn load(&mut self, addr: Temp, ty: Ty, size: u8, signed: bool, endian: Endian) -> Temp {
+        let dst = self.temp(ty);
+        self.push(Op::Load {
+            dst,
+            addr,
+            mem: MemOp {
+                size,
+                signed,
+                endian,
+            },
+        });
+        dst
+    }
+
+    /// Stores the low `size` bytes of `src` at `addr`.
+    pub fn store(&mut self, addr: Temp, src: Temp, size: u8, endian: Endian) {
+        self.push(Op::Store {
+            addr,
+            src,
+            mem: MemOp {
+                size,
+                signed: false,
+                endian,
+            },
+        });
+    }
+
+    /// Calls a helper; returns its result as `ret` when it has one.
+    pub fn call(&mut self, helper: HelperId, args: &[Temp], ret: Option<Ty>) -> Option<Temp> {
+        let dst = ret.map(|ty| self.temp(ty));
+        self.push(Op::Call {
+            helper,
+            dst,
+            args: args.to_vec(),
+        });
+        dst
+    }
+
+    /// A new label, placed later with [`IrBuilder::set_label`].
+    pub fn label(&mut self) -> Label {
+        self.labels += 1;
+        Label(self.labels - 1)
+    }
+
+    /// Goes forward to `target` when `cond != 0`.
+    pub fn branch(&mut self, cond: Temp, target: Label) {
+        self.push(Op::Branch { cond, target });
+    }
+
+    /// Goes forward to `target`.
+    pub fn jump(&mut self, target: Label) {
+        self.push(Op::Jump { target });
+    }
+
+    /// Places `label` here.
+    pub fn set_label(&mut self, label: Label) {
+        self.ended = false;
+        self.push(Op::SetLabel(label));
+    }
+
+    /// Ends the path with an exit.
+    pub fn exit(&mut self, exit: Exit) {
+        self.ended = true;
+        self.push(Op::Exit(exit));
+    }
+
+    /// Ends the path, continuing at a known pc (chainable, slot `slot`).
+    pub fn goto(&mut self, pc: u64, slot: u8) {
+        self.exit(Exit::Goto { pc, slot });
+    }
+
+    /// Ends the path, continuing at the pc held in `pc`.
+    pub fn jump_to(&mut self, pc: Temp) {
+        self.exit(Exit::Jump { pc });
+    }
+
+    /// Ends the path and returns to the execution loop before going on at
+    /// `pc`.
+    pub fn return_to_loop(&mut self, pc: u64) {
+        self.exit(Exit::Return { pc });
+    }
+}

@@ -1,0 +1,270 @@
+//! The soft-MMU: a per-CPU cache from guest virtual page to host RAM (or to
+//! a physical page for MMIO), filled by the frontend's address translation
+//! and used by every load, store and fetch.
+//!
+//! A hit on a RAM page costs an index, a compare and a host memory access;
+//! a miss asks the frontend to translate (page walk, permission checks) and
+//! then looks the physical page up in the address space.
+
+use std::sync::Arc;
+
+use chimera_memory::{AccessKind, BusError, Endian, Ram};
+
+use crate::{CpuEnv, FaultKind, Frontend, MemFault, Trap};
+
+const TLB_ENTRIES: usize = 256;
+const INVALID: u64 = u64::MAX;
+
+/// The result of translating one virtual address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Translation {
+    /// The physical address.
+    pub paddr: u64,
+    /// Whether the mapping of the whole page may be cached in the TLB
+    /// (false where protection is finer than a page).
+    pub cacheable: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    read_tag: u64,
+    write_tag: u64,
+    fetch_tag: u64,
+    paddr_page: u64,
+    ram: Option<Arc<Ram>>,
+    ram_offset: u64,
+}
+
+impl Entry {
+    const EMPTY: Entry = Entry {
+        read_tag: INVALID,
+        write_tag: INVALID,
+        fetch_tag: INVALID,
+        paddr_page: 0,
+        ram: None,
+        ram_offset: 0,
+    };
+
+    fn tag(&self, access: AccessKind) -> u64 {
+        match access {
+            AccessKind::Read => self.read_tag,
+            AccessKind::Write => self.write_tag,
+            AccessKind::Fetch => self.fetch_tag,
+        }
+    }
+}
+
+/// A CPU's translation cache.
+#[derive(Debug, Clone)]
+pub struct Mmu {
+    entries: Vec<Entry>,
+    page_bits: u32,
+}
+
+impl Mmu {
+    /// An empty cache for pages of `1 << page_bits` bytes.
+    pub fn new(page_bits: u32) -> Self {
+        Mmu {
+            entries: vec![Entry::EMPTY; TLB_ENTRIES],
+            page_bits,
+        }
+    }
+
+    /// Forgets every translation (address-space switch, `sfence.vma`,
+    /// privilege change).
+    pub fn flush(&mut self) {
+        self.entries.fill(Entry::EMPTY);
+    }
+
+    fn page_mask(&self) -> u64 {
+        (1u64 << self.page_bits) - 1
+    }
+
+    fn index(&self, vaddr: u64) -> usize {
+        ((vaddr >> self.page_bits) as usize) & (TLB_ENTRIES - 1)
+    }
+}
+
+fn bus_fault(vaddr: u64, access: AccessKind, e: BusError) -> Trap {
+    Trap::Memory(MemFault {
+        vaddr,
+        access,
+        kind: FaultKind::Bus(e.kind),
+    })
+}
+
+/// Where an access landed after translation.
+enum Target {
+    Ram(Arc<Ram>, u64),
+    Phys(u64),
+}
+
+fn resolve<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vaddr: u64,
+    access: AccessKind,
+) -> Result<Target, Trap> {
+    let mask = env.mmu.page_mask();
+    let index = env.mmu.index(vaddr);
+    let tag = vaddr & !mask;
+    let entry = &env.mmu.entries[index];
+    if entry.tag(access) == tag {
+        return Ok(match &entry.ram {
+            Some(ram) => Target::Ram(ram.clone(), entry.ram_offset + (vaddr & mask)),
+            None => Target::Phys(entry.paddr_page | (vaddr & mask)),
+        });
+    }
+    let t = fe.translate_addr(cpu, env, vaddr, access)?;
+    if !t.cacheable {
+        return Ok(Target::Phys(t.paddr));
+    }
+    let paddr_page = t.paddr & !mask;
+    let page = env.space.ram_page(paddr_page, env.mmu.page_bits);
+    let page = page.filter(|p| p.writable || access != AccessKind::Write);
+    let entry = &mut env.mmu.entries[index];
+    let other_vpage = [entry.read_tag, entry.write_tag, entry.fetch_tag]
+        .into_iter()
+        .any(|t| t != INVALID && t != tag);
+    if entry.paddr_page != paddr_page || other_vpage {
+        *entry = Entry::EMPTY;
+    }
+    entry.paddr_page = paddr_page;
+    let set_tag = |entry: &mut Entry| match access {
+        AccessKind::Read => entry.read_tag = tag,
+        AccessKind::Write => entry.write_tag = tag,
+        AccessKind::Fetch => entry.fetch_tag = tag,
+    };
+    match page {
+        Some(p) => {
+            entry.ram = Some(p.ram.clone());
+            entry.ram_offset = p.offset;
+            set_tag(entry);
+            Ok(Target::Ram(p.ram, p.offset + (vaddr & mask)))
+        }
+        None => {
+            // A ROM page stays cached for reads; its writes keep taking the
+            // slow path, where the bus refuses them.
+            if entry.ram.is_none() {
+                set_tag(entry);
+            }
+            Ok(Target::Phys(t.paddr))
+        }
+    }
+}
+
+fn crosses_page(env: &CpuEnv, vaddr: u64, size: usize) -> bool {
+    (vaddr & env.mmu.page_mask()) + size as u64 > env.mmu.page_mask() + 1
+}
+
+/// Reads `size` bytes at virtual `vaddr` through the CPU's view.
+pub fn load<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vaddr: u64,
+    size: usize,
+    endian: Endian,
+    access: AccessKind,
+) -> Result<u64, Trap> {
+    if crosses_page(env, vaddr, size) {
+        let mut bytes = [0u8; 8];
+        for (i, b) in bytes.iter_mut().take(size).enumerate() {
+            *b = load(
+                fe,
+                cpu,
+                env,
+                vaddr.wrapping_add(i as u64),
+                1,
+                endian,
+                access,
+            )? as u8;
+        }
+        return Ok(endian.load(&bytes[..size]));
+    }
+    match resolve(fe, cpu, env, vaddr, access)? {
+        Target::Ram(ram, offset) => ram.read(offset, size, endian).ok_or(Trap::Memory(MemFault {
+            vaddr,
+            access,
+            kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+        })),
+        Target::Phys(paddr) => env
+            .space
+            .read(&env.mmio_ctx(), paddr, size, endian, access)
+            .map_err(|e| bus_fault(vaddr, access, e)),
+    }
+}
+
+/// Writes the low `size` bytes of `value` at virtual `vaddr`.
+pub fn store<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vaddr: u64,
+    size: usize,
+    endian: Endian,
+    value: u64,
+) -> Result<(), Trap> {
+    let access = AccessKind::Write;
+    if crosses_page(env, vaddr, size) {
+        // Translate every byte first so a fault leaves memory unchanged.
+        for i in 0..size as u64 {
+            resolve(fe, cpu, env, vaddr.wrapping_add(i), access)?;
+        }
+        let mut bytes = [0u8; 8];
+        endian.store(value, &mut bytes[..size]);
+        for (i, b) in bytes.iter().take(size).enumerate() {
+            store(
+                fe,
+                cpu,
+                env,
+                vaddr.wrapping_add(i as u64),
+                1,
+                endian,
+                u64::from(*b),
+            )?;
+        }
+        return Ok(());
+    }
+    match resolve(fe, cpu, env, vaddr, access)? {
+        Target::Ram(ram, offset) => {
+            ram.write(offset, size, endian, value)
+                .ok_or(Trap::Memory(MemFault {
+                    vaddr,
+                    access,
+                    kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+                }))
+        }
+        Target::Phys(paddr) => env
+            .space
+            .write(&env.mmio_ctx(), paddr, size, endian, value)
+            .map_err(|e| bus_fault(vaddr, access, e)),
+    }
+}
+
+/// Translates `vaddr` for `access` and returns the RAM block and offset it
+/// lands in, if it is RAM: for atomics and for marking code pages.
+pub fn ram_target<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vaddr: u64,
+    access: AccessKind,
+) -> Result<Option<(Arc<Ram>, u64)>, Trap> {
+    Ok(match resolve(fe, cpu, env, vaddr, access)? {
+        Target::Ram(ram, offset) => Some((ram, offset)),
+        Target::Phys(_) => None,
+    })
+}
+
+/// The physical address `vaddr` maps to for `access`.
+pub fn physical<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vaddr: u64,
+    access: AccessKind,
+) -> Result<u64, Trap> {
+    fe.translate_addr(cpu, env, vaddr, access).map(|t| t.paddr)
+}

@@ -1,0 +1,491 @@
+//! End-to-end tests of the engine with a toy architecture: translation,
+//! the interpreter, traps, interrupts, virtual time, self-modifying code,
+//! and two machines running at once in one process.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use chimera_core::{Line, PinInfo};
+use chimera_engine::ir::{BinOp, Global, HelperId, IrBuilder, Ty};
+use chimera_engine::{
+    irq_inputs_for, Clock, Cluster, ClusterParams, ClusterSetup, CodeReader, CpuEnv, CpuState,
+    ExitRequest, Frontend, Helper, HelperCtx, IrqInputs, MemoryOrder, RunControl, RunLimits,
+    RunOutcome, Scheduler, Timer, TimerTarget, Trap,
+};
+use chimera_memory::{AddressSpace, Endian, Mmio, MmioCtx, Ram, Region};
+
+/// Toy CPU: 16 registers, a pc, and a count of interrupts taken.
+struct ToyCpu {
+    regs: [u64; 16],
+    pc: u64,
+}
+
+impl CpuState for ToyCpu {
+    fn pc(&self) -> u64 {
+        self.pc
+    }
+    fn set_pc(&mut self, pc: u64) {
+        self.pc = pc;
+    }
+    fn globals(&self) -> &[u64] {
+        &self.regs
+    }
+    fn globals_mut(&mut self) -> &mut [u64] {
+        &mut self.regs
+    }
+}
+
+struct Toy;
+
+const H_EXIT: HelperId = HelperId(0);
+const H_WFI: HelperId = HelperId(1);
+
+fn helper_exit(ctx: &mut HelperCtx<Toy>, args: &[u64]) -> Result<u64, Trap> {
+    ctx.env.control.request(ExitRequest::Exit(args[0] as i32));
+    Ok(0)
+}
+
+fn helper_wfi(ctx: &mut HelperCtx<Toy>, _: &[u64]) -> Result<u64, Trap> {
+    ctx.env.request_halt();
+    Ok(0)
+}
+
+const HELPERS: &[Helper<Toy>] = &[
+    Helper {
+        name: "exit",
+        func: helper_exit,
+    },
+    Helper {
+        name: "wfi",
+        func: helper_wfi,
+    },
+];
+
+fn r(n: u32) -> Global {
+    Global(n & 15)
+}
+
+impl Frontend for Toy {
+    type Cpu = ToyCpu;
+
+    fn arch(&self) -> &str {
+        "toy"
+    }
+    fn helpers(&self) -> &[Helper<Self>] {
+        HELPERS
+    }
+    fn irq_pins(&self) -> Vec<PinInfo> {
+        vec![PinInfo::input("irq", "wakes the CPU and counts in r13")]
+    }
+    fn new_cpu(&self, _hart: u32) -> ToyCpu {
+        ToyCpu {
+            regs: [0; 16],
+            pc: 0,
+        }
+    }
+    fn reset(&self, cpu: &mut ToyCpu) {
+        cpu.regs = [0; 16];
+        cpu.pc = 0;
+    }
+    fn block_mode(&self, _: &ToyCpu) -> u32 {
+        0
+    }
+    fn translate(
+        &self,
+        code: &mut CodeReader<'_, '_, Self>,
+        b: &mut IrBuilder,
+    ) -> Result<(), Trap> {
+        let mut pc = code.start();
+        for n in 0..16 {
+            let word = match code.fetch(pc, 4, Endian::Little) {
+                Ok(w) => w as u32,
+                Err(trap) if n == 0 => return Err(trap),
+                Err(_) => break,
+            };
+            b.insn_start(pc);
+            let (op, a, bb, c) = (
+                word >> 24,
+                (word >> 16) & 0xff,
+                (word >> 8) & 0xff,
+                word & 0xff,
+            );
+            let next = pc + 4;
+            match op {
+                0x01 => {
+                    let v = b.constant(Ty::I64, u64::from(word & 0xffff));
+                    b.set(r(a), v);
+                }
+                0x02 => {
+                    let x = b.get(r(bb), Ty::I64);
+                    let y = b.get(r(c), Ty::I64);
+                    let s = b.add(x, y);
+                    b.set(r(a), s);
+                }
+                0x03 => {
+                    let x = b.get(r(bb), Ty::I64);
+                    let s = b.add_imm(x, c as u8 as i8 as i64 as u64);
+                    b.set(r(a), s);
+                }
+                0x04 => {
+                    let addr = b.get(r(bb), Ty::I64);
+                    let v = b.load(addr, Ty::I64, 8, false, Endian::Little);
+                    b.set(r(a), v);
+                }
+                0x05 | 0x0a => {
+                    let addr = b.get(r(a), Ty::I64);
+                    let v = b.get(r(bb), Ty::I64);
+                    b.store(addr, v, if op == 5 { 8 } else { 4 }, Endian::Little);
+                }
+                0x06 => {
+                    let x = b.get(r(a), Ty::I64);
+                    let taken = b.label();
+                    b.branch(x, taken);
+                    b.goto(next, 0);
+                    b.set_label(taken);
+                    let off = ((word & 0xffff) as u16 as i16 as i64) * 4;
+                    b.goto(pc.wrapping_add(off as u64), 1);
+                    return Ok(());
+                }
+                0x07 => {
+                    b.call(H_WFI, &[], None);
+                    b.return_to_loop(next);
+                    return Ok(());
+                }
+                0x08 => {
+                    let x = b.get(r(a), Ty::I64);
+                    b.call(H_EXIT, &[x], None);
+                    b.return_to_loop(next);
+                    return Ok(());
+                }
+                0x09 => {
+                    let x = b.get(r(bb), Ty::I64);
+                    let s = b.binary_imm(BinOp::Shl, x, u64::from(c));
+                    b.set(r(a), s);
+                }
+                _ => {
+                    // Illegal: the trap is raised when the block reaches it.
+                    b.return_to_loop(pc);
+                    if n == 0 {
+                        return Err(Trap::Guest {
+                            cause: 1,
+                            value: u64::from(word),
+                        });
+                    }
+                    return Ok(());
+                }
+            }
+            pc = next;
+        }
+        b.goto(pc, 0);
+        Ok(())
+    }
+    fn handle_trap(&self, cpu: &mut ToyCpu, env: &mut CpuEnv, trap: Trap, pc: u64) {
+        match trap {
+            Trap::Memory(f) => {
+                cpu.regs[15] = f.vaddr;
+                cpu.pc = pc + 4;
+            }
+            Trap::Guest { value, .. } => env
+                .control
+                .request(ExitRequest::Error(format!("illegal {value:#x} at {pc:#x}"))),
+        }
+    }
+    fn check_interrupts(&self, cpu: &mut ToyCpu, _: &mut CpuEnv, irq: &IrqInputs) -> bool {
+        let level = irq.level(0);
+        if level && cpu.regs[12] == 0 {
+            cpu.regs[12] = 1;
+            cpu.regs[13] += 1;
+        }
+        if !level {
+            cpu.regs[12] = 0;
+        }
+        level
+    }
+    fn dump_registers(&self, cpu: &ToyCpu) -> String {
+        format!("pc={:#x} r0={:#x}", cpu.pc, cpu.regs[0])
+    }
+}
+
+fn li(a: u32, imm: u16) -> u32 {
+    0x0100_0000 | a << 16 | u32::from(imm)
+}
+fn add(a: u32, b: u32, c: u32) -> u32 {
+    0x0200_0000 | a << 16 | b << 8 | c
+}
+fn addi(a: u32, b: u32, imm: i8) -> u32 {
+    0x0300_0000 | a << 16 | b << 8 | u32::from(imm as u8)
+}
+fn ld(a: u32, b: u32) -> u32 {
+    0x0400_0000 | a << 16 | b << 8
+}
+fn st(a: u32, b: u32) -> u32 {
+    0x0500_0000 | a << 16 | b << 8
+}
+fn st32(a: u32, b: u32) -> u32 {
+    0x0a00_0000 | a << 16 | b << 8
+}
+fn bnez(a: u32, words: i16) -> u32 {
+    0x0600_0000 | a << 16 | u32::from(words as u16)
+}
+const WFI: u32 = 0x0700_0000;
+fn exit(a: u32) -> u32 {
+    0x0800_0000 | a << 16
+}
+fn shl(a: u32, b: u32, c: u32) -> u32 {
+    0x0900_0000 | a << 16 | b << 8 | c
+}
+
+/// A countdown timer: a write of N at offset 0 raises its line N ns later;
+/// a write at offset 8 lowers it.
+struct Countdown {
+    timer: Mutex<Option<Timer>>,
+    line: Line,
+}
+
+impl Mmio for Countdown {
+    fn read(&self, _: &MmioCtx, _: u64, _: usize) -> Option<u64> {
+        Some(0)
+    }
+    fn write(&self, ctx: &MmioCtx, offset: u64, _: usize, value: u64) -> Option<()> {
+        match offset {
+            0 => self.timer.lock().unwrap().as_ref()?.arm(ctx.now_ns + value),
+            8 => self.line.lower(),
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
+impl TimerTarget for Countdown {
+    fn fire(&self, _: u64) {
+        self.line.raise();
+    }
+}
+
+const RAM_BASE: u64 = 0;
+const TIMER_BASE: u64 = 0x1000_0000;
+
+struct ToyMachine {
+    scheduler: Scheduler,
+    ram: Arc<Ram>,
+}
+
+fn machine(program: &[u32], cpus: u32) -> ToyMachine {
+    let ram = Arc::new(Ram::new(0x10000));
+    for (i, w) in program.iter().enumerate() {
+        ram.write(i as u64 * 4, 4, Endian::Little, u64::from(*w))
+            .unwrap();
+    }
+    let clock = Clock::new();
+    let control = Arc::new(RunControl::new());
+    let irqs = irq_inputs_for(&Toy, cpus);
+    let countdown = Arc::new(Countdown {
+        timer: Mutex::new(None),
+        line: Line::new(irqs[0].clone(), 0),
+    });
+    let target: Weak<dyn TimerTarget> = Arc::downgrade(&countdown) as _;
+    *countdown.timer.lock().unwrap() = Some(clock.timer(target));
+    let mut space = AddressSpace::new("toy");
+    space
+        .map(RAM_BASE, Region::ram("ram", ram.clone()), 0)
+        .unwrap();
+    space
+        .map(
+            TIMER_BASE,
+            Region::mmio("countdown", 16, countdown, Endian::Little),
+            0,
+        )
+        .unwrap();
+    let params = ClusterParams {
+        word_bits: 64,
+        endian: Endian::Little,
+        page_bits: 12,
+        paddr_bits: 32,
+        vaddr_bits: 32,
+        memory_order: MemoryOrder::Weak,
+        freq_hz: 1_000_000_000,
+    };
+    let mut cluster = Cluster::new(
+        Toy,
+        ClusterSetup {
+            name: "cpu".into(),
+            params,
+            first_index: 0,
+            watcher: 0,
+            irqs,
+            space: Arc::new(space),
+            control: control.clone(),
+        },
+    );
+    cluster.set_verify(true);
+    let scheduler = Scheduler::new(vec![Box::new(cluster)], clock, control);
+    ToyMachine { scheduler, ram }
+}
+
+fn run(m: &mut ToyMachine) -> RunOutcome {
+    m.scheduler.run(RunLimits {
+        max_insns: Some(10_000_000),
+        max_ns: None,
+    })
+}
+
+/// Sum of 1..=n, then exit with it.
+fn sum_program(n: u16) -> Vec<u32> {
+    vec![
+        li(1, n),     // r1 = n
+        li(2, 0),     // r2 = 0
+        add(2, 2, 1), // loop: r2 += r1
+        addi(1, 1, -1),
+        bnez(1, -2),
+        exit(2),
+    ]
+}
+
+#[test]
+fn a_loop_runs_and_exits_with_its_result() {
+    let mut m = machine(&sum_program(100), 1);
+    assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Exit(5050)));
+    // 2 setup + 3 per iteration; the exit instruction retires too.
+    assert_eq!(m.scheduler.insns(), 2 + 3 * 100 + 1);
+}
+
+#[test]
+fn unmapped_load_becomes_a_guest_fault_not_a_panic() {
+    let program = vec![
+        li(3, 0x7000),
+        shl(3, 3, 16), // r3 = 0x7000_0000: nothing there
+        ld(4, 3),
+        li(5, 7),
+        exit(5),
+    ];
+    let mut m = machine(&program, 1);
+    assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Exit(7)));
+    let cpu = &m.scheduler.clusters()[0];
+    assert!(cpu.dump_registers(0).is_some());
+}
+
+#[test]
+fn illegal_instruction_is_reported_with_its_pc() {
+    let mut m = machine(&[li(1, 1), 0xff00_0000], 1);
+    match run(&mut m) {
+        RunOutcome::Exit(ExitRequest::Error(msg)) => assert!(msg.contains("at 0x4"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn wfi_lets_virtual_time_jump_to_the_next_timer() {
+    // Arm the countdown for 1 ms, sleep, count the wake-up, exit.
+    let program = vec![
+        li(6, 0x1000),
+        shl(6, 6, 16), // r6 = 0x1000_0000, the countdown
+        li(7, 50000),
+        addi(7, 7, 0),
+        shl(7, 7, 4), // ~800 µs
+        st(6, 7),
+        WFI,
+        exit(13),
+    ];
+    let mut m = machine(&program, 1);
+    let out = run(&mut m);
+    assert_eq!(out, RunOutcome::Exit(ExitRequest::Exit(1)));
+    assert!(m.scheduler.now_ns() >= 800_000, "{}", m.scheduler.now_ns());
+    assert!(m.scheduler.insns() < 20, "the idle CPU must not spin");
+}
+
+#[test]
+fn idle_forever_is_reported() {
+    let mut m = machine(&[WFI], 1);
+    assert_eq!(run(&mut m), RunOutcome::Idle);
+}
+
+#[test]
+fn instruction_limit_stops_the_run_at_the_next_block_boundary() {
+    // An endless three-instruction loop.
+    let mut m = machine(&[li(1, 1), addi(2, 2, 1), addi(3, 3, 1), bnez(1, -2)], 1);
+    let out = m.scheduler.run(RunLimits {
+        max_insns: Some(1000),
+        max_ns: None,
+    });
+    assert_eq!(out, RunOutcome::InsnLimit);
+    assert!(
+        (1000..1003).contains(&m.scheduler.insns()),
+        "{}",
+        m.scheduler.insns()
+    );
+}
+
+#[test]
+fn a_store_over_translated_code_drops_the_stale_block() {
+    // Run a block once, overwrite its first instruction, run it again.
+    let program = vec![
+        li(1, 2),       // 0: r1 = pass counter
+        li(9, 0x40),    // 4: r9 = address of `target`
+        li(10, 0x0301), // 8: r10 low half of the patch
+        shl(10, 10, 16),
+        addi(10, 10, 0), // 16
+        li(2, 0),        // 20
+        bnez(1, 10),     // 24: go to target (at 64)
+        exit(2),         // 28
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        addi(2, 2, 1), // 64 target: r2 += 1 (patched to r1 += ... on pass 2)
+        addi(1, 1, -1),
+        st32(9, 11), // overwrite `target` with r11
+        bnez(1, -3),
+        exit(2),
+    ];
+    let mut m = machine(&program, 1);
+    // r11 = "addi r2, r2, 16", written in by the loader into the register file
+    // is not possible; build it in code instead.
+    let _ = &mut m;
+    let patch = addi(2, 2, 16);
+    let mut prog = program.clone();
+    prog[2] = li(11, (patch >> 16) as u16);
+    prog[3] = shl(11, 11, 16);
+    prog[4] = li(12, (patch & 0xffff) as u16);
+    prog[5] = add(11, 11, 12);
+    let mut m = machine(&prog, 1);
+    // Pass 1 adds 1, pass 2 runs the patched instruction and adds 16.
+    assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Exit(17)));
+    let (translated, invalidated) = m.scheduler.clusters()[0].cache_stats();
+    assert!(
+        invalidated >= 1 && translated >= 2,
+        "{translated} {invalidated}"
+    );
+    let _ = m.ram;
+}
+
+#[test]
+fn two_machines_run_at_the_same_time_in_one_process() {
+    let a = std::thread::spawn(|| {
+        let mut m = machine(&sum_program(1000), 1);
+        (run(&mut m), m.scheduler.insns())
+    });
+    let b = std::thread::spawn(|| {
+        let mut m = machine(&sum_program(10), 2);
+        (run(&mut m), m.scheduler.insns())
+    });
+    let (ra, ia) = a.join().unwrap();
+    let (rb, _) = b.join().unwrap();
+    assert_eq!(ra, RunOutcome::Exit(ExitRequest::Exit(500500)));
+    assert_eq!(rb, RunOutcome::Exit(ExitRequest::Exit(55)));
+    assert_eq!(ia, 2 + 3 * 1000 + 1);
+}
+
+#[test]
+fn runs_are_deterministic_to_the_instruction() {
+    let counts: Vec<(RunOutcome, u64, u64)> = (0..2)
+        .map(|_| {
+            let mut m = machine(&sum_program(500), 3);
+            let out = run(&mut m);
+            (out, m.scheduler.insns(), m.scheduler.now_ns())
+        })
+        .collect();
+    assert_eq!(counts[0], counts[1]);
+}
