@@ -1,1 +1,24 @@
-//! placeholder
+//! Architecture-neutral devices (UARTs, the test finisher, …) and the
+//! contract every device type follows to be built into a machine.
+//!
+//! A device is a small struct that takes register reads and writes and
+//! drives lines; it knows nothing of buses or machines. Mapping it and
+//! wiring it is the builder's job ([`model`]).
+
+pub mod chardev;
+pub mod model;
+pub mod ns16550a;
+pub mod test_finisher;
+
+pub use chardev::{BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend};
+pub use model::{
+    parse_config, DeviceEnv, DeviceParts, DeviceType, Locked, MmioWindow, RegisterBlock,
+};
+
+/// Every device type of this crate, for the machine's registry.
+pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
+    vec![
+        std::sync::Arc::new(ns16550a::Ns16550aType),
+        std::sync::Arc::new(test_finisher::TestFinisherType),
+    ]
+}

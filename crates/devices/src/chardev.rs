@@ -1,0 +1,155 @@
+//! Character backends: where a UART's output goes and its input comes
+//! from (the console, a file, nowhere, or a buffer for tests).
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// The host side of a serial port.
+pub trait CharBackend: Send + Sync {
+    /// Sends bytes the guest wrote.
+    fn write(&self, bytes: &[u8]);
+    /// A byte for the guest to read, if one is waiting.
+    fn read_byte(&self) -> Option<u8> {
+        None
+    }
+}
+
+/// Discards output; never has input.
+#[derive(Debug, Default)]
+pub struct NullBackend;
+
+impl CharBackend for NullBackend {
+    fn write(&self, _: &[u8]) {}
+}
+
+/// Appends output to a file.
+#[derive(Debug)]
+pub struct FileBackend(Mutex<File>);
+
+impl FileBackend {
+    /// Creates (truncating) the file at `path`.
+    pub fn create(path: &std::path::Path) -> std::io::Result<Self> {
+        Ok(FileBackend(Mutex::new(File::create(path)?)))
+    }
+}
+
+impl CharBackend for FileBackend {
+    fn write(&self, bytes: &[u8]) {
+        let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // A full disk must not stop the guest; the output is lost.
+        let _ = f.write_all(bytes);
+    }
+}
+
+/// Collects output in memory, and serves queued input: for tests and for
+/// the protocol's view of a console.
+#[derive(Debug, Default)]
+pub struct BufferBackend {
+    out: Mutex<Vec<u8>>,
+    input: Mutex<std::collections::VecDeque<u8>>,
+}
+
+impl BufferBackend {
+    /// An empty buffer.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.out.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Queues bytes for the guest to read.
+    pub fn push_input(&self, bytes: &[u8]) {
+        self.input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(bytes);
+    }
+}
+
+impl CharBackend for BufferBackend {
+    fn write(&self, bytes: &[u8]) {
+        self.out
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+    }
+
+    fn read_byte(&self) -> Option<u8> {
+        self.input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+}
+
+/// Writes to standard output, optionally starting each line with a label
+/// such as `[app/uart0] ` so that several consoles can share it.
+pub struct StdoutBackend {
+    label: Option<String>,
+    at_line_start: Mutex<bool>,
+}
+
+impl fmt::Debug for StdoutBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StdoutBackend({:?})", self.label)
+    }
+}
+
+impl StdoutBackend {
+    /// Output to stdout, each line prefixed with `[label] ` when given.
+    pub fn new(label: Option<String>) -> Self {
+        StdoutBackend {
+            label,
+            at_line_start: Mutex::new(true),
+        }
+    }
+}
+
+/// Prefixes every line of `bytes` with `[label] `, tracking whether the
+/// previous write ended a line.
+pub fn label_lines(label: &str, at_line_start: &mut bool, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + label.len() + 3);
+    for &b in bytes {
+        if *at_line_start {
+            out.extend_from_slice(format!("[{label}] ").as_bytes());
+        }
+        out.push(b);
+        *at_line_start = b == b'\n';
+    }
+    out
+}
+
+impl CharBackend for StdoutBackend {
+    fn write(&self, bytes: &[u8]) {
+        let mut start = self.at_line_start.lock().unwrap_or_else(|e| e.into_inner());
+        let text = match &self.label {
+            Some(label) => label_lines(label, &mut start, bytes),
+            None => bytes.to_vec(),
+        };
+        let mut out = std::io::stdout().lock();
+        // A closed stdout (a pipe whose reader left) must not stop the run.
+        let _ = out.write_all(&text);
+        let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_start_every_line() {
+        let mut start = true;
+        let a = label_lines("app/uart0", &mut start, b"one\ntw");
+        let b = label_lines("app/uart0", &mut start, b"o\n");
+        assert_eq!(
+            String::from_utf8(a).unwrap() + &String::from_utf8(b).unwrap(),
+            "[app/uart0] one\n[app/uart0] two\n"
+        );
+    }
+}
