@@ -1,1 +1,24 @@
-fn main() {}
+//! The `chimera` command: run machines, check and inspect descriptions,
+//! list profiles and types.
+
+mod commands;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Chimera: a heterogeneous system emulator.
+#[derive(Debug, Parser)]
+#[command(name = "chimera", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<commands::Command>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or_default();
+    let code = commands::execute(command);
+    ExitCode::from(code)
+}

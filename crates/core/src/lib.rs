@@ -14,6 +14,7 @@ pub mod pin;
 pub mod property;
 pub mod registry;
 pub mod tree;
+pub mod units;
 
 pub use error::CoreError;
 pub use line::{Line, LineSink};
@@ -23,3 +24,4 @@ pub use pin::{PinDirection, PinInfo, PinRef};
 pub use property::{Mutability, PropertyInfo};
 pub use registry::{ObjectKind, Origin, TypeInfo, TypeRegistry};
 pub use tree::{ObjectNode, ObjectTree};
+pub use units::ByteSize;

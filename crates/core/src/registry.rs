@@ -29,8 +29,8 @@ pub enum ObjectKind {
     Memory,
     /// A device with registers and lines.
     Device,
-    /// A file loaded into memory before the run.
-    Image,
+    /// One CPU of a cluster.
+    Cpu,
 }
 
 impl ObjectKind {
@@ -41,7 +41,7 @@ impl ObjectKind {
             ObjectKind::AddressSpace => "address-space",
             ObjectKind::Memory => "memory",
             ObjectKind::Device => "device",
-            ObjectKind::Image => "image",
+            ObjectKind::Cpu => "cpu",
         }
     }
 }

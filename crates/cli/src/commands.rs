@@ -1,0 +1,331 @@
+//! The subcommands and what each does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
+use chimera_machine::{
+    builtin_registry, load_file, load_profile, parse_cli_value, profiles, Constructor, Diagnostics,
+    ImageSpec, Loaded, Registry, SerialConfig,
+};
+use clap::{Args, Subcommand};
+
+use crate::exit;
+
+/// What `chimera` can do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a machine (the default profile when given nothing).
+    Run(RunArgs),
+    /// Check a description and report every mistake.
+    Check(SourceArgs),
+    /// List the shipped profiles.
+    Profiles,
+    /// List every object type.
+    Types {
+        /// Print JSON with each type's schema.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Describe one type: doc, origin, properties, pins.
+    Describe {
+        /// The type's name.
+        name: String,
+    },
+    /// Print a machine's composition tree and memory map.
+    Tree(SourceArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command::Run(RunArgs::default())
+    }
+}
+
+/// Which description to use.
+#[derive(Debug, Default, Args)]
+pub struct SourceArgs {
+    /// A description file.
+    pub description: Option<PathBuf>,
+    /// A shipped profile instead of a file.
+    #[arg(long, conflicts_with = "description")]
+    pub profile: Option<String>,
+    /// Change a property: `ID.PROPERTY=VALUE` (`cpu.harts=2`, `ram.size=256M`).
+    #[arg(long = "set", value_name = "ID.PROPERTY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Arguments of `chimera run`.
+#[derive(Debug, Default, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// An image to load: `IMAGE` into the default cluster, or `CLUSTER=IMAGE`.
+    /// Replaces the images the description gives that cluster.
+    #[arg(long = "kernel", value_name = "[CLUSTER=]IMAGE")]
+    pub kernels: Vec<String>,
+    /// Firmware loaded at the machine's `bios-base`.
+    #[arg(long)]
+    pub bios: Option<PathBuf>,
+    /// Where a UART's output goes: `stdio`, `file:PATH`, `none`, optionally
+    /// prefixed by the UART's path (`app.uart0=file:app.log`).
+    #[arg(long = "serial", value_name = "[UART=]stdio|file:PATH|none")]
+    pub serials: Vec<String>,
+    /// Stop after this many instructions (all CPUs together).
+    #[arg(long)]
+    pub max_insns: Option<u64>,
+    /// Print instruction counts and virtual time when the run ends.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// Runs a command and returns the process exit code.
+pub fn execute(command: Command) -> u8 {
+    let registry = builtin_registry();
+    let result = match command {
+        Command::Run(args) => run(args, registry),
+        Command::Check(args) => load_source(&args, registry).map(|loaded| {
+            match loaded.realize(&SerialConfig::default()) {
+                Ok(m) => {
+                    println!("{}: ok ({} objects)", m.name(), m.tree().len());
+                    0
+                }
+                Err(d) => report(&d),
+            }
+        }),
+        Command::Profiles => {
+            for p in profiles::PROFILES {
+                let default = if p.name == profiles::DEFAULT_PROFILE {
+                    " (default)"
+                } else {
+                    ""
+                };
+                println!("{:<16} {}{default}", p.name, p.summary());
+            }
+            Ok(0)
+        }
+        Command::Types { json } => Ok(types(&registry, json)),
+        Command::Describe { name } => Ok(describe(&registry, &name)),
+        Command::Tree(args) => load_source(&args, registry).map(|loaded| {
+            match loaded.realize(&SerialConfig::default()) {
+                Ok(m) => {
+                    print!("{}", m.tree().render());
+                    println!();
+                    println!("{}", m.render_mtree());
+                    0
+                }
+                Err(d) => report(&d),
+            }
+        }),
+    };
+    result.unwrap_or_else(|d| report(&d))
+}
+
+fn report(d: &Diagnostics) -> u8 {
+    eprintln!("{d}");
+    exit::EMULATOR_ERROR
+}
+
+fn cli_error(message: String, hint: Option<String>) -> Diagnostics {
+    Diagnostics(vec![chimera_machine::Diagnostic {
+        location: None,
+        message,
+        hint,
+    }])
+}
+
+fn load_source(args: &SourceArgs, registry: Arc<Registry>) -> Result<Loaded, Diagnostics> {
+    let mut loaded = match (&args.description, &args.profile) {
+        (Some(path), _) => load_file(path, registry)?,
+        (None, Some(name)) => load_profile(name, registry)?,
+        (None, None) => load_profile(profiles::DEFAULT_PROFILE, registry)?,
+    };
+    for set in &args.sets {
+        let (target, value) = set.split_once('=').ok_or_else(|| {
+            cli_error(
+                format!("--set {set}: expected ID.PROPERTY=VALUE"),
+                Some("for example --set cpu.harts=2".into()),
+            )
+        })?;
+        let (id, property) = target.rsplit_once('.').ok_or_else(|| {
+            cli_error(
+                format!("--set {set}: `{target}` names no property"),
+                Some("write the object's id, a dot and the property: cpu.harts".into()),
+            )
+        })?;
+        loaded
+            .builder
+            .set_property(id, property, parse_cli_value(value))
+            .map_err(|e| cli_error(format!("--set {set}: {}", e.kind), e.kind.hint()))?;
+    }
+    Ok(loaded)
+}
+
+fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
+    let mut loaded = load_source(&args.source, registry)?;
+    let mut serial = SerialConfig::default();
+    for s in &args.serials {
+        serial
+            .add(s)
+            .map_err(|e| cli_error(format!("--serial {s}: {e}"), None))?;
+    }
+    for k in &args.kernels {
+        let (cluster, path) = match k.split_once('=') {
+            Some((c, p)) => (c.to_string(), p),
+            None => (
+                loaded.kernel_cluster().ok_or_else(|| {
+                    cli_error("--kernel: the machine has no cluster".into(), None)
+                })?,
+                k.as_str(),
+            ),
+        };
+        loaded.builder.clear_images(&cluster);
+        let spec = ImageSpec {
+            cluster,
+            path: PathBuf::from(path),
+            addr: None,
+            entry: true,
+        };
+        loaded
+            .builder
+            .add_image(spec)
+            .map_err(|e| cli_error(format!("--kernel {k}: {}", e.kind), e.kind.hint()))?;
+    }
+    if let Some(bios) = &args.bios {
+        let base = loaded.description.bios_base.ok_or_else(|| {
+            cli_error(
+                "--bios: this machine has no `bios-base`".into(),
+                Some("load firmware with --kernel CLUSTER=IMAGE instead".into()),
+            )
+        })?;
+        let cluster = loaded
+            .kernel_cluster()
+            .ok_or_else(|| cli_error("--bios: the machine has no cluster".into(), None))?;
+        let spec = ImageSpec {
+            cluster,
+            path: bios.clone(),
+            addr: Some(base),
+            entry: true,
+        };
+        loaded
+            .builder
+            .add_image(spec)
+            .map_err(|e| cli_error(format!("--bios: {}", e.kind), e.kind.hint()))?;
+    }
+    let mut machine = loaded.realize(&serial)?;
+    let outcome = machine.run(RunLimits {
+        max_insns: args.max_insns,
+        max_ns: None,
+    });
+    match &outcome {
+        RunOutcome::Exit(ExitRequest::Error(message)) => eprintln!("chimera: error: {message}"),
+        RunOutcome::Idle => eprintln!(
+            "chimera: every CPU waits for an interrupt and no timer is armed: the guest is hung"
+        ),
+        RunOutcome::InsnLimit => eprintln!(
+            "chimera: stopped after {} instructions (--max-insns)",
+            machine.scheduler().insns()
+        ),
+        _ => {}
+    }
+    if args.stats {
+        let s = machine.scheduler();
+        eprintln!("virtual time: {} ns", s.now_ns());
+        for c in s.clusters() {
+            let (translated, invalidated) = c.cache_stats();
+            eprintln!(
+                "cluster {} ({}): {} instructions, {} blocks translated, {} invalidated",
+                c.name(),
+                c.arch(),
+                c.insns(),
+                translated,
+                invalidated
+            );
+        }
+    }
+    Ok(exit::for_outcome(&outcome))
+}
+
+fn types(registry: &Registry, json: bool) -> u8 {
+    if json {
+        let list: Vec<serde_json::Value> = registry.iter().map(|t| t.info.to_json()).collect();
+        match serde_json::to_string_pretty(&list) {
+            Ok(text) => {
+                println!("{text}");
+                0
+            }
+            Err(e) => {
+                eprintln!("chimera: {e}");
+                exit::EMULATOR_ERROR
+            }
+        }
+    } else {
+        for t in registry.iter() {
+            println!(
+                "{:<16} {:<14} {}",
+                t.info.name(),
+                t.info.kind().name(),
+                t.info.doc()
+            );
+        }
+        0
+    }
+}
+
+fn describe(registry: &Registry, name: &str) -> u8 {
+    let Ok(t) = registry.get(name) else {
+        let hint = registry
+            .suggest(name)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        eprintln!("chimera: unknown type `{name}`{hint}; `chimera types` lists every type");
+        return exit::EMULATOR_ERROR;
+    };
+    let info = &t.info;
+    println!("{}: {}", info.name(), info.doc());
+    println!("kind: {}", info.kind().name());
+    println!("origin: {}", info.origin());
+    if info.properties().is_empty() {
+        println!("properties: none");
+    } else {
+        println!("properties:");
+        for p in info.properties() {
+            let default = match (&p.default, p.required) {
+                (_, true) => "required".to_string(),
+                (Some(d), false) => format!("default {d}"),
+                (None, false) => "optional".to_string(),
+            };
+            let mutability = match p.mutability {
+                chimera_core::Mutability::Config => "config",
+                chimera_core::Mutability::Runtime => "runtime",
+            };
+            println!(
+                "  {:<18} {:<22} {:<18} {:<8} {}",
+                p.name, p.type_name, default, mutability, p.doc
+            );
+        }
+    }
+    let defaults = serde_json::Value::Object(info.defaults());
+    let pins = match &t.constructor {
+        Constructor::Device(d) => d.pins(&defaults).ok(),
+        Constructor::Cluster(c) => c.irq_pins(&defaults).ok(),
+        _ => None,
+    };
+    if let Some(pins) = pins.filter(|p| !p.is_empty()) {
+        let label = if matches!(t.constructor, Constructor::Cluster(_)) {
+            "pins of each CPU (with default properties)"
+        } else {
+            "pins (with default properties)"
+        };
+        println!("{label}:");
+        for p in pins {
+            println!(
+                "  {:<18} {:<7} {}",
+                p.display_name(),
+                p.direction.name(),
+                p.doc
+            );
+        }
+    }
+    0
+}

@@ -1,0 +1,153 @@
+//! A realized machine: its object tree, its address spaces, its clusters
+//! under a scheduler, and what it takes to run and reset it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chimera_core::ObjectTree;
+use chimera_engine::{Clock, ExitRequest, RunControl, RunLimits, RunOutcome, Scheduler};
+use chimera_memory::AddressSpace;
+
+use crate::builder::load_segments;
+use crate::image::Image;
+use crate::registry::Registry;
+
+/// What the builder hands over.
+pub(crate) struct Parts {
+    pub name: String,
+    pub registry: Arc<Registry>,
+    pub tree: ObjectTree,
+    pub scheduler: Scheduler,
+    pub clock: Arc<Clock>,
+    pub control: Arc<RunControl>,
+    pub spaces: BTreeMap<String, Arc<AddressSpace>>,
+    pub images: Vec<(usize, Image)>,
+}
+
+/// A machine ready to run.
+pub struct Machine {
+    name: String,
+    registry: Arc<Registry>,
+    tree: ObjectTree,
+    scheduler: Scheduler,
+    clock: Arc<Clock>,
+    control: Arc<RunControl>,
+    spaces: BTreeMap<String, Arc<AddressSpace>>,
+    images: Vec<(usize, Image)>,
+    resets: u64,
+}
+
+impl std::fmt::Debug for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine")
+            .field("name", &self.name)
+            .field("objects", &self.tree.len())
+            .field("scheduler", &self.scheduler)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Most guest-requested resets in one run before it is called a loop.
+const MAX_RESETS: u64 = 1000;
+
+impl Machine {
+    pub(crate) fn assemble(p: Parts) -> Self {
+        Machine {
+            name: p.name,
+            registry: p.registry,
+            tree: p.tree,
+            scheduler: p.scheduler,
+            clock: p.clock,
+            control: p.control,
+            spaces: p.spaces,
+            images: p.images,
+            resets: 0,
+        }
+    }
+
+    /// The machine's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The registry it was built from.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Its composition tree.
+    pub fn tree(&self) -> &ObjectTree {
+        &self.tree
+    }
+
+    /// Its composition tree, for property changes.
+    pub fn tree_mut(&mut self) -> &mut ObjectTree {
+        &mut self.tree
+    }
+
+    /// Its scheduler and clusters.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Its scheduler, writable.
+    pub fn scheduler_mut(&mut self) -> &mut Scheduler {
+        &mut self.scheduler
+    }
+
+    /// Its run control (to stop it from outside).
+    pub fn control(&self) -> &Arc<RunControl> {
+        &self.control
+    }
+
+    /// Its virtual clock.
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    /// Its address spaces by id.
+    pub fn spaces(&self) -> &BTreeMap<String, Arc<AddressSpace>> {
+        &self.spaces
+    }
+
+    /// Guest-requested resets so far.
+    pub fn resets(&self) -> u64 {
+        self.resets
+    }
+
+    /// Runs until the guest ends the run or a limit is reached. A reset
+    /// the guest asks for is carried out and the run goes on.
+    pub fn run(&mut self, limits: RunLimits) -> RunOutcome {
+        loop {
+            match self.scheduler.run(limits) {
+                RunOutcome::Exit(ExitRequest::Reset) if self.resets < MAX_RESETS => {
+                    self.resets += 1;
+                    if let Err(message) = self.reset() {
+                        return RunOutcome::Exit(ExitRequest::Error(message));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Resets the machine: images are loaded again and every CPU returns to
+    /// its boot state.
+    pub fn reset(&mut self) -> Result<(), String> {
+        for (cluster, image) in &self.images {
+            let space = self.scheduler.clusters()[*cluster].space().clone();
+            load_segments(&space, image)?;
+        }
+        self.scheduler.reset();
+        Ok(())
+    }
+
+    /// Every address space's map, like QEMU's `info mtree`.
+    pub fn render_mtree(&self) -> String {
+        self.spaces
+            .values()
+            .map(|s| s.render())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

@@ -1,0 +1,17 @@
+//! The architecture crates compiled in: each gives its cluster types and
+//! its own devices.
+
+use std::sync::Arc;
+
+use chimera_devices::DeviceType;
+use chimera_engine::ClusterType;
+
+/// Cluster types of every frontend compiled in.
+pub fn cluster_types() -> Vec<Arc<dyn ClusterType>> {
+    Vec::new()
+}
+
+/// Architecture-specific device types (interrupt controllers, timers).
+pub fn device_types() -> Vec<Arc<dyn DeviceType>> {
+    Vec::new()
+}

@@ -1,0 +1,125 @@
+//! Where each UART's bytes go: `--serial` specs, and the default of every
+//! UART on stdout, lines labelled by device path when there are several.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chimera_devices::{BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend};
+
+/// A backend choice for one UART.
+#[derive(Debug, Clone)]
+pub enum SerialSpec {
+    /// Standard output.
+    Stdio,
+    /// A file, truncated at start.
+    File(PathBuf),
+    /// Nowhere.
+    None,
+    /// An in-memory buffer (tests, the protocol).
+    Buffer(Arc<BufferBackend>),
+}
+
+impl SerialSpec {
+    /// Parses `stdio`, `file:PATH` or `none`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "stdio" => Ok(SerialSpec::Stdio),
+            "none" | "null" => Ok(SerialSpec::None),
+            _ => match text.strip_prefix("file:") {
+                Some(p) if !p.is_empty() => Ok(SerialSpec::File(PathBuf::from(p))),
+                _ => Err(format!(
+                    "`{text}` is not a serial backend: use stdio, file:PATH or none"
+                )),
+            },
+        }
+    }
+}
+
+/// The `--serial` options of a run: specs for named UARTs, and specs for
+/// the unnamed ones in order.
+#[derive(Debug, Clone, Default)]
+pub struct SerialConfig {
+    named: Vec<(String, SerialSpec)>,
+    ordered: Vec<SerialSpec>,
+}
+
+impl SerialConfig {
+    /// Adds one `--serial` argument: `SPEC` or `DEVICE=SPEC`, where DEVICE
+    /// is a path relative to `/machine` written with `/` or `.`.
+    pub fn add(&mut self, arg: &str) -> Result<(), String> {
+        match arg.split_once('=') {
+            Some((device, spec)) => {
+                let device = device.replace('.', "/");
+                self.named.push((device, SerialSpec::parse(spec)?));
+            }
+            None => self.ordered.push(SerialSpec::parse(arg)?),
+        }
+        Ok(())
+    }
+
+    /// Sends the UART at `path` (relative to `/machine`) to `spec`.
+    pub fn set(&mut self, path: &str, spec: SerialSpec) {
+        self.named.push((path.to_string(), spec));
+    }
+
+    /// The spec for each UART, given their relative paths in order.
+    pub fn resolve(&self, uarts: &[String]) -> Vec<SerialSpec> {
+        let mut ordered = self.ordered.iter();
+        uarts
+            .iter()
+            .map(|path| {
+                self.named
+                    .iter()
+                    .rev()
+                    .find(|(p, _)| p == path)
+                    .map(|(_, s)| s.clone())
+                    .or_else(|| ordered.next().cloned())
+                    .unwrap_or(SerialSpec::Stdio)
+            })
+            .collect()
+    }
+
+    /// The backends for UARTs at `uarts`; stdout lines are labelled when
+    /// more than one UART writes there.
+    pub fn backends(&self, uarts: &[String]) -> Result<Vec<Arc<dyn CharBackend>>, String> {
+        let specs = self.resolve(uarts);
+        let on_stdio = specs
+            .iter()
+            .filter(|s| matches!(s, SerialSpec::Stdio))
+            .count();
+        specs
+            .into_iter()
+            .zip(uarts)
+            .map(|(spec, path)| -> Result<Arc<dyn CharBackend>, String> {
+                Ok(match spec {
+                    SerialSpec::Stdio => {
+                        Arc::new(StdoutBackend::new((on_stdio > 1).then(|| path.clone())))
+                    }
+                    SerialSpec::File(p) => Arc::new(
+                        FileBackend::create(&p)
+                            .map_err(|e| format!("cannot create `{}`: {e}", p.display()))?,
+                    ),
+                    SerialSpec::None => Arc::new(NullBackend),
+                    SerialSpec::Buffer(b) => b,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_specs_win_and_unnamed_go_in_order() {
+        let mut c = SerialConfig::default();
+        c.add("mcu.uart0=none").unwrap();
+        c.add("file:/tmp/x").unwrap();
+        let specs = c.resolve(&["app/uart0".into(), "mcu/uart0".into(), "uart2".into()]);
+        assert!(matches!(specs[0], SerialSpec::File(_)));
+        assert!(matches!(specs[1], SerialSpec::None));
+        assert!(matches!(specs[2], SerialSpec::Stdio));
+        assert!(c.add("tcp:1").is_err());
+    }
+}
