@@ -1,0 +1,90 @@
+//! The `chimera` command as a person or a script uses it.
+
+use std::process::Command;
+
+fn chimera(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(args)
+        .output()
+        .expect("chimera runs")
+}
+
+#[test]
+fn types_json_lists_every_type_with_its_schema() {
+    let out = chimera(&["types", "--json"]);
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let list = list.as_array().expect("a list");
+    let names: Vec<&str> = list.iter().filter_map(|t| t["name"].as_str()).collect();
+    for expected in [
+        "address-space",
+        "ram",
+        "rom",
+        "cpu",
+        "ns16550a",
+        "test-finisher",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for t in list {
+        assert_eq!(t["schema"]["type"], "object", "{}", t["name"]);
+        assert!(t["origin"]["kind"].is_string());
+        assert!(!t["doc"].as_str().unwrap_or("").is_empty());
+    }
+}
+
+#[test]
+fn describe_prints_properties_and_pins() {
+    let out = chimera(&["describe", "ns16550a"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("reg-shift"), "{text}");
+    assert!(text.contains("default 3686400"), "{text}");
+    assert!(text.contains("irq"), "{text}");
+    let out = chimera(&["describe", "ns16550"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `ns16550a`"));
+}
+
+#[test]
+fn check_reports_mistakes_with_locations_and_exit_code_125() {
+    let dir = std::env::temp_dir().join(format!("chimera-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[[space]]\nid = \"sys\"\n[[device]]\nid = \"u\"\ntype = \"uart\"\n",
+    )
+    .unwrap();
+    let out = chimera(&["check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:5:8: error: unknown type `uart`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tree_prints_objects_and_the_memory_map() {
+    let dir = std::env::temp_dir().join(format!("chimera-tree-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("board.toml");
+    std::fs::write(
+        &file,
+        "[[space]]\nid = \"sys\"\n[[device]]\nid = \"u\"\ntype = \"ns16550a\"\nspace = \"sys\"\nbase = 0x1000\n",
+    )
+    .unwrap();
+    let out = chimera(&["tree", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("u (ns16550a) [realized]"), "{text}");
+    assert!(text.contains("0000000000001000-00000000000010ff"), "{text}");
+}
