@@ -234,7 +234,7 @@ impl MachineBuilder {
     pub fn map(&mut self, id: &str, placement: Placement) -> Result<(), BuildError> {
         let index = self.declared(id).map_or(0, |o| o.maps.len());
         let known = self.ids_of(ObjectKind::AddressSpace);
-        if !known.iter().any(|s| *s == placement.space) {
+        if !known.contains(&placement.space) {
             return Err(BuildError::new(
                 Subject::Map(id.to_string(), index),
                 BuildErrorKind::UnknownSpace {

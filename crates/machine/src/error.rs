@@ -194,8 +194,8 @@ fn list_hint(what: &str, known: &[String]) -> String {
 pub struct BuildError {
     /// What it is about.
     pub subject: Subject,
-    /// What is wrong.
-    pub kind: BuildErrorKind,
+    /// What is wrong (boxed: errors travel far and should stay small).
+    pub kind: Box<BuildErrorKind>,
 }
 
 impl BuildError {
@@ -203,7 +203,7 @@ impl BuildError {
     pub fn new(subject: Subject, kind: impl Into<BuildErrorKind>) -> Self {
         BuildError {
             subject,
-            kind: kind.into(),
+            kind: Box::new(kind.into()),
         }
     }
 }

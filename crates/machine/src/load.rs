@@ -41,7 +41,7 @@ pub fn diagnose(d: &Description, e: &BuildError) -> Diagnostic {
         Subject::Machine => None,
         Subject::Object(id) => obj(id).map(|o| {
             if matches!(
-                e.kind,
+                *e.kind,
                 crate::BuildErrorKind::UnknownType { .. } | crate::BuildErrorKind::WrongKind { .. }
             ) {
                 o.type_name.span.clone()
@@ -54,7 +54,7 @@ pub fn diagnose(d: &Description, e: &BuildError) -> Diagnostic {
                 .iter()
                 .find(|(k, _)| k.value == *name)
                 .map(|(k, v)| {
-                    if matches!(e.kind, crate::BuildErrorKind::UnknownProperty { .. }) {
+                    if matches!(*e.kind, crate::BuildErrorKind::UnknownProperty { .. }) {
                         k.span.clone()
                     } else {
                         v.span.clone()
@@ -64,7 +64,7 @@ pub fn diagnose(d: &Description, e: &BuildError) -> Diagnostic {
         Subject::ClusterSpace(id) => obj(id).and_then(|o| o.space.as_ref().map(|s| s.span.clone())),
         Subject::Map(id, i) => obj(id).and_then(|o| {
             o.maps.get(*i).map(|m| {
-                if matches!(e.kind, crate::BuildErrorKind::UnknownSpace { .. }) {
+                if matches!(*e.kind, crate::BuildErrorKind::UnknownSpace { .. }) {
                     m.space.span.clone()
                 } else {
                     m.base.span.clone()
@@ -79,7 +79,7 @@ pub fn diagnose(d: &Description, e: &BuildError) -> Diagnostic {
             }
         }),
         Subject::Image(i) => d.images.get(*i).map(|im| {
-            if matches!(e.kind, crate::BuildErrorKind::UnknownCluster { .. }) {
+            if matches!(*e.kind, crate::BuildErrorKind::UnknownCluster { .. }) {
                 im.cluster.span.clone()
             } else {
                 im.path.span.clone()
@@ -141,7 +141,7 @@ pub fn load(
             Ok(())
         };
         if let Err(e) = step(&mut loaded.builder) {
-            let diagnostic = match (&e.kind, objects.iter().find(|f| f.id.value == *id)) {
+            let diagnostic = match (&*e.kind, objects.iter().find(|f| f.id.value == *id)) {
                 (crate::BuildErrorKind::DuplicateId { .. }, Some(first)) => {
                     let at = loaded.description.source.locate(&first.id.span);
                     Diagnostic::at(
