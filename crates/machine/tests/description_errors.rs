@@ -153,3 +153,33 @@ fn all_mistakes_are_reported_at_once() {
     let err = load(d, builtin_registry(), std::path::Path::new(".")).unwrap_err();
     assert_eq!(err.0.len(), 2, "{err}");
 }
+
+#[test]
+fn a_type_of_the_wrong_kind_points_at_the_type() {
+    let d = first_error(
+        "[[space]]\nid = \"sys\"\n[[cluster]]\nid = \"cpu\"\ntype = \"address-space\"\n",
+    );
+    assert_eq!(at(&d), (5, 8));
+    assert!(d.message.contains("not a cluster type"), "{}", d.message);
+}
+
+#[test]
+fn image_that_does_not_exist_points_at_the_path() {
+    // Images are checked against clusters first; with no cluster type
+    // compiled in this test needs one from the registry.
+    let registry = builtin_registry();
+    let Some(cluster_type) = registry
+        .iter()
+        .find(|t| t.info.kind() == chimera_core::ObjectKind::Cluster)
+        .map(|t| t.info.name().to_string())
+    else {
+        return;
+    };
+    let text = format!(
+        "{SPACE}[[cluster]]\nid = \"cpu\"\ntype = \"{cluster_type}\"\nspace = \"sys\"\n[[image]]\ncluster = \"cpu\"\npath = \"missing.elf\"\n"
+    );
+    let d = first_error(&text);
+    assert_eq!(at(&d), (9, 8));
+    assert!(d.message.contains("does not exist"), "{}", d.message);
+    assert!(d.hint.unwrap().contains("relative to the description"));
+}
