@@ -71,6 +71,8 @@ pub trait ClusterRun: Send {
     fn dump_registers(&self, hart: u32) -> Option<String>;
     /// Blocks translated and invalidated so far.
     fn cache_stats(&self) -> (u64, u64);
+    /// The earliest wake-up a CPU asked for (its own timer), or `NEVER`.
+    fn next_wakeup(&self) -> u64;
 }
 
 struct CpuSlot<C> {
@@ -83,6 +85,7 @@ struct CpuSlot<C> {
     anchor_ns: u64,
     anchor_insns: u64,
     boot_pc: Option<u64>,
+    wakeup_ns: u64,
 }
 
 impl<C> CpuSlot<C> {
@@ -201,6 +204,7 @@ impl<F: Frontend> Cluster<F> {
                     anchor_ns: 0,
                     anchor_insns: 0,
                     boot_pc: None,
+                    wakeup_ns: crate::clock::NEVER,
                 }
             })
             .collect();
@@ -283,18 +287,31 @@ impl<F: Frontend> Cluster<F> {
                 anchor_insns: slot.anchor_insns,
                 halt: false,
                 flush_code: false,
+                wakeup_ns: slot.wakeup_ns,
             };
-            if slot.halted || slot.irq.any() {
+            let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
+            if slot.halted || slot.irq.any() || slot.wakeup_ns <= now {
                 let wake = fe.check_interrupts(&mut slot.state, &mut env, &slot.irq);
+                slot.wakeup_ns = env.wakeup_ns;
                 if slot.halted && wake {
                     slot.halted = false;
                 }
             }
-            let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
             if slot.halted {
-                if deadline > now {
-                    slot.anchor_ns = deadline;
+                // Sleep until the quantum ends or the CPU's own timer is due,
+                // whichever comes first; then look again.
+                let wakeup = if slot.wakeup_ns > now {
+                    slot.wakeup_ns
+                } else {
+                    crate::clock::NEVER
+                };
+                let until = deadline.min(wakeup);
+                if until > now {
+                    slot.anchor_ns = until;
                     slot.anchor_insns = slot.insns;
+                }
+                if wakeup < deadline {
+                    continue;
                 }
                 break;
             }
@@ -350,6 +367,7 @@ impl<F: Frontend> Cluster<F> {
             let run = interp::run_block(fe, &block, &mut slot.state, &mut env, vals);
             let halt = env.halt;
             let flush = env.flush_code;
+            slot.wakeup_ns = env.wakeup_ns;
             slot.insns += u64::from(run.retired);
             match run.end {
                 BlockEnd::Next { pc, .. } => slot.state.set_pc(pc),
@@ -478,6 +496,14 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
 
     fn cache_stats(&self) -> (u64, u64) {
         self.cache.stats()
+    }
+
+    fn next_wakeup(&self) -> u64 {
+        self.cpus
+            .iter()
+            .map(|c| c.wakeup_ns)
+            .min()
+            .unwrap_or(crate::clock::NEVER)
     }
 }
 

@@ -31,6 +31,9 @@ pub struct CpuEnv<'a> {
     pub(crate) anchor_insns: u64,
     pub(crate) halt: bool,
     pub(crate) flush_code: bool,
+    /// The virtual time at which this CPU wants to be woken (a timer of
+    /// its own, such as ARM's SysTick), or `NEVER`.
+    pub(crate) wakeup_ns: u64,
 }
 
 impl CpuEnv<'_> {
@@ -59,6 +62,23 @@ impl CpuEnv<'_> {
     /// wakes it (wait-for-interrupt).
     pub fn request_halt(&mut self) {
         self.halt = true;
+    }
+
+    /// Asks to be looked at (through `check_interrupts`) when virtual time
+    /// reaches `deadline_ns`, even while halted: for timers that are part
+    /// of the CPU itself. Replaces any earlier request.
+    pub fn set_wakeup(&mut self, deadline_ns: u64) {
+        self.wakeup_ns = deadline_ns;
+    }
+
+    /// Cancels the wake-up request.
+    pub fn clear_wakeup(&mut self) {
+        self.wakeup_ns = crate::clock::NEVER;
+    }
+
+    /// The pending wake-up request, or `NEVER`.
+    pub fn wakeup(&self) -> u64 {
+        self.wakeup_ns
     }
 
     /// Drops every translated block of this cluster before the next block

@@ -172,6 +172,15 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
     }
 }
 
+/// The bus error for a CPU-local address nobody answers.
+pub fn local_fault(paddr: u64, access: AccessKind) -> Trap {
+    Trap::Memory(MemFault {
+        vaddr: paddr,
+        access,
+        kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+    })
+}
+
 /// An architecture, as the engine sees it.
 pub trait Frontend: Send + Sync + Sized + 'static {
     /// The CPU state of one core.
@@ -220,12 +229,47 @@ pub trait Frontend: Send + Sync + Sized + 'static {
         })
     }
 
+    /// Whether physical address `paddr` is a register of the CPU itself
+    /// rather than of the bus, such as ARM's System Control Space (NVIC,
+    /// SysTick, SCB), which each core sees privately. Default: none.
+    fn is_cpu_local(&self, paddr: u64) -> bool {
+        let _ = paddr;
+        false
+    }
+
+    /// Reads a CPU-local register (see [`Frontend::is_cpu_local`]).
+    fn local_read(
+        &self,
+        cpu: &mut Self::Cpu,
+        env: &mut CpuEnv,
+        paddr: u64,
+        size: usize,
+    ) -> Result<u64, Trap> {
+        let _ = (cpu, env, size);
+        Err(local_fault(paddr, AccessKind::Read))
+    }
+
+    /// Writes a CPU-local register (see [`Frontend::is_cpu_local`]).
+    fn local_write(
+        &self,
+        cpu: &mut Self::Cpu,
+        env: &mut CpuEnv,
+        paddr: u64,
+        size: usize,
+        value: u64,
+    ) -> Result<(), Trap> {
+        let _ = (cpu, env, size, value);
+        Err(local_fault(paddr, AccessKind::Write))
+    }
+
     /// Turns a trap at instruction `pc` into the guest's exception.
     fn handle_trap(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv, trap: Trap, pc: u64);
 
     /// Looks at the interrupt inputs between blocks; takes an interrupt
     /// when one is pending and enabled. Returns whether a CPU halted in
-    /// wait-for-interrupt should wake.
+    /// wait-for-interrupt should wake. Also called when the CPU's own
+    /// wake-up time ([`CpuEnv::set_wakeup`]) is reached; it must then move
+    /// or clear that wake-up.
     fn check_interrupts(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv, irq: &IrqInputs) -> bool;
 
     /// The CPU's registers as text, for `info registers`.

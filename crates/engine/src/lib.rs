@@ -30,7 +30,7 @@ pub use cluster::{irq_inputs_for, Cluster, ClusterRun, ClusterSetup, CpuInfo, Sl
 pub use cluster_type::ClusterType;
 pub use control::{ExitRequest, RunControl};
 pub use env::CpuEnv;
-pub use frontend::{CodeReader, CpuState, Frontend, Helper, HelperCtx, HelperFn};
+pub use frontend::{local_fault, CodeReader, CpuState, Frontend, Helper, HelperCtx, HelperFn};
 pub use irq::IrqInputs;
 pub use mmu::{Mmu, Translation};
 pub use params::{ClusterParams, MemoryOrder};

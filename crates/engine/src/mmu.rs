@@ -97,6 +97,7 @@ fn bus_fault(vaddr: u64, access: AccessKind, e: BusError) -> Trap {
 enum Target {
     Ram(Arc<Ram>, u64),
     Phys(u64),
+    Local(u64),
 }
 
 fn resolve<F: Frontend>(
@@ -117,6 +118,9 @@ fn resolve<F: Frontend>(
         });
     }
     let t = fe.translate_addr(cpu, env, vaddr, access)?;
+    if fe.is_cpu_local(t.paddr) {
+        return Ok(Target::Local(t.paddr));
+    }
     if !t.cacheable {
         return Ok(Target::Phys(t.paddr));
     }
@@ -193,6 +197,7 @@ pub fn load<F: Frontend>(
             .space
             .read(&env.mmio_ctx(), paddr, size, endian, access)
             .map_err(|e| bus_fault(vaddr, access, e)),
+        Target::Local(paddr) => fe.local_read(cpu, env, paddr, size),
     }
 }
 
@@ -240,6 +245,7 @@ pub fn store<F: Frontend>(
             .space
             .write(&env.mmio_ctx(), paddr, size, endian, value)
             .map_err(|e| bus_fault(vaddr, access, e)),
+        Target::Local(paddr) => fe.local_write(cpu, env, paddr, size, value),
     }
 }
 
@@ -254,7 +260,7 @@ pub fn ram_target<F: Frontend>(
 ) -> Result<Option<(Arc<Ram>, u64)>, Trap> {
     Ok(match resolve(fe, cpu, env, vaddr, access)? {
         Target::Ram(ram, offset) => Some((ram, offset)),
-        Target::Phys(_) => None,
+        Target::Phys(_) | Target::Local(_) => None,
     })
 }
 

@@ -98,6 +98,14 @@ impl Scheduler {
         self.clusters.iter().map(|c| c.insns()).sum()
     }
 
+    /// The earliest event: a clock timer or a CPU's own wake-up.
+    fn next_event(&self) -> u64 {
+        self.clusters
+            .iter()
+            .map(|c| c.next_wakeup())
+            .fold(self.clock.next_deadline(), u64::min)
+    }
+
     /// Runs until the guest or a limit ends the run.
     pub fn run(&mut self, limits: RunLimits) -> RunOutcome {
         let start_insns = self.insns();
@@ -120,7 +128,7 @@ impl Scheduler {
             let mut target = self
                 .now_ns
                 .saturating_add(self.quantum_ns)
-                .min(self.clock.next_deadline().max(self.now_ns + 1));
+                .min(self.next_event().max(self.now_ns + 1));
             if let Some(max) = limits.max_ns {
                 target = target.min(max);
             }
@@ -135,9 +143,9 @@ impl Scheduler {
                 }
             }
             // A timer armed during the quantum may fall before its end.
-            self.now_ns = target.min(self.clock.next_deadline().max(self.now_ns + 1));
+            self.now_ns = target.min(self.next_event().max(self.now_ns + 1));
             if all_halted && !self.control.stop_requested() {
-                match self.clock.next_deadline() {
+                match self.next_event() {
                     NEVER => {
                         if self.clock.fire_due(self.now_ns) == 0 {
                             return RunOutcome::Idle;
