@@ -6,9 +6,10 @@
 //! thread, in description order, so a run is reproducible to the
 //! instruction.
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 use crate::clock::NEVER;
+use crate::cluster::SliceEnd;
 use crate::{Clock, ClusterRun, ExitRequest, RunControl};
 
 /// Bounds on one run.
@@ -41,6 +42,7 @@ pub struct Scheduler {
     control: Arc<RunControl>,
     now_ns: u64,
     quantum_ns: u64,
+    parallel: bool,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -70,6 +72,7 @@ impl Scheduler {
             control,
             now_ns: 0,
             quantum_ns: DEFAULT_QUANTUM_NS,
+            parallel: false,
         }
     }
 
@@ -98,40 +101,96 @@ impl Scheduler {
         self.clusters.iter().map(|c| c.insns()).sum()
     }
 
-    /// The earliest event: a clock timer or a CPU's own wake-up.
-    fn next_event(&self) -> u64 {
+    /// Runs until the guest or a limit ends the run: clusters one after
+    /// another on this thread (deterministic), or each on its own thread
+    /// when parallel mode is on.
+    pub fn run(&mut self, limits: RunLimits) -> RunOutcome {
+        if self.parallel && self.clusters.len() > 1 {
+            self.run_parallel(limits)
+        } else {
+            self.run_sequential(limits)
+        }
+    }
+
+    /// Turns parallel mode on or off.
+    pub fn set_parallel(&mut self, on: bool) {
+        self.parallel = on;
+    }
+
+    /// Whether parallel mode is on.
+    pub fn is_parallel(&self) -> bool {
+        self.parallel
+    }
+
+    /// Fires due timers and decides the next quantum: its end and the
+    /// instruction budget, or why the run is over. `spent` is what this run
+    /// has retired so far; `wakeup` the clusters' earliest own wake-up.
+    fn plan(
+        &mut self,
+        limits: &RunLimits,
+        spent: u64,
+        wakeup: u64,
+    ) -> Result<(u64, u64), RunOutcome> {
+        self.clock.fire_due(self.now_ns);
+        if self.control.stop_requested() {
+            if let Some(why) = self.control.take() {
+                return Err(RunOutcome::Exit(why));
+            }
+        }
+        let budget = match limits.max_insns {
+            Some(max) if spent >= max => return Err(RunOutcome::InsnLimit),
+            Some(max) => max - spent,
+            None => u64::MAX,
+        };
+        if limits.max_ns.is_some_and(|max| self.now_ns >= max) {
+            return Err(RunOutcome::TimeLimit);
+        }
+        let next = self.clock.next_deadline().min(wakeup);
+        let mut target = self
+            .now_ns
+            .saturating_add(self.quantum_ns)
+            .min(next.max(self.now_ns + 1));
+        if let Some(max) = limits.max_ns {
+            target = target.min(max);
+        }
+        Ok((target, budget))
+    }
+
+    /// Moves time to the end of a quantum, or on to the next event when
+    /// every CPU sleeps.
+    fn advance(&mut self, target: u64, all_halted: bool, wakeup: u64) -> Result<(), RunOutcome> {
+        let next = self.clock.next_deadline().min(wakeup);
+        // A timer armed during the quantum may fall before its end.
+        self.now_ns = target.min(next.max(self.now_ns + 1));
+        if all_halted && !self.control.stop_requested() {
+            let next = self.clock.next_deadline().min(wakeup);
+            if next == NEVER {
+                if self.clock.fire_due(self.now_ns) == 0 {
+                    return Err(RunOutcome::Idle);
+                }
+            } else {
+                // Nothing runs until the next event: jump to it.
+                self.now_ns = self.now_ns.max(next);
+            }
+        }
+        Ok(())
+    }
+
+    fn wakeup(&self) -> u64 {
         self.clusters
             .iter()
             .map(|c| c.next_wakeup())
-            .fold(self.clock.next_deadline(), u64::min)
+            .fold(NEVER, u64::min)
     }
 
-    /// Runs until the guest or a limit ends the run.
-    pub fn run(&mut self, limits: RunLimits) -> RunOutcome {
+    fn run_sequential(&mut self, limits: RunLimits) -> RunOutcome {
         let start_insns = self.insns();
         loop {
-            self.clock.fire_due(self.now_ns);
-            if self.control.stop_requested() {
-                if let Some(why) = self.control.take() {
-                    return RunOutcome::Exit(why);
-                }
-            }
             let spent = self.insns() - start_insns;
-            let budget = match limits.max_insns {
-                Some(max) if spent >= max => return RunOutcome::InsnLimit,
-                Some(max) => max - spent,
-                None => u64::MAX,
+            let (target, budget) = match self.plan(&limits, spent, self.wakeup()) {
+                Ok(plan) => plan,
+                Err(outcome) => return outcome,
             };
-            if limits.max_ns.is_some_and(|max| self.now_ns >= max) {
-                return RunOutcome::TimeLimit;
-            }
-            let mut target = self
-                .now_ns
-                .saturating_add(self.quantum_ns)
-                .min(self.next_event().max(self.now_ns + 1));
-            if let Some(max) = limits.max_ns {
-                target = target.min(max);
-            }
             let mut all_halted = true;
             let mut left = budget;
             for cluster in &mut self.clusters {
@@ -142,20 +201,66 @@ impl Scheduler {
                     break;
                 }
             }
-            // A timer armed during the quantum may fall before its end.
-            self.now_ns = target.min(self.next_event().max(self.now_ns + 1));
-            if all_halted && !self.control.stop_requested() {
-                match self.next_event() {
-                    NEVER => {
-                        if self.clock.fire_due(self.now_ns) == 0 {
-                            return RunOutcome::Idle;
-                        }
-                    }
-                    // Nothing runs until the next event: jump to it.
-                    next => self.now_ns = self.now_ns.max(next),
-                }
+            if let Err(outcome) = self.advance(target, all_halted, self.wakeup()) {
+                return outcome;
             }
         }
+    }
+
+    /// Each cluster on its own host thread; all meet at every quantum end,
+    /// where timers fire and the next quantum is planned. Guest results do
+    /// not change; how instructions of different clusters interleave may.
+    fn run_parallel(&mut self, limits: RunLimits) -> RunOutcome {
+        let mut clusters = std::mem::take(&mut self.clusters);
+        let clock = self.clock.clone();
+        let mut wakeups: Vec<u64> = clusters.iter().map(|c| c.next_wakeup()).collect();
+        let outcome = std::thread::scope(|scope| {
+            let (done_tx, done_rx) = mpsc::channel::<(usize, SliceEnd, u64)>();
+            let mut orders = Vec::new();
+            for (index, cluster) in clusters.iter_mut().enumerate() {
+                let (order_tx, order_rx) = mpsc::channel::<(u64, u64)>();
+                orders.push(order_tx);
+                let done = done_tx.clone();
+                let clock = clock.clone();
+                scope.spawn(move || {
+                    while let Ok((target, budget)) = order_rx.recv() {
+                        let end = cluster.run_until(target, &clock, budget);
+                        if done.send((index, end, cluster.next_wakeup())).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            let mut spent = 0u64;
+            loop {
+                let wakeup = wakeups.iter().copied().fold(NEVER, u64::min);
+                let (target, budget) = match self.plan(&limits, spent, wakeup) {
+                    Ok(plan) => plan,
+                    Err(outcome) => return outcome,
+                };
+                for order in &orders {
+                    // Workers leave only when this channel closes, after the loop.
+                    let _ = order.send((target, budget));
+                }
+                let mut all_halted = true;
+                for _ in 0..orders.len() {
+                    let Ok((index, end, wake)) = done_rx.recv() else {
+                        return RunOutcome::Exit(ExitRequest::Error(
+                            "a cluster's host thread stopped unexpectedly".into(),
+                        ));
+                    };
+                    all_halted &= end.all_halted;
+                    spent += end.retired;
+                    wakeups[index] = wake;
+                }
+                let wakeup = wakeups.iter().copied().fold(NEVER, u64::min);
+                if let Err(outcome) = self.advance(target, all_halted, wakeup) {
+                    return outcome;
+                }
+            }
+        });
+        self.clusters = clusters;
+        outcome
     }
 
     /// Resets every cluster's CPUs.

@@ -489,3 +489,84 @@ fn runs_are_deterministic_to_the_instruction() {
         .collect();
     assert_eq!(counts[0], counts[1]);
 }
+
+/// Two toy clusters with private RAM at 0 and one shared RAM at 0x8000:
+/// A computes and publishes a sum, B waits for it and exits with it.
+fn two_clusters(parallel: bool) -> (RunOutcome, u64) {
+    let shared = Arc::new(Ram::new(0x1000));
+    let programs = [
+        {
+            let mut p = sum_program(300);
+            p.pop();
+            p.extend([li(3, 0x8000), st(3, 2), WFI]);
+            p
+        },
+        vec![
+            li(3, 0x8000),
+            ld(4, 3),
+            bnez(4, 3),
+            li(5, 1),
+            bnez(5, -3),
+            exit(4),
+        ],
+    ];
+    let clock = Clock::new();
+    let control = Arc::new(RunControl::new());
+    let params = ClusterParams {
+        word_bits: 64,
+        endian: Endian::Little,
+        page_bits: 12,
+        paddr_bits: 32,
+        vaddr_bits: 32,
+        memory_order: MemoryOrder::Weak,
+        freq_hz: 1_000_000_000,
+    };
+    let clusters: Vec<Box<dyn chimera_engine::ClusterRun>> = programs
+        .iter()
+        .enumerate()
+        .map(|(i, program)| {
+            let ram = Arc::new(Ram::new(0x1000));
+            for (n, w) in program.iter().enumerate() {
+                ram.write(n as u64 * 4, 4, Endian::Little, u64::from(*w))
+                    .unwrap();
+            }
+            let mut space = AddressSpace::new("toy");
+            space.map(0, Region::ram("ram", ram), 0).unwrap();
+            space
+                .map(0x8000, Region::ram("shared", shared.clone()), 0)
+                .unwrap();
+            Box::new(Cluster::new(
+                Toy,
+                ClusterSetup {
+                    name: format!("c{i}"),
+                    params,
+                    first_index: i as u32,
+                    watcher: i as u32,
+                    irqs: irq_inputs_for(&Toy, 1),
+                    space: Arc::new(space),
+                    control: control.clone(),
+                },
+            )) as Box<dyn chimera_engine::ClusterRun>
+        })
+        .collect();
+    let mut scheduler = Scheduler::new(clusters, clock, control);
+    scheduler.set_parallel(parallel);
+    let out = scheduler.run(RunLimits {
+        max_insns: Some(10_000_000),
+        max_ns: None,
+    });
+    (out, scheduler.insns())
+}
+
+#[test]
+fn clusters_share_memory_in_deterministic_and_parallel_mode() {
+    let (seq, seq_insns) = two_clusters(false);
+    assert_eq!(seq, RunOutcome::Exit(ExitRequest::Exit(45150)));
+    assert_eq!(
+        two_clusters(false).1,
+        seq_insns,
+        "deterministic mode repeats exactly"
+    );
+    let (par, _) = two_clusters(true);
+    assert_eq!(par, RunOutcome::Exit(ExitRequest::Exit(45150)));
+}
