@@ -308,7 +308,7 @@ fn describe(registry: &Registry, name: &str) -> u8 {
     let defaults = serde_json::Value::Object(info.defaults());
     let pins = match &t.constructor {
         Constructor::Device(d) => d.pins(&defaults).ok(),
-        Constructor::Cluster(c) => c.irq_pins(&defaults).ok(),
+        Constructor::Cluster(c) => c.cpu_pins(&defaults).ok(),
         _ => None,
     };
     if let Some(pins) = pins.filter(|p| !p.is_empty()) {

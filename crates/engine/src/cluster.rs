@@ -86,6 +86,7 @@ struct CpuSlot<C> {
     anchor_insns: u64,
     boot_pc: Option<u64>,
     wakeup_ns: u64,
+    in_reset: bool,
 }
 
 impl<C> CpuSlot<C> {
@@ -116,6 +117,13 @@ fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
     }
 }
 
+/// The input every CPU has besides its architecture's interrupts: while
+/// it is high the CPU is held in reset; when it falls the CPU starts from
+/// its reset state. It follows the frontend's pins.
+pub fn reset_pin() -> PinInfo {
+    PinInfo::input("reset", "holds the CPU in reset while high")
+}
+
 /// Everything a cluster is made from besides its frontend.
 #[derive(Debug)]
 pub struct ClusterSetup {
@@ -139,7 +147,7 @@ pub struct ClusterSetup {
 /// Interrupt inputs for `count` CPUs of `frontend`, ready to be wired
 /// before the cluster exists.
 pub fn irq_inputs_for<F: Frontend>(frontend: &F, count: u32) -> Vec<Arc<IrqInputs>> {
-    let pins: u32 = frontend.irq_pins().iter().map(|p| p.count).sum();
+    let pins: u32 = frontend.irq_pins().iter().map(|p| p.count).sum::<u32>() + 1;
     (0..count).map(|_| Arc::new(IrqInputs::new(pins))).collect()
 }
 
@@ -157,6 +165,7 @@ pub struct Cluster<F: Frontend> {
     watcher: u32,
     rams: Vec<RamWindow>,
     verify_ir: bool,
+    reset_pin: u32,
 }
 
 impl<F: Frontend> std::fmt::Debug for Cluster<F> {
@@ -188,6 +197,7 @@ impl<F: Frontend> Cluster<F> {
             space,
             control,
         } = setup;
+        let reset_pin: u32 = frontend.irq_pins().iter().map(|p| p.count).sum();
         let cpus = irqs
             .into_iter()
             .enumerate()
@@ -205,6 +215,7 @@ impl<F: Frontend> Cluster<F> {
                     anchor_insns: 0,
                     boot_pc: None,
                     wakeup_ns: crate::clock::NEVER,
+                    in_reset: false,
                 }
             })
             .collect();
@@ -230,6 +241,7 @@ impl<F: Frontend> Cluster<F> {
             watcher,
             rams,
             verify_ir: cfg!(debug_assertions),
+            reset_pin,
         }
     }
 
@@ -265,6 +277,7 @@ impl<F: Frontend> Cluster<F> {
             vals,
             watcher,
             verify_ir,
+            reset_pin,
             ..
         } = self;
         let slot = &mut cpus[hart];
@@ -274,6 +287,26 @@ impl<F: Frontend> Cluster<F> {
                 break;
             }
             let deadline = deadline_ns.min(clock.next_deadline());
+            if slot.irq.level(*reset_pin) {
+                // Held in reset: the CPU sleeps and time passes it by.
+                slot.in_reset = true;
+                slot.halted = true;
+                let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
+                if deadline > now {
+                    slot.anchor_ns = deadline;
+                    slot.anchor_insns = slot.insns;
+                }
+                break;
+            }
+            if slot.in_reset {
+                slot.in_reset = false;
+                slot.halted = false;
+                fe.reset(&mut slot.state);
+                if let Some(pc) = slot.boot_pc {
+                    slot.state.set_pc(pc);
+                }
+                slot.mmu.flush();
+            }
             let mut env = CpuEnv {
                 space,
                 mmu: &mut slot.mmu,
@@ -476,7 +509,9 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
     }
 
     fn irq_pins(&self) -> Vec<PinInfo> {
-        self.frontend.irq_pins()
+        let mut pins = self.frontend.irq_pins();
+        pins.push(reset_pin());
+        pins
     }
 
     fn set_boot_pc(&mut self, hart: Option<u32>, pc: u64) {

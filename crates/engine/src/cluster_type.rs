@@ -19,13 +19,20 @@ pub trait ClusterType: Send + Sync {
     /// The architecture parameters a configuration gives.
     fn params(&self, config: &Value) -> Result<ClusterParams, String>;
 
-    /// Each CPU's interrupt input pins.
+    /// Each CPU's interrupt input pins, as the frontend declares them
+    /// (the engine adds the `reset` pin after them).
     fn irq_pins(&self, config: &Value) -> Result<Vec<PinInfo>, String>;
 
-    /// One set of interrupt inputs per CPU, made before the devices that
-    /// drive them.
+    /// Every input pin of each CPU: the frontend's, then `reset`.
+    fn cpu_pins(&self, config: &Value) -> Result<Vec<PinInfo>, String> {
+        let mut pins = self.irq_pins(config)?;
+        pins.push(crate::cluster::reset_pin());
+        Ok(pins)
+    }
+
+    /// One set of inputs per CPU, made before the devices that drive them.
     fn irq_inputs(&self, config: &Value) -> Result<Vec<Arc<IrqInputs>>, String> {
-        let pins: u32 = self.irq_pins(config)?.iter().map(|p| p.count).sum();
+        let pins: u32 = self.cpu_pins(config)?.iter().map(|p| p.count).sum();
         Ok((0..self.cpu_count(config)?)
             .map(|_| Arc::new(IrqInputs::new(pins)))
             .collect())

@@ -26,7 +26,9 @@ pub mod trap;
 pub use block::{Block, BlockKey};
 pub use cache::BlockCache;
 pub use clock::{Clock, Timer, TimerTarget};
-pub use cluster::{irq_inputs_for, Cluster, ClusterRun, ClusterSetup, CpuInfo, SliceEnd};
+pub use cluster::{
+    irq_inputs_for, reset_pin, Cluster, ClusterRun, ClusterSetup, CpuInfo, SliceEnd,
+};
 pub use cluster_type::ClusterType;
 pub use control::{ExitRequest, RunControl};
 pub use env::CpuEnv;

@@ -570,3 +570,17 @@ fn clusters_share_memory_in_deterministic_and_parallel_mode() {
     let (par, _) = two_clusters(true);
     assert_eq!(par, RunOutcome::Exit(ExitRequest::Exit(45150)));
 }
+
+#[test]
+fn a_cpu_held_in_reset_runs_only_once_released() {
+    let mut m = machine(&sum_program(10), 1);
+    let irq = m.scheduler.clusters()[0].irq_inputs(0).unwrap();
+    let reset = chimera_engine::reset_pin();
+    let pins = m.scheduler.clusters()[0].irq_pins();
+    assert_eq!(pins.last(), Some(&reset));
+    irq.set(1, true);
+    assert_eq!(run(&mut m), RunOutcome::Idle);
+    assert_eq!(m.scheduler.insns(), 0);
+    irq.set(1, false);
+    assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Exit(55)));
+}

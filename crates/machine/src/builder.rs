@@ -329,7 +329,7 @@ impl MachineBuilder {
                             BuildErrorKind::ClusterWithoutSpace { id: d.id.clone() },
                         ));
                     }
-                    let irq_pins = ct.irq_pins(&cfg).map_err(refused)?;
+                    let irq_pins = ct.cpu_pins(&cfg).map_err(refused)?;
                     let irqs = ct.irq_inputs(&cfg).map_err(refused)?;
                     for (hart, irq) in irqs.iter().enumerate() {
                         let path = d
