@@ -6,8 +6,10 @@
 //! wiring it is the builder's job ([`model`]).
 
 pub mod chardev;
+pub mod mailbox;
 pub mod model;
 pub mod ns16550a;
+pub mod reset_controller;
 pub mod test_finisher;
 
 pub use chardev::{BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend};
@@ -20,5 +22,7 @@ pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
     vec![
         std::sync::Arc::new(ns16550a::Ns16550aType),
         std::sync::Arc::new(test_finisher::TestFinisherType),
+        std::sync::Arc::new(mailbox::MailboxType),
+        std::sync::Arc::new(reset_controller::ResetControllerType),
     ]
 }
