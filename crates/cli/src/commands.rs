@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Print instruction counts and virtual time when the run ends.
     #[arg(long)]
     pub stats: bool,
+    /// Run each cluster on its own host thread (guest results are the same;
+    /// the default single-threaded mode is reproducible to the instruction).
+    #[arg(long)]
+    pub parallel: bool,
 }
 
 /// Runs a command and returns the process exit code.
@@ -213,6 +217,7 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             .map_err(|e| cli_error(format!("--bios: {}", e.kind), e.kind.hint()))?;
     }
     let mut machine = loaded.realize(&serial)?;
+    machine.scheduler_mut().set_parallel(args.parallel);
     let outcome = machine.run(RunLimits {
         max_insns: args.max_insns,
         max_ns: None,
