@@ -34,6 +34,16 @@ pub enum Command {
     },
     /// Print a machine's composition tree and memory map.
     Tree(SourceArgs),
+    /// Serve the machine protocol (QMP) with no machine yet: clients build
+    /// one, realize it and run it.
+    Serve {
+        /// Where to listen: `unix:PATH`, `tcp:PORT` or `tcp:HOST:PORT`.
+        #[arg(long, value_name = "unix:PATH|tcp:[HOST:]PORT")]
+        qmp: String,
+        /// Where UARTs go once a machine is realized (as for `run`).
+        #[arg(long = "serial", value_name = "[UART=]stdio|file:PATH|none")]
+        serials: Vec<String>,
+    },
 }
 
 impl Default for Command {
@@ -81,6 +91,12 @@ pub struct RunArgs {
     /// the default single-threaded mode is reproducible to the instruction).
     #[arg(long)]
     pub parallel: bool,
+    /// Also serve the machine protocol (QMP): `unix:PATH` or `tcp:[HOST:]PORT`.
+    #[arg(long, value_name = "unix:PATH|tcp:[HOST:]PORT")]
+    pub qmp: Option<String>,
+    /// With --qmp: start stopped, waiting for `cont`.
+    #[arg(short = 'S', long)]
+    pub paused: bool,
 }
 
 /// Runs a command and returns the process exit code.
@@ -110,6 +126,7 @@ pub fn execute(command: Command) -> u8 {
         }
         Command::Types { json } => Ok(types(&registry, json)),
         Command::Describe { name } => Ok(describe(&registry, &name)),
+        Command::Serve { qmp, serials } => serve(&qmp, &serials, registry),
         Command::Tree(args) => load_source(&args, registry).map(|loaded| {
             match loaded.realize(&SerialConfig::default()) {
                 Ok(m) => {
@@ -218,6 +235,10 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
     }
     let mut machine = loaded.realize(&serial)?;
     machine.scheduler_mut().set_parallel(args.parallel);
+    if let Some(qmp) = &args.qmp {
+        let registry = machine.registry().clone();
+        return run_with_qmp(qmp, machine, args.paused, registry);
+    }
     let outcome = machine.run(RunLimits {
         max_insns: args.max_insns,
         max_ns: None,
@@ -249,6 +270,60 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
         }
     }
     Ok(exit::for_outcome(&outcome))
+}
+
+fn parse_endpoint(text: &str) -> Result<chimera_qmp::Endpoint, Diagnostics> {
+    chimera_qmp::Endpoint::parse(text).map_err(|e| cli_error(format!("--qmp: {e}"), None))
+}
+
+/// Serves QMP with no machine until a client quits.
+fn serve(qmp: &str, serials: &[String], registry: Arc<Registry>) -> Result<u8, Diagnostics> {
+    let endpoint = parse_endpoint(qmp)?;
+    let mut serial = SerialConfig::default();
+    for s in serials {
+        serial
+            .add(s)
+            .map_err(|e| cli_error(format!("--serial {s}: {e}"), None))?;
+    }
+    let controller = chimera_qmp::Controller::new(registry, serial);
+    chimera_qmp::listen(controller.clone(), &endpoint)
+        .map_err(|e| cli_error(format!("--qmp {qmp}: cannot listen: {e}"), None))?;
+    eprintln!("chimera: QMP on {qmp}; no machine yet");
+    while !controller.quit_requested() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Ok(controller.exit_code().map_or(0, |c| (c & 0xff) as u8))
+}
+
+/// Runs a realized machine under QMP control until the guest ends it or a
+/// client quits.
+fn run_with_qmp(
+    qmp: &str,
+    machine: chimera_machine::Machine,
+    paused: bool,
+    registry: Arc<Registry>,
+) -> Result<u8, Diagnostics> {
+    let endpoint = parse_endpoint(qmp)?;
+    let controller = chimera_qmp::Controller::with_machine(registry, machine, true);
+    chimera_qmp::listen(controller.clone(), &endpoint)
+        .map_err(|e| cli_error(format!("--qmp {qmp}: cannot listen: {e}"), None))?;
+    if !paused {
+        controller.resume();
+    }
+    loop {
+        controller.wait_until_stopped();
+        match controller.status() {
+            chimera_qmp::Status::Paused if !controller.quit_requested() => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            chimera_qmp::Status::Shutdown => {
+                return Ok(controller.exit_code().map_or(0, |c| (c & 0xff) as u8))
+            }
+            chimera_qmp::Status::GuestPanicked => return Ok(exit::GUEST_HUNG),
+            chimera_qmp::Status::InternalError => return Ok(exit::EMULATOR_ERROR),
+            _ => return Ok(0),
+        }
+    }
 }
 
 fn types(registry: &Registry, json: bool) -> u8 {

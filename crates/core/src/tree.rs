@@ -74,6 +74,14 @@ impl ObjectTree {
         Self::default()
     }
 
+    /// A copy of the objects, without the observers.
+    pub fn duplicate(&self) -> Self {
+        ObjectTree {
+            nodes: self.nodes.clone(),
+            observers: Vec::new(),
+        }
+    }
+
     /// Registers a function told of every transition from now on.
     pub fn observe(&mut self, observer: Observer) {
         self.observers.push(observer);

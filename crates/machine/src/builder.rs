@@ -101,6 +101,19 @@ impl MachineBuilder {
         }
     }
 
+    /// A copy of the machine under construction (observers of its tree
+    /// are not copied): kept to go back to when a realize fails.
+    pub fn duplicate(&self) -> Self {
+        MachineBuilder {
+            name: self.name.clone(),
+            registry: self.registry.clone(),
+            tree: self.tree.duplicate(),
+            objects: self.objects.clone(),
+            lines: self.lines.clone(),
+            images: self.images.clone(),
+        }
+    }
+
     /// The registry.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
