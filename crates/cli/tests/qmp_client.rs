@@ -52,7 +52,7 @@ fn qemu_qmp_client_builds_and_drives_a_machine() {
 
     let sock = std::env::temp_dir().join(format!("chimera-qmp-client-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&sock);
-    let mut serve = Command::new(chimera)
+    let serve = Command::new(chimera)
         .args(["serve", "--qmp", &format!("unix:{}", sock.display())])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
