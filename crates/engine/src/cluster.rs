@@ -3,12 +3,13 @@
 //! them: look up or translate a block, run it, take traps and interrupts
 //! between blocks, keep local virtual time.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chimera_core::PinInfo;
 use chimera_memory::{AddressSpace, Ram};
 
-use crate::interp::{self, BlockEnd};
+use crate::interp::{self, BlockEnd, Stops};
 use crate::ir::verify::verify;
 use crate::ir::IrBuilder;
 use crate::{
@@ -73,6 +74,15 @@ pub trait ClusterRun: Send {
     fn cache_stats(&self) -> (u64, u64);
     /// The earliest wake-up a CPU asked for (its own timer), or `NEVER`.
     fn next_wakeup(&self) -> u64;
+    /// Replaces the set of breakpoint addresses (virtual pcs).
+    fn set_breakpoints(&mut self, pcs: BTreeSet<u64>);
+    /// The CPU that stopped for the debugger, if one did since last asked.
+    fn take_debug_stop(&mut self) -> Option<DebugStop>;
+    /// Runs exactly one instruction on CPU `hart` (into a trap handler if
+    /// the instruction traps); returns the new pc.
+    fn step(&mut self, hart: u32, clock: &Clock) -> Option<u64>;
+    /// The debugger's view of the architecture, when the frontend has one.
+    fn debug(&mut self) -> Option<&mut dyn crate::debug::ClusterDebug>;
 }
 
 struct CpuSlot<C> {
@@ -87,6 +97,8 @@ struct CpuSlot<C> {
     boot_pc: Option<u64>,
     wakeup_ns: u64,
     in_reset: bool,
+    /// The breakpoint this CPU stopped at: it is run, not hit, on resume.
+    stopped_at: Option<u64>,
 }
 
 impl<C> CpuSlot<C> {
@@ -166,6 +178,28 @@ pub struct Cluster<F: Frontend> {
     rams: Vec<RamWindow>,
     verify_ir: bool,
     reset_pin: u32,
+    breakpoints: BTreeSet<u64>,
+    debug_stop: Option<DebugStop>,
+}
+
+/// Why a CPU stopped for the debugger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebugStopReason {
+    /// It reached a breakpoint.
+    Breakpoint,
+    /// It finished a single step.
+    Step,
+}
+
+/// A CPU that stopped for the debugger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebugStop {
+    /// The CPU within its cluster.
+    pub hart: u32,
+    /// Where it stopped.
+    pub pc: u64,
+    /// Why.
+    pub reason: DebugStopReason,
 }
 
 impl<F: Frontend> std::fmt::Debug for Cluster<F> {
@@ -216,6 +250,7 @@ impl<F: Frontend> Cluster<F> {
                     boot_pc: None,
                     wakeup_ns: crate::clock::NEVER,
                     in_reset: false,
+                    stopped_at: None,
                 }
             })
             .collect();
@@ -242,6 +277,8 @@ impl<F: Frontend> Cluster<F> {
             rams,
             verify_ir: cfg!(debug_assertions),
             reset_pin,
+            breakpoints: BTreeSet::new(),
+            debug_stop: None,
         }
     }
 
@@ -266,7 +303,14 @@ impl<F: Frontend> Cluster<F> {
         self.cpus.get_mut(hart as usize).map(|c| &mut c.state)
     }
 
-    fn run_cpu(&mut self, hart: usize, deadline_ns: u64, clock: &Clock, budget: u64) -> u64 {
+    fn run_cpu(
+        &mut self,
+        hart: usize,
+        deadline_ns: u64,
+        clock: &Clock,
+        budget: u64,
+        single: bool,
+    ) -> u64 {
         let Cluster {
             params,
             frontend: fe,
@@ -278,6 +322,7 @@ impl<F: Frontend> Cluster<F> {
             watcher,
             verify_ir,
             reset_pin,
+            breakpoints,
             ..
         } = self;
         let slot = &mut cpus[hart];
@@ -397,13 +442,29 @@ impl<F: Frontend> Cluster<F> {
                     block
                 }
             };
-            let run = interp::run_block(fe, &block, &mut slot.state, &mut env, vals);
+            let stops = Stops {
+                max_insns: u32::from(single),
+                breakpoints: (!breakpoints.is_empty()).then_some(&*breakpoints),
+                resume: slot.stopped_at.take() == Some(pc),
+            };
+            let run = interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops);
             let halt = env.halt;
             let flush = env.flush_code;
             slot.wakeup_ns = env.wakeup_ns;
             slot.insns += u64::from(run.retired);
             match run.end {
                 BlockEnd::Next { pc, .. } => slot.state.set_pc(pc),
+                BlockEnd::Breakpoint { pc } => {
+                    slot.state.set_pc(pc);
+                    slot.stopped_at = Some(pc);
+                    self.debug_stop = Some(DebugStop {
+                        hart: hart as u32,
+                        pc,
+                        reason: DebugStopReason::Breakpoint,
+                    });
+                    control.request(crate::ExitRequest::Debug);
+                    break;
+                }
                 BlockEnd::Trapped { trap, pc } => {
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
@@ -419,6 +480,9 @@ impl<F: Frontend> Cluster<F> {
             // Writes to code pages, by this or another cluster, drop the
             // translations made from them before the next block.
             drop_written_code(&self.rams, &mut self.cache, *watcher);
+            if single {
+                break;
+            }
         }
         slot.insns - start_insns
     }
@@ -453,7 +517,7 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
                     continue;
                 }
                 let step_end = deadline_ns.min(now.saturating_add(CPU_SLICE_NS));
-                let n = self.run_cpu(hart, step_end, clock, budget.saturating_sub(retired));
+                let n = self.run_cpu(hart, step_end, clock, budget.saturating_sub(retired), false);
                 retired += n;
                 progressed |= n > 0;
             }
@@ -533,6 +597,34 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
         self.cache.stats()
     }
 
+    fn set_breakpoints(&mut self, pcs: BTreeSet<u64>) {
+        self.breakpoints = pcs;
+    }
+
+    fn take_debug_stop(&mut self) -> Option<DebugStop> {
+        self.debug_stop.take()
+    }
+
+    fn step(&mut self, hart: u32, clock: &Clock) -> Option<u64> {
+        let h = hart as usize;
+        if h >= self.cpus.len() {
+            return None;
+        }
+        self.cpus[h].stopped_at = Some(self.cpus[h].state.pc());
+        self.run_cpu(h, u64::MAX, clock, u64::MAX, true);
+        self.debug_stop = Some(DebugStop {
+            hart,
+            pc: self.cpus[h].state.pc(),
+            reason: DebugStopReason::Step,
+        });
+        Some(self.cpus[h].state.pc())
+    }
+
+    fn debug(&mut self) -> Option<&mut dyn crate::debug::ClusterDebug> {
+        self.frontend.gdb()?;
+        Some(self)
+    }
+
     fn next_wakeup(&self) -> u64 {
         self.cpus
             .iter()
@@ -550,5 +642,112 @@ impl<F: Frontend> Cluster<F> {
             .map(|c| c.local_ns(&self.params))
             .min()
             .unwrap_or(u64::MAX)
+    }
+}
+
+impl<F: Frontend> Cluster<F> {
+    /// Runs `f` with CPU `hart` and an environment for it, outside any run
+    /// slice (debugger accesses).
+    fn with_env<R>(
+        &mut self,
+        hart: u32,
+        f: impl FnOnce(&F, &mut F::Cpu, &mut CpuEnv) -> R,
+    ) -> Option<R> {
+        let Cluster {
+            params,
+            frontend,
+            space,
+            control,
+            cpus,
+            watcher,
+            ..
+        } = self;
+        let slot = cpus.get_mut(hart as usize)?;
+        let mut env = CpuEnv {
+            space,
+            mmu: &mut slot.mmu,
+            control,
+            params,
+            cpu_index: slot.index,
+            watcher: *watcher,
+            block_start_insns: slot.insns,
+            block_offset: 0,
+            anchor_ns: slot.anchor_ns,
+            anchor_insns: slot.anchor_insns,
+            halt: false,
+            flush_code: false,
+            wakeup_ns: slot.wakeup_ns,
+        };
+        Some(f(frontend, &mut slot.state, &mut env))
+    }
+}
+
+impl<F: Frontend> crate::debug::ClusterDebug for Cluster<F> {
+    fn target_xml(&self) -> String {
+        self.frontend
+            .gdb()
+            .map(|g| g.target_xml())
+            .unwrap_or_default()
+    }
+
+    fn read_registers(&self, hart: u32) -> Option<Vec<u8>> {
+        let g = self.frontend.gdb()?;
+        self.cpus
+            .get(hart as usize)
+            .map(|c| g.read_registers(&c.state))
+    }
+
+    fn write_registers(&mut self, hart: u32, data: &[u8]) -> bool {
+        let (Some(g), Some(c)) = (self.frontend.gdb(), self.cpus.get_mut(hart as usize)) else {
+            return false;
+        };
+        g.write_registers(&mut c.state, data)
+    }
+
+    fn read_register(&self, hart: u32, regno: usize) -> Option<Vec<u8>> {
+        let g = self.frontend.gdb()?;
+        g.read_register(&self.cpus.get(hart as usize)?.state, regno)
+    }
+
+    fn write_register(&mut self, hart: u32, regno: usize, data: &[u8]) -> bool {
+        let (Some(g), Some(c)) = (self.frontend.gdb(), self.cpus.get_mut(hart as usize)) else {
+            return false;
+        };
+        g.write_register(&mut c.state, regno, data)
+    }
+
+    fn read_memory(&mut self, hart: u32, vaddr: u64, out: &mut [u8]) -> bool {
+        let endian = self.params.endian;
+        self.with_env(hart, |fe, cpu, env| {
+            for (i, b) in out.iter_mut().enumerate() {
+                let a = vaddr.wrapping_add(i as u64);
+                match crate::mmu::load(fe, cpu, env, a, 1, endian, chimera_memory::AccessKind::Read)
+                {
+                    Ok(v) => *b = v as u8,
+                    Err(_) => return false,
+                }
+            }
+            true
+        })
+        .unwrap_or(false)
+    }
+
+    fn write_memory(&mut self, hart: u32, vaddr: u64, data: &[u8]) -> bool {
+        let space = self.space.clone();
+        self.with_env(hart, |fe, cpu, env| {
+            for (i, b) in data.iter().enumerate() {
+                let a = vaddr.wrapping_add(i as u64);
+                let Ok(paddr) =
+                    crate::mmu::physical(fe, cpu, env, a, chimera_memory::AccessKind::Write)
+                else {
+                    return false;
+                };
+                if space.load_bytes(paddr, &[*b]).is_err() {
+                    return false;
+                }
+            }
+            true
+        })
+        .unwrap_or(false)
     }
 }

@@ -15,6 +15,8 @@ pub enum ExitRequest {
     Reset,
     /// Something outside the guest (a person, the protocol) stopped it.
     Stop,
+    /// A CPU reached a breakpoint or watchpoint: the debugger takes over.
+    Debug,
     /// The emulator could not go on.
     Error(String),
 }

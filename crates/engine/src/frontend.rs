@@ -274,4 +274,9 @@ pub trait Frontend: Send + Sync + Sized + 'static {
 
     /// The CPU's registers as text, for `info registers`.
     fn dump_registers(&self, cpu: &Self::Cpu) -> String;
+
+    /// The GDB view of this architecture, if the frontend offers one.
+    fn gdb(&self) -> Option<&dyn crate::debug::GdbArch<Self::Cpu>> {
+        None
+    }
 }

@@ -17,6 +17,11 @@ pub enum BlockEnd {
         /// Whether the exit asked to return to the loop first.
         to_loop: bool,
     },
+    /// Instruction `pc` has a breakpoint and was not run.
+    Breakpoint {
+        /// The instruction's address.
+        pc: u64,
+    },
     /// Instruction `pc` trapped.
     Trapped {
         /// What happened.
@@ -35,6 +40,25 @@ pub struct BlockRun {
     pub retired: u32,
 }
 
+/// Where a block run must stop early: for single-stepping and
+/// breakpoints. The IR guarantees that architectural state is complete at
+/// every `InsnStart`, so stopping there is exact.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stops<'a> {
+    /// Run at most this many instructions (0: no limit).
+    pub max_insns: u32,
+    /// Stop before any instruction at these addresses…
+    pub breakpoints: Option<&'a std::collections::BTreeSet<u64>>,
+    /// …except the block's first, when resuming from that breakpoint.
+    pub resume: bool,
+}
+
+impl Stops<'_> {
+    fn active(&self) -> bool {
+        self.max_insns != 0 || self.breakpoints.is_some()
+    }
+}
+
 /// Runs `block` on `cpu`; `vals` is scratch space reused between calls.
 pub fn run_block<F: Frontend>(
     fe: &F,
@@ -43,6 +67,19 @@ pub fn run_block<F: Frontend>(
     env: &mut CpuEnv,
     vals: &mut Vec<u64>,
 ) -> BlockRun {
+    run_block_with(fe, block, cpu, env, vals, Stops::default())
+}
+
+/// Runs `block` on `cpu`, stopping early where `stops` says.
+pub fn run_block_with<F: Frontend>(
+    fe: &F,
+    block: &Block,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vals: &mut Vec<u64>,
+    stops: Stops,
+) -> BlockRun {
+    let checking = stops.active();
     vals.clear();
     vals.resize(block.temps.len(), 0);
     let ty = |t: crate::ir::Temp| block.temps[t.0 as usize];
@@ -68,6 +105,25 @@ pub fn run_block<F: Frontend>(
         };
         match op {
             Op::InsnStart { pc: at } => {
+                if checking {
+                    if stops.max_insns != 0 && insns >= stops.max_insns {
+                        return BlockRun {
+                            end: BlockEnd::Next {
+                                pc: *at,
+                                to_loop: true,
+                            },
+                            retired: insns,
+                        };
+                    }
+                    let first = insns == 0;
+                    if stops.breakpoints.is_some_and(|b| b.contains(at)) && !(first && stops.resume)
+                    {
+                        return BlockRun {
+                            end: BlockEnd::Breakpoint { pc: *at },
+                            retired: insns,
+                        };
+                    }
+                }
                 pc = *at;
                 env.block_offset = insns;
                 insns += 1;

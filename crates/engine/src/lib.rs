@@ -13,6 +13,7 @@ pub mod clock;
 pub mod cluster;
 pub mod cluster_type;
 pub mod control;
+pub mod debug;
 pub mod env;
 pub mod frontend;
 pub mod interp;
@@ -31,6 +32,7 @@ pub use cluster::{
 };
 pub use cluster_type::ClusterType;
 pub use control::{ExitRequest, RunControl};
+pub use debug::{ClusterDebug, GdbArch};
 pub use env::CpuEnv;
 pub use frontend::{local_fault, CodeReader, CpuState, Frontend, Helper, HelperCtx, HelperFn};
 pub use irq::IrqInputs;

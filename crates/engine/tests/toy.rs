@@ -584,3 +584,39 @@ fn a_cpu_held_in_reset_runs_only_once_released() {
     irq.set(1, false);
     assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Exit(55)));
 }
+
+#[test]
+fn breakpoints_stop_the_machine_before_the_instruction_and_resume_past_it() {
+    let mut m = machine(&sum_program(5), 1);
+    // Break on the loop body's first instruction (pc 8).
+    m.scheduler.clusters_mut()[0].set_breakpoints([8u64].into_iter().collect());
+    let mut hits = 0;
+    let out = loop {
+        match run(&mut m) {
+            RunOutcome::Exit(ExitRequest::Debug) => {
+                let stop = m.scheduler.clusters_mut()[0].take_debug_stop().unwrap();
+                assert_eq!((stop.hart, stop.pc), (0, 8));
+                assert_eq!(m.scheduler.clusters()[0].cpus()[0].pc, 8);
+                hits += 1;
+            }
+            other => break other,
+        }
+    };
+    assert_eq!(hits, 5);
+    assert_eq!(out, RunOutcome::Exit(ExitRequest::Exit(15)));
+    assert_eq!(
+        m.scheduler.insns(),
+        2 + 3 * 5 + 1,
+        "breakpoints change no count"
+    );
+}
+
+#[test]
+fn single_step_runs_exactly_one_instruction() {
+    let mut m = machine(&sum_program(3), 1);
+    let clock = Clock::new();
+    let cluster = &mut m.scheduler.clusters_mut()[0];
+    let pcs: Vec<u64> = (0..6).map(|_| cluster.step(0, &clock).unwrap()).collect();
+    assert_eq!(pcs, [4, 8, 12, 16, 8, 12]);
+    assert_eq!(cluster.insns(), 6);
+}

@@ -274,7 +274,7 @@ impl Controller {
             let next = match outcome {
                 RunOutcome::TimeLimit
                 | RunOutcome::InsnLimit
-                | RunOutcome::Exit(ExitRequest::Stop) => None,
+                | RunOutcome::Exit(ExitRequest::Stop | ExitRequest::Debug) => None,
                 RunOutcome::Exit(ExitRequest::Exit(code)) => {
                     self.lock().exit_code = Some(code);
                     Some(Status::Shutdown)

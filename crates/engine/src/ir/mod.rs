@@ -20,6 +20,13 @@
 //! instructions before the current one as retired and hands the trap with
 //! the current instruction's pc to the frontend.
 //!
+//! **Architectural state is complete at every `InsnStart`**: an
+//! instruction writes all its results to globals (or memory, or through
+//! helpers) before the next `InsnStart`; nothing an instruction computed
+//! may wait in a temporary for a later instruction to commit. This is what
+//! makes traps precise and lets the engine stop a block before any
+//! instruction (single-step, breakpoints).
+//!
 //! # Operations
 //!
 //! Every operation is documented on its [`Op`] variant with its operand
