@@ -97,6 +97,14 @@ pub struct RunArgs {
     /// With --qmp: start stopped, waiting for `cont`.
     #[arg(short = 'S', long)]
     pub paused: bool,
+    /// Serve GDB: `tcp::PORT` or `tcp:HOST:PORT`; each cluster gets its own
+    /// port, consecutive from PORT in description order.
+    #[arg(long, value_name = "tcp:[HOST]:PORT")]
+    pub gdb: Option<String>,
+    /// With --gdb: stop before the first instruction until a debugger
+    /// resumes the machine.
+    #[arg(long)]
+    pub gdb_wait: bool,
 }
 
 /// Runs a command and returns the process exit code.
@@ -235,6 +243,11 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
     }
     let mut machine = loaded.realize(&serial)?;
     machine.scheduler_mut().set_parallel(args.parallel);
+    if let Some(gdb) = &args.gdb {
+        let outcome = run_with_gdb(gdb, machine, args.gdb_wait)?;
+        report_outcome(&outcome, None);
+        return Ok(exit::for_outcome(&outcome));
+    }
     if let Some(qmp) = &args.qmp {
         let registry = machine.registry().clone();
         return run_with_qmp(qmp, machine, args.paused, registry);
@@ -243,17 +256,7 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
         max_insns: args.max_insns,
         max_ns: None,
     });
-    match &outcome {
-        RunOutcome::Exit(ExitRequest::Error(message)) => eprintln!("chimera: error: {message}"),
-        RunOutcome::Idle => eprintln!(
-            "chimera: every CPU waits for an interrupt and no timer is armed: the guest is hung"
-        ),
-        RunOutcome::InsnLimit => eprintln!(
-            "chimera: stopped after {} instructions (--max-insns)",
-            machine.scheduler().insns()
-        ),
-        _ => {}
-    }
+    report_outcome(&outcome, Some(machine.scheduler().insns()));
     if args.stats {
         let s = machine.scheduler();
         eprintln!("virtual time: {} ns", s.now_ns());
@@ -270,6 +273,55 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
         }
     }
     Ok(exit::for_outcome(&outcome))
+}
+
+fn report_outcome(outcome: &RunOutcome, insns: Option<u64>) {
+    match outcome {
+        RunOutcome::Exit(ExitRequest::Error(message)) => eprintln!("chimera: error: {message}"),
+        RunOutcome::Idle => eprintln!(
+            "chimera: every CPU waits for an interrupt and no timer is armed: the guest is hung"
+        ),
+        RunOutcome::InsnLimit => eprintln!(
+            "chimera: stopped after {} instructions (--max-insns)",
+            insns.unwrap_or(0)
+        ),
+        _ => {}
+    }
+}
+
+/// Runs the machine with a GDB port per cluster until the guest ends it.
+fn run_with_gdb(
+    spec: &str,
+    machine: chimera_machine::Machine,
+    wait: bool,
+) -> Result<RunOutcome, Diagnostics> {
+    let bad = || {
+        cli_error(
+            format!("--gdb {spec}: expected tcp::PORT or tcp:HOST:PORT"),
+            None,
+        )
+    };
+    let rest = spec.strip_prefix("tcp:").ok_or_else(bad)?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some(("", p)) => ("127.0.0.1", p),
+        Some((h, p)) => (h, p),
+        None => ("127.0.0.1", rest),
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let hub = chimera_gdb::Hub::new(machine, wait);
+    for (i, (name, arch)) in hub.clusters().into_iter().enumerate() {
+        let p = port.checked_add(i as u16).ok_or_else(bad)?;
+        let listener = std::net::TcpListener::bind((host, p))
+            .map_err(|e| cli_error(format!("--gdb: cannot listen on {host}:{p}: {e}"), None))?;
+        eprintln!("chimera: gdb for cluster {name} ({arch}) on {host}:{p}");
+        let hub = hub.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                chimera_gdb::serve_cluster(hub.clone(), i, conn);
+            }
+        });
+    }
+    Ok(hub.run())
 }
 
 fn parse_endpoint(text: &str) -> Result<chimera_qmp::Endpoint, Diagnostics> {

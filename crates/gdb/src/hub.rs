@@ -1,0 +1,303 @@
+//! The hub between the debugger sessions and the machine: it runs the
+//! machine in slices while any attached session lets it (or while none is
+//! attached, unless told to wait), and hands each session the stops that
+//! concern its cluster.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use chimera_engine::{ExitRequest, RunControl, RunLimits, RunOutcome};
+use chimera_machine::Machine;
+
+/// Why a session's cluster stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReport {
+    /// CPU `hart` reached a breakpoint.
+    Breakpoint {
+        /// The CPU.
+        hart: u32,
+    },
+    /// CPU `hart` finished a single step.
+    Step {
+        /// The CPU.
+        hart: u32,
+    },
+    /// The debugger interrupted the machine.
+    Interrupted,
+    /// The guest ended the run with this exit code.
+    Exited(u8),
+}
+
+#[derive(Debug, Default, Clone)]
+struct Session {
+    attached: bool,
+    running: bool,
+    stop: Option<StopReport>,
+    breakpoints: BTreeSet<u64>,
+}
+
+#[derive(Debug)]
+struct State {
+    sessions: Vec<Session>,
+    /// The machine stopped for a debugger and no session resumed it since.
+    halted: bool,
+    finished: Option<RunOutcome>,
+    wait_for_debugger: bool,
+}
+
+/// The machine and its debugger sessions.
+pub struct Hub {
+    machine: Mutex<Machine>,
+    control: Arc<RunControl>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A session thread that panicked leaves plain data behind: go on.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Virtual time run between two looks at the sessions.
+const SLICE_NS: u64 = 1_000_000;
+
+impl Hub {
+    /// A hub for `machine`; with `wait`, the machine does not run until a
+    /// debugger resumes it.
+    pub fn new(machine: Machine, wait: bool) -> Arc<Self> {
+        let clusters = machine.scheduler().clusters().len();
+        Arc::new(Hub {
+            control: machine.control().clone(),
+            machine: Mutex::new(machine),
+            state: Mutex::new(State {
+                sessions: vec![Session::default(); clusters],
+                halted: wait,
+                finished: None,
+                wait_for_debugger: wait,
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Runs `f` on the machine (between run slices).
+    pub fn with_machine<R>(&self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        f(&mut lock(&self.machine))
+    }
+
+    /// The names and architectures of the clusters, in order.
+    pub fn clusters(&self) -> Vec<(String, String)> {
+        self.with_machine(|m| {
+            m.scheduler()
+                .clusters()
+                .iter()
+                .map(|c| (c.name().to_string(), c.arch().to_string()))
+                .collect()
+        })
+    }
+
+    fn should_run(s: &State) -> bool {
+        if s.finished.is_some() || s.halted {
+            return false;
+        }
+        let attached: Vec<&Session> = s.sessions.iter().filter(|x| x.attached).collect();
+        if attached.is_empty() {
+            !s.wait_for_debugger
+        } else {
+            attached.iter().any(|x| x.running)
+        }
+    }
+
+    /// Runs the machine whenever the sessions let it; returns how the run
+    /// ended.
+    pub fn run(&self) -> RunOutcome {
+        loop {
+            {
+                let mut s = lock(&self.state);
+                while !Self::should_run(&s) {
+                    if let Some(outcome) = &s.finished {
+                        return outcome.clone();
+                    }
+                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+            let (outcome, stops) = self.with_machine(|m| {
+                let until = m.scheduler().now_ns().saturating_add(SLICE_NS);
+                let outcome = m.run(RunLimits {
+                    max_insns: None,
+                    max_ns: Some(until),
+                });
+                let stops: Vec<(usize, u32)> = m
+                    .scheduler_mut()
+                    .clusters_mut()
+                    .iter_mut()
+                    .enumerate()
+                    .filter_map(|(i, c)| c.take_debug_stop().map(|d| (i, d.hart)))
+                    .collect();
+                (outcome, stops)
+            });
+            let mut s = lock(&self.state);
+            match outcome {
+                RunOutcome::TimeLimit | RunOutcome::InsnLimit => {}
+                RunOutcome::Exit(ExitRequest::Debug) | RunOutcome::Exit(ExitRequest::Stop) => {
+                    s.halted = true;
+                    for (cluster, hart) in stops {
+                        if let Some(session) = s.sessions.get_mut(cluster) {
+                            session.stop = Some(StopReport::Breakpoint { hart });
+                            session.running = false;
+                        }
+                    }
+                }
+                other => {
+                    let code = match &other {
+                        RunOutcome::Exit(ExitRequest::Exit(c)) => (*c & 0xff) as u8,
+                        _ => 0,
+                    };
+                    for session in s.sessions.iter_mut().filter(|x| x.running) {
+                        session.stop = Some(StopReport::Exited(code));
+                        session.running = false;
+                    }
+                    s.finished = Some(other);
+                }
+            }
+            drop(s);
+            self.changed.notify_all();
+        }
+    }
+
+    /// A debugger attached to cluster `cluster`; the machine is stopped
+    /// for it, as GDB expects of a fresh connection.
+    pub fn attach(&self, cluster: usize) {
+        let mut s = lock(&self.state);
+        if let Some(x) = s.sessions.get_mut(cluster) {
+            x.attached = true;
+            x.running = false;
+        }
+        s.halted = true;
+        self.control.request(ExitRequest::Stop);
+        drop(s);
+        self.changed.notify_all();
+        // Wait for the slice in progress to end, so the machine is still.
+        drop(lock(&self.machine));
+    }
+
+    /// The debugger left cluster `cluster`: its breakpoints go, and the
+    /// machine runs on if nobody else holds it.
+    pub fn detach(&self, cluster: usize) {
+        let mut s = lock(&self.state);
+        if let Some(x) = s.sessions.get_mut(cluster) {
+            *x = Session::default();
+        }
+        if s.sessions.iter().all(|x| !x.attached) {
+            s.halted = false;
+            s.wait_for_debugger = false;
+        }
+        drop(s);
+        self.sync_breakpoints(cluster);
+        self.changed.notify_all();
+    }
+
+    /// Adds or removes a breakpoint of cluster `cluster`.
+    pub fn set_breakpoint(&self, cluster: usize, addr: u64, present: bool) {
+        {
+            let mut s = lock(&self.state);
+            let Some(x) = s.sessions.get_mut(cluster) else {
+                return;
+            };
+            if present {
+                x.breakpoints.insert(addr);
+            } else {
+                x.breakpoints.remove(&addr);
+            }
+        }
+        self.sync_breakpoints(cluster);
+    }
+
+    fn sync_breakpoints(&self, cluster: usize) {
+        let set = lock(&self.state)
+            .sessions
+            .get(cluster)
+            .map(|x| x.breakpoints.clone())
+            .unwrap_or_default();
+        self.with_machine(|m| {
+            if let Some(c) = m.scheduler_mut().clusters_mut().get_mut(cluster) {
+                c.set_breakpoints(set);
+            }
+        });
+    }
+
+    /// Drops a stop request left over from an interrupt that came while the
+    /// machine was already still; any other request stands.
+    fn clear_stale_stop(&self) {
+        match self.control.take() {
+            None | Some(ExitRequest::Stop) | Some(ExitRequest::Debug) => {}
+            Some(other) => self.control.request(other),
+        }
+    }
+
+    /// Cluster `cluster`'s debugger resumes it.
+    pub fn resume(&self, cluster: usize) {
+        self.clear_stale_stop();
+        let mut s = lock(&self.state);
+        if let Some(x) = s.sessions.get_mut(cluster) {
+            x.running = true;
+            x.stop = None;
+        }
+        s.halted = false;
+        s.wait_for_debugger = false;
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// Single-steps CPU `hart` of cluster `cluster` while the machine is
+    /// stopped; the stop is reported at once.
+    pub fn step(&self, cluster: usize, hart: u32) {
+        self.with_machine(|m| {
+            let clock = m.clock().clone();
+            if let Some(c) = m.scheduler_mut().clusters_mut().get_mut(cluster) {
+                c.step(hart, &clock);
+                let _ = c.take_debug_stop();
+            }
+        });
+        let mut s = lock(&self.state);
+        if let Some(x) = s.sessions.get_mut(cluster) {
+            x.stop = Some(StopReport::Step { hart });
+            x.running = false;
+        }
+    }
+
+    /// The debugger of cluster `cluster` interrupts: the machine stops.
+    pub fn interrupt(&self, cluster: usize) {
+        let mut s = lock(&self.state);
+        s.halted = true;
+        if let Some(x) = s.sessions.get_mut(cluster) {
+            x.running = false;
+        }
+        self.control.request(ExitRequest::Stop);
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    /// The stop waiting for cluster `cluster`'s debugger, if any.
+    pub fn take_stop(&self, cluster: usize) -> Option<StopReport> {
+        lock(&self.state).sessions.get_mut(cluster)?.stop.take()
+    }
+
+    /// Waits up to `ms` milliseconds for something to change.
+    pub fn wait_briefly(&self, ms: u64) {
+        let s = lock(&self.state);
+        let _ = self
+            .changed
+            .wait_timeout(s, std::time::Duration::from_millis(ms));
+    }
+
+    /// How the run ended, once it has.
+    pub fn finished(&self) -> Option<RunOutcome> {
+        lock(&self.state).finished.clone()
+    }
+}

@@ -1,0 +1,320 @@
+//! One debugger session: a cluster as a `gdbstub` multi-thread target,
+//! served on a TCP connection until the debugger detaches.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gdbstub::common::{Signal, Tid};
+use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
+use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use gdbstub::target::ext::base::multithread::{
+    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSingleStep,
+    MultiThreadSingleStepOps,
+};
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::ext::breakpoints::{
+    Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, SwBreakpoint, SwBreakpointOps,
+};
+use gdbstub::target::ext::target_description_xml_override::{
+    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
+};
+use gdbstub::target::{Target, TargetError, TargetResult};
+
+use crate::arch::{RawRegs, RuntimeArch};
+use crate::hub::{Hub, StopReport};
+
+/// One cluster as GDB sees it.
+struct ClusterTarget {
+    hub: Arc<Hub>,
+    cluster: usize,
+    step: Option<u32>,
+}
+
+fn tid(hart: u32) -> Tid {
+    NonZeroUsize::new(hart as usize + 1).unwrap_or(NonZeroUsize::MIN)
+}
+
+fn hart(tid: Tid) -> u32 {
+    (tid.get() - 1) as u32
+}
+
+impl ClusterTarget {
+    fn harts(&self) -> u32 {
+        self.hub.with_machine(|m| {
+            m.scheduler()
+                .clusters()
+                .get(self.cluster)
+                .map_or(0, |c| c.cpus().len() as u32)
+        })
+    }
+}
+
+impl Target for ClusterTarget {
+    type Arch = RuntimeArch;
+    type Error = String;
+
+    fn base_ops(&mut self) -> BaseOps<'_, RuntimeArch, String> {
+        BaseOps::MultiThread(self)
+    }
+
+    fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadBase for ClusterTarget {
+    fn read_registers(&mut self, regs: &mut RawRegs, tid: Tid) -> TargetResult<(), Self> {
+        let cluster = self.cluster;
+        let bytes = self.hub.with_machine(|m| {
+            m.scheduler_mut()
+                .clusters_mut()
+                .get_mut(cluster)
+                .and_then(|c| c.debug())
+                .and_then(|d| d.read_registers(hart(tid)))
+        });
+        regs.0 = bytes.ok_or(TargetError::NonFatal)?;
+        Ok(())
+    }
+
+    fn write_registers(&mut self, regs: &RawRegs, tid: Tid) -> TargetResult<(), Self> {
+        let cluster = self.cluster;
+        let ok = self.hub.with_machine(|m| {
+            m.scheduler_mut()
+                .clusters_mut()
+                .get_mut(cluster)
+                .and_then(|c| c.debug())
+                .is_some_and(|d| d.write_registers(hart(tid), &regs.0))
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(TargetError::NonFatal)
+        }
+    }
+
+    fn read_addrs(&mut self, start: u64, data: &mut [u8], tid: Tid) -> TargetResult<usize, Self> {
+        let cluster = self.cluster;
+        let ok = self.hub.with_machine(|m| {
+            m.scheduler_mut()
+                .clusters_mut()
+                .get_mut(cluster)
+                .and_then(|c| c.debug())
+                .is_some_and(|d| d.read_memory(hart(tid), start, data))
+        });
+        if ok {
+            Ok(data.len())
+        } else {
+            Err(TargetError::NonFatal)
+        }
+    }
+
+    fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
+        let cluster = self.cluster;
+        let ok = self.hub.with_machine(|m| {
+            m.scheduler_mut()
+                .clusters_mut()
+                .get_mut(cluster)
+                .and_then(|c| c.debug())
+                .is_some_and(|d| d.write_memory(hart(tid), start, data))
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(TargetError::NonFatal)
+        }
+    }
+
+    fn list_active_threads(&mut self, active: &mut dyn FnMut(Tid)) -> Result<(), String> {
+        for h in 0..self.harts() {
+            active(tid(h));
+        }
+        Ok(())
+    }
+
+    fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadResume for ClusterTarget {
+    fn resume(&mut self) -> Result<(), String> {
+        match self.step.take() {
+            Some(h) => self.hub.step(self.cluster, h),
+            None => self.hub.resume(self.cluster),
+        }
+        Ok(())
+    }
+
+    fn clear_resume_actions(&mut self) -> Result<(), String> {
+        self.step = None;
+        Ok(())
+    }
+
+    fn set_resume_action_continue(&mut self, _: Tid, _: Option<Signal>) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn support_single_step(&mut self) -> Option<MultiThreadSingleStepOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadSingleStep for ClusterTarget {
+    fn set_resume_action_step(&mut self, tid: Tid, _: Option<Signal>) -> Result<(), String> {
+        self.step = Some(hart(tid));
+        Ok(())
+    }
+}
+
+impl Breakpoints for ClusterTarget {
+    fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SwBreakpoint for ClusterTarget {
+    fn add_sw_breakpoint(&mut self, addr: u64, _: usize) -> TargetResult<bool, Self> {
+        self.hub.set_breakpoint(self.cluster, addr, true);
+        Ok(true)
+    }
+
+    fn remove_sw_breakpoint(&mut self, addr: u64, _: usize) -> TargetResult<bool, Self> {
+        self.hub.set_breakpoint(self.cluster, addr, false);
+        Ok(true)
+    }
+}
+
+impl HwBreakpoint for ClusterTarget {
+    fn add_hw_breakpoint(&mut self, addr: u64, _: usize) -> TargetResult<bool, Self> {
+        self.hub.set_breakpoint(self.cluster, addr, true);
+        Ok(true)
+    }
+
+    fn remove_hw_breakpoint(&mut self, addr: u64, _: usize) -> TargetResult<bool, Self> {
+        self.hub.set_breakpoint(self.cluster, addr, false);
+        Ok(true)
+    }
+}
+
+impl TargetDescriptionXmlOverride for ClusterTarget {
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(TargetError::NonFatal);
+        }
+        let cluster = self.cluster;
+        let xml = self.hub.with_machine(|m| {
+            m.scheduler_mut()
+                .clusters_mut()
+                .get_mut(cluster)
+                .and_then(|c| c.debug())
+                .map(|d| d.target_xml())
+                .unwrap_or_default()
+        });
+        let bytes = xml.as_bytes();
+        let start = (offset as usize).min(bytes.len());
+        let end = start.saturating_add(length).min(bytes.len());
+        let n = (end - start).min(buf.len());
+        buf[..n].copy_from_slice(&bytes[start..start + n]);
+        Ok(n)
+    }
+}
+
+fn stop_reason(report: StopReport) -> MultiThreadStopReason<u64> {
+    match report {
+        StopReport::Breakpoint { hart } => MultiThreadStopReason::SwBreak(tid(hart)),
+        StopReport::Step { .. } => MultiThreadStopReason::DoneStep,
+        StopReport::Interrupted => MultiThreadStopReason::Signal(Signal::SIGINT),
+        StopReport::Exited(code) => MultiThreadStopReason::Exited(code),
+    }
+}
+
+/// The wait between the machine and the debugger's connection.
+enum EventLoop {}
+
+impl BlockingEventLoop for EventLoop {
+    type Target = ClusterTarget;
+    type Connection = TcpStream;
+    type StopReason = MultiThreadStopReason<u64>;
+
+    fn wait_for_stop_reason(
+        target: &mut ClusterTarget,
+        conn: &mut TcpStream,
+    ) -> Result<Event<Self::StopReason>, WaitForStopReasonError<String, std::io::Error>> {
+        loop {
+            if let Some(report) = target.hub.take_stop(target.cluster) {
+                return Ok(Event::TargetStopped(stop_reason(report)));
+            }
+            conn.set_read_timeout(Some(Duration::from_millis(10)))
+                .map_err(WaitForStopReasonError::Connection)?;
+            let mut byte = [0u8];
+            match Read::read(conn, &mut byte) {
+                Ok(1) => {
+                    conn.set_read_timeout(None)
+                        .map_err(WaitForStopReasonError::Connection)?;
+                    return Ok(Event::IncomingData(byte[0]));
+                }
+                Ok(_) => {
+                    return Err(WaitForStopReasonError::Connection(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the debugger closed the connection",
+                    )))
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(WaitForStopReasonError::Connection(e)),
+            }
+        }
+    }
+
+    fn on_interrupt(target: &mut ClusterTarget) -> Result<Option<Self::StopReason>, String> {
+        target.hub.interrupt(target.cluster);
+        Ok(Some(MultiThreadStopReason::SignalWithThread {
+            tid: tid(0),
+            signal: Signal::SIGINT,
+        }))
+    }
+}
+
+/// Serves one debugger connection for cluster `cluster` until it leaves.
+/// Malformed packets are answered by `gdbstub`; a connection that breaks
+/// only ends this session.
+pub fn serve_cluster(hub: Arc<Hub>, cluster: usize, conn: TcpStream) {
+    let _ = conn.set_nodelay(true);
+    hub.attach(cluster);
+    let mut target = ClusterTarget {
+        hub: hub.clone(),
+        cluster,
+        step: None,
+    };
+    let stub = GdbStub::new(conn);
+    match stub.run_blocking::<EventLoop>(&mut target) {
+        Ok(DisconnectReason::Disconnect)
+        | Ok(DisconnectReason::Kill)
+        | Ok(DisconnectReason::TargetExited(_))
+        | Ok(DisconnectReason::TargetTerminated(_))
+        | Err(_) => {}
+    }
+    hub.detach(cluster);
+}
