@@ -76,6 +76,8 @@ pub trait ClusterRun: Send {
     fn next_wakeup(&self) -> u64;
     /// Replaces the set of breakpoint addresses (virtual pcs).
     fn set_breakpoints(&mut self, pcs: BTreeSet<u64>);
+    /// Replaces the set of watchpoints.
+    fn set_watchpoints(&mut self, watchpoints: Vec<crate::debug::Watchpoint>);
     /// The CPU that stopped for the debugger, if one did since last asked.
     fn take_debug_stop(&mut self) -> Option<DebugStop>;
     /// Runs exactly one instruction on CPU `hart` (into a trap handler if
@@ -179,6 +181,7 @@ pub struct Cluster<F: Frontend> {
     verify_ir: bool,
     reset_pin: u32,
     breakpoints: BTreeSet<u64>,
+    watchpoints: Vec<crate::debug::Watchpoint>,
     debug_stop: Option<DebugStop>,
 }
 
@@ -189,6 +192,13 @@ pub enum DebugStopReason {
     Breakpoint,
     /// It finished a single step.
     Step,
+    /// An access tripped a watchpoint (at address `addr`).
+    Watchpoint {
+        /// The watchpoint.
+        watch: crate::debug::Watchpoint,
+        /// The address accessed.
+        addr: u64,
+    },
 }
 
 /// A CPU that stopped for the debugger.
@@ -278,6 +288,7 @@ impl<F: Frontend> Cluster<F> {
             verify_ir: cfg!(debug_assertions),
             reset_pin,
             breakpoints: BTreeSet::new(),
+            watchpoints: Vec::new(),
             debug_stop: None,
         }
     }
@@ -323,6 +334,7 @@ impl<F: Frontend> Cluster<F> {
             verify_ir,
             reset_pin,
             breakpoints,
+            watchpoints,
             ..
         } = self;
         let slot = &mut cpus[hart];
@@ -366,6 +378,8 @@ impl<F: Frontend> Cluster<F> {
                 halt: false,
                 flush_code: false,
                 wakeup_ns: slot.wakeup_ns,
+                watchpoints,
+                watch_hit: None,
             };
             let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
             if slot.halted || slot.irq.any() || slot.wakeup_ns <= now {
@@ -446,14 +460,28 @@ impl<F: Frontend> Cluster<F> {
                 max_insns: u32::from(single),
                 breakpoints: (!breakpoints.is_empty()).then_some(&*breakpoints),
                 resume: slot.stopped_at.take() == Some(pc),
+                watch: !watchpoints.is_empty(),
             };
             let run = interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops);
             let halt = env.halt;
             let flush = env.flush_code;
+            let watch_hit = env.watch_hit;
             slot.wakeup_ns = env.wakeup_ns;
             slot.insns += u64::from(run.retired);
             match run.end {
-                BlockEnd::Next { pc, .. } => slot.state.set_pc(pc),
+                BlockEnd::Next { pc, .. } if watch_hit.is_none() => slot.state.set_pc(pc),
+                BlockEnd::Next { pc, .. } | BlockEnd::Watchpoint { pc } => {
+                    slot.state.set_pc(pc);
+                    if let Some((watch, addr)) = watch_hit {
+                        self.debug_stop = Some(DebugStop {
+                            hart: hart as u32,
+                            pc,
+                            reason: DebugStopReason::Watchpoint { watch, addr },
+                        });
+                        control.request(crate::ExitRequest::Debug);
+                    }
+                    break;
+                }
                 BlockEnd::Breakpoint { pc } => {
                     slot.state.set_pc(pc);
                     slot.stopped_at = Some(pc);
@@ -601,6 +629,10 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
         self.breakpoints = pcs;
     }
 
+    fn set_watchpoints(&mut self, watchpoints: Vec<crate::debug::Watchpoint>) {
+        self.watchpoints = watchpoints;
+    }
+
     fn take_debug_stop(&mut self) -> Option<DebugStop> {
         self.debug_stop.take()
     }
@@ -677,6 +709,8 @@ impl<F: Frontend> Cluster<F> {
             halt: false,
             flush_code: false,
             wakeup_ns: slot.wakeup_ns,
+            watchpoints: &[],
+            watch_hit: None,
         };
         Some(f(frontend, &mut slot.state, &mut env))
     }

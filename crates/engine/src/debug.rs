@@ -36,3 +36,40 @@ pub trait ClusterDebug {
     /// patching code would).
     fn write_memory(&mut self, hart: u32, vaddr: u64, data: &[u8]) -> bool;
 }
+
+/// Which accesses a watchpoint catches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WatchKind {
+    /// Stores.
+    Write,
+    /// Loads.
+    Read,
+    /// Both.
+    Access,
+}
+
+/// A range of guest virtual addresses watched for accesses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Watchpoint {
+    /// First address.
+    pub addr: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// Which accesses stop.
+    pub kind: WatchKind,
+}
+
+impl Watchpoint {
+    /// Whether an access of `size` bytes at `addr` (a store when `write`)
+    /// trips this watchpoint.
+    pub fn hits(&self, addr: u64, size: usize, write: bool) -> bool {
+        let kind_matches = match self.kind {
+            WatchKind::Write => write,
+            WatchKind::Read => !write,
+            WatchKind::Access => true,
+        };
+        kind_matches
+            && addr < self.addr.saturating_add(self.len)
+            && self.addr < addr.saturating_add(size as u64)
+    }
+}

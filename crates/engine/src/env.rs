@@ -34,6 +34,10 @@ pub struct CpuEnv<'a> {
     /// The virtual time at which this CPU wants to be woken (a timer of
     /// its own, such as ARM's SysTick), or `NEVER`.
     pub(crate) wakeup_ns: u64,
+    /// The cluster's watchpoints (empty when no debugger watches).
+    pub(crate) watchpoints: &'a [crate::debug::Watchpoint],
+    /// The first watchpoint an access of the current instruction tripped.
+    pub(crate) watch_hit: Option<(crate::debug::Watchpoint, u64)>,
 }
 
 impl CpuEnv<'_> {
@@ -62,6 +66,15 @@ impl CpuEnv<'_> {
     /// wakes it (wait-for-interrupt).
     pub fn request_halt(&mut self) {
         self.halt = true;
+    }
+
+    /// Notes an access for the debugger's watchpoints.
+    pub(crate) fn watch(&mut self, addr: u64, size: usize, write: bool) {
+        if self.watch_hit.is_none() {
+            if let Some(w) = self.watchpoints.iter().find(|w| w.hits(addr, size, write)) {
+                self.watch_hit = Some((*w, addr));
+            }
+        }
     }
 
     /// Asks to be looked at (through `check_interrupts`) when virtual time

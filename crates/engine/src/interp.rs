@@ -17,6 +17,12 @@ pub enum BlockEnd {
         /// Whether the exit asked to return to the loop first.
         to_loop: bool,
     },
+    /// An access of the instruction before `pc` tripped a watchpoint;
+    /// `pc` is the next instruction (not run).
+    Watchpoint {
+        /// The next instruction.
+        pc: u64,
+    },
     /// Instruction `pc` has a breakpoint and was not run.
     Breakpoint {
         /// The instruction's address.
@@ -51,11 +57,13 @@ pub struct Stops<'a> {
     pub breakpoints: Option<&'a std::collections::BTreeSet<u64>>,
     /// …except the block's first, when resuming from that breakpoint.
     pub resume: bool,
+    /// Stop after an instruction whose access tripped a watchpoint.
+    pub watch: bool,
 }
 
 impl Stops<'_> {
     fn active(&self) -> bool {
-        self.max_insns != 0 || self.breakpoints.is_some()
+        self.max_insns != 0 || self.breakpoints.is_some() || self.watch
     }
 }
 
@@ -106,6 +114,12 @@ pub fn run_block_with<F: Frontend>(
         match op {
             Op::InsnStart { pc: at } => {
                 if checking {
+                    if env.watch_hit.is_some() {
+                        return BlockRun {
+                            end: BlockEnd::Watchpoint { pc: *at },
+                            retired: insns,
+                        };
+                    }
                     if stops.max_insns != 0 && insns >= stops.max_insns {
                         return BlockRun {
                             end: BlockEnd::Next {

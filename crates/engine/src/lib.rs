@@ -28,11 +28,12 @@ pub use block::{Block, BlockKey};
 pub use cache::BlockCache;
 pub use clock::{Clock, Timer, TimerTarget};
 pub use cluster::{
-    irq_inputs_for, reset_pin, Cluster, ClusterRun, ClusterSetup, CpuInfo, SliceEnd,
+    irq_inputs_for, reset_pin, Cluster, ClusterRun, ClusterSetup, CpuInfo, DebugStop,
+    DebugStopReason, SliceEnd,
 };
 pub use cluster_type::ClusterType;
 pub use control::{ExitRequest, RunControl};
-pub use debug::{ClusterDebug, GdbArch};
+pub use debug::{ClusterDebug, GdbArch, WatchKind, Watchpoint};
 pub use env::CpuEnv;
 pub use frontend::{local_fault, CodeReader, CpuState, Frontend, Helper, HelperCtx, HelperFn};
 pub use irq::IrqInputs;

@@ -172,6 +172,9 @@ pub fn load<F: Frontend>(
     endian: Endian,
     access: AccessKind,
 ) -> Result<u64, Trap> {
+    if !env.watchpoints.is_empty() && access == AccessKind::Read {
+        env.watch(vaddr, size, false);
+    }
     if crosses_page(env, vaddr, size) {
         let mut bytes = [0u8; 8];
         for (i, b) in bytes.iter_mut().take(size).enumerate() {
@@ -212,6 +215,9 @@ pub fn store<F: Frontend>(
     value: u64,
 ) -> Result<(), Trap> {
     let access = AccessKind::Write;
+    if !env.watchpoints.is_empty() {
+        env.watch(vaddr, size, true);
+    }
     if crosses_page(env, vaddr, size) {
         // Translate every byte first so a fault leaves memory unchanged.
         for i in 0..size as u64 {

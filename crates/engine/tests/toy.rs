@@ -620,3 +620,26 @@ fn single_step_runs_exactly_one_instruction() {
     assert_eq!(pcs, [4, 8, 12, 16, 8, 12]);
     assert_eq!(cluster.insns(), 6);
 }
+
+#[test]
+fn a_write_watchpoint_stops_after_the_storing_instruction() {
+    // sum_program(300) with the result stored at 0x8000 before the WFI.
+    let mut p = sum_program(4);
+    p.pop();
+    p.extend([li(3, 0x8000), st(3, 2), li(9, 9), exit(9)]);
+    let mut m = machine(&p, 1);
+    m.scheduler.clusters_mut()[0].set_watchpoints(vec![chimera_engine::Watchpoint {
+        addr: 0x8004,
+        len: 4,
+        kind: chimera_engine::WatchKind::Write,
+    }]);
+    assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Debug));
+    let stop = m.scheduler.clusters_mut()[0].take_debug_stop().unwrap();
+    // The store is the instruction at 0x18; the stop is before 0x1c.
+    assert_eq!(stop.pc, 0x1c);
+    assert!(matches!(
+        stop.reason,
+        chimera_engine::DebugStopReason::Watchpoint { addr: 0x8000, .. }
+    ));
+    assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Exit(9)));
+}

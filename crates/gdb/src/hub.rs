@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use chimera_engine::{ExitRequest, RunControl, RunLimits, RunOutcome};
+use chimera_engine::{DebugStopReason, ExitRequest, RunControl, RunLimits, RunOutcome, Watchpoint};
 use chimera_machine::Machine;
 
 /// Why a session's cluster stopped.
@@ -16,6 +16,15 @@ pub enum StopReport {
     Breakpoint {
         /// The CPU.
         hart: u32,
+    },
+    /// An access of CPU `hart` tripped a watchpoint.
+    Watchpoint {
+        /// The CPU.
+        hart: u32,
+        /// The watchpoint.
+        watch: Watchpoint,
+        /// The address accessed.
+        addr: u64,
     },
     /// CPU `hart` finished a single step.
     Step {
@@ -34,6 +43,7 @@ struct Session {
     running: bool,
     stop: Option<StopReport>,
     breakpoints: BTreeSet<u64>,
+    watchpoints: Vec<Watchpoint>,
 }
 
 #[derive(Debug)]
@@ -132,12 +142,26 @@ impl Hub {
                     max_insns: None,
                     max_ns: Some(until),
                 });
-                let stops: Vec<(usize, u32)> = m
+                let stops: Vec<(usize, StopReport)> = m
                     .scheduler_mut()
                     .clusters_mut()
                     .iter_mut()
                     .enumerate()
-                    .filter_map(|(i, c)| c.take_debug_stop().map(|d| (i, d.hart)))
+                    .filter_map(|(i, c)| {
+                        c.take_debug_stop().map(|d| {
+                            let report = match d.reason {
+                                DebugStopReason::Watchpoint { watch, addr } => {
+                                    StopReport::Watchpoint {
+                                        hart: d.hart,
+                                        watch,
+                                        addr,
+                                    }
+                                }
+                                _ => StopReport::Breakpoint { hart: d.hart },
+                            };
+                            (i, report)
+                        })
+                    })
                     .collect();
                 (outcome, stops)
             });
@@ -146,9 +170,9 @@ impl Hub {
                 RunOutcome::TimeLimit | RunOutcome::InsnLimit => {}
                 RunOutcome::Exit(ExitRequest::Debug) | RunOutcome::Exit(ExitRequest::Stop) => {
                     s.halted = true;
-                    for (cluster, hart) in stops {
+                    for (cluster, report) in stops {
                         if let Some(session) = s.sessions.get_mut(cluster) {
-                            session.stop = Some(StopReport::Breakpoint { hart });
+                            session.stop = Some(report);
                             session.running = false;
                         }
                     }
@@ -218,15 +242,31 @@ impl Hub {
         self.sync_breakpoints(cluster);
     }
 
+    /// Adds or removes a watchpoint of cluster `cluster`.
+    pub fn set_watchpoint(&self, cluster: usize, watch: Watchpoint, present: bool) {
+        {
+            let mut s = lock(&self.state);
+            let Some(x) = s.sessions.get_mut(cluster) else {
+                return;
+            };
+            x.watchpoints.retain(|w| *w != watch);
+            if present {
+                x.watchpoints.push(watch);
+            }
+        }
+        self.sync_breakpoints(cluster);
+    }
+
     fn sync_breakpoints(&self, cluster: usize) {
-        let set = lock(&self.state)
+        let (set, watches) = lock(&self.state)
             .sessions
             .get(cluster)
-            .map(|x| x.breakpoints.clone())
+            .map(|x| (x.breakpoints.clone(), x.watchpoints.clone()))
             .unwrap_or_default();
         self.with_machine(|m| {
             if let Some(c) = m.scheduler_mut().clusters_mut().get_mut(cluster) {
                 c.set_breakpoints(set);
+                c.set_watchpoints(watches);
             }
         });
     }

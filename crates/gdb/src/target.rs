@@ -16,7 +16,8 @@ use gdbstub::target::ext::base::multithread::{
 };
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::breakpoints::{
-    Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, SwBreakpoint, SwBreakpointOps,
+    Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps,
+    SwBreakpoint, SwBreakpointOps, WatchKind,
 };
 use gdbstub::target::ext::target_description_xml_override::{
     TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
@@ -183,6 +184,46 @@ impl Breakpoints for ClusterTarget {
     fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
         Some(self)
     }
+
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+fn watchpoint(addr: u64, len: u64, kind: WatchKind) -> chimera_engine::Watchpoint {
+    chimera_engine::Watchpoint {
+        addr,
+        len,
+        kind: match kind {
+            WatchKind::Write => chimera_engine::WatchKind::Write,
+            WatchKind::Read => chimera_engine::WatchKind::Read,
+            WatchKind::ReadWrite => chimera_engine::WatchKind::Access,
+        },
+    }
+}
+
+impl HwWatchpoint for ClusterTarget {
+    fn add_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
+        self.hub
+            .set_watchpoint(self.cluster, watchpoint(addr, len, kind), true);
+        Ok(true)
+    }
+
+    fn remove_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: WatchKind,
+    ) -> TargetResult<bool, Self> {
+        self.hub
+            .set_watchpoint(self.cluster, watchpoint(addr, len, kind), false);
+        Ok(true)
+    }
 }
 
 impl SwBreakpoint for ClusterTarget {
@@ -241,6 +282,15 @@ impl TargetDescriptionXmlOverride for ClusterTarget {
 fn stop_reason(report: StopReport) -> MultiThreadStopReason<u64> {
     match report {
         StopReport::Breakpoint { hart } => MultiThreadStopReason::SwBreak(tid(hart)),
+        StopReport::Watchpoint { hart, watch, addr } => MultiThreadStopReason::Watch {
+            tid: tid(hart),
+            kind: match watch.kind {
+                chimera_engine::WatchKind::Write => WatchKind::Write,
+                chimera_engine::WatchKind::Read => WatchKind::Read,
+                chimera_engine::WatchKind::Access => WatchKind::ReadWrite,
+            },
+            addr,
+        },
         StopReport::Step { .. } => MultiThreadStopReason::DoneStep,
         StopReport::Interrupted => MultiThreadStopReason::Signal(Signal::SIGINT),
         StopReport::Exited(code) => MultiThreadStopReason::Exited(code),
