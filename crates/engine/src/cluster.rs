@@ -101,6 +101,9 @@ struct CpuSlot<C> {
     in_reset: bool,
     /// The breakpoint this CPU stopped at: it is run, not hit, on resume.
     stopped_at: Option<u64>,
+    /// Whether an input was high when the frontend last looked, so that it
+    /// also sees the inputs fall.
+    irq_was_high: bool,
 }
 
 impl<C> CpuSlot<C> {
@@ -261,6 +264,7 @@ impl<F: Frontend> Cluster<F> {
                     wakeup_ns: crate::clock::NEVER,
                     in_reset: false,
                     stopped_at: None,
+                    irq_was_high: false,
                 }
             })
             .collect();
@@ -382,7 +386,9 @@ impl<F: Frontend> Cluster<F> {
                 watch_hit: None,
             };
             let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
-            if slot.halted || slot.irq.any() || slot.wakeup_ns <= now {
+            let irq_high = slot.irq.any();
+            if slot.halted || irq_high || slot.irq_was_high || slot.wakeup_ns <= now {
+                slot.irq_was_high = irq_high;
                 let wake = fe.check_interrupts(&mut slot.state, &mut env, &slot.irq);
                 slot.wakeup_ns = env.wakeup_ns;
                 if slot.halted && wake {

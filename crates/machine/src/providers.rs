@@ -8,10 +8,10 @@ use chimera_engine::ClusterType;
 
 /// Cluster types of every frontend compiled in.
 pub fn cluster_types() -> Vec<Arc<dyn ClusterType>> {
-    Vec::new()
+    chimera_riscv::cluster_types()
 }
 
 /// Architecture-specific device types (interrupt controllers, timers).
 pub fn device_types() -> Vec<Arc<dyn DeviceType>> {
-    Vec::new()
+    chimera_riscv::device_types()
 }

@@ -1,0 +1,96 @@
+//! The state of one RISC-V hart: registers, pc, machine-mode CSRs and the
+//! load reservation. Plain data, the unit of snapshots.
+
+use chimera_engine::CpuState;
+
+/// Machine-mode CSR state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Csrs {
+    /// `mstatus` (MIE, MPIE, MPP).
+    pub mstatus: u64,
+    /// `mtvec`: base and mode.
+    pub mtvec: u64,
+    /// `mepc`.
+    pub mepc: u64,
+    /// `mcause`.
+    pub mcause: u64,
+    /// `mtval`.
+    pub mtval: u64,
+    /// `mie`.
+    pub mie: u64,
+    /// The software-writable bits of `mip` (the rest come from pins).
+    pub mip_sw: u64,
+    /// `mscratch`.
+    pub mscratch: u64,
+    /// `mcounteren`.
+    pub mcounteren: u64,
+    /// `mcountinhibit`.
+    pub mcountinhibit: u64,
+    /// What guest writes added to the retired-instruction count.
+    pub minstret_offset: u64,
+    /// What guest writes added to the cycle count.
+    pub mcycle_offset: u64,
+    /// `pmpcfg0..3` (kept for guests that program them).
+    pub pmpcfg: [u64; 4],
+    /// `pmpaddr0..15`.
+    pub pmpaddr: [u64; 16],
+}
+
+/// One hart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiscvCpu {
+    /// `x0`..`x31` (the IR's globals 0..31); `x0` stays 0.
+    pub regs: [u64; 32],
+    /// The next instruction.
+    pub pc: u64,
+    /// `mhartid`.
+    pub hart: u32,
+    /// Privilege level (3 = machine).
+    pub privilege: u8,
+    /// Machine-mode CSRs.
+    pub csr: Csrs,
+    /// The LR reservation: address and the value loaded.
+    pub reservation: Option<(u64, u64)>,
+    /// The `mip` bits driven by the interrupt pins, as last seen.
+    pub pending_pins: u64,
+}
+
+impl RiscvCpu {
+    /// A hart in its reset state.
+    pub fn new(hart: u32) -> Self {
+        RiscvCpu {
+            regs: [0; 32],
+            pc: 0,
+            hart,
+            privilege: 3,
+            csr: Csrs::default(),
+            reservation: None,
+            pending_pins: 0,
+        }
+    }
+}
+
+impl CpuState for RiscvCpu {
+    fn pc(&self) -> u64 {
+        self.pc
+    }
+
+    fn set_pc(&mut self, pc: u64) {
+        self.pc = pc;
+    }
+
+    fn globals(&self) -> &[u64] {
+        &self.regs
+    }
+
+    fn globals_mut(&mut self) -> &mut [u64] {
+        &mut self.regs
+    }
+}
+
+/// The ABI names of `x0`..`x31`.
+pub const ABI_NAMES: [&str; 32] = [
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
+    "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
+    "t5", "t6",
+];

@@ -1,0 +1,404 @@
+//! The 32-bit instruction decoder (RV32I/RV64I, M, A, Zicsr, Zifencei,
+//! and the machine-mode system instructions).
+
+use crate::inst::{Alu, AmoOp, BranchCond, CsrOp, Inst};
+
+fn bits(w: u32, hi: u32, lo: u32) -> u32 {
+    (w >> lo) & ((1 << (hi - lo + 1)) - 1)
+}
+
+fn sext(value: u32, width: u32) -> i64 {
+    let shift = 64 - width;
+    ((u64::from(value) << shift) as i64) >> shift
+}
+
+fn imm_i(w: u32) -> i64 {
+    sext(w >> 20, 12)
+}
+
+fn imm_s(w: u32) -> i64 {
+    sext((bits(w, 31, 25) << 5) | bits(w, 11, 7), 12)
+}
+
+fn imm_b(w: u32) -> i64 {
+    sext(
+        (bits(w, 31, 31) << 12)
+            | (bits(w, 7, 7) << 11)
+            | (bits(w, 30, 25) << 5)
+            | (bits(w, 11, 8) << 1),
+        13,
+    )
+}
+
+fn imm_j(w: u32) -> i64 {
+    sext(
+        (bits(w, 31, 31) << 20)
+            | (bits(w, 19, 12) << 12)
+            | (bits(w, 20, 20) << 11)
+            | (bits(w, 30, 21) << 1),
+        21,
+    )
+}
+
+/// Decodes a 32-bit instruction for a hart of `xlen` bits.
+pub fn decode32(w: u32, xlen: u32) -> Inst {
+    let rd = bits(w, 11, 7) as u8;
+    let rs1 = bits(w, 19, 15) as u8;
+    let rs2 = bits(w, 24, 20) as u8;
+    let f3 = bits(w, 14, 12);
+    let f7 = bits(w, 31, 25);
+    let rv64 = xlen == 64;
+    match w & 0x7f {
+        0x37 => Inst::Lui {
+            rd,
+            imm: sext(w & 0xffff_f000, 32),
+        },
+        0x17 => Inst::Auipc {
+            rd,
+            imm: sext(w & 0xffff_f000, 32),
+        },
+        0x6f => Inst::Jal {
+            rd,
+            offset: imm_j(w),
+        },
+        0x67 if f3 == 0 => Inst::Jalr {
+            rd,
+            rs1,
+            offset: imm_i(w),
+        },
+        0x63 => {
+            let cond = match f3 {
+                0 => BranchCond::Eq,
+                1 => BranchCond::Ne,
+                4 => BranchCond::Lt,
+                5 => BranchCond::Ge,
+                6 => BranchCond::Ltu,
+                7 => BranchCond::Geu,
+                _ => return Inst::Illegal,
+            };
+            Inst::Branch {
+                cond,
+                rs1,
+                rs2,
+                offset: imm_b(w),
+            }
+        }
+        0x03 => {
+            let (size, signed) = match f3 {
+                0 => (1, true),
+                1 => (2, true),
+                2 => (4, true),
+                3 if rv64 => (8, true),
+                4 => (1, false),
+                5 => (2, false),
+                6 if rv64 => (4, false),
+                _ => return Inst::Illegal,
+            };
+            Inst::Load {
+                rd,
+                rs1,
+                offset: imm_i(w),
+                size,
+                signed,
+            }
+        }
+        0x23 => {
+            let size = match f3 {
+                0 => 1,
+                1 => 2,
+                2 => 4,
+                3 if rv64 => 8,
+                _ => return Inst::Illegal,
+            };
+            Inst::Store {
+                rs1,
+                rs2,
+                offset: imm_s(w),
+                size,
+            }
+        }
+        0x13 => {
+            let imm = imm_i(w);
+            let op = match f3 {
+                0 => Alu::Add,
+                2 => Alu::Slt,
+                3 => Alu::Sltu,
+                4 => Alu::Xor,
+                6 => Alu::Or,
+                7 => Alu::And,
+                1 | 5 => return shift_imm(w, rd, rs1, xlen, false),
+                _ => return Inst::Illegal,
+            };
+            Inst::AluImm {
+                op,
+                rd,
+                rs1,
+                imm,
+                word: false,
+            }
+        }
+        0x1b if rv64 => match f3 {
+            0 => Inst::AluImm {
+                op: Alu::Add,
+                rd,
+                rs1,
+                imm: imm_i(w),
+                word: true,
+            },
+            1 | 5 => shift_imm(w, rd, rs1, 32, true),
+            _ => Inst::Illegal,
+        },
+        0x33 => match alu_reg(f3, f7) {
+            Some(op) => Inst::AluReg {
+                op,
+                rd,
+                rs1,
+                rs2,
+                word: false,
+            },
+            None => Inst::Illegal,
+        },
+        0x3b if rv64 => match alu_reg(f3, f7) {
+            Some(op)
+                if matches!(
+                    op,
+                    Alu::Add
+                        | Alu::Sub
+                        | Alu::Sll
+                        | Alu::Srl
+                        | Alu::Sra
+                        | Alu::Mul
+                        | Alu::Div
+                        | Alu::Divu
+                        | Alu::Rem
+                        | Alu::Remu
+                ) =>
+            {
+                Inst::AluReg {
+                    op,
+                    rd,
+                    rs1,
+                    rs2,
+                    word: true,
+                }
+            }
+            _ => Inst::Illegal,
+        },
+        0x0f => match f3 {
+            0 => Inst::Fence,
+            1 => Inst::FenceI,
+            _ => Inst::Illegal,
+        },
+        0x2f => decode_amo(w, rd, rs1, rs2, f3, rv64),
+        0x73 => decode_system(w, rd, rs1, f3),
+        _ => Inst::Illegal,
+    }
+}
+
+fn shift_imm(w: u32, rd: u8, rs1: u8, width: u32, word: bool) -> Inst {
+    let f3 = bits(w, 14, 12);
+    let shamt_bits = if width == 64 { 6 } else { 5 };
+    let shamt = bits(w, 20 + shamt_bits - 1, 20);
+    let top = bits(w, 31, 20 + shamt_bits);
+    let arith = 1 << (10 - shamt_bits);
+    let op = match (f3, top) {
+        (1, 0) => Alu::Sll,
+        (5, 0) => Alu::Srl,
+        (5, t) if t == arith => Alu::Sra,
+        _ => return Inst::Illegal,
+    };
+    Inst::AluImm {
+        op,
+        rd,
+        rs1,
+        imm: i64::from(shamt),
+        word,
+    }
+}
+
+fn alu_reg(f3: u32, f7: u32) -> Option<Alu> {
+    Some(match (f7, f3) {
+        (0, 0) => Alu::Add,
+        (0x20, 0) => Alu::Sub,
+        (0, 1) => Alu::Sll,
+        (0, 2) => Alu::Slt,
+        (0, 3) => Alu::Sltu,
+        (0, 4) => Alu::Xor,
+        (0, 5) => Alu::Srl,
+        (0x20, 5) => Alu::Sra,
+        (0, 6) => Alu::Or,
+        (0, 7) => Alu::And,
+        (1, 0) => Alu::Mul,
+        (1, 1) => Alu::Mulh,
+        (1, 2) => Alu::Mulhsu,
+        (1, 3) => Alu::Mulhu,
+        (1, 4) => Alu::Div,
+        (1, 5) => Alu::Divu,
+        (1, 6) => Alu::Rem,
+        (1, 7) => Alu::Remu,
+        _ => return None,
+    })
+}
+
+fn decode_amo(w: u32, rd: u8, rs1: u8, rs2: u8, f3: u32, rv64: bool) -> Inst {
+    let size = match f3 {
+        2 => 4,
+        3 if rv64 => 8,
+        _ => return Inst::Illegal,
+    };
+    let op = match bits(w, 31, 27) {
+        0x02 if rs2 == 0 => return Inst::LoadReserved { rd, rs1, size },
+        0x03 => return Inst::StoreConditional { rd, rs1, rs2, size },
+        0x01 => AmoOp::Swap,
+        0x00 => AmoOp::Add,
+        0x04 => AmoOp::Xor,
+        0x0c => AmoOp::And,
+        0x08 => AmoOp::Or,
+        0x10 => AmoOp::Min,
+        0x14 => AmoOp::Max,
+        0x18 => AmoOp::Minu,
+        0x1c => AmoOp::Maxu,
+        _ => return Inst::Illegal,
+    };
+    Inst::Amo {
+        op,
+        rd,
+        rs1,
+        rs2,
+        size,
+    }
+}
+
+fn decode_system(w: u32, rd: u8, rs1: u8, f3: u32) -> Inst {
+    let csr = (w >> 20) as u16;
+    let op = match f3 {
+        0 => {
+            return match (w >> 20, rs1, rd) {
+                (0x000, 0, 0) => Inst::Ecall,
+                (0x001, 0, 0) => Inst::Ebreak,
+                (0x302, 0, 0) => Inst::Mret,
+                (0x105, 0, 0) => Inst::Wfi,
+                _ => Inst::Illegal,
+            }
+        }
+        1 | 5 => CsrOp::Write,
+        2 | 6 => CsrOp::Set,
+        3 | 7 => CsrOp::Clear,
+        _ => return Inst::Illegal,
+    };
+    Inst::Csr {
+        op,
+        rd,
+        src: rs1,
+        imm: f3 >= 5,
+        csr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn immediates_are_sign_extended() {
+        // addi x1, x0, -1
+        assert_eq!(
+            decode32(0xfff0_0093, 64),
+            Inst::AluImm {
+                op: Alu::Add,
+                rd: 1,
+                rs1: 0,
+                imm: -1,
+                word: false
+            }
+        );
+        // beq x0, x0, -4
+        assert!(matches!(
+            decode32(0xfe00_0ee3, 64),
+            Inst::Branch { offset: -4, .. }
+        ));
+        // jal x0, -8
+        assert!(matches!(
+            decode32(0xff9f_f06f, 64),
+            Inst::Jal { rd: 0, offset: -8 }
+        ));
+        // lui x5, 0x80000 is negative on both widths
+        assert_eq!(
+            decode32(0x8000_02b7, 32),
+            Inst::Lui {
+                rd: 5,
+                imm: -0x8000_0000
+            }
+        );
+    }
+
+    #[test]
+    fn shift_amounts_depend_on_xlen() {
+        // slli x1, x1, 63 is legal on RV64 only
+        let w = 0x03f0_9093;
+        assert!(matches!(
+            decode32(w, 64),
+            Inst::AluImm {
+                op: Alu::Sll,
+                imm: 63,
+                ..
+            }
+        ));
+        assert_eq!(decode32(w, 32), Inst::Illegal);
+        // srai x1, x1, 31 on RV32
+        assert!(matches!(
+            decode32(0x41f0_d093, 32),
+            Inst::AluImm {
+                op: Alu::Sra,
+                imm: 31,
+                ..
+            }
+        ));
+        // srai x1, x1, 63 on RV64
+        assert!(matches!(
+            decode32(0x43f0_d093, 64),
+            Inst::AluImm {
+                op: Alu::Sra,
+                imm: 63,
+                ..
+            }
+        ));
+        // sraiw x1, x1, 31
+        assert!(matches!(
+            decode32(0x41f0_d09b, 64),
+            Inst::AluImm {
+                op: Alu::Sra,
+                imm: 31,
+                word: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn rv64_only_forms_are_illegal_on_rv32() {
+        assert_eq!(decode32(0x0000_b083, 32), Inst::Illegal); // ld
+        assert_eq!(decode32(0x0010_809b, 32), Inst::Illegal); // addiw
+        assert!(matches!(
+            decode32(0x0000_b083, 64),
+            Inst::Load { size: 8, .. }
+        ));
+    }
+
+    #[test]
+    fn system_instructions() {
+        assert_eq!(decode32(0x0000_0073, 64), Inst::Ecall);
+        assert_eq!(decode32(0x0010_0073, 64), Inst::Ebreak);
+        assert_eq!(decode32(0x3020_0073, 64), Inst::Mret);
+        assert_eq!(decode32(0x1050_0073, 64), Inst::Wfi);
+        assert!(matches!(
+            decode32(0x3400_9073, 64),
+            Inst::Csr {
+                op: CsrOp::Write,
+                csr: 0x340,
+                ..
+            }
+        ));
+        assert_eq!(decode32(0x0000_0000, 64), Inst::Illegal);
+    }
+}

@@ -1,0 +1,272 @@
+//! The helpers the RISC-V IR calls: system instructions, CSRs and atomics.
+
+use chimera_engine::ir::HelperId;
+use chimera_engine::{FaultKind, Helper, HelperCtx, MemFault, Trap};
+use chimera_memory::{AccessKind, Endian};
+
+use crate::csr::{MSTATUS_MIE, MSTATUS_MPIE};
+use crate::inst::{AmoOp, CsrOp};
+use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_M, CAUSE_ILLEGAL};
+use crate::RiscV;
+
+/// `illegal(insn)`: raises an illegal-instruction exception.
+pub const H_ILLEGAL: HelperId = HelperId(0);
+/// `ecall()`.
+pub const H_ECALL: HelperId = HelperId(1);
+/// `ebreak()`.
+pub const H_EBREAK: HelperId = HelperId(2);
+/// `mret() -> pc`.
+pub const H_MRET: HelperId = HelperId(3);
+/// `wfi()`.
+pub const H_WFI: HelperId = HelperId(4);
+/// `csr(csr, operand, op | write << 2, insn) -> old`.
+pub const H_CSR: HelperId = HelperId(5);
+/// `lr(addr, size) -> value`.
+pub const H_LR: HelperId = HelperId(6);
+/// `sc(addr, value, size) -> 0 | 1`.
+pub const H_SC: HelperId = HelperId(7);
+/// `amo(addr, value, op | size << 8) -> old`.
+pub const H_AMO: HelperId = HelperId(8);
+
+type Ctx<'a, 'b> = HelperCtx<'a, 'b, RiscV>;
+
+/// The table, indexed by the ids above.
+pub const HELPERS: &[Helper<RiscV>] = &[
+    Helper {
+        name: "illegal",
+        func: illegal,
+    },
+    Helper {
+        name: "ecall",
+        func: ecall,
+    },
+    Helper {
+        name: "ebreak",
+        func: ebreak,
+    },
+    Helper {
+        name: "mret",
+        func: mret,
+    },
+    Helper {
+        name: "wfi",
+        func: wfi,
+    },
+    Helper {
+        name: "csr",
+        func: csr,
+    },
+    Helper {
+        name: "lr",
+        func: lr,
+    },
+    Helper {
+        name: "sc",
+        func: sc,
+    },
+    Helper {
+        name: "amo",
+        func: amo,
+    },
+];
+
+fn illegal(_: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    Err(Trap::Guest {
+        cause: CAUSE_ILLEGAL,
+        value: args[0],
+    })
+}
+
+fn ecall(_: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+    Err(Trap::Guest {
+        cause: CAUSE_ECALL_M,
+        value: 0,
+    })
+}
+
+fn ebreak(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+    Err(Trap::Guest {
+        cause: CAUSE_BREAKPOINT,
+        value: ctx.pc,
+    })
+}
+
+fn mret(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+    let c = &mut ctx.cpu.csr;
+    let mpie = c.mstatus & MSTATUS_MPIE != 0;
+    c.mstatus = (c.mstatus & !MSTATUS_MIE) | if mpie { MSTATUS_MIE } else { 0 } | MSTATUS_MPIE;
+    ctx.cpu.reservation = None;
+    Ok(c.mepc)
+}
+
+fn wfi(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+    ctx.env.request_halt();
+    Ok(0)
+}
+
+fn csr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (csr, operand, mode, insn) = (args[0] as u16, args[1], args[2], args[3]);
+    let refused = Trap::Guest {
+        cause: CAUSE_ILLEGAL,
+        value: insn,
+    };
+    let fe = ctx.frontend;
+    let old = fe
+        .read_csr(ctx.cpu, ctx.env, ctx.cpu.pending_pins, csr)
+        .map_err(|_| refused)?;
+    if mode & 4 != 0 {
+        let op = match mode & 3 {
+            0 => CsrOp::Write,
+            1 => CsrOp::Set,
+            _ => CsrOp::Clear,
+        };
+        let new = match op {
+            CsrOp::Write => operand,
+            CsrOp::Set => old | operand,
+            CsrOp::Clear => old & !operand,
+        };
+        fe.write_csr(ctx.cpu, ctx.env, csr, new)
+            .map_err(|_| refused)?;
+    }
+    Ok(old)
+}
+
+fn misaligned(vaddr: u64, access: AccessKind) -> Trap {
+    Trap::Memory(MemFault {
+        vaddr,
+        access,
+        kind: FaultKind::Misaligned,
+    })
+}
+
+fn sext32(v: u64, size: u64) -> u64 {
+    if size == 4 {
+        v as u32 as i32 as i64 as u64
+    } else {
+        v
+    }
+}
+
+fn lr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (addr, size) = (args[0], args[1]);
+    if addr % size != 0 {
+        return Err(misaligned(addr, AccessKind::Read));
+    }
+    let v = ctx.load(addr, size as usize, Endian::Little)?;
+    ctx.cpu.reservation = Some((addr, v));
+    Ok(sext32(v, size))
+}
+
+fn sc(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (addr, value, size) = (args[0], args[1], args[2]);
+    if addr % size != 0 {
+        return Err(misaligned(addr, AccessKind::Write));
+    }
+    let reservation = ctx.cpu.reservation.take();
+    let Some((_, expected)) = reservation.filter(|(a, _)| *a == addr) else {
+        return Ok(1);
+    };
+    let mask = if size == 4 { 0xffff_ffff } else { u64::MAX };
+    let old = ctx.atomic(addr, size as usize, Endian::Little, |old| {
+        (old == expected).then_some(value & mask)
+    })?;
+    Ok(u64::from(old != expected))
+}
+
+fn amo(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (addr, value, code) = (args[0], args[1], args[2]);
+    let size = code >> 8;
+    if addr % size != 0 {
+        return Err(misaligned(addr, AccessKind::Write));
+    }
+    let op = amo_op((code & 0xff) as u8);
+    let old = ctx.atomic(addr, size as usize, Endian::Little, |old| {
+        Some(apply_amo(op, old, value, size))
+    })?;
+    Ok(sext32(old, size))
+}
+
+/// The numbering of [`AmoOp`] in helper arguments.
+pub fn amo_code(op: AmoOp) -> u64 {
+    op as u64
+}
+
+fn amo_op(code: u8) -> AmoOp {
+    match code {
+        0 => AmoOp::Swap,
+        1 => AmoOp::Add,
+        2 => AmoOp::Xor,
+        3 => AmoOp::And,
+        4 => AmoOp::Or,
+        5 => AmoOp::Min,
+        6 => AmoOp::Max,
+        7 => AmoOp::Minu,
+        _ => AmoOp::Maxu,
+    }
+}
+
+/// The new memory value of an AMO of `size` bytes.
+pub fn apply_amo(op: AmoOp, old: u64, operand: u64, size: u64) -> u64 {
+    let mask = if size == 4 { 0xffff_ffff } else { u64::MAX };
+    let (a, b) = (old & mask, operand & mask);
+    let (sa, sb) = if size == 4 {
+        (a as u32 as i32 as i64, b as u32 as i32 as i64)
+    } else {
+        (a as i64, b as i64)
+    };
+    let r = match op {
+        AmoOp::Swap => b,
+        AmoOp::Add => a.wrapping_add(b),
+        AmoOp::Xor => a ^ b,
+        AmoOp::And => a & b,
+        AmoOp::Or => a | b,
+        AmoOp::Min => {
+            if sa <= sb {
+                a
+            } else {
+                b
+            }
+        }
+        AmoOp::Max => {
+            if sa >= sb {
+                a
+            } else {
+                b
+            }
+        }
+        AmoOp::Minu => a.min(b),
+        AmoOp::Maxu => a.max(b),
+    };
+    r & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amo_arithmetic_at_both_widths() {
+        assert_eq!(apply_amo(AmoOp::Add, 0xffff_ffff, 1, 4), 0);
+        assert_eq!(apply_amo(AmoOp::Min, 0xffff_ffff, 1, 4), 0xffff_ffff);
+        assert_eq!(apply_amo(AmoOp::Minu, 0xffff_ffff, 1, 4), 1);
+        assert_eq!(apply_amo(AmoOp::Max, u64::MAX, 1, 8), 1);
+        assert_eq!(apply_amo(AmoOp::Maxu, u64::MAX, 1, 8), u64::MAX);
+        for (i, op) in [
+            AmoOp::Swap,
+            AmoOp::Add,
+            AmoOp::Xor,
+            AmoOp::And,
+            AmoOp::Or,
+            AmoOp::Min,
+            AmoOp::Max,
+            AmoOp::Minu,
+            AmoOp::Maxu,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(amo_op(amo_code(op) as u8), op);
+            assert_eq!(amo_code(op), i as u64);
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! From decoded instructions to IR: one block at a time, ending at any
+//! jump, branch or system instruction, at a page boundary, or after
+//! [`MAX_BLOCK_INSNS`] instructions.
+
+use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Temp, Ty};
+use chimera_engine::{CodeReader, Trap};
+use chimera_memory::Endian;
+
+use crate::compressed::decode16;
+use crate::decode::decode32;
+use crate::helpers::{
+    amo_code, H_AMO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_WFI,
+};
+use crate::inst::{Alu, BranchCond, CsrOp, Inst};
+use crate::RiscV;
+
+/// Most instructions in one block.
+pub const MAX_BLOCK_INSNS: u32 = 48;
+
+const LE: Endian = Endian::Little;
+
+/// Emits the IR of one instruction.
+struct Emit<'b> {
+    b: &'b mut IrBuilder,
+    ty: Ty,
+}
+
+impl Emit<'_> {
+    fn read(&mut self, r: u8) -> Temp {
+        if r == 0 {
+            self.b.constant(self.ty, 0)
+        } else {
+            self.b.get(Global(u32::from(r)), self.ty)
+        }
+    }
+
+    fn write(&mut self, r: u8, t: Temp) {
+        if r != 0 {
+            self.b.set(Global(u32::from(r)), t);
+        }
+    }
+
+    fn imm(&mut self, v: i64) -> Temp {
+        self.b.constant(self.ty, v as u64)
+    }
+
+    fn addr(&mut self, rs1: u8, offset: i64) -> Temp {
+        let base = self.read(rs1);
+        self.b.add_imm(base, offset as u64)
+    }
+
+    /// `op a, b` at XLEN, or on the low 32 bits sign-extended (`W` forms).
+    fn alu(&mut self, op: Alu, a: Temp, b: Temp, word: bool) -> Temp {
+        if !word {
+            return alu_op(self.b, op, a, b, self.ty);
+        }
+        let a32 = self.b.zext(a, 32, Ty::I32);
+        let b32 = self.b.zext(b, 32, Ty::I32);
+        let r = alu_op(self.b, op, a32, b32, Ty::I32);
+        self.b.sext(r, 32, Ty::I64)
+    }
+}
+
+fn alu_op(b: &mut IrBuilder, op: Alu, x: Temp, y: Temp, ty: Ty) -> Temp {
+    let bin = match op {
+        Alu::Add => BinOp::Add,
+        Alu::Sub => BinOp::Sub,
+        Alu::Sll => BinOp::Shl,
+        Alu::Xor => BinOp::Xor,
+        Alu::Srl => BinOp::ShrUnsigned,
+        Alu::Sra => BinOp::ShrSigned,
+        Alu::Or => BinOp::Or,
+        Alu::And => BinOp::And,
+        Alu::Mul => BinOp::Mul,
+        Alu::Mulh => BinOp::MulHighSigned,
+        Alu::Mulhsu => BinOp::MulHighSignedUnsigned,
+        Alu::Mulhu => BinOp::MulHighUnsigned,
+        Alu::Div => BinOp::DivSigned,
+        Alu::Divu => BinOp::DivUnsigned,
+        Alu::Rem => BinOp::RemSigned,
+        Alu::Remu => BinOp::RemUnsigned,
+        Alu::Slt => return b.compare(Cond::LtSigned, x, y, ty),
+        Alu::Sltu => return b.compare(Cond::LtUnsigned, x, y, ty),
+    };
+    b.binary(bin, x, y)
+}
+
+fn cond(c: BranchCond) -> Cond {
+    match c {
+        BranchCond::Eq => Cond::Eq,
+        BranchCond::Ne => Cond::Ne,
+        BranchCond::Lt => Cond::LtSigned,
+        BranchCond::Ge => Cond::GeSigned,
+        BranchCond::Ltu => Cond::LtUnsigned,
+        BranchCond::Geu => Cond::GeUnsigned,
+    }
+}
+
+impl RiscV {
+    fn wrap(&self, pc: u64) -> u64 {
+        if self.xlen == 32 {
+            pc & 0xffff_ffff
+        } else {
+            pc
+        }
+    }
+
+    /// Decodes one block.
+    pub fn translate_block(
+        &self,
+        code: &mut CodeReader<'_, '_, Self>,
+        b: &mut IrBuilder,
+    ) -> Result<(), Trap> {
+        let mut pc = code.start();
+        let mut count = 0;
+        loop {
+            let low = match code.fetch(pc, 2, LE) {
+                Ok(v) => v as u16,
+                Err(trap) if count == 0 => return Err(trap),
+                Err(_) => {
+                    b.goto(pc, 0);
+                    return Ok(());
+                }
+            };
+            let (inst, len, raw) = if low & 3 == 3 {
+                match code.fetch(self.wrap(pc + 2), 2, LE) {
+                    Ok(high) => {
+                        let w = u32::from(low) | ((high as u32) << 16);
+                        (decode32(w, self.xlen), 4, u64::from(w))
+                    }
+                    Err(trap) if count == 0 => return Err(trap),
+                    Err(_) => {
+                        b.goto(pc, 0);
+                        return Ok(());
+                    }
+                }
+            } else {
+                (decode16(low, self.xlen), 2, u64::from(low))
+            };
+            b.insn_start(pc);
+            count += 1;
+            let next = self.wrap(pc + len);
+            if self.emit(b, inst, pc, next, raw) {
+                return Ok(());
+            }
+            pc = next;
+            if count >= MAX_BLOCK_INSNS || pc & 0xfff == 0 {
+                b.goto(pc, 0);
+                return Ok(());
+            }
+        }
+    }
+
+    /// Emits `inst` at `pc`; returns whether it ended the block.
+    fn emit(&self, b: &mut IrBuilder, inst: Inst, pc: u64, next: u64, raw: u64) -> bool {
+        let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
+        let mut e = Emit { b, ty };
+        match inst {
+            Inst::Lui { rd, imm } => {
+                let v = e.imm(imm);
+                e.write(rd, v);
+            }
+            Inst::Auipc { rd, imm } => {
+                let v = e.imm(pc.wrapping_add(imm as u64) as i64);
+                e.write(rd, v);
+            }
+            Inst::Jal { rd, offset } => {
+                let link = e.imm(next as i64);
+                e.write(rd, link);
+                e.b.goto(self.wrap(pc.wrapping_add(offset as u64)), 0);
+                return true;
+            }
+            Inst::Jalr { rd, rs1, offset } => {
+                let target = e.addr(rs1, offset);
+                let target = e.b.binary_imm(BinOp::And, target, !1);
+                let link = e.imm(next as i64);
+                e.write(rd, link);
+                e.b.jump_to(target);
+                return true;
+            }
+            Inst::Branch {
+                cond: c,
+                rs1,
+                rs2,
+                offset,
+            } => {
+                let a = e.read(rs1);
+                let bb = e.read(rs2);
+                let taken = e.b.compare(cond(c), a, bb, Ty::I32);
+                let label = e.b.label();
+                e.b.branch(taken, label);
+                e.b.goto(next, 0);
+                e.b.set_label(label);
+                e.b.goto(self.wrap(pc.wrapping_add(offset as u64)), 1);
+                return true;
+            }
+            Inst::Load {
+                rd,
+                rs1,
+                offset,
+                size,
+                signed,
+            } => {
+                let addr = e.addr(rs1, offset);
+                let v = e.b.load(addr, ty, size, signed, LE);
+                e.write(rd, v);
+            }
+            Inst::Store {
+                rs1,
+                rs2,
+                offset,
+                size,
+            } => {
+                let addr = e.addr(rs1, offset);
+                let v = e.read(rs2);
+                e.b.store(addr, v, size, LE);
+            }
+            Inst::AluImm {
+                op,
+                rd,
+                rs1,
+                imm,
+                word,
+            } => {
+                let a = e.read(rs1);
+                let c = e.imm(imm);
+                let r = e.alu(op, a, c, word);
+                e.write(rd, r);
+            }
+            Inst::AluReg {
+                op,
+                rd,
+                rs1,
+                rs2,
+                word,
+            } => {
+                let a = e.read(rs1);
+                let c = e.read(rs2);
+                let r = e.alu(op, a, c, word);
+                e.write(rd, r);
+            }
+            Inst::LoadReserved { rd, rs1, size } => {
+                let addr = e.read(rs1);
+                let s = e.imm(i64::from(size));
+                let v = e.b.call(H_LR, &[addr, s], Some(ty));
+                if let Some(v) = v {
+                    e.write(rd, v);
+                }
+            }
+            Inst::StoreConditional { rd, rs1, rs2, size } => {
+                let addr = e.read(rs1);
+                let v = e.read(rs2);
+                let s = e.imm(i64::from(size));
+                if let Some(r) = e.b.call(H_SC, &[addr, v, s], Some(ty)) {
+                    e.write(rd, r);
+                }
+            }
+            Inst::Amo {
+                op,
+                rd,
+                rs1,
+                rs2,
+                size,
+            } => {
+                let addr = e.read(rs1);
+                let v = e.read(rs2);
+                let code = e.imm((amo_code(op) | (u64::from(size) << 8)) as i64);
+                if let Some(r) = e.b.call(H_AMO, &[addr, v, code], Some(ty)) {
+                    e.write(rd, r);
+                }
+            }
+            Inst::Csr {
+                op,
+                rd,
+                src,
+                imm,
+                csr,
+            } => {
+                let operand = if imm {
+                    e.imm(i64::from(src))
+                } else {
+                    e.read(src)
+                };
+                let writes = op == CsrOp::Write || src != 0;
+                let mode = (match op {
+                    CsrOp::Write => 0,
+                    CsrOp::Set => 1,
+                    CsrOp::Clear => 2,
+                }) | if writes { 4 } else { 0 };
+                let c = e.b.constant(Ty::I64, u64::from(csr));
+                let m = e.b.constant(Ty::I64, mode);
+                let r = e.b.constant(Ty::I64, raw);
+                let operand64 = e.b.zext(operand, self.xlen as u8, Ty::I64);
+                if let Some(old) = e.b.call(H_CSR, &[c, operand64, m, r], Some(ty)) {
+                    e.write(rd, old);
+                }
+                if writes {
+                    e.b.return_to_loop(next);
+                    return true;
+                }
+            }
+            Inst::Ecall | Inst::Ebreak | Inst::Illegal => {
+                let (h, args) = match inst {
+                    Inst::Ecall => (H_ECALL, vec![]),
+                    Inst::Ebreak => (H_EBREAK, vec![]),
+                    _ => (H_ILLEGAL, vec![e.b.constant(Ty::I64, raw)]),
+                };
+                e.b.call(h, &args, None);
+                e.b.return_to_loop(pc);
+                return true;
+            }
+            Inst::Mret => {
+                if let Some(target) = e.b.call(H_MRET, &[], Some(ty)) {
+                    e.b.jump_to(target);
+                }
+                return true;
+            }
+            Inst::Wfi => {
+                e.b.call(H_WFI, &[], None);
+                e.b.return_to_loop(next);
+                return true;
+            }
+            Inst::Fence => {}
+            Inst::FenceI => {
+                // Stores to code pages already dropped their blocks; going
+                // back to the loop makes that visible at once.
+                e.b.return_to_loop(next);
+                return true;
+            }
+        }
+        false
+    }
+}
