@@ -52,7 +52,7 @@ fn qemu_qmp_client_builds_and_drives_a_machine() {
 
     let sock = std::env::temp_dir().join(format!("chimera-qmp-client-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&sock);
-    let serve = Command::new(chimera)
+    let mut serve = Command::new(chimera)
         .args(["serve", "--qmp", &format!("unix:{}", sock.display())])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -74,6 +74,14 @@ fn qemu_qmp_client_builds_and_drives_a_machine() {
         .arg(toml)
         .output()
         .expect("python runs");
+    // A client that failed may leave the server waiting for `quit`.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while serve.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if serve.try_wait().ok().flatten().is_none() {
+        let _ = serve.kill();
+    }
     let served = serve.wait_with_output().expect("chimera serve ends");
     assert!(
         client.status.success(),
