@@ -11,8 +11,8 @@ use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
 use gdbstub::target::ext::base::multithread::{
-    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSingleStep,
-    MultiThreadSingleStepOps,
+    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
+    MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
 };
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::breakpoints::{
@@ -166,6 +166,18 @@ impl MultiThreadResume for ClusterTarget {
 
     fn support_single_step(&mut self) -> Option<MultiThreadSingleStepOps<'_, Self>> {
         Some(self)
+    }
+
+    fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadSchedulerLocking for ClusterTarget {
+    fn set_resume_action_scheduler_lock(&mut self) -> Result<(), String> {
+        // All-stop over the whole machine: the other CPUs run too, as they
+        // must for a heterogeneous machine to make progress.
+        Ok(())
     }
 }
 
@@ -363,8 +375,8 @@ pub fn serve_cluster(hub: Arc<Hub>, cluster: usize, conn: TcpStream) {
         Ok(DisconnectReason::Disconnect)
         | Ok(DisconnectReason::Kill)
         | Ok(DisconnectReason::TargetExited(_))
-        | Ok(DisconnectReason::TargetTerminated(_))
-        | Err(_) => {}
+        | Ok(DisconnectReason::TargetTerminated(_)) => {}
+        Err(e) => eprintln!("chimera: gdb session of cluster {cluster} ended: {e}"),
     }
     hub.detach(cluster);
 }

@@ -1,0 +1,104 @@
+//! Debian's gdb-multiarch against `chimera run --gdb`: a plain
+//! `target remote` on a single-cluster machine, a breakpoint, registers by
+//! name, a step, a memory read, a CSR, detach, and the guest still
+//! finishes with its own result.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn gdb() -> Option<&'static str> {
+    let ok = Command::new("gdb-multiarch")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some("gdb-multiarch")
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
+    let Some(gdb) = gdb() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
+        );
+        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
+        return;
+    };
+    let elf = workspace().join("guests/riscv/images/rv64/alu.elf");
+    let port = free_port();
+    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args([
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--gdb",
+            &format!("tcp::{port}"),
+            "--gdb-wait",
+        ])
+        .arg("--kernel")
+        .arg(&elf)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chimera runs");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the GDB port never opened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The probe connection above was a session of its own; give its
+    // detach a moment.
+    std::thread::sleep(Duration::from_millis(100));
+    let out = Command::new(gdb)
+        .args(["-batch", "-nx"])
+        .arg("-ex")
+        .arg(format!("file {}", elf.display()))
+        .args([
+            "-ex",
+            &format!("target remote :{port}"),
+            "-ex",
+            "break muldiv",
+            "-ex",
+            "continue",
+            "-ex",
+            "info registers pc sp",
+            "-ex",
+            "stepi",
+            "-ex",
+            "x/2xw $sp",
+            "-ex",
+            "p/x $mstatus",
+            "-ex",
+            "detach",
+        ])
+        .output()
+        .expect("gdb runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let finished = chimera.wait_with_output().expect("chimera ends");
+    let uart = String::from_utf8_lossy(&finished.stdout);
+    assert!(text.contains("Breakpoint 1, muldiv ()"), "{text}");
+    assert!(text.contains("pc             0x"), "{text}");
+    assert!(text.contains("sp             0x"), "{text}");
+    assert!(text.contains("$1 = 0x1800"), "{text}");
+    assert!(text.contains("detached"), "{text}");
+    assert!(
+        finished.status.success(),
+        "{uart}\n{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    assert!(uart.contains("alu: all passed"), "{uart}");
+}
