@@ -13,7 +13,7 @@ bash scripts/install-test-tools.sh
 # reference), and put it where the tests and the demo look for it.
 for dir in guests/*/; do
     if [ -f "$dir/Makefile" ]; then
-        make -s -C "$dir" images
+        make -B -s -C "$dir" images
         make -s -C "$dir" check-qemu
     fi
 done

@@ -270,6 +270,19 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
                 translated,
                 invalidated
             );
+            for cpu in c.cpus() {
+                eprintln!(
+                    "  cpu{}: pc {:#x}, {} instructions{}",
+                    cpu.hart,
+                    cpu.pc,
+                    cpu.insns,
+                    if cpu.halted {
+                        ", waiting for an interrupt"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
     Ok(exit::for_outcome(&outcome))

@@ -88,3 +88,36 @@ fn tree_prints_objects_and_the_memory_map() {
     assert!(text.contains("u (ns16550a) [realized]"), "{text}");
     assert!(text.contains("0000000000001000-00000000000010ff"), "{text}");
 }
+
+#[test]
+fn run_with_no_argument_runs_the_default_machine_reproducibly() {
+    let a = chimera(&["run", "--stats"]);
+    let b = chimera(&["run", "--stats"]);
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+    assert_eq!(a.stdout, b.stdout, "combined output differs between runs");
+    assert_eq!(a.stderr, b.stderr, "instruction counts differ between runs");
+    let out = String::from_utf8_lossy(&a.stdout);
+    assert!(out.contains("[app/uart0] "), "{out}");
+    assert!(out.contains("[mcu/uart0] "), "{out}");
+}
+
+#[test]
+fn serial_output_can_be_routed_per_uart() {
+    let dir = std::env::temp_dir().join(format!("chimera-serial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("mcu.log");
+    let out = chimera(&[
+        "run",
+        "--serial",
+        &format!("mcu.uart0=file:{}", log.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("mcu:"), "{stdout}");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("mcu: up"));
+}

@@ -24,7 +24,7 @@ fn profile() -> &'static str {
     if workspace().join("machines/hetero-demo.toml").exists() {
         "hetero-demo"
     } else {
-        "riscv-virt"
+        "riscv-duo"
     }
 }
 

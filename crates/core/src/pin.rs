@@ -123,7 +123,8 @@ impl PinRef {
             .find(|p| p.name == self.pin && p.direction == direction);
         let index = match (found, self.index) {
             (Some(p), None) if p.count == 1 => Some(0),
-            (Some(p), Some(i)) if p.count > 1 && i < p.count => Some(i),
+            // An array of one pin may be written with or without its index.
+            (Some(p), Some(i)) if i < p.count => Some(i),
             _ => None,
         };
         index.ok_or_else(|| {

@@ -74,6 +74,9 @@ pub trait ClusterRun: Send {
     fn cache_stats(&self) -> (u64, u64);
     /// The earliest wake-up a CPU asked for (its own timer), or `NEVER`.
     fn next_wakeup(&self) -> u64;
+    /// Whether a sleeping CPU's inputs changed since it last looked (a
+    /// device of another cluster may have raised its interrupt).
+    fn may_wake(&self) -> bool;
     /// Replaces the set of breakpoint addresses (virtual pcs).
     fn set_breakpoints(&mut self, pcs: BTreeSet<u64>);
     /// Replaces the set of watchpoints.
@@ -104,6 +107,8 @@ struct CpuSlot<C> {
     /// Whether an input was high when the frontend last looked, so that it
     /// also sees the inputs fall.
     irq_was_high: bool,
+    /// `irq.changes()` when the frontend last looked at the inputs.
+    irq_seen: u64,
 }
 
 impl<C> CpuSlot<C> {
@@ -265,6 +270,7 @@ impl<F: Frontend> Cluster<F> {
                     in_reset: false,
                     stopped_at: None,
                     irq_was_high: false,
+                    irq_seen: 0,
                 }
             })
             .collect();
@@ -389,6 +395,7 @@ impl<F: Frontend> Cluster<F> {
             let irq_high = slot.irq.any();
             if slot.halted || irq_high || slot.irq_was_high || slot.wakeup_ns <= now {
                 slot.irq_was_high = irq_high;
+                slot.irq_seen = slot.irq.changes();
                 let wake = fe.check_interrupts(&mut slot.state, &mut env, &slot.irq);
                 slot.wakeup_ns = env.wakeup_ns;
                 if slot.halted && wake {
@@ -661,6 +668,16 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
     fn debug(&mut self) -> Option<&mut dyn crate::debug::ClusterDebug> {
         self.frontend.gdb()?;
         Some(self)
+    }
+
+    fn may_wake(&self) -> bool {
+        self.cpus
+            .iter()
+            .any(|c| c.halted && !c.in_reset && c.irq.changes() != c.irq_seen)
+            || self
+                .cpus
+                .iter()
+                .any(|c| c.in_reset && !c.irq.level(self.reset_pin))
     }
 
     fn next_wakeup(&self) -> u64 {

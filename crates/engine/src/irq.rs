@@ -11,6 +11,7 @@ use chimera_core::LineSink;
 pub struct IrqInputs {
     words: Box<[AtomicU64]>,
     count: u32,
+    changes: AtomicU64,
 }
 
 impl fmt::Debug for IrqInputs {
@@ -25,6 +26,7 @@ impl IrqInputs {
         IrqInputs {
             words: (0..count.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
             count,
+            changes: AtomicU64::new(0),
         }
     }
 
@@ -59,11 +61,20 @@ impl IrqInputs {
             return;
         };
         let bit = 1u64 << (pin % 64);
-        if level {
-            word.fetch_or(bit, Ordering::AcqRel);
+        let old = if level {
+            word.fetch_or(bit, Ordering::AcqRel)
         } else {
-            word.fetch_and(!bit, Ordering::AcqRel);
+            word.fetch_and(!bit, Ordering::AcqRel)
+        };
+        if (old & bit != 0) != level {
+            self.changes.fetch_add(1, Ordering::AcqRel);
         }
+    }
+
+    /// A count that grows whenever an input changes level: a CPU that
+    /// looked at its inputs can tell whether anything changed since.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 }
 

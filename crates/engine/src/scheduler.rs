@@ -55,6 +55,18 @@ impl std::fmt::Debug for Scheduler {
     }
 }
 
+/// What the scheduler asks a cluster's thread in parallel mode.
+enum Order {
+    Run { target: u64, budget: u64 },
+    MayWake,
+}
+
+/// What a cluster's thread answers.
+enum Reply {
+    Ran(usize, SliceEnd, u64),
+    MayWake(bool),
+}
+
 /// The default quantum: how far one cluster runs ahead of the others.
 pub const DEFAULT_QUANTUM_NS: u64 = 10_000;
 
@@ -201,6 +213,9 @@ impl Scheduler {
                     break;
                 }
             }
+            // A CPU that slept early in the quantum may have been sent an
+            // interrupt by a cluster that ran after it.
+            let all_halted = all_halted && !self.clusters.iter().any(|c| c.may_wake());
             if let Err(outcome) = self.advance(target, all_halted, self.wakeup()) {
                 return outcome;
             }
@@ -215,22 +230,33 @@ impl Scheduler {
         let clock = self.clock.clone();
         let mut wakeups: Vec<u64> = clusters.iter().map(|c| c.next_wakeup()).collect();
         let outcome = std::thread::scope(|scope| {
-            let (done_tx, done_rx) = mpsc::channel::<(usize, SliceEnd, u64)>();
+            let (done_tx, done_rx) = mpsc::channel::<Reply>();
             let mut orders = Vec::new();
             for (index, cluster) in clusters.iter_mut().enumerate() {
-                let (order_tx, order_rx) = mpsc::channel::<(u64, u64)>();
+                let (order_tx, order_rx) = mpsc::channel::<Order>();
                 orders.push(order_tx);
                 let done = done_tx.clone();
                 let clock = clock.clone();
                 scope.spawn(move || {
-                    while let Ok((target, budget)) = order_rx.recv() {
-                        let end = cluster.run_until(target, &clock, budget);
-                        if done.send((index, end, cluster.next_wakeup())).is_err() {
+                    while let Ok(order) = order_rx.recv() {
+                        let reply = match order {
+                            Order::Run { target, budget } => {
+                                let end = cluster.run_until(target, &clock, budget);
+                                Reply::Ran(index, end, cluster.next_wakeup())
+                            }
+                            Order::MayWake => Reply::MayWake(cluster.may_wake()),
+                        };
+                        if done.send(reply).is_err() {
                             break;
                         }
                     }
                 });
             }
+            let lost = || {
+                RunOutcome::Exit(ExitRequest::Error(
+                    "a cluster's host thread stopped unexpectedly".into(),
+                ))
+            };
             let mut spent = 0u64;
             loop {
                 let wakeup = wakeups.iter().copied().fold(NEVER, u64::min);
@@ -240,18 +266,31 @@ impl Scheduler {
                 };
                 for order in &orders {
                     // Workers leave only when this channel closes, after the loop.
-                    let _ = order.send((target, budget));
+                    let _ = order.send(Order::Run { target, budget });
                 }
                 let mut all_halted = true;
                 for _ in 0..orders.len() {
-                    let Ok((index, end, wake)) = done_rx.recv() else {
-                        return RunOutcome::Exit(ExitRequest::Error(
-                            "a cluster's host thread stopped unexpectedly".into(),
-                        ));
-                    };
-                    all_halted &= end.all_halted;
-                    spent += end.retired;
-                    wakeups[index] = wake;
+                    match done_rx.recv() {
+                        Ok(Reply::Ran(index, end, wake)) => {
+                            all_halted &= end.all_halted;
+                            spent += end.retired;
+                            wakeups[index] = wake;
+                        }
+                        _ => return lost(),
+                    }
+                }
+                if all_halted {
+                    // A CPU that slept early may have been sent an interrupt
+                    // by a cluster that ran after it.
+                    for order in &orders {
+                        let _ = order.send(Order::MayWake);
+                    }
+                    for _ in 0..orders.len() {
+                        match done_rx.recv() {
+                            Ok(Reply::MayWake(wake)) => all_halted &= !wake,
+                            _ => return lost(),
+                        }
+                    }
                 }
                 let wakeup = wakeups.iter().copied().fold(NEVER, u64::min);
                 if let Err(outcome) = self.advance(target, all_halted, wakeup) {

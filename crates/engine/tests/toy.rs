@@ -322,9 +322,15 @@ fn software_single_step_by_a_breakpoint_on_the_next_instruction() {
     let mut m = machine(&sum_program(5), 1);
     m.scheduler.clusters_mut()[0].set_breakpoints([8u64].into_iter().collect());
     assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Debug));
-    assert_eq!(m.scheduler.clusters_mut()[0].take_debug_stop().unwrap().pc, 8);
+    assert_eq!(
+        m.scheduler.clusters_mut()[0].take_debug_stop().unwrap().pc,
+        8
+    );
     // GDB's software single-step: a breakpoint on the next instruction only.
     m.scheduler.clusters_mut()[0].set_breakpoints([12u64].into_iter().collect());
     assert_eq!(run(&mut m), RunOutcome::Exit(ExitRequest::Debug));
-    assert_eq!(m.scheduler.clusters_mut()[0].take_debug_stop().unwrap().pc, 12);
+    assert_eq!(
+        m.scheduler.clusters_mut()[0].take_debug_stop().unwrap().pc,
+        12
+    );
 }

@@ -16,6 +16,10 @@ pub struct Profile {
 /// Every shipped profile, the default first.
 pub const PROFILES: &[Profile] = &[
     Profile {
+        name: "riscv-duo",
+        text: include_str!("../../../machines/riscv-duo.toml"),
+    },
+    Profile {
         name: "riscv-virt",
         text: include_str!("../../../machines/riscv-virt.toml"),
     },
@@ -26,7 +30,7 @@ pub const PROFILES: &[Profile] = &[
 ];
 
 /// The profile `chimera run` uses when given nothing.
-pub const DEFAULT_PROFILE: &str = "riscv-virt";
+pub const DEFAULT_PROFILE: &str = "riscv-duo";
 
 /// The profile called `name`.
 pub fn profile(name: &str) -> Option<&'static Profile> {

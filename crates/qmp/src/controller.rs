@@ -208,10 +208,12 @@ impl Controller {
         let mut inner = self.lock();
         match inner.status {
             Status::Paused => {
+                // RESUME goes out before the runner can announce anything
+                // that happens after it.
+                self.events.emit("RESUME", json!({}));
                 inner.status = Status::Running;
                 drop(inner);
                 self.wake.notify_all();
-                self.events.emit("RESUME", json!({}));
                 Ok(())
             }
             Status::Running => Ok(()),
