@@ -102,3 +102,83 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
     );
     assert!(uart.contains("alu: all passed"), "{uart}");
 }
+
+#[test]
+fn one_gdb_session_debugs_both_clusters_of_the_default_machine() {
+    let Some(gdb) = gdb() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
+        );
+        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
+        return;
+    };
+    let mixed = workspace().join("guests/mixed/images");
+    // Two consecutive ports, free at the time of asking.
+    let port = loop {
+        let p = free_port();
+        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            break p;
+        }
+    };
+    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chimera runs");
+    let start = Instant::now();
+    let script = workspace().join("target/hetero-gdb-test.gdb");
+    std::fs::write(
+        &script,
+        format!(
+            "set pagination off\nset confirm off\n\
+             file {app}\ntarget remote :{port}\n\
+             add-inferior -no-connection\ninferior 2\n\
+             file {mcu}\ntarget remote :{mcu_port}\n\
+             info inferiors\nbreak crc32\ncontinue\n\
+             info registers pc a0\nstepi\nx/4xb $sp\n\
+             inferior 1\ninfo registers pc\ncontinue\n\
+             info registers pc a0 a1\np $mhartid\n\
+             detach inferiors 1 2\n",
+            app = mixed.join("app.elf").display(),
+            mcu = mixed.join("mcu.elf").display(),
+            mcu_port = port + 1,
+        ),
+    )
+    .unwrap();
+    // Wait until chimera listens (without opening a session).
+    while std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the GDB ports never opened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = Command::new(gdb)
+        .args(["-batch", "-nx", "-x"])
+        .arg(&script)
+        .output()
+        .expect("gdb runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let finished = chimera.wait_with_output().expect("chimera ends");
+    let uart = String::from_utf8_lossy(&finished.stdout);
+    assert!(
+        text.contains("remote :") && text.contains("mcu.elf"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Thread 2.1 hit Breakpoint 1.2, crc32"),
+        "the microcontroller's breakpoint: {text}"
+    );
+    assert!(
+        text.contains("Thread 1.1 hit Breakpoint 1.1, crc32"),
+        "the application core's breakpoint: {text}"
+    );
+    assert!(text.contains("a1             0xc8"), "{text}");
+    assert!(text.contains("Inferior 1 (process 1) detached"), "{text}");
+    assert!(text.contains("Inferior 2 (process 1) detached"), "{text}");
+    assert!(finished.status.success(), "{uart}");
+    assert!(uart.contains("all jobs verified"), "{uart}");
+}

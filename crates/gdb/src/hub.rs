@@ -171,9 +171,21 @@ impl Hub {
                 RunOutcome::Exit(ExitRequest::Debug) | RunOutcome::Exit(ExitRequest::Stop) => {
                     s.halted = true;
                     for (cluster, report) in stops {
+                        let running = s.sessions.get(cluster).is_some_and(|x| x.running);
                         if let Some(session) = s.sessions.get_mut(cluster) {
                             session.stop = Some(report);
                             session.running = false;
+                        }
+                        if !running {
+                            // The debugger of that cluster did not resume it
+                            // (it runs because another cluster's debugger let
+                            // the machine go): hand control back to the
+                            // debuggers that are waiting; the stop is reported
+                            // when that cluster is resumed.
+                            for other in s.sessions.iter_mut().filter(|x| x.running) {
+                                other.stop = Some(StopReport::Interrupted);
+                                other.running = false;
+                            }
                         }
                     }
                 }
@@ -285,8 +297,12 @@ impl Hub {
         self.clear_stale_stop();
         let mut s = lock(&self.state);
         if let Some(x) = s.sessions.get_mut(cluster) {
+            if x.stop.is_some() {
+                // A stop that happened while this debugger was not looking
+                // is reported at once, before anything runs.
+                return;
+            }
             x.running = true;
-            x.stop = None;
         }
         s.halted = false;
         s.wait_for_debugger = false;

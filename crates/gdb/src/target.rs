@@ -323,6 +323,9 @@ impl BlockingEventLoop for EventLoop {
     ) -> Result<Event<Self::StopReason>, WaitForStopReasonError<String, std::io::Error>> {
         loop {
             if let Some(report) = target.hub.take_stop(target.cluster) {
+                // gdbstub reads the next request blocking: no timeout then.
+                conn.set_read_timeout(None)
+                    .map_err(WaitForStopReasonError::Connection)?;
                 return Ok(Event::TargetStopped(stop_reason(report)));
             }
             conn.set_read_timeout(Some(Duration::from_millis(10)))

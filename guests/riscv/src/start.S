@@ -1,6 +1,7 @@
 /* Start code for the RISC-V guests: every hart gets its own 4 KiB stack;
-   hart 0 clears .bss and calls main(hartid); the others call
-   secondary(hartid), which a test may define (the default parks them).
+   hart 0 clears .bss and calls main(hartid); the others wait until it has,
+   then call secondary(hartid), which a test may define (the default parks
+   them).
    Traps go to trap_entry, which saves the caller-saved registers and calls
    trap_handler(mcause, mepc, mtval) in C. */
     .section .text.start
@@ -19,13 +20,29 @@ _start:
     sb      zero, 0(t0)
     addi    t0, t0, 1
     j       1b
-3:  csrr    a0, mhartid
+3:  la      t0, boot_ready
+    li      t1, 1
+    fence   w, w
+    sw      t1, 0(t0)
+    csrr    a0, mhartid
     call    main
     call    exit_with
 4:  j       4b
-2:  call    secondary
+    /* Other harts wait until hart 0 has cleared .bss, which they share. */
+2:  la      t0, boot_ready
+6:  lw      t1, 0(t0)
+    beqz    t1, 6b
+    fence   r, rw
+    csrr    a0, mhartid
+    call    secondary
 5:  wfi
     j       5b
+
+    .data
+    .align  2
+boot_ready:
+    .word   0
+    .text
 
     .align  4
     .globl  trap_entry
