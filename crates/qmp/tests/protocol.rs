@@ -6,21 +6,21 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chimera_machine::{builtin_registry, SerialConfig};
 use chimera_qmp::{listen, Controller, Endpoint};
 use serde_json::{json, Value};
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
+/// A server on a socket of its own: tests run on threads of their own, so
+/// the thread's id makes the name unique.
 fn server() -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "chimera-qmp-{}-{}.sock",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    ));
+    let thread: String = format!("{:?}", std::thread::current().id())
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let path =
+        std::env::temp_dir().join(format!("chimera-qmp-{}-{thread}.sock", std::process::id()));
     let controller = Controller::new(builtin_registry(), SerialConfig::default());
     listen(controller, &Endpoint::Unix(path.clone())).unwrap();
     path
