@@ -423,6 +423,9 @@ impl<F: Frontend> Cluster<F> {
             if now >= deadline {
                 break;
             }
+            // Writes to code pages, by this or another cluster or from
+            // outside, drop the translations made from them first.
+            drop_written_code(&self.rams, &mut self.cache, *watcher);
             // Look up the block for (physical pc, mode), translating on a miss.
             let pc = slot.state.pc();
             let mode = fe.block_mode(&slot.state);
@@ -518,9 +521,6 @@ impl<F: Frontend> Cluster<F> {
             if flush {
                 self.cache.flush();
             }
-            // Writes to code pages, by this or another cluster, drop the
-            // translations made from them before the next block.
-            drop_written_code(&self.rams, &mut self.cache, *watcher);
             if single {
                 break;
             }
