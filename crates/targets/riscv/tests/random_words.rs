@@ -122,7 +122,10 @@ fn run_words(xlen: u32, count: u32, seed: u64) {
         }
     }
     // Both outcomes are well represented, so the test proves something.
-    assert!(illegal > count / 20 && ran > count / 20, "{illegal} illegal, {ran} ran");
+    assert!(
+        illegal > count / 20 && ran > count / 20,
+        "{illegal} illegal, {ran} ran"
+    );
 }
 
 #[test]
