@@ -34,6 +34,8 @@ pub enum Command {
     },
     /// Print a machine's composition tree and memory map.
     Tree(SourceArgs),
+    /// Guest MIPS of the benchmark workloads, next to QEMU's on the same images.
+    Bench,
     /// Serve the machine protocol (QMP) with no machine yet: clients build
     /// one, realize it and run it.
     Serve {
@@ -135,6 +137,7 @@ pub fn execute(command: Command) -> u8 {
         Command::Types { json } => Ok(types(&registry, json)),
         Command::Describe { name } => Ok(describe(&registry, &name)),
         Command::Serve { qmp, serials } => serve(&qmp, &serials, registry),
+        Command::Bench => Ok(crate::bench::bench()),
         Command::Tree(args) => load_source(&args, registry).map(|loaded| {
             match loaded.realize(&SerialConfig::default()) {
                 Ok(m) => {

@@ -1,6 +1,7 @@
 //! The `chimera` command: run machines, check and inspect descriptions,
 //! list profiles and types.
 
+mod bench;
 mod commands;
 mod exit;
 

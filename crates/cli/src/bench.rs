@@ -1,0 +1,135 @@
+//! `chimera bench`: guest MIPS of the workloads in guests/bench under
+//! Chimera and, when it is installed, under QEMU on the same image, in one
+//! run. Wall-clock time; the instruction count is Chimera's (the guests
+//! are deterministic, so QEMU retires the same instructions).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use chimera_devices::BufferBackend;
+use chimera_engine::{RunLimits, RunOutcome};
+use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
+
+/// One workload: an image, the profile it runs on, and QEMU's equivalent.
+struct Workload {
+    name: &'static str,
+    profile: &'static str,
+    image: &'static str,
+    qemu: &'static str,
+}
+
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "crc-rv64",
+        profile: "riscv-virt",
+        image: "guests/bench/images/crc-rv64.elf",
+        qemu: "qemu-system-riscv64",
+    },
+    Workload {
+        name: "crc-rv32",
+        profile: "riscv32-virt",
+        image: "guests/bench/images/crc-rv32.elf",
+        qemu: "qemu-system-riscv32",
+    },
+];
+
+fn source_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs one workload under Chimera: (instructions, seconds, output).
+fn run_chimera(w: &Workload, image: &Path) -> Result<(u64, f64, String), String> {
+    let mut loaded = load_profile(w.profile, builtin_registry()).map_err(|d| d.to_string())?;
+    loaded.builder.clear_images("cpu");
+    loaded
+        .builder
+        .add_image(ImageSpec {
+            cluster: "cpu".into(),
+            path: image.to_path_buf(),
+            addr: None,
+            entry: true,
+        })
+        .map_err(|e| e.kind.to_string())?;
+    let uart = BufferBackend::new();
+    let mut serial = SerialConfig::default();
+    serial.set("uart0", SerialSpec::Buffer(uart.clone()));
+    let mut machine = loaded.realize(&serial).map_err(|d| d.to_string())?;
+    let start = Instant::now();
+    let outcome = machine.run(RunLimits::default());
+    let secs = start.elapsed().as_secs_f64();
+    if !matches!(
+        outcome,
+        RunOutcome::Exit(chimera_engine::ExitRequest::Exit(0))
+    ) {
+        return Err(format!("{}: the guest ended with {outcome:?}", w.name));
+    }
+    let out = String::from_utf8_lossy(&uart.contents()).into_owned();
+    Ok((machine.scheduler().insns(), secs, out))
+}
+
+/// Runs one workload under QEMU, if installed: (seconds, output).
+fn run_qemu(w: &Workload, image: &Path) -> Option<(f64, String)> {
+    let start = Instant::now();
+    let out = Command::new(w.qemu)
+        .args([
+            "-M",
+            "virt",
+            "-bios",
+            "none",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-kernel",
+        ])
+        .arg(image)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let secs = start.elapsed().as_secs_f64();
+    out.status
+        .success()
+        .then(|| (secs, String::from_utf8_lossy(&out.stdout).replace('\r', "")))
+}
+
+/// Runs every workload and prints a table; returns the exit code.
+pub fn bench() -> u8 {
+    println!(
+        "{:<10} {:>12} {:>10} {:>10} {:>10} {:>12}",
+        "workload", "instructions", "interp s", "interp MIPS", "qemu MIPS", "interp/qemu"
+    );
+    let mut failed = false;
+    for w in WORKLOADS {
+        let image = source_root().join(w.image);
+        match run_chimera(w, &image) {
+            Ok((insns, secs, out)) => {
+                let mips = insns as f64 / secs / 1e6;
+                let (qemu_mips, ratio) = match run_qemu(w, &image) {
+                    Some((qsecs, qout)) => {
+                        if qout.trim_end() != out.trim_end() {
+                            eprintln!("chimera: {}: output differs from QEMU's", w.name);
+                            failed = true;
+                        }
+                        let q = insns as f64 / qsecs / 1e6;
+                        (format!("{q:.1}"), format!("{:.3}", mips / q))
+                    }
+                    None => ("-".to_string(), "-".to_string()),
+                };
+                println!(
+                    "{:<10} {:>12} {:>10.3} {:>10.1} {:>10} {:>12}",
+                    w.name, insns, secs, mips, qemu_mips, ratio
+                );
+            }
+            Err(e) => {
+                eprintln!("chimera: {e}");
+                failed = true;
+            }
+        }
+    }
+    println!("(QEMU time includes its start-up; the JIT column arrives with the JIT.)");
+    if failed {
+        crate::exit::EMULATOR_ERROR
+    } else {
+        0
+    }
+}
