@@ -195,12 +195,13 @@ fn load_source(args: &SourceArgs, registry: Arc<Registry>) -> Result<Loaded, Dia
 
 fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
     let mut loaded = load_source(&args.source, registry)?;
-    let mut serial = SerialConfig::default();
+    let mut serial = SerialConfig::default().with_stdin();
     for s in &args.serials {
         serial
             .add(s)
             .map_err(|e| cli_error(format!("--serial {s}: {e}"), None))?;
     }
+    let _terminal = crate::terminal::RawInput::enable();
     for k in &args.kernels {
         let (cluster, path) = match k.split_once('=') {
             Some((c, p)) => (c.to_string(), p),

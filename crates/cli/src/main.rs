@@ -4,6 +4,7 @@
 mod bench;
 mod commands;
 mod exit;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -88,10 +88,30 @@ impl CharBackend for BufferBackend {
 }
 
 /// Writes to standard output, optionally starting each line with a label
-/// such as `[app/uart0] ` so that several consoles can share it.
+/// such as `[app/uart0] ` so that several consoles can share it; may also
+/// serve what is typed on standard input.
 pub struct StdoutBackend {
     label: Option<String>,
     at_line_start: Mutex<bool>,
+    input: Option<Mutex<std::sync::mpsc::Receiver<u8>>>,
+}
+
+/// Starts a thread that reads standard input and hands its bytes to the
+/// returned receiver, until standard input closes. Only one console should
+/// own it.
+pub fn stdin_bytes() -> std::sync::mpsc::Receiver<u8> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || buf[..n].iter().any(|b| tx.send(*b).is_err()) {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 impl fmt::Debug for StdoutBackend {
@@ -106,6 +126,15 @@ impl StdoutBackend {
         StdoutBackend {
             label,
             at_line_start: Mutex::new(true),
+            input: None,
+        }
+    }
+
+    /// The same, also serving the bytes `input` receives to the guest.
+    pub fn with_input(label: Option<String>, input: std::sync::mpsc::Receiver<u8>) -> Self {
+        StdoutBackend {
+            input: Some(Mutex::new(input)),
+            ..Self::new(label)
         }
     }
 }
@@ -135,6 +164,12 @@ impl CharBackend for StdoutBackend {
         // A closed stdout (a pipe whose reader left) must not stop the run.
         let _ = out.write_all(&text);
         let _ = out.flush();
+    }
+
+    fn read_byte(&self) -> Option<u8> {
+        let input = self.input.as_ref()?;
+        let rx = input.lock().unwrap_or_else(|e| e.into_inner());
+        rx.try_recv().ok()
     }
 }
 

@@ -12,7 +12,9 @@ pub mod ns16550a;
 pub mod reset_controller;
 pub mod test_finisher;
 
-pub use chardev::{BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend};
+pub use chardev::{
+    stdin_bytes, BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend,
+};
 pub use model::{
     parse_config, DeviceEnv, DeviceParts, DeviceType, Locked, MmioWindow, RegisterBlock,
 };

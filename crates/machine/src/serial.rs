@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chimera_devices::{BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend};
+use chimera_devices::{
+    stdin_bytes, BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend,
+};
 
 /// A backend choice for one UART.
 #[derive(Debug, Clone)]
@@ -41,6 +43,7 @@ impl SerialSpec {
 pub struct SerialConfig {
     named: Vec<(String, SerialSpec)>,
     ordered: Vec<SerialSpec>,
+    stdin: bool,
 }
 
 impl SerialConfig {
@@ -79,6 +82,12 @@ impl SerialConfig {
             .collect()
     }
 
+    /// Makes the first UART on stdout also read standard input.
+    pub fn with_stdin(mut self) -> Self {
+        self.stdin = true;
+        self
+    }
+
     /// The backends for UARTs at `uarts`; stdout lines are labelled when
     /// more than one UART writes there.
     pub fn backends(&self, uarts: &[String]) -> Result<Vec<Arc<dyn CharBackend>>, String> {
@@ -87,13 +96,19 @@ impl SerialConfig {
             .iter()
             .filter(|s| matches!(s, SerialSpec::Stdio))
             .count();
+        let mut stdin = self.stdin;
         specs
             .into_iter()
             .zip(uarts)
             .map(|(spec, path)| -> Result<Arc<dyn CharBackend>, String> {
                 Ok(match spec {
                     SerialSpec::Stdio => {
-                        Arc::new(StdoutBackend::new((on_stdio > 1).then(|| path.clone())))
+                        let label = (on_stdio > 1).then(|| path.clone());
+                        if std::mem::take(&mut stdin) {
+                            Arc::new(StdoutBackend::with_input(label, stdin_bytes()))
+                        } else {
+                            Arc::new(StdoutBackend::new(label))
+                        }
                     }
                     SerialSpec::File(p) => Arc::new(
                         FileBackend::create(&p)

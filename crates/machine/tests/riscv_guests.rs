@@ -9,7 +9,9 @@ use chimera_devices::BufferBackend;
 use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
 
-const PROGRAMS: &[&str] = &["hello", "alu", "atomic", "csr_trap", "timer", "amo_smp"];
+const PROGRAMS: &[&str] = &[
+    "hello", "alu", "atomic", "csr_trap", "timer", "amo_smp", "echo",
+];
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/riscv")
@@ -34,6 +36,8 @@ fn run(profile: &str, image: &Path, harts: u32) -> (RunOutcome, String, u64) {
         })
         .unwrap();
     let uart = BufferBackend::new();
+    // What guests/riscv/input.txt gives QEMU's console.
+    uart.push_input(&std::fs::read(guests().join("input.txt")).expect("console input"));
     let mut serial = SerialConfig::default();
     serial.set("uart0", SerialSpec::Buffer(uart.clone()));
     let mut machine = loaded.realize(&serial).expect("machine builds");
