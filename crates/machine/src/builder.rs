@@ -634,13 +634,9 @@ impl MachineBuilder {
     fn configure_all(&mut self) -> Result<(), BuildError> {
         for d in self.objects.clone() {
             let info = self.info(&d.type_name).clone();
-            self.tree.configure(&d.path, &info).map_err(|e| {
-                let subject = match &e {
-                    chimera_core::CoreError::InvalidConfig { .. } => Subject::Object(d.id.clone()),
-                    _ => Subject::Object(d.id.clone()),
-                };
-                BuildError::new(subject, e)
-            })?;
+            self.tree
+                .configure(&d.path, &info)
+                .map_err(|e| BuildError::new(Subject::Object(d.id.clone()), e))?;
         }
         Ok(())
     }
