@@ -23,7 +23,7 @@ fn main() {
         let mut m = machine(&program, 1);
         let start = Instant::now();
         let out = m.scheduler.run(RunLimits {
-            max_insns: Some(50_000_000),
+            max_insns: Some(insns),
             max_ns: None,
         });
         let secs = start.elapsed().as_secs_f64();
