@@ -11,6 +11,14 @@ use chimera_engine::{RunLimits, RunOutcome};
 use toy_isa::*;
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this
+    // too, and then one short round is enough to prove it works.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let (rounds, limit) = if measuring {
+        (3, 50_000_000)
+    } else {
+        (1, 1_000_000)
+    };
     // An endless four-instruction loop, stopped by the instruction limit.
     let program = [
         li(1, 1),
@@ -19,11 +27,11 @@ fn main() {
         add(4, 4, 2),
         bnez(1, -3),
     ];
-    for round in 0..3 {
+    for round in 0..rounds {
         let mut m = machine(&program, 1);
         let start = Instant::now();
         let out = m.scheduler.run(RunLimits {
-            max_insns: Some(insns),
+            max_insns: Some(limit),
             max_ns: None,
         });
         let secs = start.elapsed().as_secs_f64();
