@@ -1,7 +1,7 @@
 //! The RISC-V frontend: RV32 and RV64 harts with the I, M, A and C
 //! extensions, Zicsr and Zifencei, in machine mode, with XLEN a run-time
 //! parameter so one crate serves both widths; and RISC-V's own devices
-//! (the CLINT).
+//! (the CLINT and the PLIC).
 
 pub mod clint;
 pub mod cluster_type;
@@ -12,6 +12,7 @@ pub mod decode;
 pub mod gdb;
 pub mod helpers;
 pub mod inst;
+pub mod plic;
 pub mod translate;
 pub mod trap;
 
@@ -141,5 +142,5 @@ pub fn cluster_types() -> Vec<Arc<dyn ClusterType>> {
 
 /// RISC-V's own devices.
 pub fn device_types() -> Vec<Arc<dyn DeviceType>> {
-    vec![Arc::new(clint::ClintType)]
+    vec![Arc::new(clint::ClintType), Arc::new(plic::PlicType)]
 }
