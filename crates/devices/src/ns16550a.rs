@@ -3,9 +3,10 @@
 //! one interrupt line for received data, transmitter empty and line status.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use chimera_core::{Line, ObjectKind, Origin, PinInfo, TypeInfo};
+use chimera_engine::{Timer, TimerTarget};
 use chimera_memory::{Endian, MmioCtx};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,31 @@ pub struct Ns16550a {
     backend: Arc<dyn CharBackend>,
     irq: Line,
     irq_level: bool,
+    /// Looks for input while receive interrupts are enabled, so that a
+    /// guest waiting for one gets it without reading the registers.
+    poll: Option<Timer>,
+    _poller: Option<Arc<Poller>>,
+}
+
+/// How often input is looked for while receive interrupts are enabled
+/// (virtual time): about a character time at 115200 baud.
+const POLL_NS: u64 = 100_000;
+
+/// The timer target that polls a UART's input.
+struct Poller {
+    uart: Weak<Locked<Ns16550a>>,
+}
+
+impl TimerTarget for Poller {
+    fn fire(&self, now_ns: u64) {
+        if let Some(uart) = self.uart.upgrade() {
+            uart.with(|u| {
+                u.pull_input();
+                u.update_irq();
+                u.schedule_poll(now_ns);
+            });
+        }
+    }
 }
 
 impl std::fmt::Debug for Ns16550a {
@@ -112,6 +138,19 @@ impl Ns16550a {
             backend,
             irq,
             irq_level: false,
+            poll: None,
+            _poller: None,
+        }
+    }
+
+    /// Arms or cancels the input poll after `now_ns`, per IER.
+    fn schedule_poll(&self, now_ns: u64) {
+        if let Some(t) = &self.poll {
+            if self.state.ier & IER_RDI != 0 {
+                t.arm(now_ns + POLL_NS);
+            } else {
+                t.cancel();
+            }
         }
     }
 
@@ -247,8 +286,12 @@ impl RegisterBlock for Ns16550a {
         Some(u64::from(self.read_reg(offset >> self.shift)))
     }
 
-    fn write(&mut self, _: &MmioCtx, offset: u64, _size: usize, value: u64) -> Option<()> {
-        self.write_reg(offset >> self.shift, value as u8);
+    fn write(&mut self, ctx: &MmioCtx, offset: u64, _size: usize, value: u64) -> Option<()> {
+        let reg = offset >> self.shift;
+        self.write_reg(reg, value as u8);
+        if reg == 1 {
+            self.schedule_poll(ctx.now_ns);
+        }
         Some(())
     }
 }
@@ -280,11 +323,20 @@ impl DeviceType for Ns16550aType {
     fn build(&self, config: &Value, env: DeviceEnv) -> Result<DeviceParts, String> {
         let config: Ns16550aConfig = parse_config(config)?;
         let backend = env.serial.clone().unwrap_or_else(|| Arc::new(NullBackend));
-        let uart = Ns16550a::new(config.reg_shift, backend, env.output("irq", 0));
+        let uart = Arc::new_cyclic(|weak: &Weak<Locked<Ns16550a>>| {
+            let poller = Arc::new(Poller { uart: weak.clone() });
+            let mut u = Ns16550a::new(config.reg_shift, backend, env.output("irq", 0));
+            u.poll = Some(
+                env.clock
+                    .timer(Arc::downgrade(&poller) as Weak<dyn TimerTarget>),
+            );
+            u._poller = Some(poller);
+            Locked::new(u)
+        });
         Ok(DeviceParts {
             windows: vec![MmioWindow {
                 size: 0x100,
-                mmio: Arc::new(Locked::new(uart)),
+                mmio: uart,
                 endian: Endian::Little,
             }],
             inputs: None,

@@ -10,7 +10,15 @@ use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
 
 const PROGRAMS: &[&str] = &[
-    "hello", "alu", "atomic", "csr_trap", "timer", "amo_smp", "echo",
+    "hello",
+    "alu",
+    "atomic",
+    "csr_trap",
+    "timer",
+    "amo_smp",
+    "echo",
+    "compressed",
+    "uart_irq",
 ];
 
 fn guests() -> PathBuf {
