@@ -34,6 +34,15 @@ struct ClusterTarget {
     step: Option<u32>,
 }
 
+/// A debugger access that worked, or the non-fatal error GDB shows.
+fn succeeded(ok: Option<bool>) -> TargetResult<(), ClusterTarget> {
+    if ok == Some(true) {
+        Ok(())
+    } else {
+        Err(TargetError::NonFatal)
+    }
+}
+
 fn tid(hart: u32) -> Tid {
     NonZeroUsize::new(hart as usize + 1).unwrap_or(NonZeroUsize::MIN)
 }
@@ -43,6 +52,22 @@ fn hart(tid: Tid) -> u32 {
 }
 
 impl ClusterTarget {
+    /// Runs `f` on this cluster's debugger view, between run slices; `None`
+    /// when the frontend offers none.
+    fn with_debug<R>(
+        &self,
+        f: impl FnOnce(&mut dyn chimera_engine::ClusterDebug) -> R,
+    ) -> Option<R> {
+        let cluster = self.cluster;
+        self.hub.with_machine(|m| {
+            m.scheduler_mut()
+                .clusters_mut()
+                .get_mut(cluster)
+                .and_then(|c| c.debug())
+                .map(f)
+        })
+    }
+
     fn harts(&self) -> u32 {
         self.hub.with_machine(|m| {
             m.scheduler()
@@ -74,64 +99,22 @@ impl Target for ClusterTarget {
 
 impl MultiThreadBase for ClusterTarget {
     fn read_registers(&mut self, regs: &mut RawRegs, tid: Tid) -> TargetResult<(), Self> {
-        let cluster = self.cluster;
-        let bytes = self.hub.with_machine(|m| {
-            m.scheduler_mut()
-                .clusters_mut()
-                .get_mut(cluster)
-                .and_then(|c| c.debug())
-                .and_then(|d| d.read_registers(hart(tid)))
-        });
+        let bytes = self.with_debug(|d| d.read_registers(hart(tid))).flatten();
         regs.0 = bytes.ok_or(TargetError::NonFatal)?;
         Ok(())
     }
 
     fn write_registers(&mut self, regs: &RawRegs, tid: Tid) -> TargetResult<(), Self> {
-        let cluster = self.cluster;
-        let ok = self.hub.with_machine(|m| {
-            m.scheduler_mut()
-                .clusters_mut()
-                .get_mut(cluster)
-                .and_then(|c| c.debug())
-                .is_some_and(|d| d.write_registers(hart(tid), &regs.0))
-        });
-        if ok {
-            Ok(())
-        } else {
-            Err(TargetError::NonFatal)
-        }
+        succeeded(self.with_debug(|d| d.write_registers(hart(tid), &regs.0)))
     }
 
     fn read_addrs(&mut self, start: u64, data: &mut [u8], tid: Tid) -> TargetResult<usize, Self> {
-        let cluster = self.cluster;
-        let ok = self.hub.with_machine(|m| {
-            m.scheduler_mut()
-                .clusters_mut()
-                .get_mut(cluster)
-                .and_then(|c| c.debug())
-                .is_some_and(|d| d.read_memory(hart(tid), start, data))
-        });
-        if ok {
-            Ok(data.len())
-        } else {
-            Err(TargetError::NonFatal)
-        }
+        let len = data.len();
+        succeeded(self.with_debug(|d| d.read_memory(hart(tid), start, data))).map(|()| len)
     }
 
     fn write_addrs(&mut self, start: u64, data: &[u8], tid: Tid) -> TargetResult<(), Self> {
-        let cluster = self.cluster;
-        let ok = self.hub.with_machine(|m| {
-            m.scheduler_mut()
-                .clusters_mut()
-                .get_mut(cluster)
-                .and_then(|c| c.debug())
-                .is_some_and(|d| d.write_memory(hart(tid), start, data))
-        });
-        if ok {
-            Ok(())
-        } else {
-            Err(TargetError::NonFatal)
-        }
+        succeeded(self.with_debug(|d| d.write_memory(hart(tid), start, data)))
     }
 
     fn list_active_threads(&mut self, active: &mut dyn FnMut(Tid)) -> Result<(), String> {
@@ -273,15 +256,7 @@ impl TargetDescriptionXmlOverride for ClusterTarget {
         if annex != b"target.xml" {
             return Err(TargetError::NonFatal);
         }
-        let cluster = self.cluster;
-        let xml = self.hub.with_machine(|m| {
-            m.scheduler_mut()
-                .clusters_mut()
-                .get_mut(cluster)
-                .and_then(|c| c.debug())
-                .map(|d| d.target_xml())
-                .unwrap_or_default()
-        });
+        let xml = self.with_debug(|d| d.target_xml()).unwrap_or_default();
         let bytes = xml.as_bytes();
         let start = (offset as usize).min(bytes.len());
         let end = start.saturating_add(length).min(bytes.len());
