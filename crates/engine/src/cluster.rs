@@ -349,6 +349,8 @@ impl<F: Frontend> Cluster<F> {
         } = self;
         let slot = &mut cpus[hart];
         let start_insns = slot.insns;
+        let mut limit_key = (u64::MAX, u64::MAX, u64::MAX);
+        let mut insn_limit = 0u64;
         loop {
             if control.stop_requested() || slot.insns - start_insns >= budget {
                 break;
@@ -391,9 +393,13 @@ impl<F: Frontend> Cluster<F> {
                 watchpoints,
                 watch_hit: None,
             };
-            let now = slot.anchor_ns + params.insns_to_ns(slot.insns - slot.anchor_insns);
+            let now = |anchor_ns: u64, anchor_insns: u64, insns: u64| {
+                anchor_ns + params.insns_to_ns(insns - anchor_insns)
+            };
             let irq_high = slot.irq.any();
-            if slot.halted || irq_high || slot.irq_was_high || slot.wakeup_ns <= now {
+            let wakeup_due = slot.wakeup_ns != crate::clock::NEVER
+                && slot.wakeup_ns <= now(slot.anchor_ns, slot.anchor_insns, slot.insns);
+            if slot.halted || irq_high || slot.irq_was_high || wakeup_due {
                 slot.irq_was_high = irq_high;
                 slot.irq_seen = slot.irq.changes();
                 let wake = fe.check_interrupts(&mut slot.state, &mut env, &slot.irq);
@@ -405,6 +411,7 @@ impl<F: Frontend> Cluster<F> {
             if slot.halted {
                 // Sleep until the quantum ends or the CPU's own timer is due,
                 // whichever comes first; then look again.
+                let now = now(slot.anchor_ns, slot.anchor_insns, slot.insns);
                 let wakeup = if slot.wakeup_ns > now {
                     slot.wakeup_ns
                 } else {
@@ -420,7 +427,17 @@ impl<F: Frontend> Cluster<F> {
                 }
                 break;
             }
-            if now >= deadline {
+            // Time is instructions at the cluster's frequency: the deadline
+            // becomes an instruction count, recomputed only when it moves.
+            let key = (deadline, slot.anchor_ns, slot.anchor_insns);
+            if key != limit_key {
+                limit_key = key;
+                insn_limit = match deadline.checked_sub(slot.anchor_ns) {
+                    Some(ns) if ns > 0 => slot.anchor_insns.saturating_add(params.ns_to_insns(ns)),
+                    _ => slot.anchor_insns,
+                };
+            }
+            if slot.insns >= insn_limit {
                 break;
             }
             // Writes to code pages, by this or another cluster or from
