@@ -109,6 +109,9 @@ struct CpuSlot<C> {
     irq_was_high: bool,
     /// `irq.changes()` when the frontend last looked at the inputs.
     irq_seen: u64,
+    /// Reset happened and the frontend has not yet completed it from
+    /// memory ([`Frontend::complete_reset`]).
+    reset_pending: bool,
 }
 
 impl<C> CpuSlot<C> {
@@ -164,6 +167,8 @@ pub struct ClusterSetup {
     pub space: Arc<AddressSpace>,
     /// The machine's run control.
     pub control: Arc<RunControl>,
+    /// Where the CPUs' host-facing output (semihosting) goes, if anywhere.
+    pub console: Option<Arc<dyn crate::HostConsole>>,
 }
 
 /// Interrupt inputs for `count` CPUs of `frontend`, ready to be wired
@@ -248,6 +253,7 @@ impl<F: Frontend> Cluster<F> {
             irqs,
             space,
             control,
+            console: _,
         } = setup;
         let reset_pin: u32 = frontend.irq_pins().iter().map(|p| p.count).sum();
         let cpus = irqs
@@ -271,6 +277,7 @@ impl<F: Frontend> Cluster<F> {
                     stopped_at: None,
                     irq_was_high: false,
                     irq_seen: 0,
+                    reset_pending: true,
                 }
             })
             .collect();
@@ -370,6 +377,7 @@ impl<F: Frontend> Cluster<F> {
             if slot.in_reset {
                 slot.in_reset = false;
                 slot.halted = false;
+                slot.reset_pending = true;
                 fe.reset(&mut slot.state);
                 if let Some(pc) = slot.boot_pc {
                     slot.state.set_pc(pc);
@@ -393,6 +401,11 @@ impl<F: Frontend> Cluster<F> {
                 watchpoints,
                 watch_hit: None,
             };
+            if slot.reset_pending {
+                slot.reset_pending = false;
+                fe.complete_reset(&mut slot.state, &mut env);
+                slot.wakeup_ns = env.wakeup_ns;
+            }
             let now = |anchor_ns: u64, anchor_insns: u64, insns: u64| {
                 anchor_ns + params.insns_to_ns(insns - anchor_insns)
             };
@@ -603,6 +616,7 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
                 slot.state.set_pc(pc);
             }
             slot.halted = false;
+            slot.reset_pending = true;
             slot.mmu.flush();
         }
         self.cache.flush();

@@ -203,6 +203,14 @@ pub trait Frontend: Send + Sync + Sized + 'static {
     /// start, if the loader set that).
     fn reset(&self, cpu: &mut Self::Cpu);
 
+    /// Completes a reset with what the architecture reads from memory
+    /// (ARM M-profile's initial stack pointer and pc from the vector
+    /// table); called before the first instruction after every reset.
+    /// Default: nothing.
+    fn complete_reset(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv) {
+        let _ = (cpu, env);
+    }
+
     /// What besides the physical pc selects a translation (privilege
     /// level, instruction-set state): part of the block-cache key.
     fn block_mode(&self, cpu: &Self::Cpu) -> u32;

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod clock;
 pub mod cluster;
 pub mod cluster_type;
+pub mod console;
 pub mod control;
 pub mod debug;
 pub mod env;
@@ -32,6 +33,7 @@ pub use cluster::{
     DebugStopReason, SliceEnd,
 };
 pub use cluster_type::ClusterType;
+pub use console::HostConsole;
 pub use control::{ExitRequest, RunControl};
 pub use debug::{ClusterDebug, GdbArch, WatchKind, Watchpoint};
 pub use env::CpuEnv;

@@ -218,6 +218,7 @@ fn two_clusters(parallel: bool) -> (RunOutcome, u64) {
                     irqs: irq_inputs_for(&Toy, 1),
                     space: Arc::new(space),
                     control: control.clone(),
+                    console: None,
                 },
             )) as Box<dyn chimera_engine::ClusterRun>
         })

@@ -580,6 +580,7 @@ impl MachineBuilder {
                 irqs,
                 space,
                 control: control.clone(),
+                console: None,
             };
             clusters.push(ct.build(&cfg, setup).map_err(refused)?);
             first_index += cpus;

@@ -315,6 +315,7 @@ pub fn machine(program: &[u32], cpus: u32) -> ToyMachine {
             irqs,
             space: Arc::new(space),
             control: control.clone(),
+            console: None,
         },
     );
     cluster.set_verify(true);

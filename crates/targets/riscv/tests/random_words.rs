@@ -54,6 +54,7 @@ fn hart(xlen: u32) -> (Cluster<RiscV>, Arc<Ram>) {
             irqs,
             space: Arc::new(space),
             control: Arc::new(RunControl::new()),
+            console: None,
         },
     );
     cluster.set_verify(true);
