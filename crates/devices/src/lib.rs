@@ -6,6 +6,8 @@
 //! wiring it is the builder's job ([`model`]).
 
 pub mod chardev;
+pub mod cmsdk_timer;
+pub mod cmsdk_uart;
 pub mod mailbox;
 pub mod model;
 pub mod ns16550a;
@@ -26,5 +28,7 @@ pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
         std::sync::Arc::new(test_finisher::TestFinisherType),
         std::sync::Arc::new(mailbox::MailboxType),
         std::sync::Arc::new(reset_controller::ResetControllerType),
+        std::sync::Arc::new(cmsdk_uart::CmsdkApbUartType),
+        std::sync::Arc::new(cmsdk_timer::CmsdkApbTimerType),
     ]
 }
