@@ -19,6 +19,7 @@ const PROGRAMS: &[&str] = &[
     "echo",
     "compressed",
     "uart_irq",
+    "paging",
 ];
 
 fn guests() -> PathBuf {

@@ -1,12 +1,13 @@
-//! The state of one RISC-V hart: registers, pc, machine-mode CSRs and the
-//! load reservation. Plain data, the unit of snapshots.
+//! The state of one RISC-V hart: registers, pc, privilege level, the
+//! machine- and supervisor-mode CSRs and the load reservation. Plain data,
+//! the unit of snapshots.
 
 use chimera_engine::CpuState;
 
-/// Machine-mode CSR state.
+/// Machine- and supervisor-mode CSR state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Csrs {
-    /// `mstatus` (MIE, MPIE, MPP).
+    /// `mstatus` as written (its writable fields; `sstatus` is a view).
     pub mstatus: u64,
     /// `mtvec`: base and mode.
     pub mtvec: u64,
@@ -30,10 +31,33 @@ pub struct Csrs {
     pub minstret_offset: u64,
     /// What guest writes added to the cycle count.
     pub mcycle_offset: u64,
-    /// `pmpcfg0..3` (kept for guests that program them).
-    pub pmpcfg: [u64; 4],
+    /// The configuration byte of each of the 16 PMP entries (kept for
+    /// guests that program them; not enforced).
+    pub pmpcfg: [u8; 16],
     /// `pmpaddr0..15`.
     pub pmpaddr: [u64; 16],
+    /// `medeleg`: exceptions handled in S mode.
+    pub medeleg: u64,
+    /// `mideleg`: interrupts handled in S mode.
+    pub mideleg: u64,
+    /// `menvcfg`.
+    pub menvcfg: u64,
+    /// `stvec`.
+    pub stvec: u64,
+    /// `sscratch`.
+    pub sscratch: u64,
+    /// `sepc`.
+    pub sepc: u64,
+    /// `scause`.
+    pub scause: u64,
+    /// `stval`.
+    pub stval: u64,
+    /// `satp`: translation mode, address-space id and root page.
+    pub satp: u64,
+    /// `scounteren`.
+    pub scounteren: u64,
+    /// `senvcfg`.
+    pub senvcfg: u64,
 }
 
 /// One hart.
@@ -45,7 +69,7 @@ pub struct RiscvCpu {
     pub pc: u64,
     /// `mhartid`.
     pub hart: u32,
-    /// Privilege level (3 = machine).
+    /// Privilege level: 0 user, 1 supervisor, 3 machine.
     pub privilege: u8,
     /// Machine-mode CSRs.
     pub csr: Csrs,
@@ -53,6 +77,11 @@ pub struct RiscvCpu {
     pub reservation: Option<(u64, u64)>,
     /// The `mip` bits driven by the interrupt pins, as last seen.
     pub pending_pins: u64,
+    /// What the soft-MMU's cached translations were made under (see
+    /// [`crate::mmu::MmuContext`]); a change flushes them.
+    pub mmu_context: crate::mmu::MmuContext,
+    /// The last fetch translation: virtual page, physical page.
+    pub fetch_page: Option<(u64, u64)>,
 }
 
 impl RiscvCpu {
@@ -66,6 +95,8 @@ impl RiscvCpu {
             csr: Csrs::default(),
             reservation: None,
             pending_pins: 0,
+            mmu_context: crate::mmu::MmuContext::default(),
+            fetch_page: None,
         }
     }
 }

@@ -1,27 +1,93 @@
-//! Machine-mode CSRs: which exist, what reads give and what writes keep.
+//! Machine- and supervisor-mode CSRs: which exist, who may touch them, what
+//! reads give and what writes keep. `sstatus`, `sie` and `sip` are views of
+//! their machine-mode registers.
 
 use chimera_engine::CpuEnv;
 
 use crate::cpu::RiscvCpu;
+use crate::mmu::satp_mode;
 use crate::RiscV;
 
-/// `mstatus` bits this hart implements.
+/// User privilege.
+pub const PRIV_U: u8 = 0;
+/// Supervisor privilege.
+pub const PRIV_S: u8 = 1;
+/// Machine privilege.
+pub const PRIV_M: u8 = 3;
+
+/// Supervisor interrupt enable.
+pub const MSTATUS_SIE: u64 = 1 << 1;
+/// Machine interrupt enable.
 pub const MSTATUS_MIE: u64 = 1 << 3;
+/// Previous SIE.
+pub const MSTATUS_SPIE: u64 = 1 << 5;
 /// Previous MIE.
 pub const MSTATUS_MPIE: u64 = 1 << 7;
-/// Previous privilege (two bits).
+/// Previous privilege of an S-mode trap (one bit).
+pub const MSTATUS_SPP: u64 = 1 << 8;
+/// Previous privilege of an M-mode trap (two bits).
 pub const MSTATUS_MPP: u64 = 3 << 11;
+/// Loads and stores of M mode use MPP's privilege.
+pub const MSTATUS_MPRV: u64 = 1 << 17;
+/// Supervisor may access user pages.
+pub const MSTATUS_SUM: u64 = 1 << 18;
+/// Loads may read execute-only pages.
+pub const MSTATUS_MXR: u64 = 1 << 19;
+/// Trap `satp` accesses and `sfence.vma` in S mode.
+pub const MSTATUS_TVM: u64 = 1 << 20;
+/// Trap `wfi` in S mode.
+pub const MSTATUS_TW: u64 = 1 << 21;
+/// Trap `sret` in S mode.
+pub const MSTATUS_TSR: u64 = 1 << 22;
 
-/// Interrupt bits of `mip`/`mie`.
+const MSTATUS_WRITABLE: u64 = MSTATUS_SIE
+    | MSTATUS_MIE
+    | MSTATUS_SPIE
+    | MSTATUS_MPIE
+    | MSTATUS_SPP
+    | MSTATUS_MPP
+    | MSTATUS_MPRV
+    | MSTATUS_SUM
+    | MSTATUS_MXR
+    | MSTATUS_TVM
+    | MSTATUS_TW
+    | MSTATUS_TSR;
+/// The `mstatus` fields `sstatus` shows (UXL is added on RV64).
+const SSTATUS_VIEW: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
+/// UXL and SXL of RV64: both 64-bit, read-only.
+const MSTATUS_UXL64: u64 = 2 << 32;
+const MSTATUS_SXL64: u64 = 2 << 34;
+
+/// Supervisor software interrupt.
+pub const MIP_SSIP: u64 = 1 << 1;
+/// Machine software interrupt.
 pub const MIP_MSIP: u64 = 1 << 3;
+/// Supervisor timer.
+pub const MIP_STIP: u64 = 1 << 5;
 /// Machine timer.
 pub const MIP_MTIP: u64 = 1 << 7;
+/// Supervisor external.
+pub const MIP_SEIP: u64 = 1 << 9;
 /// Machine external.
 pub const MIP_MEIP: u64 = 1 << 11;
-/// Supervisor external (a pin, for later S-mode).
-pub const MIP_SEIP: u64 = 1 << 9;
 
-const MIE_WRITABLE: u64 = MIP_MSIP | MIP_MTIP | MIP_MEIP;
+const MIE_WRITABLE: u64 = MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP;
+/// The supervisor interrupts: delegable, and software-writable in `mip`.
+const S_INTERRUPTS: u64 = MIP_SSIP | MIP_STIP | MIP_SEIP;
+/// Exceptions `medeleg` can hand to S mode (all but ECALL from M).
+const DELEGABLE_EXCEPTIONS: u64 = 0x3ff | (1 << 12) | (1 << 13) | (1 << 15);
+
+/// `menvcfg.FIOM`.
+const ENVCFG_FIOM: u64 = 1;
+/// `menvcfg.ADUE`: the page walker updates A and D itself.
+pub const MENVCFG_ADUE: u64 = 1 << 61;
+
+/// `mip`/`sip`.
+pub const CSR_MIP: u16 = 0x344;
+/// `sip`.
+pub const CSR_SIP: u16 = 0x144;
+/// `satp`.
+pub const CSR_SATP: u16 = 0x180;
 
 /// Why a CSR access is refused (an illegal-instruction exception).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +102,27 @@ impl RiscV {
         }
     }
 
-    /// `misa` for this configuration: MXL and the I, M, A, C extensions.
+    /// `misa` for this configuration: MXL and the I, M, A, C, S and U
+    /// extensions.
     pub fn misa(&self) -> u64 {
-        let ext = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12);
+        let ext = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
         let mxl: u64 = if self.xlen == 64 { 2 } else { 1 };
         (mxl << (self.xlen - 2)) | ext
+    }
+
+    /// `mstatus` as read.
+    pub fn mstatus(&self, cpu: &RiscvCpu) -> u64 {
+        let s = cpu.csr.mstatus & MSTATUS_WRITABLE;
+        if self.xlen == 64 {
+            s | MSTATUS_UXL64 | MSTATUS_SXL64
+        } else {
+            s
+        }
+    }
+
+    /// The `menvcfg` a hart resets to: hardware A/D updates on, as QEMU's.
+    pub fn reset_menvcfg(&self) -> u64 {
+        MENVCFG_ADUE
     }
 
     fn counter(&self, cpu: &RiscvCpu, env: &CpuEnv, csr: u16) -> Option<u64> {
@@ -56,9 +138,43 @@ impl RiscV {
         Some(value)
     }
 
+    /// Whether the user-level counter `csr` (`cycle`, `time`, `instret`,
+    /// `hpmcounterN` and their high halves) may be read at the hart's
+    /// privilege: `mcounteren` opens it to S, both enables to U.
+    fn counter_enabled(cpu: &RiscvCpu, csr: u16) -> bool {
+        let bit = 1u64 << (csr & 0x1f);
+        match cpu.privilege {
+            PRIV_M => true,
+            PRIV_S => cpu.csr.mcounteren & bit != 0,
+            _ => cpu.csr.mcounteren & cpu.csr.scounteren & bit != 0,
+        }
+    }
+
     /// The `time` CSR: virtual time in ticks of the timebase.
     pub fn time_ticks(&self, env: &CpuEnv) -> u64 {
         (u128::from(env.now_ns()) * u128::from(self.timebase_hz) / 1_000_000_000) as u64
+    }
+
+    /// Whether the hart's privilege may access `csr` at all.
+    fn may_access(cpu: &RiscvCpu, csr: u16) -> bool {
+        if u16::from(cpu.privilege) < (csr >> 8) & 3 {
+            return false;
+        }
+        match csr {
+            CSR_SATP => !(cpu.privilege == PRIV_S && cpu.csr.mstatus & MSTATUS_TVM != 0),
+            0xc00..=0xc1f | 0xc80..=0xc9f => Self::counter_enabled(cpu, csr),
+            _ => true,
+        }
+    }
+
+    /// `pmpcfgN`: four (RV32) or eight (RV64, even N only) entries' bytes.
+    fn pmpcfg_entries(&self, n: u16) -> Option<std::ops::Range<usize>> {
+        let per = (self.xlen / 8) as usize;
+        if self.xlen == 64 && n % 2 == 1 {
+            return None;
+        }
+        let first = usize::from(n) * 4;
+        Some(first..first + per)
     }
 
     /// Reads CSR `csr`.
@@ -69,24 +185,60 @@ impl RiscV {
         pins: u64,
         csr: u16,
     ) -> Result<u64, CsrRefused> {
-        if u16::from(cpu.privilege) < (csr >> 8) & 3 {
+        if !Self::may_access(cpu, csr) {
             return Err(CsrRefused);
         }
         let high = self.xlen == 32 && matches!(csr, 0xb80..=0xb9f | 0xc80..=0xc9f);
         let c = &cpu.csr;
+        let mip = c.mip_sw | pins;
         let value = match csr {
-            0x300 => (c.mstatus & (MSTATUS_MIE | MSTATUS_MPIE)) | MSTATUS_MPP,
+            0x100 => {
+                let s = self.mstatus(cpu) & SSTATUS_VIEW;
+                if self.xlen == 64 {
+                    s | MSTATUS_UXL64
+                } else {
+                    s
+                }
+            }
+            0x104 => c.mie & c.mideleg,
+            0x105 => c.stvec,
+            0x106 => c.scounteren,
+            0x10a => c.senvcfg,
+            0x140 => c.sscratch,
+            0x141 => c.sepc,
+            0x142 => c.scause,
+            0x143 => c.stval,
+            CSR_SIP => mip & c.mideleg,
+            CSR_SATP => c.satp,
+            0x300 => self.mstatus(cpu),
             0x301 => self.misa(),
+            0x302 => c.medeleg,
+            0x303 => c.mideleg,
             0x304 => c.mie,
             0x305 => c.mtvec,
             0x306 => c.mcounteren,
+            0x30a => c.menvcfg,
+            0x310 | 0x31a if self.xlen == 32 => {
+                if csr == 0x31a {
+                    c.menvcfg >> 32
+                } else {
+                    0
+                }
+            }
             0x320 => c.mcountinhibit,
+            0x323..=0x33f => 0,
             0x340 => c.mscratch,
             0x341 => c.mepc,
             0x342 => c.mcause,
             0x343 => c.mtval,
-            0x344 => c.mip_sw | pins,
-            0x3a0..=0x3a3 => c.pmpcfg[usize::from(csr - 0x3a0)],
+            CSR_MIP => mip,
+            0x3a0..=0x3a3 => {
+                let range = self.pmpcfg_entries(csr - 0x3a0).ok_or(CsrRefused)?;
+                c.pmpcfg[range]
+                    .iter()
+                    .rev()
+                    .fold(0, |v, b| (v << 8) | u64::from(*b))
+            }
             0x3b0..=0x3bf => c.pmpaddr[usize::from(csr - 0x3b0)],
             0xb00..=0xb1f | 0xc00..=0xc1f => self.counter(cpu, env, csr).ok_or(CsrRefused)?,
             0xb80..=0xb9f | 0xc80..=0xc9f if high => {
@@ -99,7 +251,8 @@ impl RiscV {
         Ok(value & self.mask())
     }
 
-    /// Writes CSR `csr`.
+    /// Writes CSR `csr`. The caller flushes translations the write
+    /// affects (see [`RiscV::sync_mmu`]).
     pub fn write_csr(
         &self,
         cpu: &mut RiscvCpu,
@@ -107,27 +260,100 @@ impl RiscV {
         csr: u16,
         value: u64,
     ) -> Result<(), CsrRefused> {
-        if csr >> 10 == 3 || u16::from(cpu.privilege) < (csr >> 8) & 3 {
+        if csr >> 10 == 3 || !Self::may_access(cpu, csr) {
             return Err(CsrRefused);
         }
         let value = value & self.mask();
         let retired = env.retired();
         let c = &mut cpu.csr;
         match csr {
-            0x300 => c.mstatus = value & (MSTATUS_MIE | MSTATUS_MPIE),
+            0x100 => {
+                let keep = c.mstatus & !SSTATUS_VIEW;
+                c.mstatus = keep | (value & SSTATUS_VIEW);
+            }
+            0x104 => {
+                let m = c.mideleg & S_INTERRUPTS;
+                c.mie = (c.mie & !m) | (value & m);
+            }
+            0x105 => c.stvec = value & !2,
+            0x106 => c.scounteren = value & 0xffff_ffff,
+            0x10a => c.senvcfg = value & ENVCFG_FIOM,
+            0x140 => c.sscratch = value,
+            0x141 => c.sepc = value & !1,
+            0x142 => c.scause = value,
+            0x143 => c.stval = value,
+            CSR_SIP => {
+                let m = c.mideleg & MIP_SSIP;
+                c.mip_sw = (c.mip_sw & !m) | (value & m);
+            }
+            CSR_SATP => {
+                // A write of an unsupported mode has no effect at all.
+                let bare = if self.xlen == 64 {
+                    value >> 60 == 0
+                } else {
+                    value & (1 << 31) == 0
+                };
+                if bare || satp_mode(self.xlen, value).is_some() {
+                    c.satp = value;
+                }
+            }
+            0x300 => {
+                let mut v = value & MSTATUS_WRITABLE;
+                // MPP holds only implemented privileges (not 2).
+                if (v & MSTATUS_MPP) >> 11 == 2 {
+                    v = (v & !MSTATUS_MPP) | (c.mstatus & MSTATUS_MPP);
+                }
+                c.mstatus = v;
+            }
             0x301 => {}
+            0x302 => c.medeleg = value & DELEGABLE_EXCEPTIONS,
+            0x303 => c.mideleg = value & S_INTERRUPTS,
             0x304 => c.mie = value & MIE_WRITABLE,
             0x305 => c.mtvec = value & !2,
             0x306 => c.mcounteren = value & 0xffff_ffff,
+            0x30a => {
+                let high = if self.xlen == 32 {
+                    c.menvcfg & MENVCFG_ADUE
+                } else {
+                    value & MENVCFG_ADUE
+                };
+                c.menvcfg = (value & ENVCFG_FIOM) | high;
+            }
+            0x310 if self.xlen == 32 => {}
+            0x31a if self.xlen == 32 => {
+                c.menvcfg = (c.menvcfg & !MENVCFG_ADUE) | ((value << 32) & MENVCFG_ADUE);
+            }
             0x320 => c.mcountinhibit = value & 0xffff_fffd,
+            0x323..=0x33f => {}
             0x340 => c.mscratch = value,
             0x341 => c.mepc = value & !1,
             0x342 => c.mcause = value,
             0x343 => c.mtval = value,
-            // MSIP, MTIP and MEIP follow their pins; nothing else is writable.
-            0x344 => {}
-            0x3a0..=0x3a3 => c.pmpcfg[usize::from(csr - 0x3a0)] = value,
-            0x3b0..=0x3bf => c.pmpaddr[usize::from(csr - 0x3b0)] = value,
+            // SSIP, STIP and SEIP are software-writable; the machine bits
+            // follow their pins.
+            CSR_MIP => c.mip_sw = value & S_INTERRUPTS,
+            0x3a0..=0x3a3 => {
+                let range = self.pmpcfg_entries(csr - 0x3a0).ok_or(CsrRefused)?;
+                for (i, entry) in range.enumerate() {
+                    let byte = (value >> (8 * i)) as u8;
+                    // Locked entries keep their setting; bits 5 and 6 are zero.
+                    if c.pmpcfg[entry] & 0x80 == 0 {
+                        c.pmpcfg[entry] = byte & 0x9f;
+                    }
+                }
+            }
+            0x3b0..=0x3bf => {
+                let n = usize::from(csr - 0x3b0);
+                // RV64 keeps bits 53..0 (56-bit physical addresses).
+                let bits = if self.xlen == 64 {
+                    (1 << 54) - 1
+                } else {
+                    u64::from(u32::MAX)
+                };
+                if c.pmpcfg[n] & 0x80 == 0 {
+                    c.pmpaddr[n] = value & bits;
+                }
+            }
             0xb00 => c.mcycle_offset = self.set_low(value, retired, c.mcycle_offset),
             0xb02 => c.minstret_offset = self.set_low(value, retired, c.minstret_offset),
             0xb80 if self.xlen == 32 => c.mcycle_offset = set_high(value, retired, c.mcycle_offset),

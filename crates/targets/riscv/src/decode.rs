@@ -277,7 +277,9 @@ fn decode_system(w: u32, rd: u8, rs1: u8, f3: u32) -> Inst {
                 (0x000, 0, 0) => Inst::Ecall,
                 (0x001, 0, 0) => Inst::Ebreak,
                 (0x302, 0, 0) => Inst::Mret,
+                (0x102, 0, 0) => Inst::Sret,
                 (0x105, 0, 0) => Inst::Wfi,
+                (f, _, 0) if f >> 5 == 0x09 => Inst::SfenceVma,
                 _ => Inst::Illegal,
             }
         }
@@ -391,6 +393,9 @@ mod tests {
         assert_eq!(decode32(0x0010_0073, 64), Inst::Ebreak);
         assert_eq!(decode32(0x3020_0073, 64), Inst::Mret);
         assert_eq!(decode32(0x1050_0073, 64), Inst::Wfi);
+        assert_eq!(decode32(0x1020_0073, 64), Inst::Sret);
+        assert_eq!(decode32(0x1200_0073, 32), Inst::SfenceVma);
+        assert_eq!(decode32(0x12b5_0073, 64), Inst::SfenceVma);
         assert!(matches!(
             decode32(0x3400_9073, 64),
             Inst::Csr {

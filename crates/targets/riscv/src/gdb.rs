@@ -46,7 +46,7 @@ impl RiscvGdb {
     fn csr_value(&self, cpu: &RiscvCpu, csr: u16) -> u64 {
         let c = &cpu.csr;
         match csr {
-            0x300 => c.mstatus | (3 << 11),
+            0x300 => c.mstatus,
             0x301 => self.misa(),
             0x304 => c.mie,
             0x305 => c.mtvec,
@@ -63,7 +63,7 @@ impl RiscvGdb {
     fn set_csr(cpu: &mut RiscvCpu, csr: u16, v: u64) {
         let c = &mut cpu.csr;
         match csr {
-            0x300 => c.mstatus = v & ((1 << 3) | (1 << 7)),
+            0x300 => c.mstatus = v,
             0x304 => c.mie = v,
             0x305 => c.mtvec = v,
             0x340 => c.mscratch = v,

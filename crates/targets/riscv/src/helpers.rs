@@ -1,12 +1,16 @@
-//! The helpers the RISC-V IR calls: system instructions, CSRs and atomics.
+//! The helpers the RISC-V IR calls: system instructions (with their
+//! privilege rules), CSRs and atomics.
 
 use chimera_engine::ir::HelperId;
 use chimera_engine::{FaultKind, Helper, HelperCtx, MemFault, Trap};
 use chimera_memory::{AccessKind, Endian};
 
-use crate::csr::{MSTATUS_MIE, MSTATUS_MPIE};
+use crate::csr::{
+    CSR_MIP, CSR_SATP, CSR_SIP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_SIE,
+    MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U,
+};
 use crate::inst::{AmoOp, CsrOp};
-use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_M, CAUSE_ILLEGAL};
+use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_ILLEGAL};
 use crate::RiscV;
 
 /// `illegal(insn)`: raises an illegal-instruction exception.
@@ -15,9 +19,9 @@ pub const H_ILLEGAL: HelperId = HelperId(0);
 pub const H_ECALL: HelperId = HelperId(1);
 /// `ebreak()`.
 pub const H_EBREAK: HelperId = HelperId(2);
-/// `mret() -> pc`.
+/// `mret(insn) -> pc`.
 pub const H_MRET: HelperId = HelperId(3);
-/// `wfi()`.
+/// `wfi(insn)`.
 pub const H_WFI: HelperId = HelperId(4);
 /// `csr(csr, operand, op | write << 2, insn) -> old`.
 pub const H_CSR: HelperId = HelperId(5);
@@ -27,6 +31,10 @@ pub const H_LR: HelperId = HelperId(6);
 pub const H_SC: HelperId = HelperId(7);
 /// `amo(addr, value, op | size << 8) -> old`.
 pub const H_AMO: HelperId = HelperId(8);
+/// `sret(insn) -> pc`.
+pub const H_SRET: HelperId = HelperId(9);
+/// `sfence_vma(insn)`.
+pub const H_SFENCE_VMA: HelperId = HelperId(10);
 
 type Ctx<'a, 'b> = HelperCtx<'a, 'b, RiscV>;
 
@@ -68,6 +76,14 @@ pub const HELPERS: &[Helper<RiscV>] = &[
         name: "amo",
         func: amo,
     },
+    Helper {
+        name: "sret",
+        func: sret,
+    },
+    Helper {
+        name: "sfence_vma",
+        func: sfence_vma,
+    },
 ];
 
 fn illegal(_: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
@@ -77,9 +93,9 @@ fn illegal(_: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     })
 }
 
-fn ecall(_: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+fn ecall(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
     Err(Trap::Guest {
-        cause: CAUSE_ECALL_M,
+        cause: CAUSE_ECALL_U + u64::from(ctx.cpu.privilege),
         value: 0,
     })
 }
@@ -91,25 +107,83 @@ fn ebreak(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
     })
 }
 
-fn mret(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
-    let c = &mut ctx.cpu.csr;
-    let mpie = c.mstatus & MSTATUS_MPIE != 0;
-    c.mstatus = (c.mstatus & !MSTATUS_MIE) | if mpie { MSTATUS_MIE } else { 0 } | MSTATUS_MPIE;
-    ctx.cpu.reservation = None;
-    Ok(c.mepc)
+fn illegal_insn(insn: u64) -> Trap {
+    Trap::Guest {
+        cause: CAUSE_ILLEGAL,
+        value: insn,
+    }
 }
 
-fn wfi(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+fn mret(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    if ctx.cpu.privilege != PRIV_M {
+        return Err(illegal_insn(args[0]));
+    }
+    let c = &mut ctx.cpu.csr;
+    let mpie = c.mstatus & MSTATUS_MPIE != 0;
+    let mpp = ((c.mstatus & MSTATUS_MPP) >> 11) as u8;
+    c.mstatus = (c.mstatus & !(MSTATUS_MIE | MSTATUS_MPP))
+        | if mpie { MSTATUS_MIE } else { 0 }
+        | MSTATUS_MPIE;
+    if mpp != PRIV_M {
+        c.mstatus &= !MSTATUS_MPRV;
+    }
+    let target = c.mepc;
+    ctx.cpu.privilege = mpp;
+    ctx.cpu.reservation = None;
+    ctx.frontend.sync_mmu(ctx.cpu, ctx.env);
+    recheck_interrupts(ctx);
+    Ok(target)
+}
+
+fn sret(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let tsr = ctx.cpu.csr.mstatus & MSTATUS_TSR != 0;
+    if ctx.cpu.privilege == PRIV_U || (ctx.cpu.privilege == PRIV_S && tsr) {
+        return Err(illegal_insn(args[0]));
+    }
+    let c = &mut ctx.cpu.csr;
+    let spie = c.mstatus & MSTATUS_SPIE != 0;
+    let spp = if c.mstatus & MSTATUS_SPP != 0 {
+        PRIV_S
+    } else {
+        PRIV_U
+    };
+    c.mstatus = (c.mstatus & !(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV))
+        | if spie { MSTATUS_SIE } else { 0 }
+        | MSTATUS_SPIE;
+    let target = c.sepc;
+    ctx.cpu.privilege = spp;
+    ctx.cpu.reservation = None;
+    ctx.frontend.sync_mmu(ctx.cpu, ctx.env);
+    recheck_interrupts(ctx);
+    Ok(target)
+}
+
+fn wfi(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    // With S mode present, U mode may not wait; S mode may not when TW.
+    let tw = ctx.cpu.csr.mstatus & MSTATUS_TW != 0;
+    match ctx.cpu.privilege {
+        PRIV_U => return Err(illegal_insn(args[0])),
+        PRIV_S if tw => return Err(illegal_insn(args[0])),
+        _ => {}
+    }
     ctx.env.request_halt();
+    Ok(0)
+}
+
+fn sfence_vma(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let tvm = ctx.cpu.csr.mstatus & MSTATUS_TVM != 0;
+    match ctx.cpu.privilege {
+        PRIV_U => return Err(illegal_insn(args[0])),
+        PRIV_S if tvm => return Err(illegal_insn(args[0])),
+        _ => {}
+    }
+    crate::mmu::flush(ctx.cpu, ctx.env);
     Ok(0)
 }
 
 fn csr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     let (csr, operand, mode, insn) = (args[0] as u16, args[1], args[2], args[3]);
-    let refused = Trap::Guest {
-        cause: CAUSE_ILLEGAL,
-        value: insn,
-    };
+    let refused = illegal_insn(insn);
     let fe = ctx.frontend;
     let old = fe
         .read_csr(ctx.cpu, ctx.env, ctx.cpu.pending_pins, csr)
@@ -120,15 +194,36 @@ fn csr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
             1 => CsrOp::Set,
             _ => CsrOp::Clear,
         };
+        // Setting or clearing bits of mip/sip works on the software bits,
+        // not on what the interrupt pins add.
+        let base = match csr {
+            CSR_MIP | CSR_SIP => ctx.cpu.csr.mip_sw & old,
+            _ => old,
+        };
         let new = match op {
             CsrOp::Write => operand,
-            CsrOp::Set => old | operand,
-            CsrOp::Clear => old & !operand,
+            CsrOp::Set => base | operand,
+            CsrOp::Clear => base & !operand,
         };
         fe.write_csr(ctx.cpu, ctx.env, csr, new)
             .map_err(|_| refused)?;
+        if csr == CSR_SATP {
+            crate::mmu::flush(ctx.cpu, ctx.env);
+        }
+        fe.sync_mmu(ctx.cpu, ctx.env);
+        recheck_interrupts(ctx);
     }
     Ok(old)
+}
+
+/// After a change of enables, privilege or software-pending bits: an
+/// interrupt that may now be taken is, before the next block (the engine
+/// looks at the pins by itself, not at `mip`'s software bits).
+fn recheck_interrupts(ctx: &mut Ctx) {
+    if RiscV::interrupt_to_take(ctx.cpu).is_some() {
+        let now = ctx.env.now_ns();
+        ctx.env.set_wakeup(now);
+    }
 }
 
 fn misaligned(vaddr: u64, access: AccessKind) -> Trap {

@@ -170,6 +170,10 @@ pub enum Inst {
     Ebreak,
     /// `mret`.
     Mret,
+    /// `sret`.
+    Sret,
+    /// `sfence.vma` (flushes every translation, whatever its operands).
+    SfenceVma,
     /// `wfi`.
     Wfi,
     /// `fence` (and hints).

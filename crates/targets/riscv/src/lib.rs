@@ -1,7 +1,8 @@
 //! The RISC-V frontend: RV32 and RV64 harts with the I, M, A and C
-//! extensions, Zicsr and Zifencei, in machine mode, with XLEN a run-time
-//! parameter so one crate serves both widths; and RISC-V's own devices
-//! (the CLINT and the PLIC).
+//! extensions, Zicsr and Zifencei, in machine, supervisor and user modes
+//! with Sv32 (RV32) and Sv39 (RV64) paging, with XLEN a run-time parameter
+//! so one crate serves both widths; and RISC-V's own devices (the CLINT and
+//! the PLIC).
 
 pub mod clint;
 pub mod cluster_type;
@@ -12,6 +13,7 @@ pub mod decode;
 pub mod gdb;
 pub mod helpers;
 pub mod inst;
+pub mod mmu;
 pub mod plic;
 pub mod translate;
 pub mod trap;
@@ -22,7 +24,10 @@ use std::sync::Arc;
 use chimera_core::PinInfo;
 use chimera_devices::DeviceType;
 use chimera_engine::ir::IrBuilder;
-use chimera_engine::{ClusterType, CodeReader, CpuEnv, Frontend, Helper, IrqInputs, Trap};
+use chimera_engine::{
+    ClusterType, CodeReader, CpuEnv, Frontend, Helper, IrqInputs, Translation, Trap,
+};
+use chimera_memory::AccessKind;
 
 pub use cpu::RiscvCpu;
 
@@ -75,17 +80,33 @@ impl Frontend for RiscV {
     }
 
     fn new_cpu(&self, hart: u32) -> RiscvCpu {
-        RiscvCpu::new(hart)
+        let mut cpu = RiscvCpu::new(hart);
+        cpu.csr.menvcfg = self.reset_menvcfg();
+        cpu
     }
 
     fn reset(&self, cpu: &mut RiscvCpu) {
-        let hart = cpu.hart;
-        *cpu = RiscvCpu::new(hart);
+        *cpu = self.new_cpu(cpu.hart);
         cpu.pc = self.reset_pc;
     }
 
+    /// The privilege (bits 0-1) and whether fetches are translated (bit
+    /// 2): the same physical code seen through paging usually sits at
+    /// another virtual pc, which the block's exits name.
     fn block_mode(&self, cpu: &RiscvCpu) -> u32 {
-        u32::from(cpu.privilege)
+        let paged =
+            cpu.privilege != csr::PRIV_M && mmu::satp_mode(self.xlen, cpu.csr.satp).is_some();
+        u32::from(cpu.privilege) | (u32::from(paged) << 2)
+    }
+
+    fn translate_addr(
+        &self,
+        cpu: &mut RiscvCpu,
+        env: &mut CpuEnv,
+        vaddr: u64,
+        access: AccessKind,
+    ) -> Result<Translation, Trap> {
+        self.translate_vaddr(cpu, env, vaddr, access)
     }
 
     fn translate(
@@ -96,8 +117,8 @@ impl Frontend for RiscV {
         self.translate_block(code, b)
     }
 
-    fn handle_trap(&self, cpu: &mut RiscvCpu, _env: &mut CpuEnv, trap: Trap, pc: u64) {
-        self.take_trap(cpu, trap, pc);
+    fn handle_trap(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv, trap: Trap, pc: u64) {
+        self.take_trap(cpu, env, trap, pc);
     }
 
     fn check_interrupts(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv, irq: &IrqInputs) -> bool {
@@ -114,8 +135,9 @@ impl Frontend for RiscV {
         let c = &cpu.csr;
         let _ = writeln!(
             out,
-            " mstatus {:x} mtvec {:x} mepc {:x} mcause {:x} mtval {:x} mie {:x} mip {:x} mscratch {:x}",
-            c.mstatus,
+            " priv {} mstatus {:x} mtvec {:x} mepc {:x} mcause {:x} mtval {:x} mie {:x} mip {:x} mscratch {:x}",
+            cpu.privilege,
+            self.mstatus(cpu),
             c.mtvec,
             c.mepc,
             c.mcause,
@@ -123,6 +145,11 @@ impl Frontend for RiscV {
             c.mie,
             c.mip_sw | cpu.pending_pins,
             c.mscratch
+        );
+        let _ = writeln!(
+            out,
+            " satp {:x} stvec {:x} sepc {:x} scause {:x} stval {:x} medeleg {:x} mideleg {:x}",
+            c.satp, c.stvec, c.sepc, c.scause, c.stval, c.medeleg, c.mideleg
         );
         out
     }

@@ -9,7 +9,8 @@ use chimera_memory::Endian;
 use crate::compressed::decode16;
 use crate::decode::decode32;
 use crate::helpers::{
-    amo_code, H_AMO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_WFI,
+    amo_code, H_AMO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_SFENCE_VMA, H_SRET,
+    H_WFI,
 };
 use crate::inst::{Alu, BranchCond, CsrOp, Inst};
 use crate::RiscV;
@@ -309,14 +310,22 @@ impl RiscV {
                 e.b.return_to_loop(pc);
                 return true;
             }
-            Inst::Mret => {
-                if let Some(target) = e.b.call(H_MRET, &[], Some(ty)) {
+            Inst::Mret | Inst::Sret => {
+                let h = if inst == Inst::Mret { H_MRET } else { H_SRET };
+                let r = e.b.constant(Ty::I64, raw);
+                if let Some(target) = e.b.call(h, &[r], Some(ty)) {
                     e.b.jump_to(target);
                 }
                 return true;
             }
-            Inst::Wfi => {
-                e.b.call(H_WFI, &[], None);
+            Inst::Wfi | Inst::SfenceVma => {
+                let h = if inst == Inst::Wfi {
+                    H_WFI
+                } else {
+                    H_SFENCE_VMA
+                };
+                let r = e.b.constant(Ty::I64, raw);
+                e.b.call(h, &[r], None);
                 e.b.return_to_loop(next);
                 return true;
             }

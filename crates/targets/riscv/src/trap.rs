@@ -1,11 +1,15 @@
-//! Exceptions and interrupts of a machine-mode hart: causes, trap entry
-//! through `mtvec`, and taking pending interrupts between blocks.
+//! Exceptions and interrupts: causes, delegation to S mode, trap entry
+//! through `mtvec` or `stvec`, and taking pending interrupts between
+//! blocks by the privilege rules.
 
 use chimera_engine::{CpuEnv, FaultKind, IrqInputs, Trap};
 use chimera_memory::AccessKind;
 
 use crate::cpu::RiscvCpu;
-use crate::csr::{MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP};
+use crate::csr::{
+    MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_SIE,
+    MSTATUS_SPIE, MSTATUS_SPP, PRIV_M, PRIV_S,
+};
 use crate::RiscV;
 
 /// Instruction address misaligned.
@@ -24,6 +28,8 @@ pub const CAUSE_LOAD_ACCESS: u64 = 5;
 pub const CAUSE_STORE_MISALIGNED: u64 = 6;
 /// Store/AMO access fault.
 pub const CAUSE_STORE_ACCESS: u64 = 7;
+/// Environment call from U-mode (S is 9, M is 11: 8 plus the privilege).
+pub const CAUSE_ECALL_U: u64 = 8;
 /// Environment call from M-mode.
 pub const CAUSE_ECALL_M: u64 = 11;
 
@@ -68,61 +74,114 @@ pub fn memory_cause(access: AccessKind, kind: FaultKind) -> u64 {
 }
 
 impl RiscV {
-    /// Enters the machine-mode trap handler for `cause` at `pc`.
-    pub fn enter_trap(&self, cpu: &mut RiscvCpu, cause: u64, tval: u64, pc: u64, interrupt: bool) {
-        let c = &mut cpu.csr;
-        let mie = c.mstatus & MSTATUS_MIE != 0;
-        c.mstatus = (c.mstatus & !(MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP))
-            | if mie { MSTATUS_MPIE } else { 0 }
-            | (u64::from(cpu.privilege) << 11);
-        c.mepc = pc & !1;
-        c.mtval = tval;
-        let base = c.mtvec & !3;
-        if interrupt {
-            c.mcause = (1 << (self.xlen - 1)) | cause;
-            cpu.pc = if c.mtvec & 1 == 1 {
-                base + 4 * cause
-            } else {
-                base
-            };
+    /// Whether a trap with `cause` (an interrupt if `interrupt`) taken at
+    /// the hart's privilege goes to S mode.
+    fn delegated(cpu: &RiscvCpu, cause: u64, interrupt: bool) -> bool {
+        let deleg = if interrupt {
+            cpu.csr.mideleg
         } else {
-            c.mcause = cause;
-            cpu.pc = base;
-        }
-        cpu.privilege = 3;
+            cpu.csr.medeleg
+        };
+        cpu.privilege <= PRIV_S && cause < 64 && deleg & (1 << cause) != 0
+    }
+
+    /// Enters the trap handler for `cause` at `pc`: S mode's through
+    /// `stvec` when delegated, else M mode's through `mtvec`.
+    pub fn enter_trap(
+        &self,
+        cpu: &mut RiscvCpu,
+        env: &mut CpuEnv,
+        cause: u64,
+        tval: u64,
+        pc: u64,
+        interrupt: bool,
+    ) {
+        let code = if interrupt {
+            (1 << (self.xlen - 1)) | cause
+        } else {
+            cause
+        };
+        let to_s = Self::delegated(cpu, cause, interrupt);
+        let c = &mut cpu.csr;
+        let tvec = if to_s {
+            let sie = c.mstatus & MSTATUS_SIE != 0;
+            c.mstatus = (c.mstatus & !(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP))
+                | if sie { MSTATUS_SPIE } else { 0 }
+                | if cpu.privilege == PRIV_S {
+                    MSTATUS_SPP
+                } else {
+                    0
+                };
+            c.sepc = pc & !1;
+            c.stval = tval;
+            c.scause = code;
+            cpu.privilege = PRIV_S;
+            c.stvec
+        } else {
+            let mie = c.mstatus & MSTATUS_MIE != 0;
+            c.mstatus = (c.mstatus & !(MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP))
+                | if mie { MSTATUS_MPIE } else { 0 }
+                | (u64::from(cpu.privilege) << 11);
+            c.mepc = pc & !1;
+            c.mtval = tval;
+            c.mcause = code;
+            cpu.privilege = PRIV_M;
+            c.mtvec
+        };
+        let base = tvec & !3;
+        cpu.pc = if interrupt && tvec & 1 == 1 {
+            base.wrapping_add(4 * cause)
+        } else {
+            base
+        };
         cpu.reservation = None;
         if self.xlen == 32 {
             cpu.pc &= 0xffff_ffff;
         }
+        self.sync_mmu(cpu, env);
     }
 
     /// Turns an engine trap into the guest's exception.
-    pub fn take_trap(&self, cpu: &mut RiscvCpu, trap: Trap, pc: u64) {
+    pub fn take_trap(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv, trap: Trap, pc: u64) {
         let (cause, tval) = match trap {
             Trap::Guest { cause, value } => (cause, value),
             Trap::Memory(f) => (memory_cause(f.access, f.kind), f.vaddr),
         };
-        self.enter_trap(cpu, cause, tval, pc, false);
+        self.enter_trap(cpu, env, cause, tval, pc, false);
     }
 
-    /// Takes the highest-priority pending and enabled interrupt, if
-    /// interrupts are enabled; returns whether any is pending and enabled
-    /// (which wakes a hart in `wfi` even with MIE clear).
-    pub fn poll_interrupts(&self, cpu: &mut RiscvCpu, _env: &mut CpuEnv, irq: &IrqInputs) -> bool {
+    /// The interrupt to take now, if any: pending and enabled ones for
+    /// M mode first (unless the hart is in M mode with MIE clear), then
+    /// the delegated ones for S mode, each in the priority order MEI, MSI,
+    /// MTI, SEI, SSI, STI.
+    pub fn interrupt_to_take(cpu: &RiscvCpu) -> Option<u64> {
+        let c = &cpu.csr;
+        let pending = (cpu.pending_pins | c.mip_sw) & c.mie;
+        let m_enabled = cpu.privilege < PRIV_M || c.mstatus & MSTATUS_MIE != 0;
+        let s_enabled =
+            cpu.privilege < PRIV_S || (cpu.privilege == PRIV_S && c.mstatus & MSTATUS_SIE != 0);
+        let m_pending = if m_enabled { pending & !c.mideleg } else { 0 };
+        let s_pending = if s_enabled { pending & c.mideleg } else { 0 };
+        let order = [11u64, 3, 7, 9, 1, 5];
+        [m_pending, s_pending]
+            .into_iter()
+            .find_map(|set| order.into_iter().find(|code| set & (1 << code) != 0))
+    }
+
+    /// Takes the highest-priority interrupt that may be taken; returns
+    /// whether any is pending and enabled in `mie` (which wakes a hart in
+    /// `wfi` whatever the global enables say).
+    pub fn poll_interrupts(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv, irq: &IrqInputs) -> bool {
         cpu.pending_pins = pin_bits(irq);
+        // A wake-up request only ever asks for this look (see the helpers).
+        env.clear_wakeup();
         let pending = (cpu.pending_pins | cpu.csr.mip_sw) & cpu.csr.mie;
         if pending == 0 {
             return false;
         }
-        if cpu.csr.mstatus & MSTATUS_MIE != 0 || cpu.privilege < 3 {
-            // Machine external, software, timer, then the supervisor ones.
-            for code in [11u64, 3, 7, 9, 1, 5] {
-                if pending & (1 << code) != 0 {
-                    let pc = cpu.pc;
-                    self.enter_trap(cpu, code, 0, pc, true);
-                    break;
-                }
-            }
+        if let Some(code) = Self::interrupt_to_take(cpu) {
+            let pc = cpu.pc;
+            self.enter_trap(cpu, env, code, 0, pc, true);
         }
         true
     }
