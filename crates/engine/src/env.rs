@@ -31,6 +31,8 @@ pub struct CpuEnv<'a> {
     pub(crate) anchor_insns: u64,
     pub(crate) halt: bool,
     pub(crate) flush_code: bool,
+    /// The current block must end after the current instruction.
+    pub(crate) end_block: bool,
     /// The virtual time at which this CPU wants to be woken (a timer of
     /// its own, such as ARM's SysTick), or `NEVER`.
     pub(crate) wakeup_ns: u64,
@@ -92,6 +94,14 @@ impl CpuEnv<'_> {
     /// The pending wake-up request, or `NEVER`.
     pub fn wakeup(&self) -> u64 {
         self.wakeup_ns
+    }
+
+    /// Ends the current block after the current instruction, so the next
+    /// one is looked up (and translated) afresh: for writes that change
+    /// how code translates, such as a configuration register reached by a
+    /// plain store.
+    pub fn request_block_end(&mut self) {
+        self.end_block = true;
     }
 
     /// Drops every translated block of this cluster before the next block

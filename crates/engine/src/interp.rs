@@ -113,6 +113,16 @@ pub fn run_block_with<F: Frontend>(
         };
         match op {
             Op::InsnStart { pc: at } => {
+                if env.end_block && insns > 0 {
+                    env.end_block = false;
+                    return BlockRun {
+                        end: BlockEnd::Next {
+                            pc: *at,
+                            to_loop: true,
+                        },
+                        retired: insns,
+                    };
+                }
                 if checking {
                     if env.watch_hit.is_some() {
                         return BlockRun {

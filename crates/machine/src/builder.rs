@@ -448,18 +448,17 @@ impl MachineBuilder {
             )
             .map(|d| d.path.relative().to_string())
             .collect();
-        let mut backends = serial
-            .backends(&uarts)
-            .map_err(|message| {
-                BuildError::new(
-                    Subject::Machine,
-                    BuildErrorKind::Refused {
-                        id: "serial".into(),
-                        message,
-                    },
-                )
-            })?
-            .into_iter();
+        let serial_refused = |message: String| {
+            BuildError::new(
+                Subject::Machine,
+                BuildErrorKind::Refused {
+                    id: "serial".into(),
+                    message,
+                },
+            )
+        };
+        let uart_backends = serial.backends(&uarts).map_err(serial_refused)?;
+        let mut backends = uart_backends.clone().into_iter();
         let mut spaces: BTreeMap<String, AddressSpace> = self
             .ids_of(ObjectKind::AddressSpace)
             .into_iter()
@@ -580,7 +579,11 @@ impl MachineBuilder {
                 irqs,
                 space,
                 control: control.clone(),
-                console: None,
+                console: Some(Arc::new(HostConsoleBackend(
+                    serial
+                        .host_console(&format!("{}/semihosting", d.id), &uarts, &uart_backends)
+                        .map_err(serial_refused)?,
+                ))),
             };
             clusters.push(ct.build(&cfg, setup).map_err(refused)?);
             first_index += cpus;
@@ -698,4 +701,13 @@ pub(crate) fn load_segments(space: &AddressSpace, image: &Image) -> Result<(), S
         })?;
     }
     Ok(())
+}
+
+/// A CPU's host console writing to a character backend.
+struct HostConsoleBackend(Arc<dyn chimera_devices::CharBackend>);
+
+impl chimera_engine::HostConsole for HostConsoleBackend {
+    fn write(&self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
 }

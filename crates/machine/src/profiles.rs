@@ -27,6 +27,14 @@ pub const PROFILES: &[Profile] = &[
         name: "riscv32-virt",
         text: include_str!("../../../machines/riscv32-virt.toml"),
     },
+    Profile {
+        name: "mps2-an385",
+        text: include_str!("../../../machines/mps2-an385.toml"),
+    },
+    Profile {
+        name: "mps2-an386",
+        text: include_str!("../../../machines/mps2-an386.toml"),
+    },
 ];
 
 /// The profile `chimera run` uses when given nothing.

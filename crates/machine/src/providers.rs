@@ -8,7 +8,9 @@ use chimera_engine::ClusterType;
 
 /// Cluster types of every frontend compiled in.
 pub fn cluster_types() -> Vec<Arc<dyn ClusterType>> {
-    chimera_riscv::cluster_types()
+    let mut types = chimera_riscv::cluster_types();
+    types.extend(chimera_armv7m::cluster_types());
+    types
 }
 
 /// Architecture-specific device types (interrupt controllers, timers).

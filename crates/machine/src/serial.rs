@@ -92,33 +92,67 @@ impl SerialConfig {
     /// more than one UART writes there.
     pub fn backends(&self, uarts: &[String]) -> Result<Vec<Arc<dyn CharBackend>>, String> {
         let specs = self.resolve(uarts);
-        let on_stdio = specs
-            .iter()
-            .filter(|s| matches!(s, SerialSpec::Stdio))
-            .count();
+        let labelled = Self::labelled(&specs);
         let mut stdin = self.stdin;
         specs
             .into_iter()
             .zip(uarts)
-            .map(|(spec, path)| -> Result<Arc<dyn CharBackend>, String> {
-                Ok(match spec {
-                    SerialSpec::Stdio => {
-                        let label = (on_stdio > 1).then(|| path.clone());
-                        if std::mem::take(&mut stdin) {
-                            Arc::new(StdoutBackend::with_input(label, stdin_bytes()))
-                        } else {
-                            Arc::new(StdoutBackend::new(label))
-                        }
-                    }
-                    SerialSpec::File(p) => Arc::new(
-                        FileBackend::create(&p)
-                            .map_err(|e| format!("cannot create `{}`: {e}", p.display()))?,
-                    ),
-                    SerialSpec::None => Arc::new(NullBackend),
-                    SerialSpec::Buffer(b) => b,
-                })
+            .map(|(spec, path)| {
+                let label = labelled.then(|| path.clone());
+                Self::backend(spec, label, &mut stdin)
             })
             .collect()
+    }
+
+    /// The backend of a CPU's host console (semihosting) at `path`: the
+    /// one named for it, else its own labelled stdout when UART lines are
+    /// labelled, else the first UART's (both go to stdout, as in QEMU).
+    pub fn host_console(
+        &self,
+        path: &str,
+        uarts: &[String],
+        uart_backends: &[Arc<dyn CharBackend>],
+    ) -> Result<Arc<dyn CharBackend>, String> {
+        if let Some((_, spec)) = self.named.iter().rev().find(|(p, _)| p == path) {
+            return Self::backend(spec.clone(), None, &mut false);
+        }
+        if Self::labelled(&self.resolve(uarts)) {
+            return Ok(Arc::new(StdoutBackend::new(Some(path.to_string()))));
+        }
+        Ok(match uart_backends.first() {
+            Some(b) => b.clone(),
+            None => Arc::new(StdoutBackend::new(None)),
+        })
+    }
+
+    fn labelled(specs: &[SerialSpec]) -> bool {
+        specs
+            .iter()
+            .filter(|s| matches!(s, SerialSpec::Stdio))
+            .count()
+            > 1
+    }
+
+    fn backend(
+        spec: SerialSpec,
+        label: Option<String>,
+        stdin: &mut bool,
+    ) -> Result<Arc<dyn CharBackend>, String> {
+        Ok(match spec {
+            SerialSpec::Stdio => {
+                if std::mem::take(stdin) {
+                    Arc::new(StdoutBackend::with_input(label, stdin_bytes()))
+                } else {
+                    Arc::new(StdoutBackend::new(label))
+                }
+            }
+            SerialSpec::File(p) => Arc::new(
+                FileBackend::create(&p)
+                    .map_err(|e| format!("cannot create `{}`: {e}", p.display()))?,
+            ),
+            SerialSpec::None => Arc::new(NullBackend),
+            SerialSpec::Buffer(b) => b,
+        })
     }
 }
 

@@ -172,7 +172,13 @@ fn packed(pre: u32, k: u32, a: u32, b: u32) -> DspOut {
             prefix::SH | prefix::UH => (r >> 1) as u32,
             _ => r as u32,
         };
-        let ge_set = if signed { r >= 0 } else if add { r >= 1 << width } else { r >= 0 };
+        let ge_set = if signed {
+            r >= 0
+        } else if add {
+            r >= 1 << width
+        } else {
+            r >= 0
+        };
         if ge_set {
             ge |= if bytes { 1 << i } else { 3 << (2 * i) };
         }
@@ -197,7 +203,11 @@ fn out(value: u32, q: bool) -> DspOut {
 /// Evaluates DSP operation `op` on `a`, `b` and `c` with the current GE
 /// flags `ge`.
 pub fn eval(op: u32, a: u32, b: u32, c: u32, ge: u32) -> DspOut {
-    let (sa, sb, sc) = (i64::from(a as i32), i64::from(b as i32), i64::from(c as i32));
+    let (sa, sb, sc) = (
+        i64::from(a as i32),
+        i64::from(b as i32),
+        i64::from(c as i32),
+    );
     match op {
         0..=47 => packed(op / 8, op % 8, a, b),
         QADD => {
@@ -268,7 +278,11 @@ pub fn eval(op: u32, a: u32, b: u32, c: u32, ge: u32) -> DspOut {
             let x = (op & 1) != 0;
             let p1 = half(a, false) * half(b, x);
             let p2 = half(a, true) * half(b, !x);
-            let r = if op < SMLSD { p1 + p2 + sc } else { p1 - p2 + sc };
+            let r = if op < SMLSD {
+                p1 + p2 + sc
+            } else {
+                p1 - p2 + sc
+            };
             out(r as u32, r != i64::from(r as i32))
         }
         SMMLA..=95 => {
@@ -335,7 +349,10 @@ mod tests {
     #[test]
     fn saturating_ops_set_q() {
         assert_eq!(eval(QADD, 0x7fff_ffff, 1, 0, 0), out(0x7fff_ffff, true));
-        assert_eq!(eval(SSAT, (-300i32) as u32, 8, 0, 0), out(0xffff_ff80, true));
+        assert_eq!(
+            eval(SSAT, (-300i32) as u32, 8, 0, 0),
+            out(0xffff_ff80, true)
+        );
         assert_eq!(eval(USAT, 300, 8, 0, 0), out(255, true));
         assert_eq!(eval(USAT, 3, 8, 0, 0), out(3, false));
     }
@@ -344,6 +361,9 @@ mod tests {
     fn halfword_multiply_accumulate_overflow_sets_q() {
         let r = eval(SMLAXY, 0x7fff, 0x7fff, 0x7fff_ffff, 0);
         assert!(r.q);
-        assert_eq!(eval_long(UMAAL, 0xffff_ffff, 0xffff_ffff, u64::MAX), u64::MAX);
+        assert_eq!(
+            eval_long(UMAAL, 0xffff_ffff, 0xffff_ffff, u64::MAX),
+            u64::MAX
+        );
     }
 }

@@ -71,6 +71,8 @@ impl ArmM {
             }) => {
                 if matches!(kind, FaultKind::Misaligned) {
                     (exc::USAGEFAULT, cfsr::UNALIGNED)
+                } else if matches!(kind, FaultKind::Protection) && access == AccessKind::Fetch {
+                    (exc::MEMMANAGE, cfsr::IACCVIOL)
                 } else if access == AccessKind::Fetch {
                     (exc::BUSFAULT, cfsr::IBUSERR)
                 } else {
@@ -157,12 +159,16 @@ impl ArmM {
         ];
         let mut stack_ok = true;
         for (i, w) in words.iter().enumerate() {
-            stack_ok &= env.phys_write(u64::from(frame) + 4 * i as u64, 4, u64::from(*w)).is_ok();
+            stack_ok &= env
+                .phys_write(u64::from(frame) + 4 * i as u64, 4, u64::from(*w))
+                .is_ok();
         }
         if fp_frame {
             for i in 0..16 {
                 let s = cpu.regs[crate::cpu::G_S0 as usize + i];
-                stack_ok &= env.phys_write(u64::from(frame) + 0x20 + 4 * i as u64, 4, s).is_ok();
+                stack_ok &= env
+                    .phys_write(u64::from(frame) + 0x20 + 4 * i as u64, 4, s)
+                    .is_ok();
             }
             let fpscr = u64::from(cpu.fpscr);
             stack_ok &= env.phys_write(u64::from(frame) + 0x60, 4, fpscr).is_ok();
@@ -313,9 +319,11 @@ impl ArmM {
             Some(t) => env.set_wakeup(self.tick_to_ns(cpu, env, t)),
             None => env.clear_wakeup(),
         }
-        if cpu.scs.highest_pending().is_some_and(|(_, p)| {
-            cpu.scs.group_priority(p) < self.execution_priority(cpu, true)
-        }) {
+        if cpu
+            .scs
+            .highest_pending()
+            .is_some_and(|(_, p)| cpu.scs.group_priority(p) < self.execution_priority(cpu, true))
+        {
             Self::request_recheck(env);
         }
         wake

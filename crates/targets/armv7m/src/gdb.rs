@@ -103,9 +103,15 @@ impl GdbArch<ArmCpu> for ArmGdb {
                 14 | 15 => "code_ptr",
                 _ => "uint32",
             };
-            let _ = writeln!(xml, "  <reg name=\"{name}\" bitsize=\"32\" type=\"{ty}\" regnum=\"{i}\"/>");
+            let _ = writeln!(
+                xml,
+                "  <reg name=\"{name}\" bitsize=\"32\" type=\"{ty}\" regnum=\"{i}\"/>"
+            );
         }
-        let _ = writeln!(xml, "  <reg name=\"xpsr\" bitsize=\"32\" regnum=\"{XPSR}\"/>");
+        let _ = writeln!(
+            xml,
+            "  <reg name=\"xpsr\" bitsize=\"32\" regnum=\"{XPSR}\"/>"
+        );
         xml.push_str("</feature>\n<feature name=\"org.gnu.gdb.arm.m-system\">\n");
         for (i, name) in SPECIAL.iter().enumerate() {
             let _ = writeln!(

@@ -99,9 +99,7 @@ fn bx(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     let target = args[0] as u32;
     if ctx.cpu.handler_mode() && target >> 28 == 0xf {
         let fe = ctx.frontend;
-        return fe
-            .exception_return(ctx.cpu, ctx.env, target)
-            .map(u64::from);
+        return fe.exception_return(ctx.cpu, ctx.env, target).map(u64::from);
     }
     // An even target leaves Thumb state: the next fetch faults there.
     ctx.cpu.thumb = target & 1 != 0;
@@ -264,7 +262,11 @@ fn strex(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     }
     // The store succeeds only if memory still holds what LDREX saw: the
     // global monitor, as a compare-and-swap, across cores and clusters.
-    let mask = if size == 4 { u64::MAX } else { (1 << (8 * size)) - 1 };
+    let mask = if size == 4 {
+        u64::MAX
+    } else {
+        (1 << (8 * size)) - 1
+    };
     let result = ctx.atomic(u64::from(addr), size as usize, Endian::Little, |old| {
         (old == u64::from(seen)).then_some(value & mask)
     });

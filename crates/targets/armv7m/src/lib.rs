@@ -131,7 +131,34 @@ impl Frontend for ArmM {
 
     fn block_mode(&self, cpu: &ArmCpu) -> u32 {
         let fp_on = self.fpu && cpu.scs.cpacr & (0xf << 20) == 0xf << 20;
-        cpu.itstate() | (u32::from(!cpu.thumb) << 8) | (u32::from(fp_on) << 9)
+        let unalign_trp = cpu.scs.ccr & scs::CCR_UNALIGN_TRP != 0;
+        cpu.itstate()
+            | (u32::from(!cpu.thumb) << 8)
+            | (u32::from(fp_on) << 9)
+            | (u32::from(unalign_trp) << 10)
+    }
+
+    fn translate_addr(
+        &self,
+        _cpu: &mut ArmCpu,
+        _env: &mut CpuEnv,
+        vaddr: u64,
+        access: AccessKind,
+    ) -> Result<chimera_engine::Translation, Trap> {
+        // The default memory map makes the Peripheral, Device and System
+        // regions execute-never: fetching there is a MemManage fault.
+        let xn = matches!(vaddr >> 28, 0x4 | 0x5 | 0xa..=0xf);
+        if access == AccessKind::Fetch && xn {
+            return Err(Trap::Memory(chimera_engine::MemFault {
+                vaddr,
+                access,
+                kind: chimera_engine::FaultKind::Protection,
+            }));
+        }
+        Ok(chimera_engine::Translation {
+            paddr: vaddr,
+            cacheable: true,
+        })
     }
 
     fn translate(
@@ -163,11 +190,13 @@ impl Frontend for ArmM {
             }
         }
         let tick = self.systick_tick(cpu, env);
-        let word = cpu
-            .scs
-            .read_word(offset & !3, cpu.ipsr, self.core, tick);
+        let word = cpu.scs.read_word(offset & !3, cpu.ipsr, self.core, tick);
         let shift = 8 * (offset & 3);
-        let mask = if size >= 4 { u32::MAX } else { (1 << (8 * size)) - 1 };
+        let mask = if size >= 4 {
+            u32::MAX
+        } else {
+            (1 << (8 * size)) - 1
+        };
         Ok(u64::from((word >> shift) & mask))
     }
 
@@ -199,6 +228,10 @@ impl Frontend for ArmM {
             (old & !mask) | (((value as u32) << shift) & mask)
         };
         let effect = cpu.scs.write_word(offset & !3, value, tick);
+        if offset & !3 == 0xd14 || offset & !3 == 0xd88 {
+            // CCR and CPACR decide how code translates.
+            env.request_block_end();
+        }
         if effect.reset {
             env.control.request(chimera_engine::ExitRequest::Reset);
         }
@@ -219,7 +252,11 @@ impl Frontend for ArmM {
     fn dump_registers(&self, cpu: &ArmCpu) -> String {
         let mut out = String::new();
         for (i, name) in cpu::REG_NAMES.iter().enumerate() {
-            let v = if i == cpu::PC { cpu.pc as u32 } else { cpu.reg(i) };
+            let v = if i == cpu::PC {
+                cpu.pc as u32
+            } else {
+                cpu.reg(i)
+            };
             let _ = write!(out, " {name:<3}={v:08x}");
             out.push(if i % 4 == 3 { '\n' } else { ' ' });
         }

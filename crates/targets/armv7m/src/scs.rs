@@ -291,7 +291,12 @@ impl Scs {
             0x004 => self.num_irq.div_ceil(32).saturating_sub(1),
             0x008 => 0,
             0x010 => {
-                let v = self.systick.csr | if self.systick.countflag { SYST_COUNTFLAG } else { 0 };
+                let v = self.systick.csr
+                    | if self.systick.countflag {
+                        SYST_COUNTFLAG
+                    } else {
+                        0
+                    };
                 self.systick.countflag = false;
                 v
             }
@@ -306,7 +311,7 @@ impl Scs {
             0x400..=0x5ec => self.priority_word(exc::IRQ0 + (offset - 0x400)),
             0xd00 => match core {
                 CoreKind::CortexM3 => 0x410f_c231,
-                CoreKind::CortexM4 => 0x410f_c241,
+                CoreKind::CortexM4 => 0x410f_c240,
             },
             0xd04 => self.icsr(ipsr),
             0xd08 => self.vtor,
@@ -453,7 +458,11 @@ impl Scs {
 
     fn priority_word(&self, first: u32) -> u32 {
         (0..4).fold(0, |acc, i| {
-            let p = self.priority.get((first + i) as usize).copied().unwrap_or(0);
+            let p = self
+                .priority
+                .get((first + i) as usize)
+                .copied()
+                .unwrap_or(0);
             acc | (u32::from(p) << (8 * i))
         })
     }

@@ -66,13 +66,17 @@ pub fn emit(e: &mut Emit, hw: u32) -> Flow {
                     e.return_to_loop(pc)
                 }
                 _ => {
-                    let target = e.pc.wrapping_add(4).wrapping_add(sext(bits(hw, 7, 0) << 1, 9));
+                    let target =
+                        e.pc.wrapping_add(4)
+                            .wrapping_add(sext(bits(hw, 7, 0) << 1, 9));
                     conditional_branch(e, cond, target)
                 }
             }
         }
         0b111000 | 0b111001 => {
-            let target = e.pc.wrapping_add(4).wrapping_add(sext(bits(hw, 10, 0) << 1, 12));
+            let target =
+                e.pc.wrapping_add(4)
+                    .wrapping_add(sext(bits(hw, 10, 0) << 1, 12));
             e.goto(target, 0)
         }
         _ => e.undefined(),
@@ -240,7 +244,14 @@ fn load_store(e: &mut Emit, hw: u32) -> Flow {
     }
 }
 
-fn transfer(e: &mut Emit, rt: u32, addr: chimera_engine::ir::Temp, load: bool, size: u8, signed: bool) -> Flow {
+fn transfer(
+    e: &mut Emit,
+    rt: u32,
+    addr: chimera_engine::ir::Temp,
+    load: bool,
+    size: u8,
+    signed: bool,
+) -> Flow {
     if load {
         let v = e.load(addr, size, signed);
         e.w(rt, v);
@@ -256,7 +267,11 @@ fn misc(e: &mut Emit, hw: u32) -> Flow {
         0b0000 => {
             let sp = e.r(13);
             let imm = u64::from(bits(hw, 6, 0) * 4);
-            let op = if hw & (1 << 7) != 0 { BinOp::Sub } else { BinOp::Add };
+            let op = if hw & (1 << 7) != 0 {
+                BinOp::Sub
+            } else {
+                BinOp::Add
+            };
             let r = e.b.binary_imm(op, sp, imm);
             e.w(13, r);
             Flow::Next
@@ -266,7 +281,11 @@ fn misc(e: &mut Emit, hw: u32) -> Flow {
             let offset = (bits(hw, 9, 9) << 6) | (bits(hw, 7, 3) << 1);
             let target = e.pc.wrapping_add(4).wrapping_add(offset);
             let zero = e.k(0);
-            let cond = if hw & (1 << 11) != 0 { Cond::Ne } else { Cond::Eq };
+            let cond = if hw & (1 << 11) != 0 {
+                Cond::Ne
+            } else {
+                Cond::Eq
+            };
             let taken = e.b.compare(cond, rn, zero, I32);
             let l = e.b.label();
             e.b.branch(taken, l);

@@ -107,7 +107,11 @@ fn dual_exclusive_table(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         let rt2 = bits(hw2, 11, 8);
         let (p, u, w) = (bit(hw1, 8), bit(hw1, 7), bit(hw1, 5));
         let imm = bits(hw2, 7, 0) * 4;
-        let base = if rn == 15 { e.k(e.pc_aligned()) } else { e.r(rn) };
+        let base = if rn == 15 {
+            e.k(e.pc_aligned())
+        } else {
+            e.r(rn)
+        };
         let offset = if u {
             e.b.add_imm(base, u64::from(imm))
         } else {
@@ -269,7 +273,11 @@ fn dp_plain_immediate(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
     match bits(hw1, 8, 4) {
         0b00000 | 0b01010 => {
             let sub = bit(hw1, 7);
-            let base = if rn == 15 { e.k(e.pc_aligned()) } else { e.r(rn) };
+            let base = if rn == 15 {
+                e.k(e.pc_aligned())
+            } else {
+                e.r(rn)
+            };
             let r = if sub {
                 e.b.binary_imm(BinOp::Sub, base, u64::from(imm12))
             } else {
@@ -357,7 +365,11 @@ fn branch_misc(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
     let j2 = bits(hw2, 11, 11);
     if op1 & 0b101 == 0b000 {
         if bits(hw1, 9, 7) != 0b111 {
-            let imm = (s << 20) | (j2 << 19) | (j1 << 18) | (bits(hw1, 5, 0) << 12) | (bits(hw2, 10, 0) << 1);
+            let imm = (s << 20)
+                | (j2 << 19)
+                | (j1 << 18)
+                | (bits(hw1, 5, 0) << 12)
+                | (bits(hw2, 10, 0) << 1);
             let target = e.pc.wrapping_add(4).wrapping_add(sext(imm, 21));
             return conditional_branch(e, bits(hw1, 9, 6), target);
         }
@@ -402,7 +414,8 @@ fn branch_misc(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
     }
     let i1 = 1 ^ j1 ^ s;
     let i2 = 1 ^ j2 ^ s;
-    let imm = (s << 24) | (i1 << 23) | (i2 << 22) | (bits(hw1, 9, 0) << 12) | (bits(hw2, 10, 0) << 1);
+    let imm =
+        (s << 24) | (i1 << 23) | (i2 << 22) | (bits(hw1, 9, 0) << 12) | (bits(hw2, 10, 0) << 1);
     let target = e.pc.wrapping_add(4).wrapping_add(sext(imm, 25));
     if op1 & 0b101 == 0b001 {
         return e.goto(target, 0);
@@ -517,7 +530,11 @@ fn dp_register(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
             if !e.fe.has_dsp() && rn != 15 {
                 return e.undefined();
             }
-            let code = if op1 == 0b0010 { dsp::SXTAB16 } else { dsp::UXTAB16 };
+            let code = if op1 == 0b0010 {
+                dsp::SXTAB16
+            } else {
+                dsp::UXTAB16
+            };
             let a = if rn == 15 { e.k(0) } else { e.r(rn) };
             let r = dsp_call(e, code, a, rotated, None);
             e.w(rd, r);
@@ -641,7 +658,8 @@ fn multiply(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         _ if !e.fe.has_dsp() => return e.undefined(),
         0b001 => {
             let acc = if ra == 15 { None } else { Some(e.r(ra)) };
-            let code = dsp::SMLAXY + bits(hw2, 5, 5) * dsp::MUL_TOP_A + bits(hw2, 4, 4) * dsp::MUL_TOP_B;
+            let code =
+                dsp::SMLAXY + bits(hw2, 5, 5) * dsp::MUL_TOP_A + bits(hw2, 4, 4) * dsp::MUL_TOP_B;
             dsp_call(e, code, a, m, acc)
         }
         0b010 | 0b100 if op2 >> 1 == 0 => {
@@ -724,7 +742,11 @@ fn long_multiply(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         _ if !e.fe.has_dsp() => e.undefined(),
         (0b100, 0b1000..=0b1011) | (0b100, 0b1100 | 0b1101) | (0b101, 0b1100 | 0b1101) => {
             let code = match (op1, op2) {
-                (0b100, 0b1000..=0b1011) => dsp::SMLALXY + bits(hw2, 5, 5) * dsp::MUL_TOP_A + bits(hw2, 4, 4) * dsp::MUL_TOP_B,
+                (0b100, 0b1000..=0b1011) => {
+                    dsp::SMLALXY
+                        + bits(hw2, 5, 5) * dsp::MUL_TOP_A
+                        + bits(hw2, 4, 4) * dsp::MUL_TOP_B
+                }
                 (0b100, _) => dsp::SMLALD + (op2 & 1),
                 _ => dsp::SMLSLD + (op2 & 1),
             };

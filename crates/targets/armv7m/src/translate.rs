@@ -113,6 +113,8 @@ pub struct Emit<'a> {
     pub new_it: Option<u32>,
     /// Whether the FPU is enabled in CPACR (for coprocessor instructions).
     pub fp_enabled: bool,
+    /// CCR.UNALIGN_TRP: word and halfword accesses must be aligned.
+    pub unalign_trp: bool,
 }
 
 impl std::fmt::Debug for Emit<'_> {
@@ -229,7 +231,11 @@ impl Emit<'_> {
 
     /// Calls a helper for its effect and ends the block (for system
     /// instructions whose effect the loop must see).
-    pub fn call_then_return(&mut self, helper: chimera_engine::ir::HelperId, args: &[Temp]) -> Flow {
+    pub fn call_then_return(
+        &mut self,
+        helper: chimera_engine::ir::HelperId,
+        args: &[Temp],
+    ) -> Flow {
         self.b.call(helper, args, None);
         let next = self.next;
         self.return_to_loop(next)
@@ -437,11 +443,17 @@ impl Emit<'_> {
 
     /// Loads `size` bytes at `addr` into a 32-bit temporary.
     pub fn load(&mut self, addr: Temp, size: u8, signed: bool) -> Temp {
+        if self.unalign_trp && size > 1 {
+            self.check_aligned(addr, u32::from(size));
+        }
         self.b.load(addr, I32, size, signed, LE)
     }
 
     /// Stores the low `size` bytes of `v` at `addr`.
     pub fn store(&mut self, addr: Temp, v: Temp, size: u8) {
+        if self.unalign_trp && size > 1 {
+            self.check_aligned(addr, u32::from(size));
+        }
         self.b.store(addr, v, size, LE);
     }
 
@@ -458,7 +470,14 @@ impl Emit<'_> {
 
     /// LDM/STM/PUSH/POP: registers in `list` from or to consecutive
     /// words from `base` upward (`increment`) or ending below it.
-    pub fn multiple(&mut self, rn: u32, list: u32, load: bool, increment: bool, wback: bool) -> Flow {
+    pub fn multiple(
+        &mut self,
+        rn: u32,
+        list: u32,
+        load: bool,
+        increment: bool,
+        wback: bool,
+    ) -> Flow {
         let count = list.count_ones();
         if count == 0 {
             return self.undefined();
@@ -531,6 +550,7 @@ pub fn translate_block(
     let mut it = cpu.itstate();
     let thumb = cpu.thumb;
     let fp_enabled = fe.fpu && cpu.scs.cpacr & (0xf << 20) == 0xf << 20;
+    let unalign_trp = cpu.scs.ccr & crate::scs::CCR_UNALIGN_TRP != 0;
     let mut it_stored = it;
     let mut pc = code.start() as u32;
     if !thumb {
@@ -577,6 +597,7 @@ pub fn translate_block(
             raw,
             new_it: None,
             fp_enabled,
+            unalign_trp,
         };
         let cond = it >> 4;
         let skip = if in_it && cond != 14 {
