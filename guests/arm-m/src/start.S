@@ -4,6 +4,7 @@
    UART, calls main, then exits through semihosting with main's result),
    and the default handler. Every handler is weak: a test defines the ones
    it expects. */
+    .file   "start.S"
     .syntax unified
     .thumb
 
