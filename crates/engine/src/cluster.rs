@@ -477,9 +477,11 @@ impl<F: Frontend> Cluster<F> {
                 phys_pc: phys,
                 mode,
             };
+            // A block names virtual pcs in its exits: the same physical code
+            // reached at another virtual address is translated again.
             let block = match self.cache.get(&key) {
-                Some(b) => b.clone(),
-                None => {
+                Some(b) if b.pc == pc => b.clone(),
+                _ => {
                     builder.reset();
                     let mut reader = CodeReader::new(fe, &mut slot.state, &mut env);
                     let result = fe.translate(&mut reader, builder);

@@ -49,6 +49,8 @@
 #define VA_CODE (VA_BASE + 0x3000)   /* unmapped until a fetch faults */
 #define VA_XONLY (VA_BASE + 0x4000)  /* execute-only: MXR */
 #define VA_UDATA (VA_BASE + 0x5000)  /* a user page: SUM */
+#define VA_ALIAS1 (VA_BASE + 0x6000) /* one code page at two addresses */
+#define VA_ALIAS2 (VA_BASE + 0x7000)
 #define VA_UCODE (VA_BASE + 0x10000) /* the user program, two pages */
 #define VA_USTACK (VA_BASE + 0x20000)
 #define VA_MISALIGNED 0xc0000000ul   /* a misaligned superpage */
@@ -353,6 +355,12 @@ static void s_main(void) {
     CHECK_EQ(code(), 42);
     expect_trap(12, VA_CODE, "fetch page fault, mapped");
     CHECK_EQ(s_epc, VA_CODE);
+    /* The same code at two virtual addresses: each returns its own pc. */
+    ulong (*alias1)(void) = (ulong(*)(void))VA_ALIAS1;
+    ulong (*alias2)(void) = (ulong(*)(void))VA_ALIAS2;
+    CHECK_EQ(alias1(), VA_ALIAS1);
+    CHECK_EQ(alias2(), VA_ALIAS2);
+    expect_no_trap();
     load(VA_MISALIGNED + 0x120);
     expect_trap(13, VA_MISALIGNED + 0x120, "misaligned superpage");
 
@@ -450,6 +458,11 @@ int main(ulong hartid) {
     /* li a0, 42; ret */
     ((volatile u32 *)pages[3])[0] = 0x02a00513;
     ((volatile u32 *)pages[3])[1] = 0x00008067;
+    /* auipc a0, 0; ret */
+    ((volatile u32 *)pages[7])[0] = 0x00000517;
+    ((volatile u32 *)pages[7])[1] = 0x00008067;
+    map(VA_ALIAS1, pages[7], PTE_R | PTE_X | PTE_A);
+    map(VA_ALIAS2, pages[7], PTE_R | PTE_X | PTE_A);
     __asm__ volatile("fence.i");
     *(volatile ulong *)pages[4] = 0x5555;
     map(VA_XONLY, pages[4], PTE_X | PTE_A);

@@ -274,7 +274,7 @@ pub fn eval(op: u32, a: u32, b: u32, c: u32, ge: u32) -> DspOut {
             let r = p + sc;
             out(r as u32, r != i64::from(r as i32))
         }
-        SMLAD..=91 | SMLSD..=93 => {
+        SMLAD..=89 | SMLSD..=91 => {
             let x = (op & 1) != 0;
             let p1 = half(a, false) * half(b, x);
             let p2 = half(a, true) * half(b, !x);

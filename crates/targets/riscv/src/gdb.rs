@@ -40,7 +40,13 @@ impl RiscvGdb {
 
     fn misa(&self) -> u64 {
         let mxl: u64 = if self.xlen == 64 { 2 } else { 1 };
-        (mxl << (self.xlen - 2)) | (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12)
+        (mxl << (self.xlen - 2))
+            | (1 << 0)
+            | (1 << 2)
+            | (1 << 8)
+            | (1 << 12)
+            | (1 << 18)
+            | (1 << 20)
     }
 
     fn csr_value(&self, cpu: &RiscvCpu, csr: u16) -> u64 {

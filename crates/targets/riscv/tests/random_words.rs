@@ -82,6 +82,9 @@ fn run_words(xlen: u32, count: u32, seed: u64) {
             ram.write(0, 4, Endian::Little, u64::from(w)).unwrap();
             (u64::from(w), decode32(w, xlen))
         };
+        // Back to M mode without translation: a random sret or CSR write
+        // may have left the hart elsewhere.
+        cluster.reset();
         {
             let cpu = cluster.cpu_state_mut(0).unwrap();
             cpu.pc = BASE;
