@@ -186,3 +186,58 @@ impl RiscV {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csr::{MIP_SSIP, MIP_STIP, PRIV_U};
+
+    fn hart(privilege: u8, mstatus: u64, pending: u64, mideleg: u64) -> RiscvCpu {
+        let mut cpu = RiscvCpu::new(0);
+        cpu.privilege = privilege;
+        cpu.csr.mstatus = mstatus;
+        cpu.csr.mie = u64::MAX;
+        cpu.csr.mip_sw = pending;
+        cpu.csr.mideleg = mideleg;
+        cpu
+    }
+
+    #[test]
+    fn machine_interrupts_need_mie_only_in_machine_mode() {
+        let cpu = hart(PRIV_M, 0, MIP_MTIP, 0);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), None);
+        let cpu = hart(PRIV_M, MSTATUS_MIE, MIP_MTIP, 0);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(7));
+        let cpu = hart(PRIV_S, 0, MIP_MTIP, 0);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(7));
+    }
+
+    #[test]
+    fn delegated_interrupts_follow_sie_and_never_preempt_machine_mode() {
+        let deleg = MIP_SSIP | MIP_STIP | MIP_SEIP;
+        let cpu = hart(PRIV_M, MSTATUS_MIE | MSTATUS_SIE, MIP_STIP, deleg);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), None);
+        let cpu = hart(PRIV_S, 0, MIP_STIP, deleg);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), None);
+        let cpu = hart(PRIV_S, MSTATUS_SIE, MIP_STIP, deleg);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(5));
+        let cpu = hart(PRIV_U, 0, MIP_STIP, deleg);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(5));
+    }
+
+    #[test]
+    fn priority_is_machine_first_then_external_software_timer() {
+        let deleg = MIP_SSIP | MIP_STIP | MIP_SEIP;
+        let all_s = MIP_SSIP | MIP_STIP | MIP_SEIP;
+        let cpu = hart(PRIV_U, 0, all_s, deleg);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(9));
+        let cpu = hart(PRIV_U, 0, MIP_SSIP | MIP_STIP, deleg);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(1));
+        // Not delegated: S interrupts go to M, before delegated ones.
+        let cpu = hart(PRIV_S, MSTATUS_SIE, MIP_SSIP | MIP_STIP, MIP_SSIP);
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(5));
+        let mut cpu = hart(PRIV_S, MSTATUS_SIE, MIP_SSIP, deleg);
+        cpu.pending_pins = MIP_MEIP | MIP_MSIP;
+        assert_eq!(RiscV::interrupt_to_take(&cpu), Some(11));
+    }
+}
