@@ -11,13 +11,26 @@ use chimera_devices::BufferBackend;
 use chimera_engine::{RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
 
-/// One workload: an image, the profile it runs on, and QEMU's equivalent.
+/// One workload: an image, the profile it runs on, and QEMU's equivalent
+/// (its binary and the arguments that give the same board).
 struct Workload {
     name: &'static str,
     profile: &'static str,
     image: &'static str,
     qemu: &'static str,
+    qemu_args: &'static [&'static str],
 }
+
+const QEMU_VIRT: &[&str] = &["-M", "virt", "-bios", "none"];
+/// UART and semihosting on one stdout, as guests/arm-m/Makefile runs them.
+const QEMU_MPS2_ARGS: &[&str] = &[
+    "-chardev",
+    "stdio,id=con,mux=on",
+    "-serial",
+    "chardev:con",
+    "-semihosting-config",
+    "enable=on,target=native,chardev=con",
+];
 
 const WORKLOADS: &[Workload] = &[
     Workload {
@@ -25,12 +38,28 @@ const WORKLOADS: &[Workload] = &[
         profile: "riscv-virt",
         image: "guests/bench/images/crc-rv64.elf",
         qemu: "qemu-system-riscv64",
+        qemu_args: QEMU_VIRT,
     },
     Workload {
         name: "crc-rv32",
         profile: "riscv32-virt",
         image: "guests/bench/images/crc-rv32.elf",
         qemu: "qemu-system-riscv32",
+        qemu_args: QEMU_VIRT,
+    },
+    Workload {
+        name: "crc-sort-m3",
+        profile: "mps2-an385",
+        image: "guests/arm-m/images/m3/bench.elf",
+        qemu: "qemu-system-arm",
+        qemu_args: &["-M", "mps2-an385"],
+    },
+    Workload {
+        name: "crc-sort-m4",
+        profile: "mps2-an386",
+        image: "guests/arm-m/images/m4/bench.elf",
+        qemu: "qemu-system-arm",
+        qemu_args: &["-M", "mps2-an386"],
     },
 ];
 
@@ -71,17 +100,13 @@ fn run_chimera(w: &Workload, image: &Path) -> Result<(u64, f64, String), String>
 /// Runs one workload under QEMU, if installed: (seconds, output).
 fn run_qemu(w: &Workload, image: &Path) -> Option<(f64, String)> {
     let start = Instant::now();
-    let out = Command::new(w.qemu)
-        .args([
-            "-M",
-            "virt",
-            "-bios",
-            "none",
-            "-nographic",
-            "-monitor",
-            "none",
-            "-kernel",
-        ])
+    let mut cmd = Command::new(w.qemu);
+    cmd.args(w.qemu_args).args(["-nographic", "-monitor", "none"]);
+    if w.qemu == "qemu-system-arm" {
+        cmd.args(QEMU_MPS2_ARGS);
+    }
+    let out = cmd
+        .arg("-kernel")
         .arg(image)
         .stdin(Stdio::null())
         .output()
@@ -95,7 +120,7 @@ fn run_qemu(w: &Workload, image: &Path) -> Option<(f64, String)> {
 /// Runs every workload and prints a table; returns the exit code.
 pub fn bench() -> u8 {
     println!(
-        "{:<10} {:>12} {:>10} {:>10} {:>10} {:>12}",
+        "{:<12} {:>12} {:>10} {:>11} {:>10} {:>12}",
         "workload", "instructions", "interp s", "interp MIPS", "qemu MIPS", "interp/qemu"
     );
     let mut failed = false;
@@ -116,7 +141,7 @@ pub fn bench() -> u8 {
                     None => ("-".to_string(), "-".to_string()),
                 };
                 println!(
-                    "{:<10} {:>12} {:>10.3} {:>10.1} {:>10} {:>12}",
+                    "{:<12} {:>12} {:>10.3} {:>11.1} {:>10} {:>12}",
                     w.name, insns, secs, mips, qemu_mips, ratio
                 );
             }
