@@ -20,6 +20,10 @@ pub const PROFILES: &[Profile] = &[
         text: include_str!("../../../machines/riscv-duo.toml"),
     },
     Profile {
+        name: "hetero-demo",
+        text: include_str!("../../../machines/hetero-demo.toml"),
+    },
+    Profile {
         name: "riscv-virt",
         text: include_str!("../../../machines/riscv-virt.toml"),
     },
