@@ -135,18 +135,18 @@ pub fn f64_to_f32(csr: u32, a: f64) -> (f32, u8) {
     (x, f)
 }
 
-/// binary32 to binary16 bits on the host (needs F16C).
+/// binary32 to binary16 bits on the host (needs F16C). The operand goes in
+/// through a general register so the packed instruction's other lanes are zero.
 pub fn f32_to_f16(csr: u32, a: f32) -> (u16, u8) {
     let x: f32;
-    let f = under_mxcsr!(csr, "vcvtps2ph {x}, {y}, 4", x = out(xmm_reg) x, y = in(xmm_reg) a,);
+    let f = under_mxcsr!(csr, "vmovd {x}, {r:e}\nvcvtps2ph {x}, {x}, 4", x = out(xmm_reg) x, r = in(reg) a.to_bits(),);
     (x.to_bits() as u16, f)
 }
 
-/// binary16 bits to binary32 on the host (needs F16C).
+/// binary16 bits to binary32 on the host (needs F16C), other lanes zero.
 pub fn f16_to_f32(csr: u32, a: u16) -> (f32, u8) {
     let x: f32;
-    let y = f32::from_bits(u32::from(a));
-    let f = under_mxcsr!(csr, "vcvtph2ps {x}, {y}", x = out(xmm_reg) x, y = in(xmm_reg) y,);
+    let f = under_mxcsr!(csr, "vmovd {x}, {r:e}\nvcvtph2ps {x}, {x}", x = out(xmm_reg) x, r = in(reg) u32::from(a),);
     (x, f)
 }
 
