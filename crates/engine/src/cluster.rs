@@ -68,6 +68,11 @@ pub trait ClusterRun: Send {
     /// Sets where CPU `hart` (all CPUs when `None`) starts, now and after
     /// every reset.
     fn set_boot_pc(&mut self, hart: Option<u32>, pc: u64);
+    /// Sets the arguments CPU `hart` (all CPUs when `None`) starts with, in
+    /// its architecture's argument registers (see
+    /// [`Frontend::set_boot_args`]), now and after every reset: what a
+    /// loader hands to firmware, such as a hart id and a device tree.
+    fn set_boot_args(&mut self, hart: Option<u32>, args: &[u64]) -> Result<(), String>;
     /// CPU `hart`'s registers as text.
     fn dump_registers(&self, hart: u32) -> Option<String>;
     /// Blocks translated and invalidated so far.
@@ -100,6 +105,8 @@ struct CpuSlot<C> {
     anchor_ns: u64,
     anchor_insns: u64,
     boot_pc: Option<u64>,
+    /// Argument registers set after every reset ([`ClusterRun::set_boot_args`]).
+    boot_args: Vec<u64>,
     wakeup_ns: u64,
     in_reset: bool,
     /// The breakpoint this CPU stopped at: it is run, not hit, on resume.
@@ -117,6 +124,22 @@ struct CpuSlot<C> {
 impl<C> CpuSlot<C> {
     fn local_ns(&self, params: &ClusterParams) -> u64 {
         self.anchor_ns + params.insns_to_ns(self.insns - self.anchor_insns)
+    }
+}
+
+impl<C: CpuState> CpuSlot<C> {
+    /// Puts the CPU in its reset state, then where the loader said it
+    /// starts and with the arguments it was given.
+    fn restart<F: Frontend<Cpu = C>>(&mut self, fe: &F) {
+        fe.reset(&mut self.state);
+        if let Some(pc) = self.boot_pc {
+            self.state.set_pc(pc);
+        }
+        if !self.boot_args.is_empty() {
+            // Accepted when they were set; the frontend's answer cannot
+            // change between resets.
+            let _ = fe.set_boot_args(&mut self.state, &self.boot_args);
+        }
     }
 }
 
@@ -272,6 +295,7 @@ impl<F: Frontend> Cluster<F> {
                     anchor_ns: 0,
                     anchor_insns: 0,
                     boot_pc: None,
+                    boot_args: Vec::new(),
                     wakeup_ns: crate::clock::NEVER,
                     in_reset: false,
                     stopped_at: None,
@@ -378,10 +402,7 @@ impl<F: Frontend> Cluster<F> {
                 slot.in_reset = false;
                 slot.halted = false;
                 slot.reset_pending = true;
-                fe.reset(&mut slot.state);
-                if let Some(pc) = slot.boot_pc {
-                    slot.state.set_pc(pc);
-                }
+                slot.restart(fe);
                 slot.mmu.flush();
             }
             let mut env = CpuEnv {
@@ -614,10 +635,7 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
 
     fn reset(&mut self) {
         for slot in &mut self.cpus {
-            self.frontend.reset(&mut slot.state);
-            if let Some(pc) = slot.boot_pc {
-                slot.state.set_pc(pc);
-            }
+            slot.restart(&self.frontend);
             slot.halted = false;
             slot.reset_pending = true;
             slot.mmu.flush();
@@ -660,6 +678,16 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
                 slot.state.set_pc(pc);
             }
         }
+    }
+
+    fn set_boot_args(&mut self, hart: Option<u32>, args: &[u64]) -> Result<(), String> {
+        for (i, slot) in self.cpus.iter_mut().enumerate() {
+            if hart.is_none_or(|h| h as usize == i) {
+                self.frontend.set_boot_args(&mut slot.state, args)?;
+                slot.boot_args = args.to_vec();
+            }
+        }
+        Ok(())
     }
 
     fn dump_registers(&self, hart: u32) -> Option<String> {

@@ -203,6 +203,16 @@ pub trait Frontend: Send + Sync + Sized + 'static {
     /// start, if the loader set that).
     fn reset(&self, cpu: &mut Self::Cpu);
 
+    /// Puts `args` in the registers a CPU starts with when a loader hands
+    /// it arguments (the first argument registers of the architecture's
+    /// calling convention: `a0`, `a1`, … on RISC-V). Called after
+    /// [`Frontend::reset`] and the boot pc. Default: the architecture takes
+    /// no boot arguments.
+    fn set_boot_args(&self, cpu: &mut Self::Cpu, args: &[u64]) -> Result<(), String> {
+        let _ = (cpu, args);
+        Err(format!("{} CPUs take no boot arguments", self.arch()))
+    }
+
     /// Completes a reset with what the architecture reads from memory
     /// (ARM M-profile's initial stack pointer and pc from the vector
     /// table); called before the first instruction after every reset.

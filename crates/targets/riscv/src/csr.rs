@@ -94,7 +94,7 @@ pub const CSR_SATP: u16 = 0x180;
 pub struct CsrRefused;
 
 impl RiscV {
-    fn mask(&self) -> u64 {
+    pub(crate) fn mask(&self) -> u64 {
         if self.xlen == 64 {
             u64::MAX
         } else {
@@ -108,6 +108,24 @@ impl RiscV {
         let ext = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
         let mxl: u64 = if self.xlen == 64 { 2 } else { 1 };
         (mxl << (self.xlen - 2)) | ext
+    }
+
+    /// The ISA as a device tree names it: the single-letter extensions of
+    /// `misa` that are ISA extensions (not the S and U modes), then the
+    /// multi-letter ones this frontend implements.
+    pub fn isa_extensions(&self) -> Vec<String> {
+        let misa = self.misa();
+        let mut ext: Vec<String> = "imafdqcbvh"
+            .chars()
+            .filter(|c| misa & (1 << (*c as u8 - b'a')) != 0)
+            .map(String::from)
+            .collect();
+        ext.extend(
+            ["zicntr", "zicsr", "zifencei", "svadu"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        ext
     }
 
     /// `mstatus` as read.

@@ -90,6 +90,18 @@ impl Frontend for RiscV {
         cpu.pc = self.reset_pc;
     }
 
+    /// `a0`..`a7` (x10..x17), truncated to XLEN: QEMU's `virt` starts
+    /// firmware with the hart id in `a0` and the device tree in `a1`.
+    fn set_boot_args(&self, cpu: &mut RiscvCpu, args: &[u64]) -> Result<(), String> {
+        if args.len() > 8 {
+            return Err(format!("{} boot arguments, RISC-V has 8 (a0-a7)", args.len()));
+        }
+        for (reg, value) in cpu.regs[10..].iter_mut().zip(args) {
+            *reg = value & self.mask();
+        }
+        Ok(())
+    }
+
     /// The privilege (bits 0-1) and whether fetches are translated (bit
     /// 2): the same physical code seen through paging usually sits at
     /// another virtual pc, which the block's exits name.
