@@ -295,6 +295,7 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
 fn report_outcome(outcome: &RunOutcome, insns: Option<u64>) {
     match outcome {
         RunOutcome::Exit(ExitRequest::Error(message)) => eprintln!("chimera: error: {message}"),
+        RunOutcome::Exit(ExitRequest::Quit) => eprintln!("\nchimera: terminated (Ctrl-A X)"),
         RunOutcome::Idle => eprintln!(
             "chimera: every CPU waits for an interrupt and no timer is armed: the guest is hung"
         ),

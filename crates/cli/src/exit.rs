@@ -14,7 +14,9 @@ pub const GUEST_HUNG: u8 = 124;
 pub fn for_outcome(outcome: &RunOutcome) -> u8 {
     match outcome {
         RunOutcome::Exit(ExitRequest::Exit(code)) => (*code & 0xff) as u8,
-        RunOutcome::Exit(ExitRequest::PowerOff | ExitRequest::Stop | ExitRequest::Debug) => 0,
+        RunOutcome::Exit(
+            ExitRequest::PowerOff | ExitRequest::Quit | ExitRequest::Stop | ExitRequest::Debug,
+        ) => 0,
         RunOutcome::InsnLimit | RunOutcome::TimeLimit => 0,
         RunOutcome::Idle => GUEST_HUNG,
         RunOutcome::Exit(ExitRequest::Reset | ExitRequest::Error(_)) => EMULATOR_ERROR,

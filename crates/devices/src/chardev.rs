@@ -96,18 +96,71 @@ pub struct StdoutBackend {
     input: Option<Mutex<std::sync::mpsc::Receiver<u8>>>,
 }
 
+/// What a byte typed at the console does once [`ConsoleEscape`] has seen it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscapeAction {
+    /// Hand this byte to the guest.
+    Send(u8),
+    /// Quit Chimera.
+    Quit,
+    /// Nothing: the byte was part of an escape.
+    Swallow,
+}
+
+/// QEMU's console escape on standard input: Ctrl-A X quits, Ctrl-A Ctrl-A
+/// sends one Ctrl-A to the guest, Ctrl-A followed by anything else is
+/// dropped; every other byte goes to the guest.
+#[derive(Debug, Default, Clone)]
+pub struct ConsoleEscape {
+    after_escape: bool,
+}
+
+impl ConsoleEscape {
+    /// The escape key, Ctrl-A.
+    pub const KEY: u8 = 0x01;
+
+    /// Says what byte `b`, typed next, does.
+    pub fn feed(&mut self, b: u8) -> EscapeAction {
+        if std::mem::take(&mut self.after_escape) {
+            return match b {
+                Self::KEY => EscapeAction::Send(Self::KEY),
+                b'x' | b'X' => EscapeAction::Quit,
+                _ => EscapeAction::Swallow,
+            };
+        }
+        if b == Self::KEY {
+            self.after_escape = true;
+            return EscapeAction::Swallow;
+        }
+        EscapeAction::Send(b)
+    }
+}
+
 /// Starts a thread that reads standard input and hands its bytes to the
-/// returned receiver, until standard input closes. Only one console should
-/// own it.
-pub fn stdin_bytes() -> std::sync::mpsc::Receiver<u8> {
+/// returned receiver, until standard input closes; Ctrl-A X calls
+/// `on_quit` instead (see [`ConsoleEscape`]). Only one console should own
+/// it.
+pub fn stdin_bytes(on_quit: impl Fn() + Send + 'static) -> std::sync::mpsc::Receiver<u8> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::Read;
         let mut buf = [0u8; 256];
         let mut stdin = std::io::stdin();
+        let mut escape = ConsoleEscape::default();
         while let Ok(n) = stdin.read(&mut buf) {
-            if n == 0 || buf[..n].iter().any(|b| tx.send(*b).is_err()) {
+            if n == 0 {
                 break;
+            }
+            for &b in &buf[..n] {
+                match escape.feed(b) {
+                    EscapeAction::Send(b) => {
+                        if tx.send(b).is_err() {
+                            return;
+                        }
+                    }
+                    EscapeAction::Quit => on_quit(),
+                    EscapeAction::Swallow => {}
+                }
             }
         }
     });
@@ -176,6 +229,30 @@ impl CharBackend for StdoutBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ctrl_a_x_quits_and_ctrl_a_twice_sends_one_ctrl_a() {
+        let mut e = ConsoleEscape::default();
+        let typed: Vec<EscapeAction> = [b'a', 1, 1, b'b', 1, b'z', b'c', 1, b'x']
+            .iter()
+            .map(|&b| e.feed(b))
+            .collect();
+        use EscapeAction::*;
+        assert_eq!(
+            typed,
+            [
+                Send(b'a'),
+                Swallow,
+                Send(1),
+                Send(b'b'),
+                Swallow,
+                Swallow,
+                Send(b'c'),
+                Swallow,
+                Quit
+            ]
+        );
+    }
 
     #[test]
     fn labels_start_every_line() {

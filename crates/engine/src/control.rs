@@ -13,6 +13,8 @@ pub enum ExitRequest {
     PowerOff,
     /// The guest asked for a reset.
     Reset,
+    /// A person at the console asked Chimera to quit (Ctrl-A X).
+    Quit,
     /// Something outside the guest (a person, the protocol) stopped it.
     Stop,
     /// A CPU reached a breakpoint or watchpoint: the debugger takes over.

@@ -457,7 +457,9 @@ impl MachineBuilder {
                 },
             )
         };
-        let uart_backends = serial.backends(&uarts).map_err(serial_refused)?;
+        let uart_backends = serial
+            .backends(&uarts, &control)
+            .map_err(serial_refused)?;
         let mut backends = uart_backends.clone().into_iter();
         let mut spaces: BTreeMap<String, AddressSpace> = self
             .ids_of(ObjectKind::AddressSpace)

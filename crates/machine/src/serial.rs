@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chimera_devices::{
     stdin_bytes, BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend,
 };
+use chimera_engine::{ExitRequest, RunControl};
 
 /// A backend choice for one UART.
 #[derive(Debug, Clone)]
@@ -82,18 +83,24 @@ impl SerialConfig {
             .collect()
     }
 
-    /// Makes the first UART on stdout also read standard input.
+    /// Makes the first UART on stdout also read standard input, where
+    /// Ctrl-A X quits (as in QEMU).
     pub fn with_stdin(mut self) -> Self {
         self.stdin = true;
         self
     }
 
     /// The backends for UARTs at `uarts`; stdout lines are labelled when
-    /// more than one UART writes there.
-    pub fn backends(&self, uarts: &[String]) -> Result<Vec<Arc<dyn CharBackend>>, String> {
+    /// more than one UART writes there. Ctrl-A X on the console that reads
+    /// standard input asks `control` to quit.
+    pub fn backends(
+        &self,
+        uarts: &[String],
+        control: &Arc<RunControl>,
+    ) -> Result<Vec<Arc<dyn CharBackend>>, String> {
         let specs = self.resolve(uarts);
         let labelled = Self::labelled(&specs);
-        let mut stdin = self.stdin;
+        let mut stdin = self.stdin.then(|| control.clone());
         specs
             .into_iter()
             .zip(uarts)
@@ -114,7 +121,7 @@ impl SerialConfig {
         uart_backends: &[Arc<dyn CharBackend>],
     ) -> Result<Arc<dyn CharBackend>, String> {
         if let Some((_, spec)) = self.named.iter().rev().find(|(p, _)| p == path) {
-            return Self::backend(spec.clone(), None, &mut false);
+            return Self::backend(spec.clone(), None, &mut None);
         }
         if Self::labelled(&self.resolve(uarts)) {
             return Ok(Arc::new(StdoutBackend::new(Some(path.to_string()))));
@@ -136,16 +143,16 @@ impl SerialConfig {
     fn backend(
         spec: SerialSpec,
         label: Option<String>,
-        stdin: &mut bool,
+        stdin: &mut Option<Arc<RunControl>>,
     ) -> Result<Arc<dyn CharBackend>, String> {
         Ok(match spec {
-            SerialSpec::Stdio => {
-                if std::mem::take(stdin) {
-                    Arc::new(StdoutBackend::with_input(label, stdin_bytes()))
-                } else {
-                    Arc::new(StdoutBackend::new(label))
-                }
-            }
+            SerialSpec::Stdio => match stdin.take() {
+                Some(control) => Arc::new(StdoutBackend::with_input(
+                    label,
+                    stdin_bytes(move || control.request(ExitRequest::Quit)),
+                )),
+                None => Arc::new(StdoutBackend::new(label)),
+            },
             SerialSpec::File(p) => Arc::new(
                 FileBackend::create(&p)
                     .map_err(|e| format!("cannot create `{}`: {e}", p.display()))?,

@@ -281,7 +281,7 @@ impl Controller {
                     self.lock().exit_code = Some(code);
                     Some(Status::Shutdown)
                 }
-                RunOutcome::Exit(ExitRequest::PowerOff) => {
+                RunOutcome::Exit(ExitRequest::PowerOff | ExitRequest::Quit) => {
                     self.lock().exit_code = Some(0);
                     Some(Status::Shutdown)
                 }
