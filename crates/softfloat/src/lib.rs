@@ -14,8 +14,8 @@
 //! ```
 //! use chimera_softfloat::{f32_add, FloatEnv, Flags};
 //! let mut env = FloatEnv::riscv();
-//! let third = 0x3eaa_aaab; // 1/3 rounded
-//! assert_eq!(f32_add(&mut env, third, third), 0x3f2a_aaab);
+//! // 0.1 + 0.2 in binary32 is 0.3 rounded.
+//! assert_eq!(f32_add(&mut env, 0x3dcc_cccd, 0x3e4c_cccd), 0x3e99_999a);
 //! assert_eq!(env.flags, Flags(Flags::INEXACT));
 //! ```
 //!

@@ -19,9 +19,9 @@ use common::{Rng, Shape, D, H, S};
 
 fn iterations() -> usize {
     if cfg!(debug_assertions) {
-        20_000
-    } else {
         100_000
+    } else {
+        500_000
     }
 }
 
@@ -168,9 +168,8 @@ fn ties_away_to_int(double: bool, kind: IntKind, a: u64) -> (u64, u8) {
     (v as u64, if frac != 0.0 { NX } else { 0 })
 }
 
-#[path = "oracle_softfp.rs"]
-mod oracle_softfp;
-use oracle_softfp::run;
+mod softfp_adapter;
+use softfp_adapter::run;
 
 #[test]
 fn float_to_int_matches_host_and_softfp() {

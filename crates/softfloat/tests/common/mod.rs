@@ -107,7 +107,7 @@ impl Shape {
     /// A random operand: sometimes plain random bits, mostly edge-biased.
     pub fn operand(self, rng: &mut Rng) -> u64 {
         if rng.below(8) == 0 {
-            return rng.next() & ((1 << (1 + self.exp_bits + self.frac_bits)) - 1);
+            return rng.next() & (u64::MAX >> (63 - self.exp_bits - self.frac_bits));
         }
         self.make(rng.below(2) == 1, self.field(rng), self.frac(rng))
     }
