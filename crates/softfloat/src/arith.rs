@@ -7,12 +7,10 @@
 //! arithmetic: a 64×64→128-bit product, a 128/64-bit quotient and an integer
 //! square root.
 
-use crate::env::{FloatEnv, Flags};
+use crate::env::{Flags, FloatEnv};
 use crate::format::{unpack, Format, Kind, Unpacked};
 use crate::nan::propagate;
-use crate::round::{
-    exact_zero, infinity, invalid, norm_round_pack, round_pack, shr_jam64, zero,
-};
+use crate::round::{exact_zero, infinity, invalid, norm_round_pack, round_pack, shr_jam64, zero};
 
 /// An exact finite operand as a result (for `x + 0` and the like).
 #[inline(always)]
@@ -84,7 +82,8 @@ pub(crate) fn mul<F: Format>(env: &mut FloatEnv, a: u64, b: u64) -> u64 {
         return mul_special::<F>(env, a, b, ua, ub);
     }
     // Top bits at 62 and 63: the product's top 64 bits hold its top bit at 61 or 62.
-    let product = u128::from(ua.sig << (62 - F::FRAC_BITS)) * u128::from(ub.sig << (63 - F::FRAC_BITS));
+    let product =
+        u128::from(ua.sig << (62 - F::FRAC_BITS)) * u128::from(ub.sig << (63 - F::FRAC_BITS));
     let mut sig = (product >> 64) as u64 | u64::from(product as u64 != 0);
     let mut exp = ua.exp + ub.exp + 1;
     if sig < 1 << 62 {

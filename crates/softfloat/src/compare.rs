@@ -4,7 +4,7 @@
 //! `flush_inputs` is set (ARM's VCMP and VMINNM do so); classification looks at
 //! the raw bits only.
 
-use crate::env::{FloatEnv, Flags, Ordering4};
+use crate::env::{Flags, FloatEnv, Ordering4};
 use crate::format::{flush_input, is_nan, is_snan, Format};
 use crate::nan::propagate;
 use crate::round::exact_result;
@@ -123,4 +123,3 @@ pub(crate) fn classify<F: Format>(a: u64) -> u16 {
     };
     1 << bit
 }
-

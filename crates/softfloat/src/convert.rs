@@ -7,7 +7,7 @@
 //! (ARM's conversions ignore FZ for half precision); the single and double
 //! sides follow `flush_inputs`/`flush_outputs`.
 
-use crate::env::{FloatEnv, Flags, Rounding};
+use crate::env::{Flags, FloatEnv, Rounding};
 use crate::format::{is_snan, unpack, Format, Kind};
 use crate::round::{infinity, round_pack, shr_jam128, zero};
 
@@ -25,7 +25,11 @@ pub(crate) struct IntTarget {
 impl IntTarget {
     /// The largest value, as bits.
     fn max(self) -> u64 {
-        let bits = if self.signed { self.width - 1 } else { self.width };
+        let bits = if self.signed {
+            self.width - 1
+        } else {
+            self.width
+        };
         if bits == 64 {
             u64::MAX
         } else {
@@ -53,7 +57,12 @@ impl IntTarget {
 }
 
 /// Converts `a` to an integer, rounding by `rounding`.
-pub(crate) fn to_int<F: Format>(env: &mut FloatEnv, a: u64, rounding: Rounding, to: IntTarget) -> u64 {
+pub(crate) fn to_int<F: Format>(
+    env: &mut FloatEnv,
+    a: u64,
+    rounding: Rounding,
+    to: IntTarget,
+) -> u64 {
     let u = unpack::<F>(env, a, env.flush_inputs);
     let saturated = if u.sign { to.min() } else { to.max() };
     match u.kind {

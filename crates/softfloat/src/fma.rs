@@ -7,14 +7,20 @@
 //! under NaN propagation, as ARM does.
 
 use crate::arith::pack_finite;
-use crate::env::{FloatEnv, Flags};
+use crate::env::{Flags, FloatEnv};
 use crate::format::{is_snan, unpack, Format, Kind};
 use crate::nan::propagate;
 use crate::round::{exact_zero, infinity, invalid, round_pack, shr_jam128, zero};
 
 /// `a × b + c`; NaN operands are looked at in the order `c, a, b` when
 /// `addend_first` is set (ARM VFMA), else `a, b, c`.
-pub(crate) fn mul_add<F: Format>(env: &mut FloatEnv, a: u64, b: u64, c: u64, addend_first: bool) -> u64 {
+pub(crate) fn mul_add<F: Format>(
+    env: &mut FloatEnv,
+    a: u64,
+    b: u64,
+    c: u64,
+    addend_first: bool,
+) -> u64 {
     let flush_in = env.flush_inputs;
     let ua = unpack::<F>(env, a, flush_in);
     let ub = unpack::<F>(env, b, flush_in);

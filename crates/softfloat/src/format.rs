@@ -6,7 +6,7 @@
 //! its own shifts and masks. Bits travel as `u64` inside the crate whatever the
 //! format's width. This module knows nothing of rounding or NaN rules.
 
-use crate::env::{FloatEnv, Flags};
+use crate::env::{Flags, FloatEnv};
 
 mod sealed {
     /// Keeps [`super::Format`] implementable only inside this crate.
@@ -144,19 +144,39 @@ pub(crate) fn unpack<F: Format>(env: &mut FloatEnv, bits: u64, flush: bool) -> U
     let frac = bits & F::FRAC_MASK;
     if field == 0 {
         if frac == 0 {
-            return Unpacked { kind: Kind::Zero, sign, exp: 0, sig: 0 };
+            return Unpacked {
+                kind: Kind::Zero,
+                sign,
+                exp: 0,
+                sig: 0,
+            };
         }
         if flush {
             env.raise(Flags::INPUT_DENORMAL);
-            return Unpacked { kind: Kind::Zero, sign, exp: 0, sig: 0 };
+            return Unpacked {
+                kind: Kind::Zero,
+                sign,
+                exp: 0,
+                sig: 0,
+            };
         }
         // Normalize: move the top set bit up to bit FRAC_BITS.
         let shift = frac.leading_zeros() - (63 - F::FRAC_BITS);
-        return Unpacked { kind: Kind::Finite, sign, exp: F::EMIN - shift as i32, sig: frac << shift };
+        return Unpacked {
+            kind: Kind::Finite,
+            sign,
+            exp: F::EMIN - shift as i32,
+            sig: frac << shift,
+        };
     }
     if field == F::EXP_FIELD_MAX && !F::AHP {
         let kind = if frac == 0 { Kind::Inf } else { Kind::Nan };
-        return Unpacked { kind, sign, exp: 0, sig: 0 };
+        return Unpacked {
+            kind,
+            sign,
+            exp: 0,
+            sig: 0,
+        };
     }
     Unpacked {
         kind: Kind::Finite,

@@ -35,5 +35,5 @@ mod nan;
 mod round;
 
 pub use api::*;
-pub use env::{FloatEnv, Flags, NanRule, Ordering4, Rounding, Tininess};
+pub use env::{Flags, FloatEnv, NanRule, Ordering4, Rounding, Tininess};
 pub use format::{Format, F16, F32, F64};

@@ -6,7 +6,7 @@
 //! FPProcessNaNs: the first signaling NaN in operand order, quieted, else the
 //! first quiet NaN. A signaling NaN operand always raises invalid.
 
-use crate::env::{FloatEnv, Flags};
+use crate::env::{Flags, FloatEnv};
 use crate::format::{is_nan, is_snan, Format};
 
 /// The NaN result for `ops`, at least one of which is a NaN, in the order given.

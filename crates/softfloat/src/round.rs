@@ -6,7 +6,7 @@
 //! operations leave bit 0 of `sig` set when any nonzero bits were shifted out
 //! below it (a "sticky" bit), which is all the rounding needs to know about them.
 
-use crate::env::{FloatEnv, Flags, Rounding, Tininess};
+use crate::env::{Flags, FloatEnv, Rounding, Tininess};
 use crate::format::Format;
 
 /// `x >> n`, with bit 0 set if any bit shifted out was set.
@@ -121,9 +121,7 @@ pub(crate) fn round_pack<F: Format>(
         env.raise(Flags::UNDERFLOW);
         return zero::<F>(sign);
     }
-    let tiny = env.tininess == Tininess::BeforeRounding
-        || exp < F::EMIN - 1
-        || sig + inc < 1 << 63;
+    let tiny = env.tininess == Tininess::BeforeRounding || exp < F::EMIN - 1 || sig + inc < 1 << 63;
     let sig = shr_jam64(sig, (F::EMIN - exp) as u32);
     let rest = sig & mask;
     let mut kept = (sig + inc) >> extra;
@@ -164,7 +162,12 @@ fn overflow<F: Format>(env: &mut FloatEnv, sign: bool, to_infinity: bool) -> u64
         return zero::<F>(sign) | (F::SIGN_BIT - 1);
     }
     env.raise(Flags::OVERFLOW | Flags::INEXACT);
-    zero::<F>(sign) | if to_infinity { F::INFINITY } else { F::MAX_FINITE }
+    zero::<F>(sign)
+        | if to_infinity {
+            F::INFINITY
+        } else {
+            F::MAX_FINITE
+        }
 }
 
 /// Passes an exact finite result through, flushing a subnormal to zero when

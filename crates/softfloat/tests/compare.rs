@@ -99,7 +99,11 @@ const F64_OPS: Ops = Ops {
 /// The smaller (or larger) of two non-NaN values, `-0 < +0`.
 fn pick<H: Host>(a: u64, b: u64, max: bool) -> u64 {
     let (x, y) = (H::from(a), H::from(b));
-    let a_less = if x == y { H::negative(a) && !H::negative(b) } else { x < y };
+    let a_less = if x == y {
+        H::negative(a) && !H::negative(b)
+    } else {
+        x < y
+    };
     if a_less != max {
         a
     } else {
@@ -123,21 +127,42 @@ fn first_nan<H: Host>(a: u64, b: u64) -> u64 {
 fn check<H: Host>(ops: &Ops, shape: common::Shape, seed: u64) {
     let mut rng = Rng::new(seed);
     let edges = shape.edges();
-    let mut pairs: Vec<(u64, u64)> = edges.iter().flat_map(|&a| edges.iter().map(move |&b| (a, b))).collect();
+    let mut pairs: Vec<(u64, u64)> = edges
+        .iter()
+        .flat_map(|&a| edges.iter().map(move |&b| (a, b)))
+        .collect();
     pairs.extend((0..50_000).map(|_| {
         let a = shape.operand(&mut rng);
-        let b = if rng.below(2) == 0 { shape.partner(&mut rng, a) } else { shape.operand(&mut rng) };
+        let b = if rng.below(2) == 0 {
+            shape.partner(&mut rng, a)
+        } else {
+            shape.operand(&mut rng)
+        };
         (a, b)
     }));
     for &(a0, b0) in &pairs {
         for flush in [false, true] {
-            let mut base = if flush { FloatEnv::arm() } else { FloatEnv::riscv() };
+            let mut base = if flush {
+                FloatEnv::arm()
+            } else {
+                FloatEnv::riscv()
+            };
             base.flush_inputs = flush;
             base.flush_outputs = flush;
             let subnormal = |x: u64| matches!(H::from(x).category(), FpCategory::Subnormal);
-            let flushed = |x: u64| if flush && subnormal(x) { x & H::SIGN } else { x };
+            let flushed = |x: u64| {
+                if flush && subnormal(x) {
+                    x & H::SIGN
+                } else {
+                    x
+                }
+            };
             let (a, b) = (flushed(a0), flushed(b0));
-            let id = if flush && (subnormal(a0) || subnormal(b0)) { ID } else { 0 };
+            let id = if flush && (subnormal(a0) || subnormal(b0)) {
+                ID
+            } else {
+                0
+            };
             let (x, y) = (H::from(a), H::from(b));
             let any_nan = x.is_nan() || y.is_nan();
             let any_snan = H::is_snan(a) || H::is_snan(b);
@@ -149,9 +174,21 @@ fn check<H: Host>(ops: &Ops, shape: common::Shape, seed: u64) {
                 (r, env.flags.0)
             };
             let ctx = format!("a={a0:#x} b={b0:#x} flush={flush}");
-            assert_eq!(run(&|e| u64::from((ops.eq)(e, a0, b0))), (u64::from(x == y), quiet_nv | id), "eq {ctx}");
-            assert_eq!(run(&|e| u64::from((ops.lt)(e, a0, b0))), (u64::from(x < y), signaling_nv | id), "lt {ctx}");
-            assert_eq!(run(&|e| u64::from((ops.le)(e, a0, b0))), (u64::from(x <= y), signaling_nv | id), "le {ctx}");
+            assert_eq!(
+                run(&|e| u64::from((ops.eq)(e, a0, b0))),
+                (u64::from(x == y), quiet_nv | id),
+                "eq {ctx}"
+            );
+            assert_eq!(
+                run(&|e| u64::from((ops.lt)(e, a0, b0))),
+                (u64::from(x < y), signaling_nv | id),
+                "lt {ctx}"
+            );
+            assert_eq!(
+                run(&|e| u64::from((ops.le)(e, a0, b0))),
+                (u64::from(x <= y), signaling_nv | id),
+                "le {ctx}"
+            );
             let order = match x.partial_cmp(&y) {
                 Some(Ordering::Less) => Ordering4::Less,
                 Some(Ordering::Equal) => Ordering4::Equal,
@@ -162,7 +199,11 @@ fn check<H: Host>(ops: &Ops, shape: common::Shape, seed: u64) {
                 let mut env = base.clone();
                 let got = (ops.compare)(&mut env, a0, b0, signaling);
                 let nv = if signaling { signaling_nv } else { quiet_nv };
-                assert_eq!((got, env.flags.0), (order, nv | id), "compare({signaling}) {ctx}");
+                assert_eq!(
+                    (got, env.flags.0),
+                    (order, nv | id),
+                    "compare({signaling}) {ctx}"
+                );
             }
             for max in [false, true] {
                 let want = match (x.is_nan(), y.is_nan()) {
@@ -173,14 +214,26 @@ fn check<H: Host>(ops: &Ops, shape: common::Shape, seed: u64) {
                     (false, false) => pick::<H>(a, b, max),
                 };
                 let f = if max { ops.max } else { ops.min };
-                assert_eq!(run(&|e| f(e, a0, b0)), (want, quiet_nv | id), "min/max({max}) {ctx}");
-                let want_arm = if any_nan { first_nan::<H>(a, b) } else { pick::<H>(a, b, max) };
+                assert_eq!(
+                    run(&|e| f(e, a0, b0)),
+                    (want, quiet_nv | id),
+                    "min/max({max}) {ctx}"
+                );
+                let want_arm = if any_nan {
+                    first_nan::<H>(a, b)
+                } else {
+                    pick::<H>(a, b, max)
+                };
                 let f = if max { ops.max_arm } else { ops.min_arm };
                 let mut env = FloatEnv::arm();
                 env.flush_inputs = flush;
                 env.flush_outputs = flush;
                 let got = f(&mut env, a0, b0);
-                assert_eq!((got, env.flags.0), (want_arm, quiet_nv | id), "min/max_arm({max}) {ctx}");
+                assert_eq!(
+                    (got, env.flags.0),
+                    (want_arm, quiet_nv | id),
+                    "min/max_arm({max}) {ctx}"
+                );
             }
         }
         // fclass: one bit from the host's category, sign and quietness.
@@ -189,14 +242,42 @@ fn check<H: Host>(ops: &Ops, shape: common::Shape, seed: u64) {
         let bit = match x.category() {
             FpCategory::Nan if H::is_snan(a0) => 8,
             FpCategory::Nan => 9,
-            FpCategory::Infinite => if negative { 0 } else { 7 },
-            FpCategory::Normal => if negative { 1 } else { 6 },
-            FpCategory::Subnormal => if negative { 2 } else { 5 },
-            FpCategory::Zero => if negative { 3 } else { 4 },
+            FpCategory::Infinite => {
+                if negative {
+                    0
+                } else {
+                    7
+                }
+            }
+            FpCategory::Normal => {
+                if negative {
+                    1
+                } else {
+                    6
+                }
+            }
+            FpCategory::Subnormal => {
+                if negative {
+                    2
+                } else {
+                    5
+                }
+            }
+            FpCategory::Zero => {
+                if negative {
+                    3
+                } else {
+                    4
+                }
+            }
         };
         let mut env = FloatEnv::arm();
         env.flush_inputs = true;
-        assert_eq!(((ops.classify)(&mut env, a0), env.flags.0), (1 << bit, 0), "classify {a0:#x}");
+        assert_eq!(
+            ((ops.classify)(&mut env, a0), env.flags.0),
+            (1 << bit, 0),
+            "classify {a0:#x}"
+        );
     }
 }
 

@@ -94,7 +94,14 @@ impl IntKind {
 }
 
 /// Ours: float (of `shape`) to integer, as 64-bit two's complement.
-fn ours_to_int(env: &mut FloatEnv, double: bool, kind: IntKind, arm: bool, a: u64, r: Rounding) -> u64 {
+fn ours_to_int(
+    env: &mut FloatEnv,
+    double: bool,
+    kind: IntKind,
+    arm: bool,
+    a: u64,
+    r: Rounding,
+) -> u64 {
     macro_rules! pick {
         ($f:ident, $fa:ident, $t:ty) => {
             if arm {
@@ -150,7 +157,11 @@ impl Widen for (u32, u8) {
 /// no such rounding, and softfp mishandles out-of-range values): the
 /// fraction `x - trunc(x)` is exact, ties round away from zero.
 fn ties_away_to_int(double: bool, kind: IntKind, a: u64) -> (u64, u8) {
-    let x = if double { f64::from_bits(a) } else { f64::from(f32::from_bits(a as u32)) };
+    let x = if double {
+        f64::from_bits(a)
+    } else {
+        f64::from(f32::from_bits(a as u32))
+    };
     let (lo, hi): (i128, i128) = match kind {
         IntKind::I32 => (i32::MIN.into(), i32::MAX.into()),
         IntKind::U32 => (0, u32::MAX.into()),
@@ -192,7 +203,11 @@ fn float_to_int_matches_host_and_softfp() {
                 count += 1;
                 for r in HOST_MODES {
                     for (arm, flush) in [(false, false), (true, false), (true, true)] {
-                        let mut env = if arm { FloatEnv::arm() } else { FloatEnv::riscv() };
+                        let mut env = if arm {
+                            FloatEnv::arm()
+                        } else {
+                            FloatEnv::riscv()
+                        };
                         env.flush_inputs = flush;
                         env.flush_outputs = flush;
                         let flushed = flush && is_subnormal(shape, a);
@@ -200,7 +215,11 @@ fn float_to_int_matches_host_and_softfp() {
                         let (value, flags) = host_to_int(double, kind, input, r);
                         let want = if flags & NV != 0 {
                             let v = if is_nan(shape, input) {
-                                if arm { 0 } else { kind.max() }
+                                if arm {
+                                    0
+                                } else {
+                                    kind.max()
+                                }
                             } else if input & sign_of(shape) != 0 {
                                 kind.min()
                             } else {
@@ -223,7 +242,14 @@ fn float_to_int_matches_host_and_softfp() {
                 if !is_nan(shape, a) {
                     let want = ties_away_to_int(double, kind, a);
                     let mut env = FloatEnv::riscv();
-                    let got = ours_to_int(&mut env, double, kind, false, a, Rounding::NearestMaxMagnitude);
+                    let got = ours_to_int(
+                        &mut env,
+                        double,
+                        kind,
+                        false,
+                        a,
+                        Rounding::NearestMaxMagnitude,
+                    );
                     if (got, env.flags.0) != want {
                         failures.push(format!(
                             "{a:#x} to {kind:?} ties-away: got {got:#x} {:#x}, want {:#x} {:#x}",
@@ -235,14 +261,23 @@ fn float_to_int_matches_host_and_softfp() {
         }
     }
     println!("{count} float-to-integer cases (unsigned on host: {unsigned_on_host})");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
 }
 
 /// An integer with a random number of significant bits and patterns that
 /// make halfway cases.
 fn int_operand(rng: &mut Rng) -> u64 {
     let width = rng.below(65) as u32;
-    let x = if width == 64 { rng.next() } else { rng.next() & ((1u64 << width) - 1) };
+    let x = if width == 64 {
+        rng.next()
+    } else {
+        rng.next() & ((1u64 << width) - 1)
+    };
     match rng.below(4) {
         0 => x | (1u64 << width.saturating_sub(1)),
         1 => x & !((1u64 << rng.below(40)) - 1),
@@ -255,10 +290,24 @@ fn int_to_float_matches_host_and_softfp() {
     let unsigned_on_host = std::arch::is_x86_feature_detected!("avx512f");
     let mut rng = Rng::new(99);
     let mut failures = Vec::new();
-    let mut values: Vec<u64> = vec![0, 1, u64::MAX, i64::MAX as u64, i64::MIN as u64, u64::from(u32::MAX), 1 << 24, (1 << 24) + 1, (1 << 53) + 1, (1 << 54) + 2];
+    let mut values: Vec<u64> = vec![
+        0,
+        1,
+        u64::MAX,
+        i64::MAX as u64,
+        i64::MIN as u64,
+        u64::from(u32::MAX),
+        1 << 24,
+        (1 << 24) + 1,
+        (1 << 53) + 1,
+        (1 << 54) + 2,
+    ];
     values.extend((0..iterations()).map(|_| int_operand(&mut rng)));
     for &v in &values {
-        for r in HOST_MODES.into_iter().chain([Rounding::NearestMaxMagnitude]) {
+        for r in HOST_MODES
+            .into_iter()
+            .chain([Rounding::NearestMaxMagnitude])
+        {
             let mut env = FloatEnv::riscv();
             env.rounding = r;
             let ours: [(u64, FloatEnv); 8] = {
@@ -280,10 +329,26 @@ fn int_to_float_matches_host_and_softfp() {
             let want: [(u64, u8); 8] = if let Some(c) = host::mxcsr(r) {
                 let s = |(x, f): (f32, u8)| (u64::from(x.to_bits()), f);
                 let d = |(x, f): (f64, u8)| (x.to_bits(), f);
-                let u32_f = if unsigned_on_host { s(host::u32_to_f32(c, v as u32)) } else { (ours[1].0, ours[1].1.flags.0) };
-                let u64_f = if unsigned_on_host { s(host::u64_to_f32(c, v)) } else { (ours[3].0, ours[3].1.flags.0) };
-                let u32_d = if unsigned_on_host { d(host::u32_to_f64(c, v as u32)) } else { (ours[5].0, ours[5].1.flags.0) };
-                let u64_d = if unsigned_on_host { d(host::u64_to_f64(c, v)) } else { (ours[7].0, ours[7].1.flags.0) };
+                let u32_f = if unsigned_on_host {
+                    s(host::u32_to_f32(c, v as u32))
+                } else {
+                    (ours[1].0, ours[1].1.flags.0)
+                };
+                let u64_f = if unsigned_on_host {
+                    s(host::u64_to_f32(c, v))
+                } else {
+                    (ours[3].0, ours[3].1.flags.0)
+                };
+                let u32_d = if unsigned_on_host {
+                    d(host::u32_to_f64(c, v as u32))
+                } else {
+                    (ours[5].0, ours[5].1.flags.0)
+                };
+                let u64_d = if unsigned_on_host {
+                    d(host::u64_to_f64(c, v))
+                } else {
+                    (ours[7].0, ours[7].1.flags.0)
+                };
                 [
                     s(host::i32_to_f32(c, v as u32)),
                     u32_f,
@@ -310,13 +375,21 @@ fn int_to_float_matches_host_and_softfp() {
             };
             for (i, ((got, e), want)) in ours.iter().zip(want).enumerate() {
                 if (*got, e.flags.0) != want {
-                    failures.push(format!("{v:#x} kind {i} {r:?}: got {got:#x} {:#x}, want {:#x} {:#x}", e.flags.0, want.0, want.1));
+                    failures.push(format!(
+                        "{v:#x} kind {i} {r:?}: got {got:#x} {:#x}, want {:#x} {:#x}",
+                        e.flags.0, want.0, want.1
+                    ));
                 }
             }
         }
     }
     println!("{} integers x 8 conversions x 5 modes", values.len());
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
 }
 
 /// The environments a float-to-float case runs in.
@@ -369,7 +442,8 @@ fn check_float_conversion(
                     want = rz & sign_of(to);
                     want_flags = flags | UF;
                 } else {
-                    want_flags = (want_flags & !UF) | if tiny && host_flags & NX != 0 { UF } else { 0 };
+                    want_flags =
+                        (want_flags & !UF) | if tiny && host_flags & NX != 0 { UF } else { 0 };
                 }
             }
             let got = ours(&mut env, a);
@@ -385,7 +459,10 @@ fn check_float_conversion(
 
 #[test]
 fn float_to_float_matches_host() {
-    assert!(std::arch::is_x86_feature_detected!("f16c"), "the oracle needs F16C");
+    assert!(
+        std::arch::is_x86_feature_detected!("f16c"),
+        "the oracle needs F16C"
+    );
     let mut failures = Vec::new();
     let mut rng = Rng::new(7);
     let h_to_s = |c: u32, a: u64| {
@@ -407,7 +484,11 @@ fn float_to_float_matches_host() {
     // Round to odd into binary32, then round to binary16.
     let d_to_h = |c: u32, a: u64| {
         let (x, f1) = host::f64_to_f32(csr(Rounding::TowardZero), f64::from_bits(a));
-        let odd = if f1 & NX != 0 && !x.is_nan() { f32::from_bits(x.to_bits() | 1) } else { x };
+        let odd = if f1 & NX != 0 && !x.is_nan() {
+            f32::from_bits(x.to_bits() | 1)
+        } else {
+            x
+        };
         let (h, f2) = host::f32_to_f16(c, odd);
         (u64::from(h), (f1 & NV) | f2)
     };
@@ -418,8 +499,22 @@ fn float_to_float_matches_host() {
     };
     // Every binary16 value.
     for a in 0..=0xffffu64 {
-        check_float_conversion(H, S, a, &|e, a| u64::from(f16_to_f32(e, a as u16)), &h_to_s, &mut failures);
-        check_float_conversion(H, D, a, &|e, a| f16_to_f64(e, a as u16), &h_to_d, &mut failures);
+        check_float_conversion(
+            H,
+            S,
+            a,
+            &|e, a| u64::from(f16_to_f32(e, a as u16)),
+            &h_to_s,
+            &mut failures,
+        );
+        check_float_conversion(
+            H,
+            D,
+            a,
+            &|e, a| f16_to_f64(e, a as u16),
+            &h_to_d,
+            &mut failures,
+        );
     }
     let n = iterations();
     for _ in 0..n {
@@ -439,11 +534,46 @@ fn float_to_float_matches_host() {
         } else {
             D.operand(&mut rng)
         };
-        check_float_conversion(S, H, s, &|e, a| u64::from(f32_to_f16(e, a as u32)), &s_to_h, &mut failures);
-        check_float_conversion(S, D, s, &|e, a| f32_to_f64(e, a as u32), &s_to_d, &mut failures);
-        check_float_conversion(D, S, d_near_s, &|e, a| u64::from(f64_to_f32(e, a)), &d_to_s, &mut failures);
-        check_float_conversion(D, H, d, &|e, a| u64::from(f64_to_f16(e, a)), &d_to_h, &mut failures);
+        check_float_conversion(
+            S,
+            H,
+            s,
+            &|e, a| u64::from(f32_to_f16(e, a as u32)),
+            &s_to_h,
+            &mut failures,
+        );
+        check_float_conversion(
+            S,
+            D,
+            s,
+            &|e, a| f32_to_f64(e, a as u32),
+            &s_to_d,
+            &mut failures,
+        );
+        check_float_conversion(
+            D,
+            S,
+            d_near_s,
+            &|e, a| u64::from(f64_to_f32(e, a)),
+            &d_to_s,
+            &mut failures,
+        );
+        check_float_conversion(
+            D,
+            H,
+            d,
+            &|e, a| u64::from(f64_to_f16(e, a)),
+            &d_to_h,
+            &mut failures,
+        );
     }
-    println!("65536 x 2 binary16 widenings and {n} x 4 random conversions, 3 environments x 4 modes");
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures[..failures.len().min(20)].join("\n"));
+    println!(
+        "65536 x 2 binary16 widenings and {n} x 4 random conversions, 3 environments x 4 modes"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
 }

@@ -18,7 +18,11 @@ const MODES: [Rounding; 5] = [
 
 /// A random environment.
 fn env(rng: &mut Rng) -> FloatEnv {
-    let mut env = if rng.below(2) == 0 { FloatEnv::riscv() } else { FloatEnv::arm() };
+    let mut env = if rng.below(2) == 0 {
+        FloatEnv::riscv()
+    } else {
+        FloatEnv::arm()
+    };
     env.rounding = MODES[rng.below(5) as usize];
     env.use_default_nan = rng.below(2) == 0;
     env.flush_inputs = rng.below(2) == 0;
@@ -71,18 +75,102 @@ fn call_all(e: &mut FloatEnv, x: [u64; 3], i: i64, r: Rounding) -> u64 {
             add(u64::from($fu64(e, i as u64)));
         }};
     }
-    each_format!(h, u16, f16_add, f16_sub, f16_mul, f16_div, f16_sqrt, f16_mul_add, f16_mul_add_nan_order,
-        f16_min, f16_max, f16_min_arm, f16_max_arm, f16_eq, f16_lt, f16_le, f16_compare, f16_classify,
-        f16_to_i32, f16_to_u32, f16_to_i64, f16_to_u64, f16_to_i32_arm, f16_to_u32_arm, f16_to_i64_arm, f16_to_u64_arm,
-        f16_from_i32, f16_from_u32, f16_from_i64, f16_from_u64);
-    each_format!(s, u32, f32_add, f32_sub, f32_mul, f32_div, f32_sqrt, f32_mul_add, f32_mul_add_nan_order,
-        f32_min, f32_max, f32_min_arm, f32_max_arm, f32_eq, f32_lt, f32_le, f32_compare, f32_classify,
-        f32_to_i32, f32_to_u32, f32_to_i64, f32_to_u64, f32_to_i32_arm, f32_to_u32_arm, f32_to_i64_arm, f32_to_u64_arm,
-        f32_from_i32, f32_from_u32, f32_from_i64, f32_from_u64);
-    each_format!(d, u64, f64_add, f64_sub, f64_mul, f64_div, f64_sqrt, f64_mul_add, f64_mul_add_nan_order,
-        f64_min, f64_max, f64_min_arm, f64_max_arm, f64_eq, f64_lt, f64_le, f64_compare, f64_classify,
-        f64_to_i32, f64_to_u32, f64_to_i64, f64_to_u64, f64_to_i32_arm, f64_to_u32_arm, f64_to_i64_arm, f64_to_u64_arm,
-        f64_from_i32, f64_from_u32, f64_from_i64, f64_from_u64);
+    each_format!(
+        h,
+        u16,
+        f16_add,
+        f16_sub,
+        f16_mul,
+        f16_div,
+        f16_sqrt,
+        f16_mul_add,
+        f16_mul_add_nan_order,
+        f16_min,
+        f16_max,
+        f16_min_arm,
+        f16_max_arm,
+        f16_eq,
+        f16_lt,
+        f16_le,
+        f16_compare,
+        f16_classify,
+        f16_to_i32,
+        f16_to_u32,
+        f16_to_i64,
+        f16_to_u64,
+        f16_to_i32_arm,
+        f16_to_u32_arm,
+        f16_to_i64_arm,
+        f16_to_u64_arm,
+        f16_from_i32,
+        f16_from_u32,
+        f16_from_i64,
+        f16_from_u64
+    );
+    each_format!(
+        s,
+        u32,
+        f32_add,
+        f32_sub,
+        f32_mul,
+        f32_div,
+        f32_sqrt,
+        f32_mul_add,
+        f32_mul_add_nan_order,
+        f32_min,
+        f32_max,
+        f32_min_arm,
+        f32_max_arm,
+        f32_eq,
+        f32_lt,
+        f32_le,
+        f32_compare,
+        f32_classify,
+        f32_to_i32,
+        f32_to_u32,
+        f32_to_i64,
+        f32_to_u64,
+        f32_to_i32_arm,
+        f32_to_u32_arm,
+        f32_to_i64_arm,
+        f32_to_u64_arm,
+        f32_from_i32,
+        f32_from_u32,
+        f32_from_i64,
+        f32_from_u64
+    );
+    each_format!(
+        d,
+        u64,
+        f64_add,
+        f64_sub,
+        f64_mul,
+        f64_div,
+        f64_sqrt,
+        f64_mul_add,
+        f64_mul_add_nan_order,
+        f64_min,
+        f64_max,
+        f64_min_arm,
+        f64_max_arm,
+        f64_eq,
+        f64_lt,
+        f64_le,
+        f64_compare,
+        f64_classify,
+        f64_to_i32,
+        f64_to_u32,
+        f64_to_i64,
+        f64_to_u64,
+        f64_to_i32_arm,
+        f64_to_u32_arm,
+        f64_to_i64_arm,
+        f64_to_u64_arm,
+        f64_from_i32,
+        f64_from_u32,
+        f64_from_i64,
+        f64_from_u64
+    );
     add(u64::from(f16_to_f32(e, h[0])));
     add(f16_to_f64(e, h[0]));
     add(u64::from(f32_to_f16(e, s[0])));
@@ -107,15 +195,30 @@ fn every_function_accepts_any_bits_in_any_environment() {
         for &b in &edges {
             let mut e = env(&mut rng);
             let r = MODES[rng.below(5) as usize];
-            checksum ^= call_all(&mut e, [a, b, edges[rng.below(edges.len() as u64) as usize]], a as i64, r);
+            checksum ^= call_all(
+                &mut e,
+                [a, b, edges[rng.below(edges.len() as u64) as usize]],
+                a as i64,
+                r,
+            );
         }
     }
-    let n = if cfg!(debug_assertions) { 20_000 } else { 200_000 };
+    let n = if cfg!(debug_assertions) {
+        20_000
+    } else {
+        200_000
+    };
     for _ in 0..n {
         let mut e = env(&mut rng);
         let r = MODES[rng.below(5) as usize];
         let shape = [H, S, D][rng.below(3) as usize];
-        let pick = |rng: &mut Rng| if rng.below(2) == 0 { rng.next() } else { shape.operand(rng) };
+        let pick = |rng: &mut Rng| {
+            if rng.below(2) == 0 {
+                rng.next()
+            } else {
+                shape.operand(rng)
+            }
+        };
         let x = [pick(&mut rng), pick(&mut rng), pick(&mut rng)];
         checksum ^= call_all(&mut e, x, rng.next() as i64, r);
     }

@@ -145,7 +145,11 @@ impl Fmt for F32Ops {
         })
     }
     fn host(csr: u32, op: Op, a: u64, b: u64, c: u64) -> (u64, u8) {
-        let (a, b, c) = (f32::from_bits(a as u32), f32::from_bits(b as u32), f32::from_bits(c as u32));
+        let (a, b, c) = (
+            f32::from_bits(a as u32),
+            f32::from_bits(b as u32),
+            f32::from_bits(c as u32),
+        );
         let (r, f) = match op {
             Op::Add => host::add32(csr, a, b),
             Op::Sub => host::sub32(csr, a, b),
@@ -255,7 +259,10 @@ impl Fmt for F16Ops {
         // Widening quiets a signaling NaN: its invalid flag comes from here.
         let snan = [a, b, c][..op.arity()].iter().any(|&x| Self::is_snan(x));
         let invalid = if snan { NV } else { 0 };
-        (u64::from(half), invalid | (f1 & (NV | Flags::DIV_BY_ZERO)) | f3)
+        (
+            u64::from(half),
+            invalid | (f1 & (NV | Flags::DIV_BY_ZERO)) | f3,
+        )
     }
     fn softfp(_: Rounding, _: Op, _: u64, _: u64, _: u64) -> Option<(u64, u8)> {
         None
@@ -313,12 +320,19 @@ fn expected<F: Fmt>(arch: Arch, rounding: Rounding, op: Op, a: u64, b: u64, c: u
     let tiny_before = || {
         let (rz, fz) = F::host(host::mxcsr(Rounding::TowardZero).expect("rtz"), op, a, b, c);
         let magnitude = rz & !F::sign();
-        (magnitude < F::min_normal() && (magnitude != 0 || fz & NX != 0), rz & F::sign())
+        (
+            magnitude < F::min_normal() && (magnitude != 0 || fz & NX != 0),
+            rz & F::sign(),
+        )
     };
     match arch {
         Arch::RiscV => (r, host_flags),
         Arch::Arm => {
-            let underflow = if host_flags & NX != 0 && tiny_before().0 { UF } else { 0 };
+            let underflow = if host_flags & NX != 0 && tiny_before().0 {
+                UF
+            } else {
+                0
+            };
             (r, (host_flags & !UF) | underflow)
         }
         Arch::ArmFlushToZero => match tiny_before() {
@@ -352,7 +366,11 @@ fn check_case<F: Fmt>(op: Op, a: u64, b: u64, c: u64) -> Result<(), String> {
         let Some((want, want_flags)) = F::softfp(rounding, op, a, b, c) else {
             return Ok(());
         };
-        let want = if F::is_nan(want) { F::default_nan() } else { want };
+        let want = if F::is_nan(want) {
+            F::default_nan()
+        } else {
+            want
+        };
         // softfp bug: `±0 × x + ±0` with the product and addend of one sign
         // gives +0; IEEE 754 (and the host, in the other modes) give that sign.
         let same_sign_zeros = op == Op::MulAdd
@@ -376,7 +394,10 @@ fn check_case<F: Fmt>(op: Op, a: u64, b: u64, c: u64) -> Result<(), String> {
 
 /// Random and edge-case operands for every operation of format `F`.
 fn check_format<F: Fmt>(seed: u64) {
-    assert!(std::arch::is_x86_feature_detected!("fma"), "the oracle needs FMA3");
+    assert!(
+        std::arch::is_x86_feature_detected!("fma"),
+        "the oracle needs FMA3"
+    );
     let shape = F::SHAPE;
     let edges = shape.edges();
     let mut failures = Vec::new();
@@ -398,7 +419,11 @@ fn check_format<F: Fmt>(seed: u64) {
         let mut rng = Rng::new(seed ^ op as u64);
         for _ in 0..iterations() {
             let a = shape.operand(&mut rng);
-            let b = if rng.below(2) == 0 { shape.partner(&mut rng, a) } else { shape.operand(&mut rng) };
+            let b = if rng.below(2) == 0 {
+                shape.partner(&mut rng, a)
+            } else {
+                shape.operand(&mut rng)
+            };
             let c = match (op, rng.below(3)) {
                 // An addend near the product, for cancellation.
                 (Op::MulAdd, 0) => {
@@ -430,7 +455,10 @@ fn binary32_arithmetic_matches_host_fpu_and_softfp() {
 
 #[test]
 fn binary16_arithmetic_matches_host_fpu() {
-    assert!(std::arch::is_x86_feature_detected!("f16c"), "the oracle needs F16C");
+    assert!(
+        std::arch::is_x86_feature_detected!("f16c"),
+        "the oracle needs F16C"
+    );
     check_format::<F16Ops>(0x5eed_0016);
 }
 

@@ -56,39 +56,94 @@ fn run<T>(mut env: FloatEnv, f: impl FnOnce(&mut FloatEnv) -> T) -> (T, u8) {
 fn environments_start_as_the_architectures_reset() {
     let r = riscv();
     assert_eq!(
-        (r.rounding, r.tininess, r.nan_rule, r.use_default_nan, r.flush_inputs, r.flush_outputs, r.flags),
-        (Rounding::NearestEven, Tininess::AfterRounding, NanRule::Canonical, false, false, false, Flags(0))
+        (
+            r.rounding,
+            r.tininess,
+            r.nan_rule,
+            r.use_default_nan,
+            r.flush_inputs,
+            r.flush_outputs,
+            r.flags
+        ),
+        (
+            Rounding::NearestEven,
+            Tininess::AfterRounding,
+            NanRule::Canonical,
+            false,
+            false,
+            false,
+            Flags(0)
+        )
     );
     let a = arm();
     assert_eq!(
-        (a.rounding, a.tininess, a.nan_rule, a.use_default_nan, a.flush_inputs, a.flush_outputs),
-        (Rounding::NearestEven, Tininess::BeforeRounding, NanRule::PropagateFirst, false, false, false)
+        (
+            a.rounding,
+            a.tininess,
+            a.nan_rule,
+            a.use_default_nan,
+            a.flush_inputs,
+            a.flush_outputs
+        ),
+        (
+            Rounding::NearestEven,
+            Tininess::BeforeRounding,
+            NanRule::PropagateFirst,
+            false,
+            false,
+            false
+        )
     );
 }
 
 #[test]
 fn riscv_nan_results_are_canonical() {
     assert_eq!(run(riscv(), |e| f32_add(e, QNAN_A, ONE)), (DEFAULT_NAN, 0));
-    assert_eq!(run(riscv(), |e| f32_mul(e, SNAN_B, QNAN_A)), (DEFAULT_NAN, NV));
-    assert_eq!(run(riscv(), |e| f64_sqrt(e, 0x7ff0_0000_0000_0001)), (0x7ff8_0000_0000_0000, NV));
+    assert_eq!(
+        run(riscv(), |e| f32_mul(e, SNAN_B, QNAN_A)),
+        (DEFAULT_NAN, NV)
+    );
+    assert_eq!(
+        run(riscv(), |e| f64_sqrt(e, 0x7ff0_0000_0000_0001)),
+        (0x7ff8_0000_0000_0000, NV)
+    );
     assert_eq!(run(riscv(), |e| f16_div(e, 0x7e01, 0x3c00)), (0x7e00, 0));
-    assert_eq!(run(riscv(), |e| f32_to_f64(e, QNAN_B)), (0x7ff8_0000_0000_0000, 0));
+    assert_eq!(
+        run(riscv(), |e| f32_to_f64(e, QNAN_B)),
+        (0x7ff8_0000_0000_0000, 0)
+    );
 }
 
 #[test]
 fn arm_propagates_signaling_nans_first_then_quiet_in_operand_order() {
     assert_eq!(run(arm(), |e| f32_add(e, QNAN_A, QNAN_B)), (QNAN_A, 0));
     assert_eq!(run(arm(), |e| f32_add(e, QNAN_B, QNAN_A)), (QNAN_B, 0));
-    assert_eq!(run(arm(), |e| f32_mul(e, QNAN_A, SNAN_B)), (SNAN_B | 0x40_0000, NV));
-    assert_eq!(run(arm(), |e| f32_div(e, SNAN_A, SNAN_B)), (SNAN_A | 0x40_0000, NV));
-    assert_eq!(run(arm(), |e| f32_sub(e, ONE, QNAN_B)), (QNAN_B, 0), "sub keeps the NaN's sign");
-    assert_eq!(run(arm(), |e| f32_sqrt(e, SNAN_B)), (SNAN_B | 0x40_0000, NV));
+    assert_eq!(
+        run(arm(), |e| f32_mul(e, QNAN_A, SNAN_B)),
+        (SNAN_B | 0x40_0000, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_div(e, SNAN_A, SNAN_B)),
+        (SNAN_A | 0x40_0000, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_sub(e, ONE, QNAN_B)),
+        (QNAN_B, 0),
+        "sub keeps the NaN's sign"
+    );
+    assert_eq!(
+        run(arm(), |e| f32_sqrt(e, SNAN_B)),
+        (SNAN_B | 0x40_0000, NV)
+    );
     // Invalid operations without NaN operands give the default NaN.
     assert_eq!(run(arm(), |e| f32_sub(e, INF, INF)), (DEFAULT_NAN, NV));
     // FPSCR.DN: every NaN result is the default NaN.
     let mut dn = arm();
     dn.use_default_nan = true;
-    assert_eq!(run(dn.clone(), |e| f32_add(e, QNAN_B, ONE)), (DEFAULT_NAN, 0));
+    assert_eq!(
+        run(dn.clone(), |e| f32_add(e, QNAN_B, ONE)),
+        (DEFAULT_NAN, 0)
+    );
     assert_eq!(run(dn, |e| f32_add(e, SNAN_B, ONE)), (DEFAULT_NAN, NV));
 }
 
@@ -96,27 +151,71 @@ fn arm_propagates_signaling_nans_first_then_quiet_in_operand_order() {
 fn fused_multiply_add_nan_order_and_infinity_times_zero() {
     let zero = 0;
     // ARM VFMA looks at the addend first; signaling NaNs still win.
-    assert_eq!(run(arm(), |e| f32_mul_add_nan_order(e, QNAN_A, ONE, QNAN_B, true)), (QNAN_B, 0));
-    assert_eq!(run(arm(), |e| f32_mul_add_nan_order(e, QNAN_A, ONE, QNAN_B, false)), (QNAN_A, 0));
-    assert_eq!(run(arm(), |e| f32_mul_add_nan_order(e, SNAN_A, ONE, QNAN_B, true)), (SNAN_A | 0x40_0000, NV));
-    assert_eq!(run(arm(), |e| f32_mul_add(e, ONE, SNAN_B, QNAN_A)), (SNAN_B | 0x40_0000, NV));
+    assert_eq!(
+        run(arm(), |e| f32_mul_add_nan_order(
+            e, QNAN_A, ONE, QNAN_B, true
+        )),
+        (QNAN_B, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_mul_add_nan_order(
+            e, QNAN_A, ONE, QNAN_B, false
+        )),
+        (QNAN_A, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_mul_add_nan_order(
+            e, SNAN_A, ONE, QNAN_B, true
+        )),
+        (SNAN_A | 0x40_0000, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_mul_add(e, ONE, SNAN_B, QNAN_A)),
+        (SNAN_B | 0x40_0000, NV)
+    );
     // ∞ × 0 + quiet NaN: invalid, default NaN, on both architectures.
-    assert_eq!(run(riscv(), |e| f32_mul_add(e, INF, zero, QNAN_A)), (DEFAULT_NAN, NV));
-    assert_eq!(run(arm(), |e| f32_mul_add_nan_order(e, zero, INF, QNAN_A, true)), (DEFAULT_NAN, NV));
+    assert_eq!(
+        run(riscv(), |e| f32_mul_add(e, INF, zero, QNAN_A)),
+        (DEFAULT_NAN, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_mul_add_nan_order(e, zero, INF, QNAN_A, true)),
+        (DEFAULT_NAN, NV)
+    );
     // ... and with a signaling NaN addend ARM returns it quieted.
-    assert_eq!(run(arm(), |e| f32_mul_add_nan_order(e, INF, zero, SNAN_A, true)), (SNAN_A | 0x40_0000, NV));
+    assert_eq!(
+        run(arm(), |e| f32_mul_add_nan_order(e, INF, zero, SNAN_A, true)),
+        (SNAN_A | 0x40_0000, NV)
+    );
     // Exact zero sums: same-signed zeros keep the sign, else +0 (−0 rounding down).
     let neg_one = ONE | 0x8000_0000;
     assert_eq!(run(riscv(), |e| f32_mul_add(e, ONE, ONE, neg_one)), (0, 0));
     let mut down = riscv();
     down.rounding = Rounding::Down;
-    assert_eq!(run(down, |e| f32_mul_add(e, ONE, ONE, neg_one)), (0x8000_0000, 0));
-    assert_eq!(run(riscv(), |e| f32_mul_add(e, 0x8000_0000, ONE, 0x8000_0000)), (0x8000_0000, 0));
+    assert_eq!(
+        run(down, |e| f32_mul_add(e, ONE, ONE, neg_one)),
+        (0x8000_0000, 0)
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_mul_add(e, 0x8000_0000, ONE, 0x8000_0000)),
+        (0x8000_0000, 0)
+    );
     // One rounding: (1 + 2^-12)² − 1 = 2^-11 + 2^-24 exactly; a separate
     // product would round away the 2^-24 (a tie, to even) and give 2^-11.
-    assert_eq!(run(riscv(), |e| f32_mul_add(e, 0x3f80_0800, 0x3f80_0800, neg_one)), (0x3a00_0400, 0));
+    assert_eq!(
+        run(riscv(), |e| f32_mul_add(
+            e,
+            0x3f80_0800,
+            0x3f80_0800,
+            neg_one
+        )),
+        (0x3a00_0400, 0)
+    );
     let product = run(riscv(), |e| f32_mul(e, 0x3f80_0800, 0x3f80_0800)).0;
-    assert_eq!(run(riscv(), |e| f32_add(e, product, neg_one)), (0x3a00_0000, 0));
+    assert_eq!(
+        run(riscv(), |e| f32_add(e, product, neg_one)),
+        (0x3a00_0000, 0)
+    );
 }
 
 #[test]
@@ -127,23 +226,53 @@ fn tininess_is_detected_after_rounding_on_riscv_and_before_on_arm() {
     assert_eq!(run(riscv(), |e| f32_mul(e, a, b)), (MIN_NORMAL, NX));
     assert_eq!(run(arm(), |e| f32_mul(e, a, b)), (MIN_NORMAL, UF | NX));
     // A result that stays subnormal underflows in both.
-    assert_eq!(run(riscv(), |e| f32_mul(e, 0x3f00_0001, MIN_NORMAL)), (0x0040_0000, UF | NX));
+    assert_eq!(
+        run(riscv(), |e| f32_mul(e, 0x3f00_0001, MIN_NORMAL)),
+        (0x0040_0000, UF | NX)
+    );
     // An exact subnormal result raises nothing.
-    assert_eq!(run(arm(), |e| f32_mul(e, 0x3f00_0000, MIN_NORMAL)), (0x0040_0000, 0));
+    assert_eq!(
+        run(arm(), |e| f32_mul(e, 0x3f00_0000, MIN_NORMAL)),
+        (0x0040_0000, 0)
+    );
 }
 
 #[test]
 fn arm_flush_to_zero_flushes_inputs_and_tiny_results() {
     // A subnormal input reads as zero and sets IDC.
     assert_eq!(run(arm_fz(), |e| f32_add(e, 0x0000_0001, 0)), (0, ID));
-    assert_eq!(run(arm_fz(), |e| f32_mul(e, 0x8000_0010, ONE)), (0x8000_0000, ID));
-    assert_eq!(run(arm_fz(), |e| f32_compare(e, 0x0000_0001, 0x8000_0000, false)), (Ordering4::Equal, ID));
-    assert_eq!(run(arm_fz(), |e| f32_to_i32_arm(e, 0x0000_0001, Rounding::Up)), (0, ID));
+    assert_eq!(
+        run(arm_fz(), |e| f32_mul(e, 0x8000_0010, ONE)),
+        (0x8000_0000, ID)
+    );
+    assert_eq!(
+        run(arm_fz(), |e| f32_compare(
+            e,
+            0x0000_0001,
+            0x8000_0000,
+            false
+        )),
+        (Ordering4::Equal, ID)
+    );
+    assert_eq!(
+        run(arm_fz(), |e| f32_to_i32_arm(e, 0x0000_0001, Rounding::Up)),
+        (0, ID)
+    );
     // A tiny result becomes a signed zero with UFC and without IXC, even when
     // it would round up to the smallest normal.
-    assert_eq!(run(arm_fz(), |e| f32_mul(e, 0x3f00_0001, 0x8080_0000)), (0x8000_0000, UF));
-    assert_eq!(run(arm_fz(), |e| f32_mul(e, 0x3f7f_fffe, 0x0080_0001)), (0, UF));
-    assert_eq!(run(arm_fz(), |e| f32_sub(e, 0x0080_0001, MIN_NORMAL)), (0, UF), "exact but tiny");
+    assert_eq!(
+        run(arm_fz(), |e| f32_mul(e, 0x3f00_0001, 0x8080_0000)),
+        (0x8000_0000, UF)
+    );
+    assert_eq!(
+        run(arm_fz(), |e| f32_mul(e, 0x3f7f_fffe, 0x0080_0001)),
+        (0, UF)
+    );
+    assert_eq!(
+        run(arm_fz(), |e| f32_sub(e, 0x0080_0001, MIN_NORMAL)),
+        (0, UF),
+        "exact but tiny"
+    );
     // An exact zero is not tiny.
     assert_eq!(run(arm_fz(), |e| f32_sub(e, ONE, ONE)), (0, 0));
     // Half-precision conversions ignore FZ; the single side still flushes.
@@ -157,31 +286,90 @@ fn float_to_integer_saturates_and_nan_depends_on_the_architecture() {
     let rz = Rounding::TowardZero;
     assert_eq!(run(riscv(), |e| f32_to_i32(e, QNAN_B, rz)), (i32::MAX, NV));
     assert_eq!(run(riscv(), |e| f32_to_u32(e, QNAN_A, rz)), (u32::MAX, NV));
-    assert_eq!(run(riscv(), |e| f64_to_i64(e, 0x7ff8_0000_0000_0000, rz)), (i64::MAX, NV));
-    assert_eq!(run(riscv(), |e| f64_to_u64(e, 0xfff8_0000_0000_0000, rz)), (u64::MAX, NV));
+    assert_eq!(
+        run(riscv(), |e| f64_to_i64(e, 0x7ff8_0000_0000_0000, rz)),
+        (i64::MAX, NV)
+    );
+    assert_eq!(
+        run(riscv(), |e| f64_to_u64(e, 0xfff8_0000_0000_0000, rz)),
+        (u64::MAX, NV)
+    );
     assert_eq!(run(arm(), |e| f32_to_i32_arm(e, QNAN_B, rz)), (0, NV));
     assert_eq!(run(arm(), |e| f32_to_u32_arm(e, SNAN_A, rz)), (0, NV));
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, INF | 0x8000_0000, rz)), (i32::MIN, NV));
-    assert_eq!(run(riscv(), |e| f32_to_u32(e, 0xbfc0_0000, rz)), (0, NV), "-1.5 to unsigned");
-    assert_eq!(run(riscv(), |e| f32_to_u32(e, 0xbecc_cccd, rz)), (0, NX), "-0.4 rounds to 0");
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, 0x4f00_0000, rz)), (i32::MAX, NV), "2^31");
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, 0xcf00_0000, rz)), (i32::MIN, 0), "-2^31");
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, 0x3fc0_0000, Rounding::NearestEven)), (2, NX));
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, 0x4020_0000, Rounding::NearestEven)), (2, NX), "2.5");
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, 0x4020_0000, Rounding::NearestMaxMagnitude)), (3, NX));
-    assert_eq!(run(riscv(), |e| f32_to_i32(e, 0xc020_0000, Rounding::Down)), (-3, NX));
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(e, INF | 0x8000_0000, rz)),
+        (i32::MIN, NV)
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_u32(e, 0xbfc0_0000, rz)),
+        (0, NV),
+        "-1.5 to unsigned"
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_u32(e, 0xbecc_cccd, rz)),
+        (0, NX),
+        "-0.4 rounds to 0"
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(e, 0x4f00_0000, rz)),
+        (i32::MAX, NV),
+        "2^31"
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(e, 0xcf00_0000, rz)),
+        (i32::MIN, 0),
+        "-2^31"
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(
+            e,
+            0x3fc0_0000,
+            Rounding::NearestEven
+        )),
+        (2, NX)
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(
+            e,
+            0x4020_0000,
+            Rounding::NearestEven
+        )),
+        (2, NX),
+        "2.5"
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(
+            e,
+            0x4020_0000,
+            Rounding::NearestMaxMagnitude
+        )),
+        (3, NX)
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_to_i32(e, 0xc020_0000, Rounding::Down)),
+        (-3, NX)
+    );
 }
 
 #[test]
 fn integer_to_float_rounds_by_the_environment() {
     assert_eq!(run(riscv(), |e| f32_from_i32(e, 0)), (0, 0));
     assert_eq!(run(riscv(), |e| f32_from_i32(e, -1)), (0xbf80_0000, 0));
-    assert_eq!(run(riscv(), |e| f32_from_u32(e, 0x0100_0001)), (0x4b80_0000, NX));
+    assert_eq!(
+        run(riscv(), |e| f32_from_u32(e, 0x0100_0001)),
+        (0x4b80_0000, NX)
+    );
     let mut up = riscv();
     up.rounding = Rounding::Up;
     assert_eq!(run(up, |e| f32_from_u32(e, 0x0100_0001)), (0x4b80_0001, NX));
-    assert_eq!(run(riscv(), |e| f64_from_u64(e, u64::MAX)), (0x43f0_0000_0000_0000, NX));
-    assert_eq!(run(riscv(), |e| f64_from_i64(e, i64::MIN)), (0xc3e0_0000_0000_0000, 0));
+    assert_eq!(
+        run(riscv(), |e| f64_from_u64(e, u64::MAX)),
+        (0x43f0_0000_0000_0000, NX)
+    );
+    assert_eq!(
+        run(riscv(), |e| f64_from_i64(e, i64::MIN)),
+        (0xc3e0_0000_0000_0000, 0)
+    );
     assert_eq!(run(riscv(), |e| f16_from_u32(e, 65520)), (0x7c00, OF | NX));
     let mut rz = riscv();
     rz.rounding = Rounding::TowardZero;
@@ -197,11 +385,23 @@ fn min_and_max_follow_ieee_minimum_number_and_arm_propagates() {
     assert_eq!(run(riscv(), |e| f32_max(e, neg_zero, 0)), (0, 0));
     assert_eq!(run(riscv(), |e| f32_min(e, QNAN_A, TWO)), (TWO, 0));
     assert_eq!(run(riscv(), |e| f32_max(e, ONE, SNAN_B)), (ONE, NV));
-    assert_eq!(run(riscv(), |e| f32_min(e, QNAN_A, SNAN_B)), (DEFAULT_NAN, NV));
-    assert_eq!(run(riscv(), |e| f32_min(e, ONE | neg_zero, TWO)), (ONE | neg_zero, 0));
-    assert_eq!(run(riscv(), |e| f32_max(e, INF | neg_zero, MAX | neg_zero)), (MAX | neg_zero, 0));
+    assert_eq!(
+        run(riscv(), |e| f32_min(e, QNAN_A, SNAN_B)),
+        (DEFAULT_NAN, NV)
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_min(e, ONE | neg_zero, TWO)),
+        (ONE | neg_zero, 0)
+    );
+    assert_eq!(
+        run(riscv(), |e| f32_max(e, INF | neg_zero, MAX | neg_zero)),
+        (MAX | neg_zero, 0)
+    );
     assert_eq!(run(arm(), |e| f32_min_arm(e, ONE, QNAN_B)), (QNAN_B, 0));
-    assert_eq!(run(arm(), |e| f32_max_arm(e, QNAN_A, SNAN_B)), (SNAN_B | 0x40_0000, NV));
+    assert_eq!(
+        run(arm(), |e| f32_max_arm(e, QNAN_A, SNAN_B)),
+        (SNAN_B | 0x40_0000, NV)
+    );
     assert_eq!(run(arm(), |e| f32_max_arm(e, neg_zero, 0)), (0, 0));
     assert_eq!(run(arm(), |e| f64_min_arm(e, 1 << 63, 0)), (1 << 63, 0));
 }
@@ -214,12 +414,30 @@ fn comparisons_raise_invalid_by_kind() {
     assert_eq!(run(riscv(), |e| f32_le(e, ONE, QNAN_A)), (false, NV));
     assert_eq!(run(riscv(), |e| f32_eq(e, 0, 0x8000_0000)), (true, 0));
     assert_eq!(run(riscv(), |e| f32_lt(e, 0x8000_0000, 0)), (false, 0));
-    assert_eq!(run(riscv(), |e| f32_le(e, INF | 0x8000_0000, MAX | 0x8000_0000)), (true, 0));
-    assert_eq!(run(arm(), |e| f32_compare(e, QNAN_A, ONE, false)), (Ordering4::Unordered, 0));
-    assert_eq!(run(arm(), |e| f32_compare(e, QNAN_A, ONE, true)), (Ordering4::Unordered, NV));
-    assert_eq!(run(arm(), |e| f32_compare(e, SNAN_A, ONE, false)), (Ordering4::Unordered, NV));
-    assert_eq!(run(arm(), |e| f32_compare(e, TWO, ONE, true)), (Ordering4::Greater, 0));
-    assert_eq!(run(arm(), |e| f64_compare(e, 1, 2, false)), (Ordering4::Less, 0));
+    assert_eq!(
+        run(riscv(), |e| f32_le(e, INF | 0x8000_0000, MAX | 0x8000_0000)),
+        (true, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_compare(e, QNAN_A, ONE, false)),
+        (Ordering4::Unordered, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_compare(e, QNAN_A, ONE, true)),
+        (Ordering4::Unordered, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_compare(e, SNAN_A, ONE, false)),
+        (Ordering4::Unordered, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_compare(e, TWO, ONE, true)),
+        (Ordering4::Greater, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f64_compare(e, 1, 2, false)),
+        (Ordering4::Less, 0)
+    );
 }
 
 #[test]
@@ -240,7 +458,10 @@ fn classify_sets_one_riscv_fclass_bit() {
         assert_eq!(run(arm_fz(), |e| f32_classify(e, x)), (bits, 0), "{x:#x}");
     }
     assert_eq!(run(riscv(), |e| f16_classify(e, 0x7d00)), (1 << 8, 0));
-    assert_eq!(run(riscv(), |e| f64_classify(e, 0x000f_ffff_ffff_ffff)), (1 << 5, 0));
+    assert_eq!(
+        run(riscv(), |e| f64_classify(e, 0x000f_ffff_ffff_ffff)),
+        (1 << 5, 0)
+    );
 }
 
 #[test]
@@ -255,18 +476,32 @@ fn rounding_modes_at_overflow_and_ties() {
     for (rounding, positive, negative) in cases {
         let mut env = riscv();
         env.rounding = rounding;
-        assert_eq!(run(env.clone(), |e| f32_mul(e, MAX, TWO)), (positive, OF | NX), "{rounding:?}");
-        assert_eq!(run(env, |e| f32_mul(e, MAX | 0x8000_0000, TWO)), (negative, OF | NX), "{rounding:?}");
+        assert_eq!(
+            run(env.clone(), |e| f32_mul(e, MAX, TWO)),
+            (positive, OF | NX),
+            "{rounding:?}"
+        );
+        assert_eq!(
+            run(env, |e| f32_mul(e, MAX | 0x8000_0000, TWO)),
+            (negative, OF | NX),
+            "{rounding:?}"
+        );
     }
     // 1 + 2^-24 is halfway between 1 and 1 + 2^-23.
     let mut away = riscv();
     away.rounding = Rounding::NearestMaxMagnitude;
-    assert_eq!(run(away, |e| f32_add(e, ONE, 0x3380_0000)), (0x3f80_0001, NX));
+    assert_eq!(
+        run(away, |e| f32_add(e, ONE, 0x3380_0000)),
+        (0x3f80_0001, NX)
+    );
     assert_eq!(run(riscv(), |e| f32_add(e, ONE, 0x3380_0000)), (ONE, NX));
     assert_eq!(run(riscv(), |e| f32_div(e, ONE, 0)), (INF, DZ));
     assert_eq!(run(riscv(), |e| f32_div(e, 0, 0)), (DEFAULT_NAN, NV));
     assert_eq!(run(riscv(), |e| f32_sqrt(e, 0x8000_0000)), (0x8000_0000, 0));
-    assert_eq!(run(riscv(), |e| f32_sqrt(e, ONE | 0x8000_0000)), (DEFAULT_NAN, NV));
+    assert_eq!(
+        run(riscv(), |e| f32_sqrt(e, ONE | 0x8000_0000)),
+        (DEFAULT_NAN, NV)
+    );
 }
 
 #[test]
@@ -275,20 +510,45 @@ fn arm_alternative_half_precision_has_no_infinities_or_nans() {
     assert_eq!(run(arm(), |e| f16_alt_to_f32(e, 0x7c00)), (0x4780_0000, 0));
     assert_eq!(run(arm(), |e| f16_alt_to_f32(e, 0xffff)), (0xc7ff_e000, 0));
     assert_eq!(run(arm(), |e| f32_to_f16_alt(e, 0x4780_0000)), (0x7c00, 0));
-    assert_eq!(run(arm(), |e| f32_to_f16_alt(e, 0x4800_0000)), (0x7fff, NV), "2^17 saturates");
-    assert_eq!(run(arm(), |e| f32_to_f16_alt(e, INF | 0x8000_0000)), (0xffff, NV));
+    assert_eq!(
+        run(arm(), |e| f32_to_f16_alt(e, 0x4800_0000)),
+        (0x7fff, NV),
+        "2^17 saturates"
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_f16_alt(e, INF | 0x8000_0000)),
+        (0xffff, NV)
+    );
     assert_eq!(run(arm(), |e| f32_to_f16_alt(e, QNAN_B)), (0x8000, NV));
-    assert_eq!(run(arm(), |e| f64_to_f16_alt(e, 0x3ff0_0000_0000_0000)), (0x3c00, 0));
-    assert_eq!(run(arm(), |e| f16_alt_to_f64(e, 0x0001)), (0x3e70_0000_0000_0000, 0));
+    assert_eq!(
+        run(arm(), |e| f64_to_f16_alt(e, 0x3ff0_0000_0000_0000)),
+        (0x3c00, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f16_alt_to_f64(e, 0x0001)),
+        (0x3e70_0000_0000_0000, 0)
+    );
     // IEEE half keeps its infinities.
-    assert_eq!(run(arm(), |e| f32_to_f16(e, 0x4780_0000)), (0x7c00, OF | NX));
+    assert_eq!(
+        run(arm(), |e| f32_to_f16(e, 0x4780_0000)),
+        (0x7c00, OF | NX)
+    );
 }
 
 #[test]
 fn arm_conversions_keep_nan_payload_top_bits() {
-    assert_eq!(run(arm(), |e| f32_to_f64(e, SNAN_B)), (0xfff8_0000_8000_0000, NV));
-    assert_eq!(run(arm(), |e| f64_to_f32(e, 0x7ff4_0000_0000_0001)), (0x7fe0_0000, NV));
-    assert_eq!(run(arm(), |e| f64_to_f32(e, 0x7ffc_0000_0000_0001)), (0x7fe0_0000, 0));
+    assert_eq!(
+        run(arm(), |e| f32_to_f64(e, SNAN_B)),
+        (0xfff8_0000_8000_0000, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f64_to_f32(e, 0x7ff4_0000_0000_0001)),
+        (0x7fe0_0000, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f64_to_f32(e, 0x7ffc_0000_0000_0001)),
+        (0x7fe0_0000, 0)
+    );
     assert_eq!(run(arm(), |e| f32_to_f16(e, 0xffc0_2000)), (0xfe01, 0));
 }
 

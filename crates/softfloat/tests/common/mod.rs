@@ -50,11 +50,20 @@ pub struct Shape {
 }
 
 /// binary16.
-pub const H: Shape = Shape { exp_bits: 5, frac_bits: 10 };
+pub const H: Shape = Shape {
+    exp_bits: 5,
+    frac_bits: 10,
+};
 /// binary32.
-pub const S: Shape = Shape { exp_bits: 8, frac_bits: 23 };
+pub const S: Shape = Shape {
+    exp_bits: 8,
+    frac_bits: 23,
+};
 /// binary64.
-pub const D: Shape = Shape { exp_bits: 11, frac_bits: 52 };
+pub const D: Shape = Shape {
+    exp_bits: 11,
+    frac_bits: 52,
+};
 
 impl Shape {
     /// The all-ones exponent field.
