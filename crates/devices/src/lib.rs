@@ -13,6 +13,7 @@ pub mod model;
 pub mod ns16550a;
 pub mod reset_controller;
 pub mod test_finisher;
+pub mod unimplemented;
 
 pub use chardev::{
     stdin_bytes, BufferBackend, CharBackend, FileBackend, NullBackend, StdoutBackend,
@@ -30,5 +31,6 @@ pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
         std::sync::Arc::new(reset_controller::ResetControllerType),
         std::sync::Arc::new(cmsdk_uart::CmsdkApbUartType),
         std::sync::Arc::new(cmsdk_timer::CmsdkApbTimerType),
+        std::sync::Arc::new(unimplemented::UnimplementedType),
     ]
 }
