@@ -111,70 +111,70 @@ macro_rules! format_api {
 
         #[doc = concat!($name, " to `i32`, saturating; NaN gives `i32::MAX` (RISC-V).")]
         pub fn $to_i32(env: &mut FloatEnv, a: $T, rounding: Rounding) -> i32 {
-            let to = IntTarget { width: 32, signed: true, nan_is_zero: false };
+            let to = IntTarget { width: 32, signed: true, nan_is_zero: false, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to) as i32
         }
 
         #[doc = concat!($name, " to `u32`, saturating; NaN gives `u32::MAX` (RISC-V).")]
         pub fn $to_u32(env: &mut FloatEnv, a: $T, rounding: Rounding) -> u32 {
-            let to = IntTarget { width: 32, signed: false, nan_is_zero: false };
+            let to = IntTarget { width: 32, signed: false, nan_is_zero: false, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to) as u32
         }
 
         #[doc = concat!($name, " to `i64`, saturating; NaN gives `i64::MAX` (RISC-V).")]
         pub fn $to_i64(env: &mut FloatEnv, a: $T, rounding: Rounding) -> i64 {
-            let to = IntTarget { width: 64, signed: true, nan_is_zero: false };
+            let to = IntTarget { width: 64, signed: true, nan_is_zero: false, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to) as i64
         }
 
         #[doc = concat!($name, " to `u64`, saturating; NaN gives `u64::MAX` (RISC-V).")]
         pub fn $to_u64(env: &mut FloatEnv, a: $T, rounding: Rounding) -> u64 {
-            let to = IntTarget { width: 64, signed: false, nan_is_zero: false };
+            let to = IntTarget { width: 64, signed: false, nan_is_zero: false, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to)
         }
 
         #[doc = concat!($name, " to `i32`, saturating; NaN gives 0 (ARM VCVT).")]
         pub fn $to_i32_arm(env: &mut FloatEnv, a: $T, rounding: Rounding) -> i32 {
-            let to = IntTarget { width: 32, signed: true, nan_is_zero: true };
+            let to = IntTarget { width: 32, signed: true, nan_is_zero: true, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to) as i32
         }
 
         #[doc = concat!($name, " to `u32`, saturating; NaN gives 0 (ARM VCVT).")]
         pub fn $to_u32_arm(env: &mut FloatEnv, a: $T, rounding: Rounding) -> u32 {
-            let to = IntTarget { width: 32, signed: false, nan_is_zero: true };
+            let to = IntTarget { width: 32, signed: false, nan_is_zero: true, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to) as u32
         }
 
         #[doc = concat!($name, " to `i64`, saturating; NaN gives 0 (ARM).")]
         pub fn $to_i64_arm(env: &mut FloatEnv, a: $T, rounding: Rounding) -> i64 {
-            let to = IntTarget { width: 64, signed: true, nan_is_zero: true };
+            let to = IntTarget { width: 64, signed: true, nan_is_zero: true, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to) as i64
         }
 
         #[doc = concat!($name, " to `u64`, saturating; NaN gives 0 (ARM).")]
         pub fn $to_u64_arm(env: &mut FloatEnv, a: $T, rounding: Rounding) -> u64 {
-            let to = IntTarget { width: 64, signed: false, nan_is_zero: true };
+            let to = IntTarget { width: 64, signed: false, nan_is_zero: true, frac_bits: 0 };
             convert::to_int::<$F>(env, u64::from(a), rounding, to)
         }
 
         #[doc = concat!($name, " from `i32`, rounded by `env.rounding`.")]
         pub fn $from_i32(env: &mut FloatEnv, v: i32) -> $T {
-            convert::from_int::<$F>(env, v < 0, u64::from(v.unsigned_abs())) as $T
+            convert::from_int::<$F>(env, v < 0, u64::from(v.unsigned_abs()), 0) as $T
         }
 
         #[doc = concat!($name, " from `u32`, rounded by `env.rounding`.")]
         pub fn $from_u32(env: &mut FloatEnv, v: u32) -> $T {
-            convert::from_int::<$F>(env, false, u64::from(v)) as $T
+            convert::from_int::<$F>(env, false, u64::from(v), 0) as $T
         }
 
         #[doc = concat!($name, " from `i64`, rounded by `env.rounding`.")]
         pub fn $from_i64(env: &mut FloatEnv, v: i64) -> $T {
-            convert::from_int::<$F>(env, v < 0, v.unsigned_abs()) as $T
+            convert::from_int::<$F>(env, v < 0, v.unsigned_abs(), 0) as $T
         }
 
         #[doc = concat!($name, " from `u64`, rounded by `env.rounding`.")]
         pub fn $from_u64(env: &mut FloatEnv, v: u64) -> $T {
-            convert::from_int::<$F>(env, false, v) as $T
+            convert::from_int::<$F>(env, false, v, 0) as $T
         }
     };
 }
@@ -303,3 +303,29 @@ conversions! {
     f32_to_f16_alt: F32, u32 => F16Alt, u16, "binary32 to ARM alternative half precision: NaN → ±0 and ∞/overflow → ±max, both invalid.";
     f64_to_f16_alt: F64, u64 => F16Alt, u16, "binary64 to ARM alternative half precision: NaN → ±0 and ∞/overflow → ±max, both invalid.";
 }
+
+/// Generates ARM's fixed-point conversions (VCVT with `#fbits`) for one format.
+macro_rules! fixed_point {
+    ($F:ident, $T:ty, $name:literal, $to:ident, $from:ident) => {
+        #[doc = concat!($name, " to ARM fixed point (`VCVT.{S,U}{16,32}` with `#fbits`): `size` 16 (else 32) bits with `frac_bits` fraction bits, saturating, NaN gives 0; the result sign- or zero-extended to 32 bits.")]
+        pub fn $to(env: &mut FloatEnv, a: $T, size: u32, signed: bool, frac_bits: u32, rounding: Rounding) -> u32 {
+            let width = if size <= 16 { 16 } else { 32 };
+            let to = IntTarget { width, signed, nan_is_zero: true, frac_bits };
+            convert::to_int::<$F>(env, u64::from(a), rounding, to) as u32
+        }
+
+        #[doc = concat!($name, " from ARM fixed point: the low `size` (16, else 32) bits of `v`, signed or not, with `frac_bits` fraction bits; rounded by `env.rounding`.")]
+        pub fn $from(env: &mut FloatEnv, v: u32, size: u32, signed: bool, frac_bits: u32) -> $T {
+            let value = match (size <= 16, signed) {
+                (true, true) => i64::from(v as u16 as i16),
+                (true, false) => i64::from(v as u16),
+                (false, true) => i64::from(v as i32),
+                (false, false) => i64::from(v),
+            };
+            convert::from_int::<$F>(env, value < 0, value.unsigned_abs(), frac_bits) as $T
+        }
+    };
+}
+
+fixed_point!(F32, u32, "binary32", f32_to_fixed_arm, f32_from_fixed_arm);
+fixed_point!(F64, u64, "binary64", f64_to_fixed_arm, f64_from_fixed_arm);

@@ -14,8 +14,10 @@ use crate::round::{infinity, round_pack, shr_jam128, zero};
 /// What a float-to-integer conversion produces, as 64-bit two's complement.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct IntTarget {
-    /// Width of the integer in bits (32 or 64).
+    /// Width of the integer in bits (16, 32 or 64).
     pub width: u32,
+    /// Fraction bits of a fixed-point result (0 for an integer).
+    pub frac_bits: u32,
     /// Whether the integer is signed.
     pub signed: bool,
     /// NaN converts to zero (ARM) rather than the largest positive value (RISC-V).
@@ -77,16 +79,18 @@ pub(crate) fn to_int<F: Format>(
         Kind::Zero => return 0,
         Kind::Finite => {}
     }
-    if u.exp >= 64 {
+    // Scaling by 2^frac_bits is exact: it only moves the exponent.
+    let exp = u.exp + to.frac_bits.min(128) as i32;
+    if exp >= 64 {
         env.raise(Flags::INVALID);
         return saturated;
     }
     // Fixed point with 64 fraction bits: value = x × 2^-64 (fraction sticky).
     let frac_bits = F::FRAC_BITS as i32;
-    let x = if u.exp >= frac_bits {
-        u128::from(u.sig) << (64 + u.exp - frac_bits)
+    let x = if exp >= frac_bits {
+        u128::from(u.sig) << (64 + exp - frac_bits)
     } else {
-        shr_jam128(u128::from(u.sig) << 64, (frac_bits - u.exp) as u32)
+        shr_jam128(u128::from(u.sig) << 64, (frac_bits - exp) as u32)
     };
     let (int, frac) = ((x >> 64) as u64, x as u64);
     let half = 1u64 << 63;
@@ -113,18 +117,31 @@ pub(crate) fn to_int<F: Format>(
     }
 }
 
-/// Converts the integer `±magnitude` to format `F`; zero is `+0`.
-pub(crate) fn from_int<F: Format>(env: &mut FloatEnv, negative: bool, magnitude: u64) -> u64 {
+/// Converts the fixed-point number `±magnitude × 2^-frac_bits` to format `F`
+/// (`frac_bits` 0 for an integer); zero is `+0`.
+pub(crate) fn from_int<F: Format>(
+    env: &mut FloatEnv,
+    negative: bool,
+    magnitude: u64,
+    frac_bits: u32,
+) -> u64 {
     if magnitude == 0 {
         return 0;
     }
     let top = 63 - magnitude.leading_zeros();
     let flush = env.flush_outputs;
+    let scale = frac_bits.min(256) as i32;
     if top == 63 {
         let sig = (magnitude >> 1) | (magnitude & 1);
-        round_pack::<F>(env, negative, 63, sig, flush)
+        round_pack::<F>(env, negative, 63 - scale, sig, flush)
     } else {
-        round_pack::<F>(env, negative, top as i32, magnitude << (62 - top), flush)
+        round_pack::<F>(
+            env,
+            negative,
+            top as i32 - scale,
+            magnitude << (62 - top),
+            flush,
+        )
     }
 }
 

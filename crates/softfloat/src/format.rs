@@ -185,3 +185,34 @@ pub(crate) fn unpack<F: Format>(env: &mut FloatEnv, bits: u64, flush: bool) -> U
         sig: frac | (1 << F::FRAC_BITS),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_constants_match_the_standard() {
+        assert_eq!(
+            (F16::BIAS, F16::EMIN, F16::EMAX, F16::DEFAULT_NAN),
+            (15, -14, 15, 0x7e00)
+        );
+        assert_eq!(
+            (F32::BIAS, F32::MAX_FINITE, F32::DEFAULT_NAN),
+            (127, 0x7f7f_ffff, 0x7fc0_0000)
+        );
+        assert_eq!((F64::WIDTH, F64::INFINITY), (64, 0x7ff0_0000_0000_0000));
+    }
+
+    #[test]
+    fn unpack_normalizes_subnormals_and_flushes_on_request() {
+        let mut env = FloatEnv::riscv();
+        let u = unpack::<F32>(&mut env, 0x0000_0001, false);
+        assert_eq!((u.kind, u.exp, u.sig), (Kind::Finite, -149, 1 << 23));
+        let u = unpack::<F32>(&mut env, 0x8000_0001, true);
+        assert_eq!((u.kind, u.sign), (Kind::Zero, true));
+        assert_eq!(env.flags, Flags(Flags::INPUT_DENORMAL));
+        assert_eq!(unpack::<F16Alt>(&mut env, 0x7c00, false).kind, Kind::Finite);
+        assert_eq!(unpack::<F16>(&mut env, 0x7c01, false).kind, Kind::Nan);
+        assert!(is_snan::<F16>(0x7c01) && !is_snan::<F16>(0x7e00) && !is_nan::<F16Alt>(0x7e00));
+    }
+}

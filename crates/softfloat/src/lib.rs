@@ -19,10 +19,26 @@
 //! assert_eq!(env.flags, Flags(Flags::INEXACT));
 //! ```
 //!
+//! Conventions every caller should know:
+//!
+//! - Every function takes the environment first, even the few that never
+//!   raise a flag (`*_classify`), so call sites look alike.
+//! - Flushing: `flush_inputs`/`flush_outputs` apply to all binary32/binary64
+//!   operations, comparisons and conversions (ARM applies FZ everywhere), and
+//!   to binary16 arithmetic too (set them from ARMv8.2's FZ16 for half
+//!   precision); the binary16 side of a conversion is never flushed.
+//! - NaN operand order: two-operand operations take `a` then `b`;
+//!   `*_mul_add` takes `a, b, c`, and `*_mul_add_nan_order(.., true)` takes the
+//!   addend `c` first, as ARM's VFMA does.
+//! - RISC-V float-to-integer is `*_to_i32` etc. (NaN gives the largest
+//!   positive value); ARM's is `*_to_i32_arm` etc. (NaN gives 0), and
+//!   `*_to_fixed_arm`/`*_from_fixed_arm` cover VCVT with `#fbits`.
+//!
 //! What the caller still decides: which rounding mode an instruction uses
 //! (static or dynamic), NaN-boxing, negating operands for VFMS/VFNMA or
 //! `fnmadd` (negate the bits before the call; a NaN keeps the negated sign, as
-//! on both architectures), and turning flags into guest CSR bits.
+//! on both architectures), two roundings for ARM's non-fused VMLA (`mul` then
+//! `add`), and turning flags into guest CSR bits.
 
 mod api;
 mod arith;

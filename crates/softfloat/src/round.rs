@@ -181,3 +181,73 @@ pub(crate) fn exact_result<F: Format>(env: &mut FloatEnv, bits: u64, flush: bool
         bits
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{F32, F64};
+
+    #[test]
+    fn shifts_keep_a_sticky_bit_for_lost_ones() {
+        assert_eq!(shr_jam64(0b1000, 3), 1);
+        assert_eq!(shr_jam64(0b1001, 3), 1 | 1);
+        assert_eq!(shr_jam64(0b1_0001, 4), 0b1 | 1);
+        assert_eq!(shr_jam64(0b1_0000, 4), 0b1);
+        assert_eq!(shr_jam64(5, 0), 5);
+        assert_eq!(shr_jam64(5, 64), 1);
+        assert_eq!(shr_jam64(0, 1000), 0);
+        assert_eq!(shr_jam128(1 << 100, 100), 1);
+        assert_eq!(shr_jam128(3, 200), 1);
+    }
+
+    #[test]
+    fn round_pack_encodes_normals_carries_and_subnormals() {
+        let mut env = FloatEnv::riscv();
+        // 1.0: sig 2^62 at exp 0.
+        assert_eq!(
+            round_pack::<F32>(&mut env, false, 0, 1 << 62, false),
+            0x3f80_0000
+        );
+        assert_eq!(
+            round_pack::<F64>(&mut env, true, 0, 1 << 62, false),
+            0xbff0_0000_0000_0000
+        );
+        assert_eq!(env.flags, Flags(0));
+        // All ones plus a half: carries into the next binade.
+        let sig = (u64::MAX >> 1) & !((1 << 38) - 1);
+        assert_eq!(
+            round_pack::<F32>(&mut env, false, 0, sig, false),
+            0x4000_0000
+        );
+        assert_eq!(env.take_flags(), Flags(Flags::INEXACT));
+        // 2^-127 is half the smallest normal: an exact subnormal.
+        assert_eq!(
+            round_pack::<F32>(&mut env, false, -127, 1 << 62, false),
+            0x0040_0000
+        );
+        assert_eq!(env.take_flags(), Flags(0));
+        // Far below the subnormals: rounds to zero, tiny and inexact.
+        assert_eq!(round_pack::<F32>(&mut env, false, -1000, 1 << 62, false), 0);
+        assert_eq!(env.take_flags(), Flags(Flags::UNDERFLOW | Flags::INEXACT));
+        // Flushed: signed zero, underflow only.
+        assert_eq!(
+            round_pack::<F32>(&mut env, true, -127, 1 << 62, true),
+            0x8000_0000
+        );
+        assert_eq!(env.take_flags(), Flags(Flags::UNDERFLOW));
+    }
+
+    #[test]
+    fn norm_round_pack_normalizes_from_any_position() {
+        let mut env = FloatEnv::riscv();
+        assert_eq!(
+            norm_round_pack::<F32>(&mut env, false, 62, 1, false),
+            0x3f80_0000
+        );
+        assert_eq!(
+            norm_round_pack::<F32>(&mut env, false, -1, 1 << 63, false),
+            0x3f80_0000
+        );
+        assert_eq!(env.flags, Flags(0));
+    }
+}

@@ -181,6 +181,17 @@ fn call_all(e: &mut FloatEnv, x: [u64; 3], i: i64, r: Rounding) -> u64 {
     add(f16_alt_to_f64(e, h[0]));
     add(u64::from(f32_to_f16_alt(e, s[0])));
     add(u64::from(f64_to_f16_alt(e, d[0])));
+    let (size, fbits) = (i as u32 & 63, (i >> 8) as u32 & 127);
+    add(u64::from(f32_to_fixed_arm(e, s[1], size, i < 0, fbits, r)));
+    add(u64::from(f64_to_fixed_arm(e, d[1], size, i > 0, fbits, r)));
+    add(u64::from(f32_from_fixed_arm(
+        e,
+        i as u32,
+        size,
+        i < 0,
+        fbits,
+    )));
+    add(f64_from_fixed_arm(e, i as u32, size, i > 0, fbits));
     sum
 }
 

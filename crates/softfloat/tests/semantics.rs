@@ -561,3 +561,141 @@ fn flags_accumulate_until_taken() {
     assert_eq!(env.take_flags(), Flags(DZ | NX));
     assert_eq!(env.flags, Flags(0));
 }
+
+#[test]
+fn arm_fixed_point_conversions_scale_saturate_and_extend() {
+    let rz = Rounding::TowardZero;
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(
+            e,
+            0x3fc0_0000,
+            32,
+            true,
+            16,
+            rz
+        )),
+        (0x0001_8000, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(
+            e,
+            0xbf80_0000,
+            32,
+            true,
+            16,
+            rz
+        )),
+        (0xffff_0000, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(e, 0xbf80_0000, 16, true, 0, rz)),
+        (0xffff_ffff, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(e, 0x471c_4000, 16, true, 0, rz)),
+        (0x7fff, NV),
+        "40000"
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(
+            e,
+            0x471c_4000,
+            16,
+            false,
+            0,
+            rz
+        )),
+        (40000, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(e, 0xc71c_4000, 16, true, 0, rz)),
+        (0xffff_8000, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(
+            e,
+            0x3eaa_aaab,
+            16,
+            false,
+            16,
+            rz
+        )),
+        (0x5555, NX)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(e, QNAN_A, 32, true, 3, rz)),
+        (0, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_to_fixed_arm(e, MAX, 32, false, 32, rz)),
+        (u32::MAX, NV)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_from_fixed_arm(e, 0x8000, 16, true, 15)),
+        (0xbf80_0000, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_from_fixed_arm(e, 0x1_8000, 32, true, 16)),
+        (0x3fc0_0000, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_from_fixed_arm(e, 0xffff_ffff, 16, false, 0)),
+        (0x477f_ff00, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f32_from_fixed_arm(e, 0xffff_ffff, 32, false, 32)),
+        (ONE, NX)
+    );
+    assert_eq!(
+        run(arm(), |e| f64_from_fixed_arm(e, 0xffff_ffff, 32, true, 1)),
+        (0xbfe0_0000_0000_0000, 0)
+    );
+    assert_eq!(
+        run(arm(), |e| f64_to_fixed_arm(
+            e,
+            0xbfe0_0000_0000_0000,
+            32,
+            true,
+            1,
+            rz
+        )),
+        (0xffff_ffff, 0)
+    );
+}
+
+#[test]
+fn fixed_point_matches_integer_conversion_of_the_exactly_scaled_value() {
+    // a × 2^fbits is exact in binary64, whose own conversion the oracle checks.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..100_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let a = (x as u32 & 0x8fff_ffff) | ((x >> 32) as u32 % 48 + 110) << 23;
+        let frac_bits = (x >> 40) as u32 % 33;
+        let size = if x >> 60 & 1 == 0 { 16 } else { 32 };
+        let signed = x >> 61 & 1 == 0;
+        let rounding =
+            [Rounding::TowardZero, Rounding::NearestEven, Rounding::Down][(x >> 62) as usize % 3];
+        let scaled = run(arm(), |e| f32_to_f64(e, a)).0 + (u64::from(frac_bits) << 52);
+        let (wide, flags) = run(arm(), |e| f64_to_i64_arm(e, scaled, rounding));
+        let (lo, hi) = match (size, signed) {
+            (16, true) => (-0x8000, 0x7fff),
+            (16, false) => (0, 0xffff),
+            (_, true) => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            (_, false) => (0, i64::from(u32::MAX)),
+        };
+        let want = if flags & NV != 0 || wide < lo || wide > hi {
+            ((if a >> 31 == 1 { lo } else { hi }) as u32, NV)
+        } else {
+            (wide as u32, flags)
+        };
+        let got = run(arm(), |e| {
+            f32_to_fixed_arm(e, a, size, signed, frac_bits, rounding)
+        });
+        assert_eq!(
+            got, want,
+            "{a:#x} size {size} signed {signed} fbits {frac_bits} {rounding:?}"
+        );
+    }
+}
