@@ -699,3 +699,29 @@ fn fixed_point_matches_integer_conversion_of_the_exactly_scaled_value() {
         );
     }
 }
+
+#[test]
+fn alternative_half_precision_agrees_with_ieee_half_below_the_top_binade() {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..100_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let env = if x >> 63 == 0 { arm() } else { riscv() };
+        // Magnitudes below 2^15: no overflow in either encoding.
+        let a = (x as u32 & 0x807f_ffff) | (((x >> 32) as u32 % 40 + 87) << 23);
+        assert_eq!(
+            run(env.clone(), |e| f32_to_f16_alt(e, a)),
+            run(env.clone(), |e| f32_to_f16(e, a)),
+            "{a:#x}"
+        );
+        let h = x as u16;
+        if h & 0x7c00 != 0x7c00 {
+            assert_eq!(
+                run(env.clone(), |e| f16_alt_to_f32(e, h)),
+                run(env, |e| f16_to_f32(e, h)),
+                "{h:#x}"
+            );
+        }
+    }
+}
