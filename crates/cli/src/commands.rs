@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
 use chimera_machine::{
     builtin_registry, load_file, load_profile, parse_cli_value, profiles, Constructor, Diagnostics,
-    ImageSpec, Loaded, Registry, SerialConfig,
+    FirmwareSpec, ImageSpec, Loaded, Registry, SerialConfig,
 };
 use clap::{Args, Subcommand};
 
@@ -34,6 +34,9 @@ pub enum Command {
     },
     /// Print a machine's composition tree and memory map.
     Tree(SourceArgs),
+    /// Write the flattened device tree of what a cluster sees (the one
+    /// `--bios` hands to firmware); `dtc -I dtb -O dts` reads it.
+    Dtb(DtbArgs),
     /// Guest MIPS of the benchmark workloads, next to QEMU's on the same images.
     Bench,
     /// Serve the machine protocol (QMP) with no machine yet: clients build
@@ -67,16 +70,36 @@ pub struct SourceArgs {
     pub sets: Vec<String>,
 }
 
+/// Arguments of `chimera dtb`.
+#[derive(Debug, Default, Args)]
+pub struct DtbArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The cluster whose view it describes (default: the one `--kernel`
+    /// loads into).
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Where to write it (default: standard output, unless that is a
+    /// terminal).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 /// Arguments of `chimera run`.
 #[derive(Debug, Default, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// An image to load: `IMAGE` into the default cluster, or `CLUSTER=IMAGE`.
-    /// Replaces the images the description gives that cluster.
+    /// Replaces the images the description gives that cluster. With
+    /// `--bios`, the firmware's payload (as QEMU's `virt` loads it for
+    /// OpenSBI's `fw_jump`: an ELF file at its own addresses, a raw image
+    /// on the first 2 MiB boundary after the firmware, 4 MiB on RV32).
     #[arg(long = "kernel", value_name = "[CLUSTER=]IMAGE")]
     pub kernels: Vec<String>,
-    /// Firmware loaded at the machine's `bios-base`.
+    /// Firmware (raw or ELF) loaded at the machine's `bios-base`, as QEMU's
+    /// `virt` does: the default cluster's CPUs start in it with their hart
+    /// id in a0 and a device tree of the machine in a1.
     #[arg(long)]
     pub bios: Option<PathBuf>,
     /// Where a UART's output goes: `stdio`, `file:PATH`, `none`, optionally
@@ -138,6 +161,7 @@ pub fn execute(command: Command) -> u8 {
         Command::Describe { name } => Ok(describe(&registry, &name)),
         Command::Serve { qmp, serials } => serve(&qmp, &serials, registry),
         Command::Bench => Ok(crate::bench::bench()),
+        Command::Dtb(args) => dtb(&args, registry),
         Command::Tree(args) => load_source(&args, registry).map(|loaded| {
             match loaded.realize(&SerialConfig::default()) {
                 Ok(m) => {
@@ -202,6 +226,15 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             .map_err(|e| cli_error(format!("--serial {s}: {e}"), None))?;
     }
     let _terminal = crate::terminal::RawInput::enable();
+    let firmware_cluster = match &args.bios {
+        Some(_) => Some(
+            loaded
+                .kernel_cluster()
+                .ok_or_else(|| cli_error("--bios: the machine has no cluster".into(), None))?,
+        ),
+        None => None,
+    };
+    let mut payload = None;
     for k in &args.kernels {
         let (cluster, path) = match k.split_once('=') {
             Some((c, p)) => (c.to_string(), p),
@@ -213,6 +246,15 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             ),
         };
         loaded.builder.clear_images(&cluster);
+        if firmware_cluster.as_ref() == Some(&cluster) {
+            if payload.replace(PathBuf::from(path)).is_some() {
+                return Err(cli_error(
+                    format!("--kernel {k}: the firmware of `{cluster}` already has a payload"),
+                    Some("give one --kernel per cluster".into()),
+                ));
+            }
+            continue;
+        }
         let spec = ImageSpec {
             cluster,
             path: PathBuf::from(path),
@@ -224,26 +266,25 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             .add_image(spec)
             .map_err(|e| cli_error(format!("--kernel {k}: {}", e.kind), e.kind.hint()))?;
     }
-    if let Some(bios) = &args.bios {
+    if let (Some(bios), Some(cluster)) = (&args.bios, firmware_cluster) {
         let base = loaded.description.bios_base.ok_or_else(|| {
             cli_error(
                 "--bios: this machine has no `bios-base`".into(),
                 Some("load firmware with --kernel CLUSTER=IMAGE instead".into()),
             )
         })?;
-        let cluster = loaded
-            .kernel_cluster()
-            .ok_or_else(|| cli_error("--bios: the machine has no cluster".into(), None))?;
-        let spec = ImageSpec {
+        // The firmware replaces what the description loads there.
+        loaded.builder.clear_images(&cluster);
+        let spec = FirmwareSpec {
             cluster,
-            path: bios.clone(),
-            addr: Some(base),
-            entry: true,
+            bios: bios.clone(),
+            bios_base: base,
+            kernel: payload,
         };
         loaded
             .builder
-            .add_image(spec)
-            .map_err(|e| cli_error(format!("--bios: {}", e.kind), e.kind.hint()))?;
+            .set_firmware(spec)
+            .map_err(|e| cli_error(e.kind.to_string(), e.kind.hint()))?;
     }
     let mut machine = loaded.realize(&serial)?;
     machine.scheduler_mut().set_parallel(args.parallel);
@@ -290,6 +331,39 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
         }
     }
     Ok(exit::for_outcome(&outcome))
+}
+
+/// Writes the device tree of a cluster's view.
+fn dtb(args: &DtbArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
+    use std::io::{IsTerminal, Write};
+    let loaded = load_source(&args.source, registry)?;
+    let cluster = match &args.cluster {
+        Some(c) => c.clone(),
+        None => loaded
+            .kernel_cluster()
+            .ok_or_else(|| cli_error("the machine has no cluster".into(), None))?,
+    };
+    if args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(cli_error(
+            "a device tree is binary: not writing it to a terminal".into(),
+            Some("write it to a file with -o FILE, or pipe it to `dtc -I dtb -O dts`".into()),
+        ));
+    }
+    let machine = loaded.realize(&SerialConfig::default())?;
+    let blob = machine
+        .device_tree(&cluster)
+        .map_err(|e| cli_error(e.to_string(), None))?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &blob)
+            .map_err(|e| cli_error(format!("cannot write `{}`: {e}", path.display()), None))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&blob)
+                .and_then(|()| out.flush())
+                .map_err(|e| cli_error(format!("cannot write the device tree: {e}"), None))?;
+        }
+    }
+    Ok(0)
 }
 
 fn report_outcome(outcome: &RunOutcome, insns: Option<u64>) {

@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::error::{BuildError, BuildErrorKind, Subject};
 use crate::image::{read_image, Image};
+use crate::inventory::{ClusterFacts, Inventory, Mapped, Part, PinEnd, Wire};
 use crate::registry::{Constructor, MemoryConfig, Registry};
 use crate::serial::SerialConfig;
 use crate::Machine;
@@ -33,6 +34,26 @@ pub struct Placement {
     pub base: u64,
     /// Priority against overlapping regions.
     pub priority: i32,
+}
+
+/// Firmware boot as QEMU's `virt` does it with `-bios`: the firmware at
+/// `bios_base` (a raw image; an ELF file at its own addresses), the payload
+/// after it, a device tree of the cluster's view at the top of its RAM,
+/// and every CPU starting in the firmware with the arguments its
+/// architecture's device-tree boot convention gives (RISC-V: `a0` = hart
+/// id, `a1` = device tree, `a2` = 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirmwareSpec {
+    /// The cluster that runs it.
+    pub cluster: String,
+    /// The firmware image.
+    pub bios: PathBuf,
+    /// Where a raw firmware image is loaded.
+    pub bios_base: u64,
+    /// The payload the firmware starts (`fw_jump`'s next stage): an ELF
+    /// file at its own addresses, a raw image at the first superpage
+    /// boundary after the firmware.
+    pub kernel: Option<PathBuf>,
 }
 
 /// An image to load at realize.
@@ -67,6 +88,7 @@ pub struct MachineBuilder {
     objects: Vec<Declared>,
     lines: Vec<(String, String)>,
     images: Vec<ImageSpec>,
+    firmware: Option<FirmwareSpec>,
 }
 
 /// Forwards a line to a device that is built after the line is made.
@@ -98,6 +120,7 @@ impl MachineBuilder {
             objects: Vec::new(),
             lines: Vec::new(),
             images: Vec::new(),
+            firmware: None,
         }
     }
 
@@ -111,6 +134,7 @@ impl MachineBuilder {
             objects: self.objects.clone(),
             lines: self.lines.clone(),
             images: self.images.clone(),
+            firmware: self.firmware.clone(),
         }
     }
 
@@ -295,6 +319,33 @@ impl MachineBuilder {
         Ok(())
     }
 
+    /// Boots cluster `firmware.cluster` from firmware the way QEMU's `virt`
+    /// does with `-bios` (see [`FirmwareSpec`]).
+    pub fn set_firmware(&mut self, firmware: FirmwareSpec) -> Result<(), BuildError> {
+        let known = self.ids_of(ObjectKind::Cluster);
+        if !known.contains(&firmware.cluster) {
+            return Err(BuildError::new(
+                Subject::Machine,
+                BuildErrorKind::UnknownCluster {
+                    cluster: firmware.cluster,
+                    known,
+                },
+            ));
+        }
+        for path in std::iter::once(&firmware.bios).chain(&firmware.kernel) {
+            if !path.is_file() {
+                return Err(BuildError::new(
+                    Subject::Machine,
+                    BuildErrorKind::ImageMissing {
+                        path: path.display().to_string(),
+                    },
+                ));
+            }
+        }
+        self.firmware = Some(firmware);
+        Ok(())
+    }
+
     /// Drops the images declared for `cluster` (a `--kernel` replaces them).
     pub fn clear_images(&mut self, cluster: &str) {
         self.images.retain(|i| i.cluster != cluster);
@@ -369,6 +420,7 @@ impl MachineBuilder {
         let mut late: BTreeMap<ObjectPath, Arc<LateSink>> = BTreeMap::new();
         let mut outputs: BTreeMap<ObjectPath, Vec<(String, u32, Line)>> = BTreeMap::new();
         let mut used_outputs: Vec<PinRef> = Vec::new();
+        let mut wires = Vec::new();
         let mut expanded = Vec::new();
         for (index, (from, to)) in self.lines.iter().enumerate() {
             if !from.contains('*') && !to.contains('*') {
@@ -399,10 +451,10 @@ impl MachineBuilder {
         }
         for (index, from, to) in expanded {
             let from_ref = self.pin_end(index, false, &from, &pins, PinDirection::Output)?;
-            let (to_ref, to_index) = {
+            let (to_ref, to_pin_index, to_index) = {
                 let r = self.pin_end(index, true, &to, &pins, PinDirection::Input)?;
                 let flat = flat_input_index(&pins[&r.0.object], &r.0, r.1);
-                (r.0, flat)
+                (r.0, r.1, flat)
             };
             if used_outputs.contains(&from_ref.0) {
                 return Err(BuildError::new(
@@ -413,6 +465,18 @@ impl MachineBuilder {
                 ));
             }
             used_outputs.push(from_ref.0.clone());
+            wires.push(Wire {
+                from: PinEnd {
+                    object: from_ref.0.object.relative().to_string(),
+                    pin: from_ref.0.pin.clone(),
+                    index: from_ref.1,
+                },
+                to: PinEnd {
+                    object: to_ref.object.relative().to_string(),
+                    pin: to_ref.pin.clone(),
+                    index: to_pin_index,
+                },
+            });
             let end = match cpu_inputs.get(&to_ref.object) {
                 Some(irq) => InputEnd::Cpu(irq.clone()),
                 None => InputEnd::Device(late.entry(to_ref.object.clone()).or_default().clone()),
@@ -457,17 +521,24 @@ impl MachineBuilder {
                 },
             )
         };
-        let uart_backends = serial
-            .backends(&uarts, &control)
-            .map_err(serial_refused)?;
+        let uart_backends = serial.backends(&uarts, &control).map_err(serial_refused)?;
         let mut backends = uart_backends.clone().into_iter();
         let mut spaces: BTreeMap<String, AddressSpace> = self
             .ids_of(ObjectKind::AddressSpace)
             .into_iter()
             .map(|id| (id.clone(), AddressSpace::new(&id)))
             .collect();
+        let mut parts: Vec<Part> = Vec::new();
         for d in self.objects.clone() {
             let cfg = config(&self.tree, &d);
+            let mut part = Part {
+                id: d.path.relative().to_string(),
+                type_name: d.type_name.clone(),
+                kind: d.kind,
+                config: cfg.clone(),
+                maps: Vec::new(),
+                cluster: None,
+            };
             let refused = |message: String| {
                 BuildError::new(
                     Subject::Object(d.id.clone()),
@@ -532,10 +603,16 @@ impl MachineBuilder {
                 let space = spaces
                     .get_mut(&placement.space)
                     .expect("placements name declared spaces (checked by map)");
+                part.maps.push(Mapped {
+                    space: placement.space.clone(),
+                    base: placement.base,
+                    size: region.size(),
+                });
                 space
                     .map(placement.base, region, placement.priority)
                     .map_err(|e| BuildError::new(Subject::Map(d.id.clone(), index), e))?;
             }
+            parts.push(part);
         }
         let spaces: BTreeMap<String, Arc<AddressSpace>> =
             spaces.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
@@ -573,9 +650,10 @@ impl MachineBuilder {
                 .and_then(|s| spaces.get(s))
                 .expect("clusters have a declared space (checked above)")
                 .clone();
+            let params = ct.params(&cfg).map_err(refused)?;
             let setup = ClusterSetup {
                 name: d.id.clone(),
-                params: ct.params(&cfg).map_err(refused)?,
+                params,
                 first_index,
                 watcher: watcher as u32,
                 irqs,
@@ -587,7 +665,17 @@ impl MachineBuilder {
                         .map_err(serial_refused)?,
                 ))),
             };
-            clusters.push(ct.build(&cfg, setup).map_err(refused)?);
+            let cluster = ct.build(&cfg, setup).map_err(refused)?;
+            if let Some(part) = parts.iter_mut().find(|p| p.id == d.path.relative()) {
+                part.cluster = Some(ClusterFacts {
+                    space: d.space.clone().unwrap_or_default(),
+                    arch: cluster.arch().to_string(),
+                    cpus,
+                    word_bits: params.word_bits,
+                    page_bits: params.page_bits,
+                });
+            }
+            clusters.push(cluster);
             first_index += cpus;
         }
         let mut scheduler = Scheduler::new(clusters, clock.clone(), control.clone());
@@ -625,7 +713,13 @@ impl MachineBuilder {
                 .realize(path)
                 .map_err(|e| BuildError::new(Subject::Machine, e))?;
         }
-        Ok(Machine::assemble(crate::machine::Parts {
+        let inventory = Inventory {
+            name: self.name.clone(),
+            parts,
+            wires,
+        };
+        let firmware = self.firmware.take();
+        let mut machine = Machine::assemble(crate::machine::Parts {
             name: self.name,
             registry: self.registry,
             tree: self.tree,
@@ -634,7 +728,12 @@ impl MachineBuilder {
             control,
             spaces,
             images: loaded,
-        }))
+            inventory,
+        });
+        if let Some(firmware) = &firmware {
+            crate::boot::boot_firmware(&mut machine, firmware)?;
+        }
+        Ok(machine)
     }
 
     fn configure_all(&mut self) -> Result<(), BuildError> {

@@ -120,6 +120,12 @@ pub enum BuildErrorKind {
         /// What is wrong.
         reason: String,
     },
+    /// The device tree cannot describe the machine.
+    #[error("{0}")]
+    DeviceTree(#[from] crate::fdt::FdtError),
+    /// Firmware boot cannot be set up.
+    #[error("firmware boot: {0}")]
+    Boot(String),
     /// A device or cluster type refused its configuration.
     #[error("`{id}`: {message}")]
     Refused {

@@ -1,12 +1,16 @@
 //! Machines as data: the description format, the builder every front door
 //! uses (descriptions, the CLI, the protocol), the registry of types, image
-//! loaders, serial routing and the shipped profiles.
+//! loaders, firmware boot, device-tree generation, serial routing and the
+//! shipped profiles.
 
+mod boot;
 pub mod builder;
 pub mod description;
 pub mod diag;
 pub mod error;
+pub mod fdt;
 pub mod image;
+pub mod inventory;
 pub mod load;
 pub mod machine;
 pub mod profiles;
@@ -17,10 +21,12 @@ pub mod serial;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use builder::{ImageSpec, MachineBuilder, Placement};
+pub use builder::{FirmwareSpec, ImageSpec, MachineBuilder, Placement};
 pub use description::{parse_cli_value, Description};
 pub use diag::{Diagnostic, Diagnostics, Source};
 pub use error::{BuildError, BuildErrorKind, Subject};
+pub use fdt::FdtError;
+pub use inventory::Inventory;
 pub use load::{load, Loaded};
 pub use machine::Machine;
 pub use registry::{builtin_registry, Constructor, Registry};

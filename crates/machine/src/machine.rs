@@ -10,6 +10,7 @@ use chimera_memory::AddressSpace;
 
 use crate::builder::load_segments;
 use crate::image::Image;
+use crate::inventory::Inventory;
 use crate::registry::Registry;
 
 /// What the builder hands over.
@@ -22,6 +23,7 @@ pub(crate) struct Parts {
     pub control: Arc<RunControl>,
     pub spaces: BTreeMap<String, Arc<AddressSpace>>,
     pub images: Vec<(usize, Image)>,
+    pub inventory: Inventory,
 }
 
 /// A machine ready to run.
@@ -34,6 +36,7 @@ pub struct Machine {
     control: Arc<RunControl>,
     spaces: BTreeMap<String, Arc<AddressSpace>>,
     images: Vec<(usize, Image)>,
+    inventory: Inventory,
     resets: u64,
 }
 
@@ -61,6 +64,7 @@ impl Machine {
             control: p.control,
             spaces: p.spaces,
             images: p.images,
+            inventory: p.inventory,
             resets: 0,
         }
     }
@@ -108,6 +112,23 @@ impl Machine {
     /// Its address spaces by id.
     pub fn spaces(&self) -> &BTreeMap<String, Arc<AddressSpace>> {
         &self.spaces
+    }
+
+    /// What it is made of: objects, placements, lines.
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    /// A flattened device tree of what cluster `cluster`'s CPUs see (see
+    /// [`crate::fdt`]).
+    pub fn device_tree(&self, cluster: &str) -> Result<Vec<u8>, crate::fdt::FdtError> {
+        crate::fdt::generate(&self.inventory, cluster)
+    }
+
+    /// Adds an image that was loaded into cluster `cluster` (its index in
+    /// the scheduler), so that a reset loads it again.
+    pub(crate) fn keep_image(&mut self, cluster: usize, image: Image) {
+        self.images.push((cluster, image));
     }
 
     /// Guest-requested resets so far.

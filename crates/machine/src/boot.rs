@@ -1,0 +1,213 @@
+//! Firmware boot in the manner of QEMU's `virt` with `-bios` and
+//! `-kernel`: the firmware at the machine's `bios-base`, its payload where
+//! OpenSBI's `fw_jump` looks for it, a device tree near the top of RAM, and
+//! every CPU entering the firmware with its boot arguments. The addresses
+//! follow QEMU (`hw/riscv/boot.c`) so the same firmware builds run on both.
+
+use chimera_engine::ClusterRun;
+
+use crate::builder::{load_segments, FirmwareSpec};
+use crate::error::{BuildError, BuildErrorKind, Subject};
+use crate::image::{read_image, Image, Segment};
+use crate::inventory::{ClusterFacts, Inventory};
+use crate::Machine;
+
+const MIB: u64 = 1 << 20;
+
+/// Loads firmware, payload and device tree into `machine` as `spec` says,
+/// and points every CPU of the cluster at the firmware.
+pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Result<(), BuildError> {
+    let failed = |message: String| BuildError::new(Subject::Machine, BuildErrorKind::Boot(message));
+    let inventory = machine.inventory().clone();
+    let facts = inventory
+        .part(&spec.cluster)
+        .and_then(|p| p.cluster.clone())
+        .ok_or_else(|| failed(format!("no cluster `{}`", spec.cluster)))?;
+    let index = machine
+        .scheduler()
+        .clusters()
+        .iter()
+        .position(|c| c.name() == spec.cluster)
+        .ok_or_else(|| failed(format!("no cluster `{}`", spec.cluster)))?;
+
+    let bios = load(machine, index, &spec.bios, Some(spec.bios_base))?;
+    let bios_end = image_end(&bios);
+    let kernel = match &spec.kernel {
+        Some(path) => {
+            let at = payload_addr(bios_end, &facts).ok_or_else(|| {
+                failed("the firmware ends at the top of the address space".into())
+            })?;
+            Some(load(machine, index, path, Some(at))?)
+        }
+        None => None,
+    };
+
+    let dtb = crate::fdt::generate(&inventory, &spec.cluster)
+        .map_err(|e| BuildError::new(Subject::Machine, e))?;
+    let (ram_base, ram_size) = boot_ram(&inventory, &facts, spec.bios_base)
+        .ok_or_else(|| failed(format!("cluster `{}` sees no RAM", spec.cluster)))?;
+    let fdt_addr = fdt_addr(ram_base, ram_size, dtb.len() as u64).ok_or_else(|| {
+        failed(format!(
+            "a {}-byte device tree does not fit in the RAM at {ram_base:#x}",
+            dtb.len()
+        ))
+    })?;
+    let fdt = Image {
+        path: "<device tree>".into(),
+        entry: None,
+        segments: vec![Segment {
+            addr: fdt_addr,
+            data: dtb,
+        }],
+    };
+    let cluster = &mut machine.scheduler_mut().clusters_mut()[index];
+    load_segments(cluster.space(), &fdt).map_err(failed)?;
+    cluster.set_boot_pc(None, bios.entry.unwrap_or(spec.bios_base));
+    for hart in 0..facts.cpus {
+        let args = boot_args(&facts, hart, fdt_addr).ok_or_else(|| {
+            failed(format!(
+                "{} CPUs have no device-tree boot convention",
+                facts.arch
+            ))
+        })?;
+        cluster.set_boot_args(Some(hart), &args).map_err(failed)?;
+    }
+    machine.keep_image(index, bios);
+    if let Some(kernel) = kernel {
+        machine.keep_image(index, kernel);
+    }
+    machine.keep_image(index, fdt);
+    Ok(())
+}
+
+/// Reads `path` and loads it into cluster `index`'s space.
+fn load(
+    machine: &mut Machine,
+    index: usize,
+    path: &std::path::Path,
+    raw_addr: Option<u64>,
+) -> Result<Image, BuildError> {
+    let invalid = |reason: String| {
+        BuildError::new(
+            Subject::Machine,
+            BuildErrorKind::ImageInvalid {
+                path: path.display().to_string(),
+                reason,
+            },
+        )
+    };
+    let image = read_image(path, raw_addr).map_err(invalid)?;
+    let cluster: &dyn ClusterRun = machine.scheduler().clusters()[index].as_ref();
+    load_segments(cluster.space(), &image).map_err(invalid)?;
+    Ok(image)
+}
+
+/// The address after an image's last byte.
+fn image_end(image: &Image) -> u64 {
+    image
+        .segments
+        .iter()
+        .map(|s| s.addr.saturating_add(s.data.len() as u64))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Where a raw payload goes: the first superpage boundary at or after the
+/// firmware's end, the span one page-table page maps (2 MiB with 64-bit
+/// entries, 4 MiB with 32-bit ones), as QEMU does for `fw_jump`
+/// (`riscv_calc_kernel_start_addr`).
+fn payload_addr(bios_end: u64, facts: &ClusterFacts) -> Option<u64> {
+    let entry_bits = (facts.word_bits / 8).max(1).trailing_zeros();
+    let bits = (2 * facts.page_bits).checked_sub(entry_bits)?;
+    let align = 1u64.checked_shl(bits)?;
+    bios_end.checked_next_multiple_of(align)
+}
+
+/// The RAM the device tree goes in: the RAM mapping that holds the
+/// firmware, else the lowest one the cluster sees.
+fn boot_ram(inventory: &Inventory, facts: &ClusterFacts, bios_base: u64) -> Option<(u64, u64)> {
+    let mut rams: Vec<(u64, u64)> = inventory
+        .parts
+        .iter()
+        .filter(|p| p.type_name == "ram")
+        .filter_map(|p| p.map_in(&facts.space))
+        .map(|m| (m.base, m.size))
+        .collect();
+    rams.sort_unstable();
+    rams.iter()
+        .find(|(base, size)| bios_base >= *base && bios_base - base < *size)
+        .or(rams.first())
+        .copied()
+}
+
+/// QEMU's `riscv_compute_fdt_addr`: 2 MiB aligned below the end of RAM,
+/// or below 3 GiB when RAM starts under it (32-bit firmware must reach
+/// it).
+fn fdt_addr(ram_base: u64, ram_size: u64, fdt_size: u64) -> Option<u64> {
+    let end = ram_base.checked_add(ram_size)?;
+    let top = if ram_base < 3072 * MIB {
+        end.min(3072 * MIB)
+    } else {
+        end
+    };
+    let addr = top.checked_sub(fdt_size)? & !(2 * MIB - 1);
+    (addr >= ram_base).then_some(addr)
+}
+
+/// The registers a CPU enters firmware with, by its architecture's
+/// device-tree boot convention: on RISC-V (QEMU's reset vector) `a0` =
+/// hart id, `a1` = device tree, `a2` = 0 (no `fw_dynamic` information).
+fn boot_args(facts: &ClusterFacts, hart: u32, fdt: u64) -> Option<Vec<u64>> {
+    facts
+        .arch
+        .starts_with("riscv")
+        .then(|| vec![u64::from(hart), fdt, 0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(word_bits: u32) -> ClusterFacts {
+        ClusterFacts {
+            space: "sys".into(),
+            arch: format!("riscv{word_bits}"),
+            cpus: 1,
+            word_bits,
+            page_bits: 12,
+        }
+    }
+
+    #[test]
+    fn the_payload_goes_on_the_next_superpage_as_in_qemu() {
+        // Debian's fw_jump.bin is 272,448 bytes; FW_JUMP_ADDR is 0x8020_0000.
+        assert_eq!(
+            payload_addr(0x8000_0000 + 272_448, &facts(64)),
+            Some(0x8020_0000)
+        );
+        assert_eq!(
+            payload_addr(0x8000_0000 + 272_448, &facts(32)),
+            Some(0x8040_0000)
+        );
+        assert_eq!(payload_addr(0x8020_0000, &facts(64)), Some(0x8020_0000));
+    }
+
+    #[test]
+    fn the_device_tree_sits_2m_aligned_below_the_top_of_ram() {
+        assert_eq!(fdt_addr(0x8000_0000, 128 * MIB, 2000), Some(0x87e0_0000));
+        // RAM past 3 GiB: QEMU keeps the tree below 3 GiB.
+        assert_eq!(fdt_addr(0x8000_0000, 2048 * MIB, 4096), Some(0xbfe0_0000));
+        assert_eq!(fdt_addr(0x8010_0000, MIB, 4096), None);
+    }
+
+    #[test]
+    fn riscv_harts_get_their_id_and_the_tree() {
+        assert_eq!(
+            boot_args(&facts(64), 1, 0x87e0_0000),
+            Some(vec![1, 0x87e0_0000, 0])
+        );
+        let mut arm = facts(32);
+        arm.arch = "cortex-m4".into();
+        assert_eq!(boot_args(&arm, 0, 0), None);
+    }
+}
