@@ -30,6 +30,24 @@ pub mod cause {
     pub const INVPC: u64 = 8;
 }
 
+/// FPCCR.LSPEN: lazy preservation of the FP context.
+const FPCCR_LSPEN: u32 = 1 << 30;
+/// FPCCR.LSPACT: a lazy preservation is pending.
+pub const FPCCR_LSPACT: u32 = 1;
+
+/// Writes S0–S15 and FPSCR at `at` (an exception frame's FP area);
+/// returns whether every write reached memory.
+pub fn save_fp_context(cpu: &ArmCpu, env: &mut CpuEnv, at: u32) -> bool {
+    let mut ok = true;
+    for i in 0..16 {
+        let s = cpu.regs[crate::cpu::G_S0 as usize + i];
+        ok &= env.phys_write(u64::from(at) + 4 * i as u64, 4, s).is_ok();
+    }
+    ok & env
+        .phys_write(u64::from(at) + 0x40, 4, u64::from(cpu.fpscr))
+        .is_ok()
+}
+
 /// The execution priority of thread mode with nothing masked.
 const THREAD_PRIORITY: i32 = 256;
 
@@ -164,14 +182,22 @@ impl ArmM {
                 .is_ok();
         }
         if fp_frame {
-            for i in 0..16 {
-                let s = cpu.regs[crate::cpu::G_S0 as usize + i];
-                stack_ok &= env
-                    .phys_write(u64::from(frame) + 0x20 + 4 * i as u64, 4, s)
-                    .is_ok();
+            if cpu.scs.fpccr & FPCCR_LSPEN != 0 {
+                // Lazy preservation: the space is reserved, the registers
+                // are written by the handler's first FP instruction.
+                cpu.scs.fpcar = frame + 0x20;
+                let ready = |b: bool, bit: u32| if b { 1 << bit } else { 0 };
+                let hardfault = self.execution_priority(cpu, true) > -1;
+                cpu.scs.fpccr = (cpu.scs.fpccr & 0xc000_0000)
+                    | FPCCR_LSPACT
+                    | ready(!cpu.privileged(), 1)
+                    | ready(!cpu.handler_mode(), 3)
+                    | ready(hardfault, 4)
+                    | ready(cpu.scs.fault_enabled(exc::MEMMANAGE), 5)
+                    | ready(cpu.scs.fault_enabled(exc::BUSFAULT), 6);
+            } else {
+                stack_ok &= save_fp_context(cpu, env, frame + 0x20);
             }
-            let fpscr = u64::from(cpu.fpscr);
-            stack_ok &= env.phys_write(u64::from(frame) + 0x60, 4, fpscr).is_ok();
         }
         if !stack_ok {
             cpu.scs.cfsr |= cfsr::STKERR;
@@ -264,7 +290,11 @@ impl ArmM {
                 Err(_) => ok = false,
             }
         }
-        if fp_frame {
+        if fp_frame && cpu.scs.fpccr & FPCCR_LSPACT != 0 {
+            // The handler never used the FPU: the registers still hold the
+            // interrupted context.
+            cpu.scs.fpccr &= !FPCCR_LSPACT;
+        } else if fp_frame {
             for i in 0..16 {
                 if let Ok(v) =
                     env.phys_read(u64::from(frame) + 0x20 + 4 * i as u64, 4, AccessKind::Read)

@@ -49,6 +49,12 @@ pub const H_NOCP: HelperId = HelperId(15);
 /// `invstate()`: UsageFault INVSTATE (execution outside Thumb state).
 pub const H_INVSTATE: HelperId = HelperId(16);
 
+/// `vfp(op, d_or_value, n, m) -> value`: FPU arithmetic (see
+/// [`crate::fpu::op`]).
+pub const H_VFP: HelperId = HelperId(17);
+/// `fp_active()`: marks the floating-point context active (CONTROL.FPCA).
+pub const H_FP_ACTIVE: HelperId = HelperId(18);
+
 type Ctx<'a, 'b> = HelperCtx<'a, 'b, ArmM>;
 
 macro_rules! helpers {
@@ -62,7 +68,7 @@ macro_rules! helpers {
 
 helpers!(
     undefined, svc, bkpt, bx, mrs, msr, cps, wfi, shift, ldrex, strex, clrex, div0, unaligned,
-    dsp_op, nocp, invstate,
+    dsp_op, nocp, invstate, vfp, fp_active,
 );
 
 fn guest(cause: u64, value: u64) -> Trap {
@@ -75,6 +81,29 @@ fn undefined(_: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
 
 fn nocp(_: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
     Err(guest(cause::NOCP, 0))
+}
+
+fn vfp(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    crate::fpu::vfp(ctx, args)
+}
+
+fn fp_active(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
+    let cpu = &mut *ctx.cpu;
+    if cpu.scs.fpccr & crate::exception::FPCCR_LSPACT != 0 {
+        let at = cpu.scs.fpcar;
+        if !crate::exception::save_fp_context(cpu, ctx.env, at) {
+            cpu.scs.cfsr |= crate::scs::cfsr::STKERR;
+        }
+        cpu.scs.fpccr &= !crate::exception::FPCCR_LSPACT;
+    }
+    // With automatic state preservation on, the first FP instruction of a
+    // context makes it part of the next exception frame and takes FPSCR's
+    // defaults from FPDSCR.
+    if cpu.scs.fpccr & (1 << 31) != 0 && cpu.control & CONTROL_FPCA == 0 {
+        cpu.control |= CONTROL_FPCA;
+        cpu.fpscr = cpu.scs.fpdscr;
+    }
+    Ok(0)
 }
 
 fn invstate(_: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {

@@ -9,6 +9,7 @@ pub mod cluster_type;
 pub mod cpu;
 pub mod dsp;
 pub mod exception;
+pub mod fpu;
 pub mod gdb;
 pub mod helpers;
 pub mod scs;
@@ -136,6 +137,7 @@ impl Frontend for ArmM {
             | (u32::from(!cpu.thumb) << 8)
             | (u32::from(fp_on) << 9)
             | (u32::from(unalign_trp) << 10)
+            | (u32::from(cpu.control & cpu::CONTROL_FPCA != 0) << 11)
     }
 
     fn translate_addr(

@@ -115,6 +115,8 @@ pub struct Emit<'a> {
     pub fp_enabled: bool,
     /// CCR.UNALIGN_TRP: word and halfword accesses must be aligned.
     pub unalign_trp: bool,
+    /// CONTROL.FPCA is known set (no need to mark the FP context active).
+    pub fp_active: bool,
 }
 
 impl std::fmt::Debug for Emit<'_> {
@@ -551,6 +553,7 @@ pub fn translate_block(
     let thumb = cpu.thumb;
     let fp_enabled = fe.fpu && cpu.scs.cpacr & (0xf << 20) == 0xf << 20;
     let unalign_trp = cpu.scs.ccr & crate::scs::CCR_UNALIGN_TRP != 0;
+    let mut fp_active = cpu.control & crate::cpu::CONTROL_FPCA != 0;
     let mut it_stored = it;
     let mut pc = code.start() as u32;
     if !thumb {
@@ -598,6 +601,7 @@ pub fn translate_block(
             new_it: None,
             fp_enabled,
             unalign_trp,
+            fp_active,
         };
         let cond = it >> 4;
         let skip = if in_it && cond != 14 {
@@ -614,6 +618,7 @@ pub fn translate_block(
             thumb16::emit(&mut e, hw1)
         };
         let new_it = e.new_it;
+        fp_active = e.fp_active;
         if let Some(l) = skip {
             b.set_label(l);
             if flow == Flow::End {
