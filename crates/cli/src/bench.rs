@@ -101,7 +101,8 @@ fn run_chimera(w: &Workload, image: &Path) -> Result<(u64, f64, String), String>
 fn run_qemu(w: &Workload, image: &Path) -> Option<(f64, String)> {
     let start = Instant::now();
     let mut cmd = Command::new(w.qemu);
-    cmd.args(w.qemu_args).args(["-nographic", "-monitor", "none"]);
+    cmd.args(w.qemu_args)
+        .args(["-nographic", "-monitor", "none"]);
     if w.qemu == "qemu-system-arm" {
         cmd.args(QEMU_MPS2_ARGS);
     }
