@@ -284,7 +284,8 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
         loaded
             .builder
             .set_firmware(spec)
-            .map_err(|e| cli_error(e.kind.to_string(), e.kind.hint()))?;
+            // Paths given here are the caller's, not a description's.
+            .map_err(|e| cli_error(e.kind.to_string(), None))?;
     }
     let mut machine = loaded.realize(&serial)?;
     machine.scheduler_mut().set_parallel(args.parallel);
