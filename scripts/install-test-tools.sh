@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the external tools the test suite compares against or builds
 # with: Debian's cross compilers, QEMU (from bookworm-backports, matching
-# the machine's qemu-utils), dtc, gdb-multiarch, and a Python venv with the
-# qemu.qmp client. Idempotent: tools already present are not reinstalled.
+# the machine's qemu-utils) with OpenSBI and U-Boot, dtc, gdb-multiarch,
+# and a Python venv with the qemu.qmp client. Idempotent: tools already
+# present are not reinstalled.
 set -euo pipefail
 
 need=()
@@ -14,6 +15,10 @@ command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 qemu_need=()
 command -v qemu-system-riscv64 >/dev/null || qemu_need+=(qemu-system-misc)
 command -v qemu-system-arm >/dev/null || qemu_need+=(qemu-system-arm)
+# The firmware the U-Boot test boots (crates/cli/tests/uboot.rs); opensbi
+# comes from backports with QEMU, u-boot-qemu from bookworm.
+[ -f /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin ] || qemu_need+=(opensbi)
+[ -f /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf ] || qemu_need+=(u-boot-qemu)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -33,6 +38,10 @@ if ((${#need[@]} + ${#qemu_need[@]})); then
     if ((${#qemu_need[@]})); then
         as_root apt-get install -y -qq -t bookworm-backports --no-install-recommends \
             "${qemu_need[@]}" opensbi u-boot-qemu
+        for f in /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin \
+            /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf; do
+            [ -f "$f" ] || { echo "missing after install: $f" >&2; exit 1; }
+        done
     fi
 fi
 
