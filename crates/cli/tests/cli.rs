@@ -119,5 +119,7 @@ fn serial_output_can_be_routed_per_uart() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("mcu:"), "{stdout}");
-    assert!(std::fs::read_to_string(&log).unwrap().contains("mcu: up"));
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("mcu: Cortex-M4 up"));
 }

@@ -16,12 +16,12 @@ pub struct Profile {
 /// Every shipped profile, the default first.
 pub const PROFILES: &[Profile] = &[
     Profile {
-        name: "riscv-duo",
-        text: include_str!("../../../machines/riscv-duo.toml"),
-    },
-    Profile {
         name: "hetero-demo",
         text: include_str!("../../../machines/hetero-demo.toml"),
+    },
+    Profile {
+        name: "riscv-duo",
+        text: include_str!("../../../machines/riscv-duo.toml"),
     },
     Profile {
         name: "riscv-virt",
@@ -42,7 +42,7 @@ pub const PROFILES: &[Profile] = &[
 ];
 
 /// The profile `chimera run` uses when given nothing.
-pub const DEFAULT_PROFILE: &str = "riscv-duo";
+pub const DEFAULT_PROFILE: &str = "hetero-demo";
 
 /// The profile called `name`.
 pub fn profile(name: &str) -> Option<&'static Profile> {

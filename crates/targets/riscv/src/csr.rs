@@ -130,12 +130,7 @@ impl RiscV {
 
     /// `mstatus` as read.
     pub fn mstatus(&self, cpu: &RiscvCpu) -> u64 {
-        let s = cpu.csr.mstatus & MSTATUS_WRITABLE;
-        if self.xlen == 64 {
-            s | MSTATUS_UXL64 | MSTATUS_SXL64
-        } else {
-            s
-        }
+        mstatus_view(self.xlen, cpu.csr.mstatus)
     }
 
     /// The `menvcfg` a hart resets to: hardware A/D updates on, as QEMU's.
@@ -397,4 +392,14 @@ fn set_high(value: u64, retired: u64, offset: u64) -> u64 {
     let current = retired.wrapping_add(offset);
     let new = (current & 0xffff_ffff) | (value << 32);
     new.wrapping_sub(retired)
+}
+
+/// `mstatus` as a hart of width `xlen` shows the stored value `raw`.
+pub fn mstatus_view(xlen: u32, raw: u64) -> u64 {
+    let s = raw & MSTATUS_WRITABLE;
+    if xlen == 64 {
+        s | MSTATUS_UXL64 | MSTATUS_SXL64
+    } else {
+        s
+    }
 }

@@ -52,7 +52,7 @@ impl RiscvGdb {
     fn csr_value(&self, cpu: &RiscvCpu, csr: u16) -> u64 {
         let c = &cpu.csr;
         match csr {
-            0x300 => c.mstatus,
+            0x300 => crate::csr::mstatus_view(self.xlen, c.mstatus),
             0x301 => self.misa(),
             0x304 => c.mie,
             0x305 => c.mtvec,
