@@ -167,6 +167,8 @@ pub fn execute(command: Command) -> u8 {
                 Ok(m) => {
                     print!("{}", m.tree().render());
                     println!();
+                    print!("{}", m.render_wiring());
+                    println!();
                     println!("{}", m.render_mtree());
                     0
                 }

@@ -123,3 +123,23 @@ fn serial_output_can_be_routed_per_uart() {
         .unwrap()
         .contains("mcu: Cortex-M4 up"));
 }
+
+#[test]
+fn tree_of_the_default_machine_shows_both_clusters_their_spaces_and_the_mailbox_lines() {
+    let out = chimera(&["tree", "--profile", "hetero-demo"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "  app (riscv64) [realized]\n    clint (riscv-clint)",
+        "  mcu (cortex-m4) [realized]\n    cpu0 (cpu)",
+        "cluster app (riscv64, 1 cpu) sees address-space app-bus",
+        "cluster mcu (armv7m, 1 cpu) sees address-space mcu-bus",
+        "line mailbox.irq-a[0] -> app/plic.source[1]",
+        "line mailbox.irq-b[0] -> mcu/cpu0.irq[16]",
+        "line mcu-reset.reset[0] -> mcu/cpu0.reset[0]",
+        "0000000090000000-000000009000ffff (prio 0, ram): shared",
+        "0000000028000000-000000002800ffff (prio 0, ram): shared",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+}

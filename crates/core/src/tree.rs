@@ -297,7 +297,11 @@ impl ObjectTree {
     /// The tree as indented text: one object a line, with type and phase.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for node in self.nodes.values() {
+        // By path segments, so children follow their parent (`app/cpu0`
+        // after `app`, not after `app-bus`, whose `-` sorts before `/`).
+        let mut nodes: Vec<&ObjectNode> = self.nodes.values().collect();
+        nodes.sort_by(|a, b| a.path.as_str().split('/').cmp(b.path.as_str().split('/')));
+        for node in nodes {
             let indent = "  ".repeat(node.path.depth().saturating_sub(1));
             out.push_str(&format!(
                 "{indent}{} ({}) [{}]\n",

@@ -163,6 +163,31 @@ impl Machine {
         Ok(())
     }
 
+    /// Which address space each cluster sees, and every line between
+    /// pins, one per line of text.
+    pub fn render_wiring(&self) -> String {
+        let mut out = String::new();
+        for part in &self.inventory.parts {
+            if let Some(c) = &part.cluster {
+                out.push_str(&format!(
+                    "cluster {} ({}, {} cpu{}) sees address-space {}\n",
+                    part.id,
+                    c.arch,
+                    c.cpus,
+                    if c.cpus == 1 { "" } else { "s" },
+                    c.space
+                ));
+            }
+        }
+        for w in &self.inventory.wires {
+            out.push_str(&format!(
+                "line {}.{}[{}] -> {}.{}[{}]\n",
+                w.from.object, w.from.pin, w.from.index, w.to.object, w.to.pin, w.to.index
+            ));
+        }
+        out
+    }
+
     /// Every address space's map, like QEMU's `info mtree`.
     pub fn render_mtree(&self) -> String {
         self.spaces
