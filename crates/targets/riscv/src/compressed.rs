@@ -1,8 +1,9 @@
 //! The compressed (C) decoder: 16-bit instructions into the same [`Inst`]
-//! as their 32-bit equivalents. Floating-point forms are illegal until the
-//! F and D extensions exist.
+//! as their 32-bit equivalents, floating-point loads and stores included
+//! (`c.fld`/`c.fsd` and their stack forms on both widths, `c.flw`/`c.fsw`
+//! on RV32).
 
-use crate::inst::{Alu, BranchCond, Inst};
+use crate::inst::{Alu, BranchCond, FpFmt, Inst};
 
 fn b(w: u16, hi: u32, lo: u32) -> u32 {
     (u32::from(w) >> lo) & ((1 << (hi - lo + 1)) - 1)
@@ -294,6 +295,54 @@ pub fn decode16(w: u16, xlen: u32) -> Inst {
                 size: 8,
             }
         }
+        (0, 1) => Inst::FpLoad {
+            fmt: FpFmt::D,
+            rd: rdp,
+            rs1: rs1p,
+            offset: i64::from((b(w, 12, 10) << 3) | (b(w, 6, 5) << 6)),
+        },
+        (0, 5) => Inst::FpStore {
+            fmt: FpFmt::D,
+            rs1: rs1p,
+            rs2: rdp,
+            offset: i64::from((b(w, 12, 10) << 3) | (b(w, 6, 5) << 6)),
+        },
+        (0, 3) => Inst::FpLoad {
+            fmt: FpFmt::S,
+            rd: rdp,
+            rs1: rs1p,
+            offset: i64::from((b(w, 12, 10) << 3) | (b(w, 6, 6) << 2) | (b(w, 5, 5) << 6)),
+        },
+        (0, 7) => Inst::FpStore {
+            fmt: FpFmt::S,
+            rs1: rs1p,
+            rs2: rdp,
+            offset: i64::from((b(w, 12, 10) << 3) | (b(w, 6, 6) << 2) | (b(w, 5, 5) << 6)),
+        },
+        (2, 1) => Inst::FpLoad {
+            fmt: FpFmt::D,
+            rd,
+            rs1: 2,
+            offset: i64::from((b(w, 12, 12) << 5) | (b(w, 6, 5) << 3) | (b(w, 4, 2) << 6)),
+        },
+        (2, 5) => Inst::FpStore {
+            fmt: FpFmt::D,
+            rs1: 2,
+            rs2,
+            offset: i64::from((b(w, 12, 10) << 3) | (b(w, 9, 7) << 6)),
+        },
+        (2, 3) => Inst::FpLoad {
+            fmt: FpFmt::S,
+            rd,
+            rs1: 2,
+            offset: i64::from((b(w, 12, 12) << 5) | (b(w, 6, 4) << 2) | (b(w, 3, 2) << 6)),
+        },
+        (2, 7) => Inst::FpStore {
+            fmt: FpFmt::S,
+            rs1: 2,
+            rs2,
+            offset: i64::from((b(w, 12, 9) << 2) | (b(w, 8, 7) << 6)),
+        },
         _ => Inst::Illegal,
     }
 }
@@ -405,5 +454,35 @@ mod tests {
         assert_eq!(decode16(0x957d, 32), Inst::Illegal);
         assert_eq!(decode16(0x0000, 64), Inst::Illegal);
         assert_eq!(decode16(0x9002, 64), Inst::Ebreak);
+    }
+
+    #[test]
+    fn float_loads_and_stores() {
+        let fp_load = |fmt, rd, rs1, offset| Inst::FpLoad {
+            fmt,
+            rd,
+            rs1,
+            offset,
+        };
+        let fp_store = |fmt, rs1, rs2, offset| Inst::FpStore {
+            fmt,
+            rs1,
+            rs2,
+            offset,
+        };
+        for xlen in [32, 64] {
+            // c.fld fa0, 8(a1); c.fsd fa0, 8(a1); c.fldsp fa0, 8(sp); c.fsdsp fa0, 8(sp)
+            assert_eq!(decode16(0x2588, xlen), fp_load(FpFmt::D, 10, 11, 8));
+            assert_eq!(decode16(0xa588, xlen), fp_store(FpFmt::D, 11, 10, 8));
+            assert_eq!(decode16(0x2522, xlen), fp_load(FpFmt::D, 10, 2, 8));
+            assert_eq!(decode16(0xa42a, xlen), fp_store(FpFmt::D, 2, 10, 8));
+        }
+        // c.flw/c.fsw/c.flwsp/c.fswsp on RV32 are c.ld/c.sd/c.ldsp/c.sdsp on RV64
+        assert_eq!(decode16(0x6588, 32), fp_load(FpFmt::S, 10, 11, 8));
+        assert_eq!(decode16(0xe588, 32), fp_store(FpFmt::S, 11, 10, 8));
+        assert_eq!(decode16(0x6522, 32), fp_load(FpFmt::S, 10, 2, 8));
+        assert_eq!(decode16(0xe42a, 32), fp_store(FpFmt::S, 2, 10, 8));
+        assert!(matches!(decode16(0x6588, 64), Inst::Load { size: 8, .. }));
+        assert!(matches!(decode16(0xe42a, 64), Inst::Store { size: 8, .. }));
     }
 }

@@ -1,8 +1,13 @@
-//! The state of one RISC-V hart: registers, pc, privilege level, the
-//! machine- and supervisor-mode CSRs and the load reservation. Plain data,
-//! the unit of snapshots.
+//! The state of one RISC-V hart: integer and float registers, pc,
+//! privilege level, the machine- and supervisor-mode CSRs, `fcsr` and the
+//! load reservation. Plain data, the unit of snapshots.
 
 use chimera_engine::CpuState;
+
+/// Global slot of `f0` (`f0`..`f31` follow `x0`..`x31`).
+pub const G_F0: u32 = 32;
+/// Size of the register file the IR's globals index.
+pub const GLOBALS: usize = 64;
 
 /// Machine- and supervisor-mode CSR state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,13 +63,20 @@ pub struct Csrs {
     pub scounteren: u64,
     /// `senvcfg`.
     pub senvcfg: u64,
+    /// `fflags`: the accrued float exceptions (NV DZ OF UF NX, bits 4..0).
+    pub fflags: u8,
+    /// `frm`: the dynamic rounding mode (3 bits; 5-7 make dynamic-rounding
+    /// instructions illegal).
+    pub frm: u8,
 }
 
 /// One hart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RiscvCpu {
-    /// `x0`..`x31` (the IR's globals 0..31); `x0` stays 0.
-    pub regs: [u64; 32],
+    /// `x0`..`x31` (the IR's globals 0..31; `x0` stays 0, RV32 values are
+    /// kept zero-extended), then `f0`..`f31` (globals 32..63: 64 bits each,
+    /// single-precision values NaN-boxed).
+    pub regs: [u64; GLOBALS],
     /// The next instruction.
     pub pc: u64,
     /// `mhartid`.
@@ -88,7 +100,7 @@ impl RiscvCpu {
     /// A hart in its reset state.
     pub fn new(hart: u32) -> Self {
         RiscvCpu {
-            regs: [0; 32],
+            regs: [0; GLOBALS],
             pc: 0,
             hart,
             privilege: 3,

@@ -1,6 +1,7 @@
 //! Machine- and supervisor-mode CSRs: which exist, who may touch them, what
 //! reads give and what writes keep. `sstatus`, `sie` and `sip` are views of
-//! their machine-mode registers.
+//! their machine-mode registers; `fflags`, `frm` and `fcsr` are views of
+//! the float state, reachable only while `mstatus.FS` is not Off.
 
 use chimera_engine::CpuEnv;
 
@@ -27,6 +28,8 @@ pub const MSTATUS_MPIE: u64 = 1 << 7;
 pub const MSTATUS_SPP: u64 = 1 << 8;
 /// Previous privilege of an M-mode trap (two bits).
 pub const MSTATUS_MPP: u64 = 3 << 11;
+/// Float unit state: Off (0), Initial (1), Clean (2), Dirty (3).
+pub const MSTATUS_FS: u64 = 3 << 13;
 /// Loads and stores of M mode use MPP's privilege.
 pub const MSTATUS_MPRV: u64 = 1 << 17;
 /// Supervisor may access user pages.
@@ -46,6 +49,7 @@ const MSTATUS_WRITABLE: u64 = MSTATUS_SIE
     | MSTATUS_MPIE
     | MSTATUS_SPP
     | MSTATUS_MPP
+    | MSTATUS_FS
     | MSTATUS_MPRV
     | MSTATUS_SUM
     | MSTATUS_MXR
@@ -53,7 +57,8 @@ const MSTATUS_WRITABLE: u64 = MSTATUS_SIE
     | MSTATUS_TW
     | MSTATUS_TSR;
 /// The `mstatus` fields `sstatus` shows (UXL is added on RV64).
-const SSTATUS_VIEW: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
+const SSTATUS_VIEW: u64 =
+    MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
 /// UXL and SXL of RV64: both 64-bit, read-only.
 const MSTATUS_UXL64: u64 = 2 << 32;
 const MSTATUS_SXL64: u64 = 2 << 34;
@@ -82,6 +87,13 @@ const ENVCFG_FIOM: u64 = 1;
 /// `menvcfg.ADUE`: the page walker updates A and D itself.
 pub const MENVCFG_ADUE: u64 = 1 << 61;
 
+/// `fflags`.
+pub const CSR_FFLAGS: u16 = 0x001;
+/// `frm`.
+pub const CSR_FRM: u16 = 0x002;
+/// `fcsr`: `frm` in bits 7..5, `fflags` in bits 4..0.
+pub const CSR_FCSR: u16 = 0x003;
+
 /// `mip`/`sip`.
 pub const CSR_MIP: u16 = 0x344;
 /// `sip`.
@@ -102,10 +114,17 @@ impl RiscV {
         }
     }
 
-    /// `misa` for this configuration: MXL and the I, M, A, C, S and U
-    /// extensions.
+    /// `misa` for this configuration: MXL and the I, M, A, F, D, C, S and
+    /// U extensions.
     pub fn misa(&self) -> u64 {
-        let ext = (1 << 0) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
+        let ext = (1 << 0)
+            | (1 << 2)
+            | (1 << 3)
+            | (1 << 5)
+            | (1 << 8)
+            | (1 << 12)
+            | (1 << 18)
+            | (1 << 20);
         let mxl: u64 = if self.xlen == 64 { 2 } else { 1 };
         (mxl << (self.xlen - 2)) | ext
     }
@@ -174,6 +193,7 @@ impl RiscV {
             return false;
         }
         match csr {
+            CSR_FFLAGS..=CSR_FCSR => fs_enabled(cpu),
             CSR_SATP => !(cpu.privilege == PRIV_S && cpu.csr.mstatus & MSTATUS_TVM != 0),
             0xc00..=0xc1f | 0xc80..=0xc9f => Self::counter_enabled(cpu, csr),
             _ => true,
@@ -205,8 +225,11 @@ impl RiscV {
         let c = &cpu.csr;
         let mip = c.mip_sw | pins;
         let value = match csr {
+            CSR_FFLAGS => u64::from(c.fflags),
+            CSR_FRM => u64::from(c.frm),
+            CSR_FCSR => u64::from(c.frm << 5 | c.fflags),
             0x100 => {
-                let s = self.mstatus(cpu) & SSTATUS_VIEW;
+                let s = self.mstatus(cpu) & (SSTATUS_VIEW | self.mstatus_sd());
                 if self.xlen == 64 {
                     s | MSTATUS_UXL64
                 } else {
@@ -280,6 +303,12 @@ impl RiscV {
         let retired = env.retired();
         let c = &mut cpu.csr;
         match csr {
+            CSR_FFLAGS => c.fflags = (value & 0x1f) as u8,
+            CSR_FRM => c.frm = (value & 7) as u8,
+            CSR_FCSR => {
+                c.fflags = (value & 0x1f) as u8;
+                c.frm = ((value >> 5) & 7) as u8;
+            }
             0x100 => {
                 let keep = c.mstatus & !SSTATUS_VIEW;
                 c.mstatus = keep | (value & SSTATUS_VIEW);
@@ -376,7 +405,15 @@ impl RiscV {
             0xb03..=0xb1f | 0xb83..=0xb9f => {}
             _ => return Err(CsrRefused),
         }
+        if matches!(csr, CSR_FFLAGS..=CSR_FCSR) {
+            set_fs_dirty(cpu);
+        }
         Ok(())
+    }
+
+    /// `mstatus.SD` of this width.
+    fn mstatus_sd(&self) -> u64 {
+        1 << (self.xlen - 1)
     }
 
     /// The offset that makes a counter read `value` (its low XLEN bits)
@@ -394,9 +431,23 @@ fn set_high(value: u64, retired: u64, offset: u64) -> u64 {
     new.wrapping_sub(retired)
 }
 
-/// `mstatus` as a hart of width `xlen` shows the stored value `raw`.
+/// Whether float instructions and `fcsr` are usable (`mstatus.FS` is not Off).
+pub fn fs_enabled(cpu: &RiscvCpu) -> bool {
+    cpu.csr.mstatus & MSTATUS_FS != 0
+}
+
+/// Marks the float state modified (`mstatus.FS` = Dirty).
+pub fn set_fs_dirty(cpu: &mut RiscvCpu) {
+    cpu.csr.mstatus |= MSTATUS_FS;
+}
+
+/// `mstatus` as a hart of width `xlen` shows the stored value `raw`: SD
+/// (the top bit) summarises a Dirty FS.
 pub fn mstatus_view(xlen: u32, raw: u64) -> u64 {
-    let s = raw & MSTATUS_WRITABLE;
+    let mut s = raw & MSTATUS_WRITABLE;
+    if s & MSTATUS_FS == MSTATUS_FS {
+        s |= 1 << (xlen - 1);
+    }
     if xlen == 64 {
         s | MSTATUS_UXL64 | MSTATUS_SXL64
     } else {

@@ -1,7 +1,7 @@
-//! The 32-bit instruction decoder (RV32I/RV64I, M, A, Zicsr, Zifencei,
-//! and the machine-mode system instructions).
+//! The 32-bit instruction decoder (RV32I/RV64I, M, A, F, D, Zicsr,
+//! Zifencei, and the machine-mode system instructions).
 
-use crate::inst::{Alu, AmoOp, BranchCond, CsrOp, Inst};
+use crate::inst::{Alu, AmoOp, BranchCond, CsrOp, FpFmt, FpOp, Inst, Sgnj};
 
 fn bits(w: u32, hi: u32, lo: u32) -> u32 {
     (w >> lo) & ((1 << (hi - lo + 1)) - 1)
@@ -190,6 +190,49 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
             _ => Inst::Illegal,
         },
         0x2f => decode_amo(w, rd, rs1, rs2, f3, rv64),
+        0x07 | 0x27 => {
+            let fmt = match f3 {
+                2 => FpFmt::S,
+                3 => FpFmt::D,
+                _ => return Inst::Illegal,
+            };
+            if w & 0x20 == 0 {
+                Inst::FpLoad {
+                    fmt,
+                    rd,
+                    rs1,
+                    offset: imm_i(w),
+                }
+            } else {
+                Inst::FpStore {
+                    fmt,
+                    rs1,
+                    rs2,
+                    offset: imm_s(w),
+                }
+            }
+        }
+        0x43 | 0x47 | 0x4b | 0x4f => {
+            let op = match w & 0x7f {
+                0x43 => FpOp::MulAdd,
+                0x47 => FpOp::MulSub,
+                0x4b => FpOp::NegMulSub,
+                _ => FpOp::NegMulAdd,
+            };
+            match (fp_fmt(f7 & 3), valid_rm(f3)) {
+                (Some(fmt), true) => Inst::Fp {
+                    op,
+                    fmt,
+                    rd,
+                    rs1,
+                    rs2,
+                    rs3: bits(w, 31, 27) as u8,
+                    rm: f3 as u8,
+                },
+                _ => Inst::Illegal,
+            }
+        }
+        0x53 => decode_op_fp(rd, rs1, rs2, f3, f7, rv64),
         0x73 => decode_system(w, rd, rs1, f3),
         _ => Inst::Illegal,
     }
@@ -266,6 +309,76 @@ fn decode_amo(w: u32, rd: u8, rs1: u8, rs2: u8, f3: u32, rv64: bool) -> Inst {
         rs1,
         rs2,
         size,
+    }
+}
+
+fn fp_fmt(field: u32) -> Option<FpFmt> {
+    match field {
+        0 => Some(FpFmt::S),
+        1 => Some(FpFmt::D),
+        _ => None,
+    }
+}
+
+/// Static rounding modes 0-4 and dynamic (7); 5 and 6 are reserved.
+fn valid_rm(rm: u32) -> bool {
+    rm <= 4 || rm == 7
+}
+
+/// OP-FP: arithmetic, sign injection, min/max, comparisons,
+/// classification, conversions and moves.
+fn decode_op_fp(rd: u8, rs1: u8, rs2: u8, f3: u32, f7: u32, rv64: bool) -> Inst {
+    let Some(fmt) = fp_fmt(f7 & 3) else {
+        return Inst::Illegal;
+    };
+    let fp = |op: FpOp, rs2: u8| Inst::Fp {
+        op,
+        fmt,
+        rd,
+        rs1,
+        rs2,
+        rs3: 0,
+        rm: f3 as u8,
+    };
+    let rounded = |op: FpOp, rs2: u8| {
+        if valid_rm(f3) {
+            fp(op, rs2)
+        } else {
+            Inst::Illegal
+        }
+    };
+    match (f7 >> 2, f3, rs2) {
+        (0x00, _, _) => rounded(FpOp::Add, rs2),
+        (0x01, _, _) => rounded(FpOp::Sub, rs2),
+        (0x02, _, _) => rounded(FpOp::Mul, rs2),
+        (0x03, _, _) => rounded(FpOp::Div, rs2),
+        (0x0b, _, 0) => rounded(FpOp::Sqrt, 0),
+        (0x04, 0..=2, _) => Inst::FpSgnj {
+            kind: [Sgnj::Copy, Sgnj::Negate, Sgnj::Xor][f3 as usize],
+            fmt,
+            rd,
+            rs1,
+            rs2,
+        },
+        (0x05, 0, _) => fp(FpOp::Min, rs2),
+        (0x05, 1, _) => fp(FpOp::Max, rs2),
+        (0x08, _, 1) if fmt == FpFmt::S => rounded(FpOp::FromOther, 0),
+        (0x08, _, 0) if fmt == FpFmt::D => rounded(FpOp::FromOther, 0),
+        (0x14, 2, _) => fp(FpOp::Eq, rs2),
+        (0x14, 1, _) => fp(FpOp::Lt, rs2),
+        (0x14, 0, _) => fp(FpOp::Le, rs2),
+        (0x18, _, 0) => rounded(FpOp::ToW, 0),
+        (0x18, _, 1) => rounded(FpOp::ToWu, 0),
+        (0x18, _, 2) if rv64 => rounded(FpOp::ToL, 0),
+        (0x18, _, 3) if rv64 => rounded(FpOp::ToLu, 0),
+        (0x1a, _, 0) => rounded(FpOp::FromW, 0),
+        (0x1a, _, 1) => rounded(FpOp::FromWu, 0),
+        (0x1a, _, 2) if rv64 => rounded(FpOp::FromL, 0),
+        (0x1a, _, 3) if rv64 => rounded(FpOp::FromLu, 0),
+        (0x1c, 0, 0) if rv64 || fmt == FpFmt::S => Inst::FpMvToInt { fmt, rd, rs1 },
+        (0x1c, 1, 0) => fp(FpOp::Class, 0),
+        (0x1e, 0, 0) if rv64 || fmt == FpFmt::S => Inst::FpMvFromInt { fmt, rd, rs1 },
+        _ => Inst::Illegal,
     }
 }
 
@@ -405,5 +518,62 @@ mod tests {
             }
         ));
         assert_eq!(decode32(0x0000_0000, 64), Inst::Illegal);
+    }
+
+    #[test]
+    fn float_instructions() {
+        // fadd.d fa0, fa1, fa2 (rne)
+        assert_eq!(
+            decode32(0x02c5_8553, 64),
+            Inst::Fp {
+                op: FpOp::Add,
+                fmt: FpFmt::D,
+                rd: 10,
+                rs1: 11,
+                rs2: 12,
+                rs3: 0,
+                rm: 0
+            }
+        );
+        // rm 5 and 6 are reserved
+        assert_eq!(decode32(0x02c5_d553, 64), Inst::Illegal);
+        assert_eq!(decode32(0x02c5_e553, 64), Inst::Illegal);
+        // fmadd.s fa0, fa1, fa2, fa3, dyn
+        assert!(matches!(
+            decode32(0x68c5_f543, 64),
+            Inst::Fp {
+                op: FpOp::MulAdd,
+                fmt: FpFmt::S,
+                rs3: 13,
+                rm: 7,
+                ..
+            }
+        ));
+        // flw fa0, 8(sp); fsd fa0, 16(sp)
+        assert_eq!(
+            decode32(0x0081_2507, 32),
+            Inst::FpLoad {
+                fmt: FpFmt::S,
+                rd: 10,
+                rs1: 2,
+                offset: 8
+            }
+        );
+        assert_eq!(
+            decode32(0x00a1_3827, 32),
+            Inst::FpStore {
+                fmt: FpFmt::D,
+                rs1: 2,
+                rs2: 10,
+                offset: 16
+            }
+        );
+        // fmv.x.d and fcvt.l.d exist on RV64 only
+        assert_eq!(decode32(0xe205_0553, 32), Inst::Illegal);
+        assert!(matches!(decode32(0xe205_0553, 64), Inst::FpMvToInt { .. }));
+        assert_eq!(decode32(0xc225_1553, 32), Inst::Illegal);
+        // fsqrt needs rs2 = 0; the quad format is absent
+        assert_eq!(decode32(0x5815_0553, 64), Inst::Illegal);
+        assert_eq!(decode32(0x06c5_8553, 64), Inst::Illegal);
     }
 }

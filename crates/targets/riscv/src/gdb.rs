@@ -43,6 +43,8 @@ impl RiscvGdb {
         (mxl << (self.xlen - 2))
             | (1 << 0)
             | (1 << 2)
+            | (1 << 3)
+            | (1 << 5)
             | (1 << 8)
             | (1 << 12)
             | (1 << 18)
@@ -82,7 +84,7 @@ impl RiscvGdb {
 
     /// Every register's value in description order.
     fn values(&self, cpu: &RiscvCpu) -> Vec<u64> {
-        let mut v: Vec<u64> = cpu.regs.to_vec();
+        let mut v: Vec<u64> = cpu.regs[..32].to_vec();
         v.push(cpu.pc);
         v.extend(CSRS.iter().map(|(n, _)| self.csr_value(cpu, *n)));
         v

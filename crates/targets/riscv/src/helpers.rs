@@ -1,13 +1,14 @@
 //! The helpers the RISC-V IR calls: system instructions (with their
-//! privilege rules), CSRs and atomics.
+//! privilege rules), CSRs, atomics and float operations.
 
 use chimera_engine::ir::HelperId;
 use chimera_engine::{FaultKind, Helper, HelperCtx, MemFault, Trap};
 use chimera_memory::{AccessKind, Endian};
 
 use crate::csr::{
-    CSR_MIP, CSR_SATP, CSR_SIP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_SIE,
-    MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U,
+    fs_enabled, set_fs_dirty, CSR_MIP, CSR_SATP, CSR_SIP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP,
+    MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
+    PRIV_M, PRIV_S, PRIV_U,
 };
 use crate::inst::{AmoOp, CsrOp};
 use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_ILLEGAL};
@@ -35,6 +36,12 @@ pub const H_AMO: HelperId = HelperId(8);
 pub const H_SRET: HelperId = HelperId(9);
 /// `sfence_vma(insn)`.
 pub const H_SFENCE_VMA: HelperId = HelperId(10);
+/// `fp_enable(insn, dirty)`: illegal while `mstatus.FS` is Off; marks FS
+/// Dirty when `dirty`.
+pub const H_FP_ENABLE: HelperId = HelperId(11);
+/// `fp(code, a, b, c, insn) -> result`: a float operation (see
+/// [`crate::float::compute`]); ORs its flags into `fflags`.
+pub const H_FP: HelperId = HelperId(12);
 
 type Ctx<'a, 'b> = HelperCtx<'a, 'b, RiscV>;
 
@@ -84,7 +91,33 @@ pub const HELPERS: &[Helper<RiscV>] = &[
         name: "sfence_vma",
         func: sfence_vma,
     },
+    Helper {
+        name: "fp_enable",
+        func: fp_enable,
+    },
+    Helper {
+        name: "fp",
+        func: fp,
+    },
 ];
+
+fn fp_enable(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    if !fs_enabled(ctx.cpu) {
+        return Err(illegal_insn(args[0]));
+    }
+    if args[1] != 0 {
+        set_fs_dirty(ctx.cpu);
+    }
+    Ok(0)
+}
+
+fn fp(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let c = &mut ctx.cpu.csr;
+    let (result, flags) = crate::float::compute(args[0], args[1], args[2], args[3], c.frm)
+        .map_err(|_| illegal_insn(args[4]))?;
+    c.fflags |= flags;
+    Ok(result)
+}
 
 fn illegal(_: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     Err(Trap::Guest {

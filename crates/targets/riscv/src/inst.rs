@@ -93,6 +93,162 @@ pub enum CsrOp {
     Clear,
 }
 
+/// A floating-point format: binary32 (F) or binary64 (D).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FpFmt {
+    /// Single precision (`.s`), NaN-boxed in the 64-bit registers.
+    S,
+    /// Double precision (`.d`).
+    D,
+}
+
+/// A floating-point operation done by the float helper: everything that
+/// rounds, raises flags or looks at a value's class. Its sources are `f`
+/// registers except for the `FromInt` conversions (an `x` register); its
+/// destination is an `x` register for comparisons, `fclass` and the
+/// `ToInt` conversions, an `f` register otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FpOp {
+    /// `fadd`
+    Add,
+    /// `fsub`
+    Sub,
+    /// `fmul`
+    Mul,
+    /// `fdiv`
+    Div,
+    /// `fsqrt`
+    Sqrt,
+    /// `fmin`
+    Min,
+    /// `fmax`
+    Max,
+    /// `fmadd`: `rs1 * rs2 + rs3`, rounded once.
+    MulAdd,
+    /// `fmsub`: `rs1 * rs2 - rs3`.
+    MulSub,
+    /// `fnmsub`: `-(rs1 * rs2) + rs3`.
+    NegMulSub,
+    /// `fnmadd`: `-(rs1 * rs2) - rs3`.
+    NegMulAdd,
+    /// `feq`
+    Eq,
+    /// `flt`
+    Lt,
+    /// `fle`
+    Le,
+    /// `fclass`
+    Class,
+    /// `fcvt.w.*`
+    ToW,
+    /// `fcvt.wu.*`
+    ToWu,
+    /// `fcvt.l.*`
+    ToL,
+    /// `fcvt.lu.*`
+    ToLu,
+    /// `fcvt.*.w`
+    FromW,
+    /// `fcvt.*.wu`
+    FromWu,
+    /// `fcvt.*.l`
+    FromL,
+    /// `fcvt.*.lu`
+    FromLu,
+    /// `fcvt.s.d` (format S) or `fcvt.d.s` (format D): from the other format.
+    FromOther,
+}
+
+/// All [`FpOp`]s, in the order of their numbering in helper arguments.
+pub const FP_OPS: [FpOp; 24] = [
+    FpOp::Add,
+    FpOp::Sub,
+    FpOp::Mul,
+    FpOp::Div,
+    FpOp::Sqrt,
+    FpOp::Min,
+    FpOp::Max,
+    FpOp::MulAdd,
+    FpOp::MulSub,
+    FpOp::NegMulSub,
+    FpOp::NegMulAdd,
+    FpOp::Eq,
+    FpOp::Lt,
+    FpOp::Le,
+    FpOp::Class,
+    FpOp::ToW,
+    FpOp::ToWu,
+    FpOp::ToL,
+    FpOp::ToLu,
+    FpOp::FromW,
+    FpOp::FromWu,
+    FpOp::FromL,
+    FpOp::FromLu,
+    FpOp::FromOther,
+];
+
+impl FpOp {
+    /// Whether the result goes to an `x` register.
+    pub fn writes_int(self) -> bool {
+        matches!(
+            self,
+            FpOp::Eq
+                | FpOp::Lt
+                | FpOp::Le
+                | FpOp::Class
+                | FpOp::ToW
+                | FpOp::ToWu
+                | FpOp::ToL
+                | FpOp::ToLu
+        )
+    }
+
+    /// Whether the first source is an `x` register.
+    pub fn reads_int(self) -> bool {
+        matches!(
+            self,
+            FpOp::FromW | FpOp::FromWu | FpOp::FromL | FpOp::FromLu
+        )
+    }
+
+    /// How many `f`/`x` sources the operation reads (1, 2 or 3).
+    pub fn sources(self) -> usize {
+        match self {
+            FpOp::Add
+            | FpOp::Sub
+            | FpOp::Mul
+            | FpOp::Div
+            | FpOp::Min
+            | FpOp::Max
+            | FpOp::Eq
+            | FpOp::Lt
+            | FpOp::Le => 2,
+            FpOp::MulAdd | FpOp::MulSub | FpOp::NegMulSub | FpOp::NegMulAdd => 3,
+            _ => 1,
+        }
+    }
+
+    /// Whether the instruction has an `rm` field (and so may be illegal
+    /// for an invalid dynamic rounding mode).
+    pub fn has_rm(self) -> bool {
+        !matches!(
+            self,
+            FpOp::Min | FpOp::Max | FpOp::Eq | FpOp::Lt | FpOp::Le | FpOp::Class
+        )
+    }
+}
+
+/// A sign-injection kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sgnj {
+    /// `fsgnj`: the sign of `rs2`.
+    Copy,
+    /// `fsgnjn`: the opposite of `rs2`'s sign.
+    Negate,
+    /// `fsgnjx`: the XOR of both signs.
+    Xor,
+}
+
 /// A decoded instruction. Operand fields carry the ISA manual's names
 /// (`rd`, `rs1`, `rs2`, `imm`, `offset`), so they are not documented one by one.
 #[allow(missing_docs)]
@@ -180,6 +336,64 @@ pub enum Inst {
     Fence,
     /// `fence.i`.
     FenceI,
+    /// `flw`/`fld` (and their compressed forms).
+    FpLoad {
+        fmt: FpFmt,
+        rd: u8,
+        rs1: u8,
+        offset: i64,
+    },
+    /// `fsw`/`fsd`.
+    FpStore {
+        fmt: FpFmt,
+        rs1: u8,
+        rs2: u8,
+        offset: i64,
+    },
+    /// An operation of the float helper; `rm` is the instruction's field
+    /// (0-4 static, 7 dynamic; meaningless for operations without one).
+    Fp {
+        op: FpOp,
+        fmt: FpFmt,
+        rd: u8,
+        rs1: u8,
+        rs2: u8,
+        rs3: u8,
+        rm: u8,
+    },
+    /// `fsgnj`/`fsgnjn`/`fsgnjx`.
+    FpSgnj {
+        kind: Sgnj,
+        fmt: FpFmt,
+        rd: u8,
+        rs1: u8,
+        rs2: u8,
+    },
+    /// `fmv.x.w`/`fmv.x.d`: the raw bits to an `x` register.
+    FpMvToInt { fmt: FpFmt, rd: u8, rs1: u8 },
+    /// `fmv.w.x`/`fmv.d.x`: the raw bits to an `f` register.
+    FpMvFromInt { fmt: FpFmt, rd: u8, rs1: u8 },
     /// Not an instruction of this configuration.
     Illegal,
+}
+
+impl Inst {
+    /// Whether this is an F/D instruction (illegal while `mstatus.FS` is Off).
+    pub fn is_float(&self) -> bool {
+        matches!(
+            self,
+            Inst::FpLoad { .. }
+                | Inst::FpStore { .. }
+                | Inst::Fp { .. }
+                | Inst::FpSgnj { .. }
+                | Inst::FpMvToInt { .. }
+                | Inst::FpMvFromInt { .. }
+        )
+    }
+
+    /// Whether it may change float state (an `f` register or `fflags`),
+    /// which sets `mstatus.FS` to Dirty.
+    pub fn dirties_float(&self) -> bool {
+        self.is_float() && !matches!(self, Inst::FpStore { .. } | Inst::FpMvToInt { .. })
+    }
 }

@@ -1,4 +1,4 @@
-//! The RISC-V frontend: RV32 and RV64 harts with the I, M, A and C
+//! The RISC-V frontend: RV32 and RV64 harts with the I, M, A, F, D and C
 //! extensions, Zicsr and Zifencei, in machine, supervisor and user modes
 //! with Sv32 (RV32) and Sv39 (RV64) paging, with XLEN a run-time parameter
 //! so one crate serves both widths; and RISC-V's own devices (the CLINT and
@@ -10,6 +10,7 @@ pub mod compressed;
 pub mod cpu;
 pub mod csr;
 pub mod decode;
+pub mod float;
 pub mod gdb;
 pub mod helpers;
 pub mod inst;
@@ -94,7 +95,10 @@ impl Frontend for RiscV {
     /// firmware with the hart id in `a0` and the device tree in `a1`.
     fn set_boot_args(&self, cpu: &mut RiscvCpu, args: &[u64]) -> Result<(), String> {
         if args.len() > 8 {
-            return Err(format!("{} boot arguments, RISC-V has 8 (a0-a7)", args.len()));
+            return Err(format!(
+                "{} boot arguments, RISC-V has 8 (a0-a7)",
+                args.len()
+            ));
         }
         for (reg, value) in cpu.regs[10..].iter_mut().zip(args) {
             *reg = value & self.mask();

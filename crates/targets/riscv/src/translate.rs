@@ -8,6 +8,7 @@ use chimera_memory::Endian;
 
 use crate::compressed::decode16;
 use crate::decode::decode32;
+use crate::float::{emit_float, FpBlock};
 use crate::helpers::{
     amo_code, H_AMO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_SFENCE_VMA, H_SRET,
     H_WFI,
@@ -21,13 +22,14 @@ pub const MAX_BLOCK_INSNS: u32 = 48;
 const LE: Endian = Endian::Little;
 
 /// Emits the IR of one instruction.
-struct Emit<'b> {
-    b: &'b mut IrBuilder,
-    ty: Ty,
+pub(crate) struct Emit<'b> {
+    pub(crate) b: &'b mut IrBuilder,
+    /// The type of an `x` register (XLEN).
+    pub(crate) ty: Ty,
 }
 
 impl Emit<'_> {
-    fn read(&mut self, r: u8) -> Temp {
+    pub(crate) fn read(&mut self, r: u8) -> Temp {
         if r == 0 {
             self.b.constant(self.ty, 0)
         } else {
@@ -35,7 +37,7 @@ impl Emit<'_> {
         }
     }
 
-    fn write(&mut self, r: u8, t: Temp) {
+    pub(crate) fn write(&mut self, r: u8, t: Temp) {
         if r != 0 {
             self.b.set(Global(u32::from(r)), t);
         }
@@ -45,7 +47,7 @@ impl Emit<'_> {
         self.b.constant(self.ty, v as u64)
     }
 
-    fn addr(&mut self, rs1: u8, offset: i64) -> Temp {
+    pub(crate) fn addr(&mut self, rs1: u8, offset: i64) -> Temp {
         let base = self.read(rs1);
         self.b.add_imm(base, offset as u64)
     }
@@ -114,6 +116,7 @@ impl RiscV {
     ) -> Result<(), Trap> {
         let mut pc = code.start();
         let mut count = 0;
+        let mut fp = FpBlock::default();
         loop {
             let low = match code.fetch(pc, 2, LE) {
                 Ok(v) => v as u16,
@@ -141,7 +144,10 @@ impl RiscV {
             b.insn_start(pc);
             count += 1;
             let next = self.wrap(pc + len);
-            if self.emit(b, inst, pc, next, raw) {
+            if inst.is_float() {
+                let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
+                emit_float(&mut Emit { b, ty }, &mut fp, inst, raw);
+            } else if self.emit(b, inst, pc, next, raw) {
                 return Ok(());
             }
             pc = next;
@@ -330,6 +336,12 @@ impl RiscV {
                 return true;
             }
             Inst::Fence => {}
+            Inst::FpLoad { .. }
+            | Inst::FpStore { .. }
+            | Inst::Fp { .. }
+            | Inst::FpSgnj { .. }
+            | Inst::FpMvToInt { .. }
+            | Inst::FpMvFromInt { .. } => {}
             Inst::FenceI => {
                 // Stores to code pages already dropped their blocks; going
                 // back to the loop makes that visible at once.

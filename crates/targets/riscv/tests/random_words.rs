@@ -1,8 +1,10 @@
 //! 100,000 random 32-bit and 16-bit words run as instructions, one at a
 //! time, on RV64 and RV32 harts: the host never panics, and a word raises
 //! the illegal-instruction exception (with the word in `mtval`) exactly
-//! when the decoder calls it illegal; everything else runs or takes the
-//! fault its access earns.
+//! when the decoder calls it illegal, or when it is a float instruction
+//! and `mstatus.FS` is Off (half the runs), or uses the dynamic rounding
+//! mode while `frm` holds a reserved one; everything else runs or takes
+//! the fault its access earns.
 
 use std::sync::Arc;
 
@@ -85,8 +87,19 @@ fn run_words(xlen: u32, count: u32, seed: u64) {
         // Back to M mode without translation: a random sret or CSR write
         // may have left the hart elsewhere.
         cluster.reset();
+        let fs_on = rng.next() & 1 == 0;
+        let frm = (rng.next() % 8) as u8;
         {
             let cpu = cluster.cpu_state_mut(0).unwrap();
+            if fs_on {
+                cpu.csr.mstatus |= 1 << 13;
+            }
+            cpu.csr.frm = frm;
+            for r in 32..64 {
+                // Float registers: boxed singles half the time.
+                let v = rng.next();
+                cpu.regs[r] = if v & 1 == 0 { v | 0xffff_ffff << 32 } else { v };
+            }
             cpu.pc = BASE;
             cpu.csr.mtvec = handler;
             cpu.csr.mcause = 0;
@@ -111,9 +124,12 @@ fn run_words(xlen: u32, count: u32, seed: u64) {
         // A CSR instruction decodes, and is illegal when its CSR does not
         // exist or may not be written: either outcome is right for it.
         let csr = matches!(decoded, Inst::Csr { .. });
+        let bad_rounding = matches!(decoded, Inst::Fp { op, rm: 7, .. } if op.has_rm() && frm > 4);
+        let expect_illegal =
+            decoded == Inst::Illegal || (decoded.is_float() && (!fs_on || bad_rounding));
         assert!(
-            trapped_illegal == (decoded == Inst::Illegal) || csr,
-            "rv{xlen} word {word:#x} ({decoded:?}): mcause {} pc {:#x}",
+            trapped_illegal == expect_illegal || csr,
+            "rv{xlen} word {word:#x} ({decoded:?}, FS on {fs_on}, frm {frm}): mcause {} pc {:#x}",
             cpu.csr.mcause,
             cpu.pc
         );
