@@ -201,6 +201,60 @@ mod tests {
     }
 
     #[test]
+    fn harts_enter_the_firmware_with_their_id_and_the_tree_after_every_reset() {
+        let dir = std::env::temp_dir().join(format!("chimera-boot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bios = dir.join("wfi.bin");
+        // wfi
+        std::fs::write(&bios, [0x73, 0x00, 0x50, 0x10]).unwrap();
+        let mut loaded = crate::load_profile("riscv-virt", crate::builtin_registry()).unwrap();
+        loaded
+            .builder
+            .set_property("cpu", "harts", 2.into())
+            .unwrap();
+        loaded.builder.clear_images("cpu");
+        loaded
+            .builder
+            .set_firmware(FirmwareSpec {
+                cluster: "cpu".into(),
+                bios: bios.clone(),
+                bios_base: 0x8000_0000,
+                kernel: None,
+            })
+            .unwrap();
+        let mut machine = loaded.realize(&crate::SerialConfig::default()).unwrap();
+        for round in 0..2 {
+            let cluster = &machine.scheduler().clusters()[0];
+            for hart in 0..2u64 {
+                let regs = cluster.dump_registers(hart as u32).unwrap();
+                assert!(regs.contains(" pc       0000000080000000"), "{regs}");
+                assert!(regs.contains(&format!("a0   {hart:016x}")), "{regs}");
+                assert!(regs.contains("a1   0000000087e00000"), "{regs}");
+                assert!(regs.contains("a2   0000000000000000"), "{regs}");
+            }
+            let space = cluster.space().clone();
+            let ctx = chimera_memory::MmioCtx {
+                now_ns: 0,
+                initiator: u32::MAX,
+            };
+            let magic = space
+                .read(
+                    &ctx,
+                    0x87e0_0000,
+                    4,
+                    chimera_memory::Endian::Big,
+                    chimera_memory::AccessKind::Read,
+                )
+                .unwrap();
+            assert_eq!(magic, 0xd00d_feed, "round {round}");
+            // The guest scribbles over the tree; a reset brings it back.
+            space.load_bytes(0x87e0_0000, &[0; 4]).unwrap();
+            machine.reset().unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn riscv_harts_get_their_id_and_the_tree() {
         assert_eq!(
             boot_args(&facts(64), 1, 0x87e0_0000),
