@@ -63,7 +63,8 @@ const WORKLOADS: &[Workload] = &[
     },
 ];
 
-fn source_root() -> PathBuf {
+/// The source tree, where the bench images are.
+pub(crate) fn source_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -153,6 +154,7 @@ pub fn bench() -> u8 {
         }
     }
     println!("(QEMU time includes its start-up; the JIT column arrives with the JIT.)");
+    failed |= !crate::bench_hetero::bench_hetero();
     if failed {
         crate::exit::EMULATOR_ERROR
     } else {

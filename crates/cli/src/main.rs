@@ -2,6 +2,7 @@
 //! list profiles and types.
 
 mod bench;
+mod bench_hetero;
 mod commands;
 mod exit;
 mod terminal;
