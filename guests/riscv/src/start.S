@@ -3,7 +3,8 @@
    then call secondary(hartid), which a test may define (the default parks
    them).
    Traps go to trap_entry, which saves the caller-saved registers and calls
-   trap_handler(mcause, mepc, mtval) in C. */
+   trap_handler(mcause, mepc, mtval) in C. Programs built with F/D turn
+   the float unit on first. */
     .section .text.start
     .globl _start
 _start:
@@ -13,6 +14,13 @@ _start:
     sub     sp, sp, t0
     la      t0, trap_entry
     csrw    mtvec, t0
+#ifdef __riscv_flen
+    /* Float programs: the unit on (FS = Initial) before any float
+       instruction, round to nearest, no flags. */
+    li      t0, 1 << 13
+    csrs    mstatus, t0
+    csrwi   fcsr, 0
+#endif
     bnez    a0, 2f
     la      t0, __bss_start
     la      t1, __bss_end
