@@ -390,31 +390,20 @@ fn run_with_gdb(
     machine: chimera_machine::Machine,
     wait: bool,
 ) -> Result<RunOutcome, Diagnostics> {
-    let bad = || {
+    let (host, port) = chimera_gdb::parse_endpoint(spec).ok_or_else(|| {
         cli_error(
             format!("--gdb {spec}: expected tcp::PORT or tcp:HOST:PORT"),
             None,
         )
-    };
-    let rest = spec.strip_prefix("tcp:").ok_or_else(bad)?;
-    let (host, port) = match rest.rsplit_once(':') {
-        Some(("", p)) => ("127.0.0.1", p),
-        Some((h, p)) => (h, p),
-        None => ("127.0.0.1", rest),
-    };
-    let port: u16 = port.parse().map_err(|_| bad())?;
+    })?;
     let hub = chimera_gdb::Hub::new(machine, wait);
-    for (i, (name, arch)) in hub.clusters().into_iter().enumerate() {
-        let p = port.checked_add(i as u16).ok_or_else(bad)?;
-        let listener = std::net::TcpListener::bind((host, p))
-            .map_err(|e| cli_error(format!("--gdb: cannot listen on {host}:{p}: {e}"), None))?;
-        eprintln!("chimera: gdb for cluster {name} ({arch}) on {host}:{p}");
-        let hub = hub.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                chimera_gdb::serve_cluster(hub.clone(), i, conn);
-            }
-        });
+    let ports = chimera_gdb::listen(&hub, &host, port)
+        .map_err(|e| cli_error(format!("--gdb: {e}"), None))?;
+    for p in ports {
+        eprintln!(
+            "chimera: gdb for cluster {} ({}) on {host}:{}",
+            p.cluster, p.arch, p.port
+        );
     }
     Ok(hub.run())
 }
@@ -460,7 +449,9 @@ fn run_with_qmp(
     loop {
         controller.wait_until_stopped();
         match controller.status() {
-            chimera_qmp::Status::Paused if !controller.quit_requested() => {
+            chimera_qmp::Status::Paused | chimera_qmp::Status::Debug
+                if !controller.quit_requested() =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             chimera_qmp::Status::Shutdown => {

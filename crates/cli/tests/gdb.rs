@@ -269,3 +269,113 @@ fn one_gdb_session_debugs_the_risc_v_and_arm_clusters_of_the_default_machine() {
     assert!(finished.status.success(), "{uart}");
     assert!(uart.contains("all 10 answers verified"), "{uart}");
 }
+
+/// Sends one QMP command on `stream` and returns the answer line.
+fn qmp_command(
+    stream: &mut std::net::TcpStream,
+    reader: &mut impl std::io::BufRead,
+    command: &str,
+) -> String {
+    use std::io::Write;
+    writeln!(stream, "{command}").unwrap();
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "QMP closed");
+        // Events may come first.
+        if !line.contains("\"event\"") {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn qmp_gdbserver_command_opens_debugger_ports_on_a_running_machine() {
+    let Some(gdb) = gdb() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
+        );
+        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
+        return;
+    };
+    let qmp_port = free_port();
+    let port = loop {
+        let p = free_port();
+        if p < u16::MAX
+            && p != qmp_port
+            && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
+        {
+            break p;
+        }
+    };
+    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(["run", "--qmp", &format!("tcp::{qmp_port}"), "-S"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chimera runs");
+    let start = Instant::now();
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", qmp_port)) {
+            Ok(s) => break s,
+            Err(_) => {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "QMP never opened"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut greeting = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut greeting).unwrap();
+    assert!(greeting.contains("QMP"), "{greeting}");
+    qmp_command(
+        &mut stream,
+        &mut reader,
+        r#"{"execute": "qmp_capabilities"}"#,
+    );
+    let answer = qmp_command(
+        &mut stream,
+        &mut reader,
+        &format!(r#"{{"execute": "gdbserver", "arguments": {{"device": "tcp::{port}"}}}}"#),
+    );
+    assert!(answer.contains(r#""cluster":"app""#), "{answer}");
+    assert!(
+        answer.contains(&format!(r#""port":{}"#, port + 1)),
+        "{answer}"
+    );
+    let status = qmp_command(&mut stream, &mut reader, r#"{"execute": "query-status"}"#);
+    assert!(status.contains(r#""status":"debug""#), "{status}");
+    let refused = qmp_command(&mut stream, &mut reader, r#"{"execute": "cont"}"#);
+    assert!(refused.contains("GDB server"), "{refused}");
+    let images = workspace().join("guests/hetero/images");
+    let out = Command::new(gdb)
+        .args(["-batch", "-nx"])
+        .arg("-ex")
+        .arg(format!("file {}", images.join("app.elf").display()))
+        .args(["-ex", &format!("target remote :{port}")])
+        .args(["-ex", "break crc32_bitwise", "-ex", "continue"])
+        .args([
+            "-ex",
+            "info registers pc a0",
+            "-ex",
+            "delete",
+            "-ex",
+            "detach",
+        ])
+        .output()
+        .expect("gdb runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("Breakpoint 1, crc32_bitwise"), "{text}");
+    assert!(text.contains("detached"), "{text}");
+    let finished = chimera.wait_with_output().expect("chimera ends");
+    let uart = String::from_utf8_lossy(&finished.stdout);
+    assert!(finished.status.success(), "{uart}");
+    assert!(uart.contains("all 10 answers verified"), "{uart}");
+}

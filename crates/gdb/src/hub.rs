@@ -57,7 +57,7 @@ struct State {
 
 /// The machine and its debugger sessions.
 pub struct Hub {
-    machine: Mutex<Machine>,
+    machine: Arc<Mutex<Machine>>,
     control: Arc<RunControl>,
     state: Mutex<State>,
     changed: Condvar,
@@ -81,10 +81,19 @@ impl Hub {
     /// A hub for `machine`; with `wait`, the machine does not run until a
     /// debugger resumes it.
     pub fn new(machine: Machine, wait: bool) -> Arc<Self> {
-        let clusters = machine.scheduler().clusters().len();
+        Self::shared(Arc::new(Mutex::new(machine)), wait)
+    }
+
+    /// A hub for a machine someone else holds too (the control plane):
+    /// while the hub runs, it alone advances the machine.
+    pub fn shared(machine: Arc<Mutex<Machine>>, wait: bool) -> Arc<Self> {
+        let (clusters, control) = {
+            let m = lock(&machine);
+            (m.scheduler().clusters().len(), m.control().clone())
+        };
         Arc::new(Hub {
-            control: machine.control().clone(),
-            machine: Mutex::new(machine),
+            control,
+            machine,
             state: Mutex::new(State {
                 sessions: vec![Session::default(); clusters],
                 halted: wait,
@@ -93,6 +102,22 @@ impl Hub {
             }),
             changed: Condvar::new(),
         })
+    }
+
+    /// Ends [`Hub::run`] with `outcome` (the control plane quits), as if
+    /// the guest had ended the run.
+    pub fn shutdown(&self, outcome: RunOutcome) {
+        let mut s = lock(&self.state);
+        if s.finished.is_none() {
+            for session in s.sessions.iter_mut().filter(|x| x.running) {
+                session.stop = Some(StopReport::Exited(0));
+                session.running = false;
+            }
+            s.finished = Some(outcome);
+        }
+        drop(s);
+        self.control.request(ExitRequest::Stop);
+        self.changed.notify_all();
     }
 
     /// Runs `f` on the machine (between run slices).

@@ -28,6 +28,8 @@ pub enum Status {
     GuestPanicked,
     /// The emulator hit an error.
     InternalError,
+    /// A GDB server governs the machine: debuggers run and stop it.
+    Debug,
 }
 
 impl Status {
@@ -40,6 +42,7 @@ impl Status {
             Status::Shutdown => "shutdown",
             Status::GuestPanicked => "guest-panicked",
             Status::InternalError => "internal-error",
+            Status::Debug => "debug",
         }
     }
 }
@@ -58,10 +61,15 @@ pub(crate) struct Inner {
     pub serial: SerialConfig,
     pub quit: bool,
     pub exit_code: Option<i32>,
+    /// The GDB server's hub, once a client started one: from then on it
+    /// alone runs the machine.
+    pub debugger: Option<Arc<chimera_gdb::Hub>>,
 }
 
 /// The protocol's view of one machine.
 pub struct Controller {
+    /// Itself, for threads it starts (the GDB server's runner).
+    me: std::sync::Weak<Controller>,
     inner: Mutex<Inner>,
     wake: Condvar,
     events: EventBus,
@@ -82,7 +90,8 @@ impl Controller {
     /// A controller with no machine (the pre-configuration state), whose
     /// UARTs will go where `serial` says.
     pub fn new(registry: Arc<Registry>, serial: SerialConfig) -> Arc<Self> {
-        let c = Arc::new(Controller {
+        let c = Arc::new_cyclic(|me| Controller {
+            me: me.clone(),
             inner: Mutex::new(Inner {
                 registry,
                 builder: None,
@@ -92,6 +101,7 @@ impl Controller {
                 serial,
                 quit: false,
                 exit_code: None,
+                debugger: None,
             }),
             wake: Condvar::new(),
             events: EventBus::new(),
@@ -189,6 +199,7 @@ impl Controller {
     pub(crate) fn stop(&self) -> Result<(), QmpError> {
         self.machine()?;
         let mut inner = self.lock();
+        Self::refuse_under_debugger(&inner)?;
         if inner.status != Status::Running {
             return Ok(());
         }
@@ -206,6 +217,7 @@ impl Controller {
     pub(crate) fn cont(&self) -> Result<(), QmpError> {
         self.machine()?;
         let mut inner = self.lock();
+        Self::refuse_under_debugger(&inner)?;
         match inner.status {
             Status::Paused => {
                 // RESUME goes out before the runner can announce anything
@@ -235,8 +247,111 @@ impl Controller {
         if let Some(control) = &inner.control {
             control.request(ExitRequest::Stop);
         }
+        if let Some(hub) = &inner.debugger {
+            hub.shutdown(RunOutcome::Exit(ExitRequest::Quit));
+        }
         drop(inner);
         self.wake.notify_all();
+    }
+
+    fn refuse_under_debugger(inner: &Inner) -> Result<(), QmpError> {
+        if inner.debugger.is_some() {
+            return Err(QmpError::generic(
+                "the machine is under a GDB server's control: stop and continue it from the debugger",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starts a GDB server on the realized machine (`tcp::PORT` or
+    /// `tcp:HOST:PORT`, a port per cluster from PORT up); from then on the
+    /// debuggers run and stop the machine. A running machine keeps
+    /// running until a debugger attaches; a paused one waits for one.
+    pub(crate) fn start_gdbserver(&self, spec: &str) -> Result<Vec<chimera_gdb::Port>, QmpError> {
+        let machine = self.machine()?;
+        let controller = self
+            .me
+            .upgrade()
+            .ok_or_else(|| QmpError::generic("the control plane is shutting down"))?;
+
+        let (host, port) = chimera_gdb::parse_endpoint(spec).ok_or_else(|| {
+            QmpError::generic(format!(
+                "'{spec}': a GDB server listens on tcp::PORT or tcp:HOST:PORT"
+            ))
+        })?;
+        let mut inner = self.lock();
+        if inner.debugger.is_some() {
+            return Err(QmpError::generic("a GDB server is already running"));
+        }
+        let wait = inner.status != Status::Running;
+        if !matches!(inner.status, Status::Running | Status::Paused) {
+            return Err(QmpError::generic(format!(
+                "the machine cannot be debugged: it is {}",
+                inner.status.name()
+            )));
+        }
+        // The runner lets go of the machine at the end of its slice.
+        if inner.status == Status::Running {
+            if let Some(control) = &inner.control {
+                control.request(ExitRequest::Stop);
+            }
+        }
+        let hub = chimera_gdb::Hub::shared(machine, wait);
+        let ports = chimera_gdb::listen(&hub, &host, port).map_err(QmpError::generic)?;
+        inner.debugger = Some(hub.clone());
+        inner.status = Status::Debug;
+        drop(inner);
+        self.wake.notify_all();
+        thread::spawn(move || {
+            // A stop meant for the runner, if it came after its last slice,
+            // must not halt the debugged machine.
+            hub.with_machine(|m| m.control().take());
+            let outcome = hub.run();
+            controller.finish(outcome);
+        });
+        Ok(ports)
+    }
+
+    /// Records how the run ended and announces it.
+    fn finish(&self, outcome: RunOutcome) {
+        let Some(status) = self.ended_status(&outcome) else {
+            return;
+        };
+        let mut inner = self.lock();
+        if matches!(inner.status, Status::Running | Status::Debug) {
+            inner.status = status;
+        }
+        drop(inner);
+        self.wake.notify_all();
+        if status == Status::Shutdown {
+            self.events.emit(
+                "SHUTDOWN",
+                json!({"guest": true, "reason": "guest-shutdown"}),
+            );
+        } else {
+            self.events.emit("STOP", json!({}));
+        }
+    }
+
+    /// The state a run outcome leaves the machine in, if it ends the run.
+    fn ended_status(&self, outcome: &RunOutcome) -> Option<Status> {
+        match outcome {
+            RunOutcome::TimeLimit
+            | RunOutcome::InsnLimit
+            | RunOutcome::Exit(ExitRequest::Stop | ExitRequest::Debug) => None,
+            RunOutcome::Exit(ExitRequest::Exit(code)) => {
+                self.lock().exit_code = Some(*code);
+                Some(Status::Shutdown)
+            }
+            RunOutcome::Exit(ExitRequest::PowerOff | ExitRequest::Quit) => {
+                self.lock().exit_code = Some(0);
+                Some(Status::Shutdown)
+            }
+            RunOutcome::Idle => Some(Status::GuestPanicked),
+            RunOutcome::Exit(ExitRequest::Reset | ExitRequest::Error(_)) => {
+                Some(Status::InternalError)
+            }
+        }
     }
 
     /// The runner: while the state is `Running`, advance the machine one
@@ -273,39 +388,7 @@ impl Controller {
                 self.events
                     .emit("RESET", json!({"guest": true, "reason": "guest-reset"}));
             }
-            let next = match outcome {
-                RunOutcome::TimeLimit
-                | RunOutcome::InsnLimit
-                | RunOutcome::Exit(ExitRequest::Stop | ExitRequest::Debug) => None,
-                RunOutcome::Exit(ExitRequest::Exit(code)) => {
-                    self.lock().exit_code = Some(code);
-                    Some(Status::Shutdown)
-                }
-                RunOutcome::Exit(ExitRequest::PowerOff | ExitRequest::Quit) => {
-                    self.lock().exit_code = Some(0);
-                    Some(Status::Shutdown)
-                }
-                RunOutcome::Idle => Some(Status::GuestPanicked),
-                RunOutcome::Exit(ExitRequest::Reset | ExitRequest::Error(_)) => {
-                    Some(Status::InternalError)
-                }
-            };
-            if let Some(status) = next {
-                let mut inner = self.lock();
-                if inner.status == Status::Running {
-                    inner.status = status;
-                }
-                drop(inner);
-                self.wake.notify_all();
-                if status == Status::Shutdown {
-                    self.events.emit(
-                        "SHUTDOWN",
-                        json!({"guest": true, "reason": "guest-shutdown"}),
-                    );
-                } else {
-                    self.events.emit("STOP", json!({}));
-                }
-            }
+            self.finish(outcome);
         }
     }
 }

@@ -50,6 +50,14 @@ pub struct MemSaveArgs {
     pub cpu_index: Option<u32>,
 }
 
+/// Arguments of `gdbserver`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GdbserverArgs {
+    /// Where to listen: `tcp::PORT` (loopback) or `tcp:HOST:PORT`.
+    pub device: String,
+}
+
 /// Arguments of `human-monitor-command`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -150,7 +158,14 @@ fn hmp(c: &Controller, line: &str) -> Result<Value, QmpError> {
             }
         }
         ["info", "status"] => format!("VM status: {}\n", c.status().name()),
-        _ => format!("unknown command: '{line}'; this monitor knows info registers, info mtree, info qom-tree, info status\n"),
+        ["gdbserver", spec] => {
+            let ports = c.start_gdbserver(spec)?;
+            ports
+                .iter()
+                .map(|p| format!("Waiting for gdb connection on device 'tcp::{}' (cluster {}, {})\n", p.port, p.cluster, p.arch))
+                .collect()
+        }
+        _ => format!("unknown command: '{line}'; this monitor knows info registers, info mtree, info qom-tree, info status, gdbserver tcp::PORT\n"),
     };
     Ok(Value::String(text))
 }
@@ -285,6 +300,21 @@ pub(super) fn commands() -> Vec<CommandSpec> {
             doc: "Saves memory as CPU 'cpu-index' sees it to a host file.",
             args: schema_of::<MemSaveArgs>,
             handler: |c, args| save(c, parse_args(args)?, true),
+        },
+        CommandSpec {
+            name: "gdbserver",
+            doc: "Starts a GDB server: a port per cluster from the given one up (tcp::PORT, loopback, or tcp:HOST:PORT); from then on the debuggers run and stop the machine.",
+            args: schema_of::<GdbserverArgs>,
+            handler: |c, args| {
+                let a: GdbserverArgs = parse_args(args)?;
+                let ports = c.start_gdbserver(&a.device)?;
+                Ok(Value::Array(
+                    ports
+                        .into_iter()
+                        .map(|p| json!({"cluster": p.cluster, "arch": p.arch, "port": p.port}))
+                        .collect(),
+                ))
+            },
         },
         CommandSpec {
             name: "human-monitor-command",
