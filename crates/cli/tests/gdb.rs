@@ -11,12 +11,42 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// gdb-multiarch, if installed; a missing one fails the test under CI.
 fn gdb() -> Option<&'static str> {
     let ok = Command::new("gdb-multiarch")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
+        );
+        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
+    }
     ok.then_some("gdb-multiarch")
+}
+
+/// A port whose successor is free too (a machine with two clusters).
+fn two_free_ports() -> u16 {
+    loop {
+        let p = free_port();
+        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Waits until something listens on `port` (without connecting to it).
+fn wait_until_listening(port: u16) {
+    let start = Instant::now();
+    while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "port {port} never opened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn free_port() -> u16 {
@@ -27,11 +57,6 @@ fn free_port() -> u16 {
 #[test]
 fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
     let Some(gdb) = gdb() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
-        );
-        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
         return;
     };
     let elf = workspace().join("guests/riscv/images/rv64/alu.elf");
@@ -107,21 +132,10 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
 #[test]
 fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
     let Some(gdb) = gdb() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
-        );
-        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
         return;
     };
     let mixed = workspace().join("guests/mixed/images");
-    // Two consecutive ports, free at the time of asking.
-    let port = loop {
-        let p = free_port();
-        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            break p;
-        }
-    };
+    let port = two_free_ports();
     let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
         .args([
             "run",
@@ -135,7 +149,6 @@ fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("chimera runs");
-    let start = Instant::now();
     let script = workspace().join("target/duo-gdb-test.gdb");
     std::fs::write(
         &script,
@@ -155,14 +168,7 @@ fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
         ),
     )
     .unwrap();
-    // Wait until chimera listens (without opening a session).
-    while std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the GDB ports never opened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_listening(port + 1);
     let out = Command::new(gdb)
         .args(["-batch", "-nx", "-x"])
         .arg(&script)
@@ -194,27 +200,16 @@ fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
 #[test]
 fn one_gdb_session_debugs_the_risc_v_and_arm_clusters_of_the_default_machine() {
     let Some(gdb) = gdb() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
-        );
-        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
         return;
     };
     let images = workspace().join("guests/hetero/images");
-    let port = loop {
-        let p = free_port();
-        if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            break p;
-        }
-    };
+    let port = two_free_ports();
     let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
         .args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("chimera runs");
-    let start = Instant::now();
     let script = workspace().join("target/hetero-gdb-test.gdb");
     // The application core (RV64) is inferior 1, the microcontroller
     // (Cortex-M4) inferior 2; each has its own symbols and registers.
@@ -236,13 +231,7 @@ fn one_gdb_session_debugs_the_risc_v_and_arm_clusters_of_the_default_machine() {
         ),
     )
     .unwrap();
-    while std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the GDB ports never opened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_listening(port + 1);
     let out = Command::new(gdb)
         .args(["-batch", "-nx", "-x"])
         .arg(&script)
@@ -291,11 +280,6 @@ fn qmp_command(
 #[test]
 fn qmp_gdbserver_command_opens_debugger_ports_on_a_running_machine() {
     let Some(gdb) = gdb() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
-        );
-        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
         return;
     };
     let qmp_port = free_port();
