@@ -1,7 +1,11 @@
 //! Translated blocks: the IR of a run of guest instructions, keyed by where
 //! it came from.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
 use crate::ir::{Label, Op, Ty};
+use crate::native::NativeCode;
 
 /// What identifies a translation: the physical pc and the CPU mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,6 +33,12 @@ pub struct Block {
     pub insns: u32,
     /// Physical code pages (by `CODE_PAGE_BITS` page number) it was read from.
     pub pages: Box<[u64]>,
+    /// Times it ran on the interpreter while a backend was waiting for it
+    /// to become hot.
+    runs: AtomicU32,
+    /// Its compiled code, once a backend was asked (`None`: it could not
+    /// compile it).
+    native: OnceLock<Option<NativeCode>>,
 }
 
 impl Block {
@@ -57,7 +67,29 @@ impl Block {
             labels: labels.into(),
             insns,
             pages: pages.into(),
+            runs: AtomicU32::new(0),
+            native: OnceLock::new(),
         }
+    }
+
+    /// Counts a run; true on the `threshold`-th (when it becomes hot).
+    pub fn count_run(&self, threshold: u32) -> bool {
+        self.runs.fetch_add(1, Ordering::Relaxed).wrapping_add(1) == threshold
+    }
+
+    /// Its compiled code, if compiled.
+    pub fn native(&self) -> Option<&NativeCode> {
+        self.native.get().and_then(Option::as_ref)
+    }
+
+    /// Whether a backend was asked to compile it (successfully or not).
+    pub fn compile_tried(&self) -> bool {
+        self.native.get().is_some()
+    }
+
+    /// Records the outcome of compiling it; the first outcome stays.
+    pub fn set_native(&self, code: Option<NativeCode>) {
+        let _ = self.native.set(code);
     }
 
     /// The block's ops as text, one a line.

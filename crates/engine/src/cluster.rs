@@ -12,6 +12,7 @@ use chimera_memory::{AddressSpace, Ram};
 use crate::interp::{self, BlockEnd, Stops};
 use crate::ir::verify::verify;
 use crate::ir::IrBuilder;
+use crate::native::{self, Backend, BackendStats};
 use crate::{
     Block, BlockCache, BlockKey, Clock, ClusterParams, CodeReader, CpuEnv, CpuState, Frontend,
     IrqInputs, Mmu, RunControl,
@@ -93,6 +94,14 @@ pub trait ClusterRun: Send {
     fn step(&mut self, hart: u32, clock: &Clock) -> Option<u64>;
     /// The debugger's view of the architecture, when the frontend has one.
     fn debug(&mut self) -> Option<&mut dyn crate::debug::ClusterDebug>;
+    /// Runs hot blocks as code `backend` compiles (`None`: interpret
+    /// everything). Blocks compiled by an earlier backend are dropped.
+    fn set_backend(&mut self, backend: Option<Box<dyn Backend>>);
+    /// How many runs make a block hot enough to compile (at least 1; the
+    /// default is [`DEFAULT_HOT_THRESHOLD`]).
+    fn set_hot_threshold(&mut self, runs: u32);
+    /// The backend's name and statistics, when there is one.
+    fn backend_stats(&self) -> Option<(String, BackendStats)>;
 }
 
 struct CpuSlot<C> {
@@ -219,6 +228,8 @@ pub struct Cluster<F: Frontend> {
     breakpoints: BTreeSet<u64>,
     watchpoints: Vec<crate::debug::Watchpoint>,
     debug_stop: Option<DebugStop>,
+    backend: Option<Box<dyn Backend>>,
+    hot_threshold: u32,
 }
 
 /// Why a CPU stopped for the debugger.
@@ -263,6 +274,11 @@ impl<F: Frontend> std::fmt::Debug for Cluster<F> {
 /// Longest stretch of virtual time one CPU runs before the next CPU of
 /// its cluster gets its turn, so that CPUs spinning on each other progress.
 const CPU_SLICE_NS: u64 = 2_000;
+
+/// Interpreted runs after which a block is compiled, when the cluster has
+/// a backend: Cranelift takes tens of microseconds per block, which pays
+/// only for blocks that run often.
+pub const DEFAULT_HOT_THRESHOLD: u32 = 50;
 
 impl<F: Frontend> Cluster<F> {
     /// A cluster running `frontend` as `setup` describes; it has one CPU
@@ -331,6 +347,8 @@ impl<F: Frontend> Cluster<F> {
             breakpoints: BTreeSet::new(),
             watchpoints: Vec::new(),
             debug_stop: None,
+            backend: None,
+            hot_threshold: DEFAULT_HOT_THRESHOLD,
         }
     }
 
@@ -376,6 +394,8 @@ impl<F: Frontend> Cluster<F> {
             reset_pin,
             breakpoints,
             watchpoints,
+            backend,
+            hot_threshold,
             ..
         } = self;
         let slot = &mut cpus[hart];
@@ -532,7 +552,23 @@ impl<F: Frontend> Cluster<F> {
                 resume: slot.stopped_at.take() == Some(pc),
                 watch: !watchpoints.is_empty(),
             };
-            let run = interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops);
+            // Compiled code runs when no debugger stop could fall in the
+            // block; a block is compiled once it is hot, and stays
+            // interpreted if the backend refuses it.
+            let mut run = None;
+            if let Some(backend) = backend.as_mut().filter(|_| !stops.active()) {
+                if !block.compile_tried() && block.count_run(*hot_threshold) {
+                    let abi = native::abi_for::<F>(env.mmu, slot.state.globals().len());
+                    block.set_native(backend.compile(&block, &abi).ok());
+                }
+                if let Some(code) = block.native() {
+                    run = native::run_native(fe, code, &mut slot.state, &mut env);
+                }
+            }
+            let run = match run {
+                Some(run) => run,
+                None => interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops),
+            };
             let halt = env.halt;
             let flush = env.flush_code;
             let watch_hit = env.watch_hit;
@@ -730,6 +766,21 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
     fn debug(&mut self) -> Option<&mut dyn crate::debug::ClusterDebug> {
         self.frontend.gdb()?;
         Some(self)
+    }
+
+    fn set_backend(&mut self, backend: Option<Box<dyn Backend>>) {
+        self.backend = backend;
+        self.cache.flush();
+    }
+
+    fn set_hot_threshold(&mut self, runs: u32) {
+        self.hot_threshold = runs.max(1);
+    }
+
+    fn backend_stats(&self) -> Option<(String, BackendStats)> {
+        self.backend
+            .as_ref()
+            .map(|b| (b.name().to_string(), b.stats()))
     }
 
     fn may_wake(&self) -> bool {

@@ -62,7 +62,8 @@ pub struct Stops<'a> {
 }
 
 impl Stops<'_> {
-    fn active(&self) -> bool {
+    /// Whether any stop is asked for.
+    pub fn active(&self) -> bool {
         self.max_insns != 0 || self.breakpoints.is_some() || self.watch
     }
 }

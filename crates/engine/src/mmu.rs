@@ -25,8 +25,19 @@ pub struct Translation {
     pub cacheable: bool,
 }
 
+/// One TLB entry. The first fields are read by compiled code (see
+/// [`TlbLayout`]), so the layout is fixed.
 #[derive(Debug, Clone)]
+#[repr(C)]
 struct Entry {
+    /// `read_tag` when the page is host RAM that reads may use directly.
+    fast_read_tag: u64,
+    /// `write_tag` when the page is writable host RAM.
+    fast_write_tag: u64,
+    /// Host address of the page's first byte (RAM pages), else 0.
+    host: usize,
+    /// Host address of the page's code-tracking word (RAM pages), else 0.
+    code_word: usize,
     read_tag: u64,
     write_tag: u64,
     fetch_tag: u64,
@@ -37,6 +48,10 @@ struct Entry {
 
 impl Entry {
     const EMPTY: Entry = Entry {
+        fast_read_tag: INVALID,
+        fast_write_tag: INVALID,
+        host: 0,
+        code_word: 0,
         read_tag: INVALID,
         write_tag: INVALID,
         fetch_tag: INVALID,
@@ -52,6 +67,34 @@ impl Entry {
             AccessKind::Fetch => self.fetch_tag,
         }
     }
+}
+
+/// Where compiled code finds a TLB entry's fields, for a soft-MMU fast
+/// path that never calls out on a hit. Entry `i` of the table at
+/// [`Mmu::table_addr`] starts at `i * entry_size`; the entry for virtual
+/// address `va` is `(va >> page_bits) & (entries - 1)`. A read of `size`
+/// bytes at `va` may go straight to host memory at
+/// `host + (va & page_mask)` when the word at `fast_read_tag` equals
+/// `va & !page_mask` and the access does not cross the page; a write
+/// likewise with `fast_write_tag`, and only when the `u64` at the address
+/// held in `code_word` is zero (no translated code on the page): other
+/// writes take the slow path, which notes writes to code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlbLayout {
+    /// Number of entries (a power of two).
+    pub entries: u32,
+    /// Bytes from one entry to the next.
+    pub entry_size: u32,
+    /// log2 of the page size the table caches.
+    pub page_bits: u32,
+    /// Offset of the read tag (`u64`).
+    pub fast_read_tag: u32,
+    /// Offset of the write tag (`u64`).
+    pub fast_write_tag: u32,
+    /// Offset of the host address of the page (`usize`).
+    pub host: u32,
+    /// Offset of the address of the page's code word (`usize`).
+    pub code_word: u32,
 }
 
 /// A CPU's translation cache.
@@ -74,6 +117,25 @@ impl Mmu {
     /// privilege change).
     pub fn flush(&mut self) {
         self.entries.fill(Entry::EMPTY);
+    }
+
+    /// The table's layout, for compiled code.
+    pub fn layout(&self) -> TlbLayout {
+        TlbLayout {
+            entries: TLB_ENTRIES as u32,
+            entry_size: std::mem::size_of::<Entry>() as u32,
+            page_bits: self.page_bits,
+            fast_read_tag: std::mem::offset_of!(Entry, fast_read_tag) as u32,
+            fast_write_tag: std::mem::offset_of!(Entry, fast_write_tag) as u32,
+            host: std::mem::offset_of!(Entry, host) as u32,
+            code_word: std::mem::offset_of!(Entry, code_word) as u32,
+        }
+    }
+
+    /// The host address of the first entry (see [`TlbLayout`]); valid
+    /// until the `Mmu` moves or is dropped (its table never reallocates).
+    pub fn table_addr(&mut self) -> usize {
+        self.entries.as_mut_ptr() as usize
     }
 
     fn page_mask(&self) -> u64 {
@@ -142,6 +204,19 @@ fn resolve<F: Frontend>(
     };
     match page {
         Some(p) => {
+            let size = 1u64 << env.mmu.page_bits;
+            if let (Some(host), Some(code_word)) = (
+                p.ram.host_addr(p.offset, size),
+                p.ram.code_word_addr(p.offset),
+            ) {
+                entry.host = host;
+                entry.code_word = code_word;
+                match access {
+                    AccessKind::Read => entry.fast_read_tag = tag,
+                    AccessKind::Write => entry.fast_write_tag = tag,
+                    AccessKind::Fetch => {}
+                }
+            }
             entry.ram = Some(p.ram.clone());
             entry.ram_offset = p.offset;
             set_tag(entry);

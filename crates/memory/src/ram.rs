@@ -137,6 +137,26 @@ impl Ram {
         Some(old)
     }
 
+    /// The host address of the byte at `offset`, when `len` bytes from
+    /// there are inside the block: for a backend that reads and writes
+    /// RAM directly (the soft-MMU fast path of compiled code). The bytes
+    /// are `AtomicU8`s; a direct writer must first check that the page's
+    /// code word ([`Ram::code_word_addr`]) is zero, and take the path of
+    /// [`Ram::write`] otherwise, so that writes to code are noticed.
+    pub fn host_addr(&self, offset: u64, len: u64) -> Option<usize> {
+        let cells = self.range(offset, usize::try_from(len).ok()?)?;
+        Some(cells.as_ptr() as usize)
+    }
+
+    /// The host address of the `AtomicU64` that says which watchers hold
+    /// translations of the code page with `offset` (zero: none).
+    pub fn code_word_addr(&self, offset: u64) -> Option<usize> {
+        let flags = self
+            .code_pages
+            .get(usize::try_from(offset >> CODE_PAGE_BITS).ok()?)?;
+        Some(flags as *const AtomicU64 as usize)
+    }
+
     /// Marks the page holding `offset` as holding code translated by
     /// `watcher` (below [`MAX_CODE_WATCHERS`]).
     pub fn mark_code(&self, offset: u64, watcher: u32) {

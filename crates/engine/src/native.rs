@@ -1,0 +1,361 @@
+//! The contract between the engine and a backend that compiles blocks to
+//! host code (the Cranelift JIT of `chimera-jit`), and the engine's side
+//! of it: the context compiled code runs with, and the `extern "C"`
+//! trampolines through which it reaches the soft-MMU's slow path and the
+//! frontend's helpers.
+//!
+//! The engine never depends on a code generator: a machine plugs a
+//! [`Backend`] into a cluster ([`ClusterRun::set_backend`](crate::ClusterRun::set_backend)),
+//! and the cluster asks it to compile blocks that have run often.
+//!
+//! # The compiled function
+//!
+//! A block compiles to `extern "C" fn(*mut NativeCtx) -> u64` that does
+//! what [`interp::run_block`](crate::interp::run_block) does with no
+//! [`Stops`](crate::interp::Stops):
+//!
+//! - globals are the `u64`s at `ctx.globals` (indices at or past the
+//!   length given to [`Backend::compile`] read as 0 and ignore writes, as
+//!   in the interpreter); the pointer must be read again from the context
+//!   after every trampoline call;
+//! - loads and stores may use the TLB fast path ([`crate::TlbLayout`],
+//!   table at `ctx.tlb`), else call the load / store trampolines
+//!   ([`NativeAbi::load`], [`NativeAbi::store`]); helper calls put their arguments in
+//!   `ctx.args` and call [`NativeAbi::call`]. Each trampoline takes the
+//!   index of the current instruction in the block (0-based; 0 before the
+//!   first `InsnStart`) and its pc. After a call, a nonzero `ctx.status`
+//!   means the instruction trapped: the function returns at once (any
+//!   value), the engine having recorded the trap;
+//! - at an `InsnStart` other than the first, a nonzero `ctx.end_block`
+//!   (set by trampolines) ends the block there: `ctx.retired` = the
+//!   instructions run, `ctx.exit_kind` = [`EXIT_END_BLOCK`], and the
+//!   function returns that instruction's pc;
+//! - an exit sets `ctx.retired` to the instructions run and
+//!   `ctx.exit_kind` to [`EXIT_CHAIN`] (`Goto`, `Jump`) or
+//!   [`EXIT_TO_LOOP`] (`Return`), and returns the next pc.
+
+use std::any::Any;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use chimera_memory::{AccessKind, Endian};
+
+use crate::interp::{BlockEnd, BlockRun};
+use crate::{mmu, Block, CpuEnv, CpuState, Frontend, HelperCtx, TlbLayout, Trap};
+
+/// `exit_kind`: the block took a `Goto` or `Jump` exit.
+pub const EXIT_CHAIN: u32 = 0;
+/// `exit_kind`: the block took a `Return` exit.
+pub const EXIT_TO_LOOP: u32 = 1;
+/// `exit_kind`: the block stopped at an instruction boundary because a
+/// trampoline saw a request to end the block.
+pub const EXIT_END_BLOCK: u32 = 2;
+
+/// What compiled code runs with. Fields are at the offsets
+/// [`CtxLayout`] gives.
+#[derive(Debug)]
+#[repr(C)]
+pub struct NativeCtx {
+    globals: *mut u64,
+    tlb: usize,
+    status: u32,
+    end_block: u32,
+    retired: u32,
+    exit_kind: u32,
+    args: [u64; 6],
+    run: *mut c_void,
+}
+
+/// Offsets of [`NativeCtx`]'s fields, for code generators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CtxLayout {
+    /// `*mut u64`: the CPU's globals.
+    pub globals: u32,
+    /// `usize`: the TLB's first entry.
+    pub tlb: u32,
+    /// `u32`: nonzero after a trampoline when the instruction trapped.
+    pub status: u32,
+    /// `u32`: nonzero after a trampoline when the block must end at the
+    /// next instruction boundary.
+    pub end_block: u32,
+    /// `u32`: instructions retired, set by compiled code at its exits.
+    pub retired: u32,
+    /// `u32`: how the block ended (`EXIT_*`), set by compiled code.
+    pub exit_kind: u32,
+    /// `[u64; 6]`: a helper call's arguments.
+    pub args: u32,
+}
+
+/// A trampoline for loads: `(ctx, vaddr, pc, info) -> raw value`, where
+/// `info` is [`mem_info`]. The value is zero-extended from `size` bytes.
+pub type LoadFn = extern "C" fn(*mut NativeCtx, u64, u64, u64) -> u64;
+/// A trampoline for stores: `(ctx, vaddr, value, pc, info)`.
+pub type StoreFn = extern "C" fn(*mut NativeCtx, u64, u64, u64, u64);
+/// A trampoline for helper calls: `(ctx, helper, pc, info) -> result`,
+/// where `info` is [`call_info`]; the arguments are in `ctx.args`.
+pub type CallFn = extern "C" fn(*mut NativeCtx, u64, u64, u64) -> u64;
+
+/// Packs a memory access for the load and store trampolines.
+pub fn mem_info(insn: u32, size: u8, endian: Endian) -> u64 {
+    (u64::from(insn) << 32) | (u64::from(endian == Endian::Big) << 8) | u64::from(size)
+}
+
+/// Packs a helper call for the call trampoline.
+pub fn call_info(insn: u32, nargs: u8) -> u64 {
+    (u64::from(insn) << 32) | u64::from(nargs)
+}
+
+/// Everything a backend needs to compile for one cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct NativeAbi {
+    /// The context's layout.
+    pub ctx: CtxLayout,
+    /// The TLB's layout.
+    pub tlb: TlbLayout,
+    /// Address of the load trampoline ([`LoadFn`]).
+    pub load: usize,
+    /// Address of the store trampoline ([`StoreFn`]).
+    pub store: usize,
+    /// Address of the helper trampoline ([`CallFn`]).
+    pub call: usize,
+    /// Length of the CPU's globals.
+    pub globals_len: usize,
+}
+
+/// The trampolines of frontend `F` (their addresses go to backends in
+/// [`NativeAbi`]).
+struct Trampolines;
+
+impl Trampolines {
+    /// The load trampoline.
+    extern "C" fn load<F: Frontend>(ctx: *mut NativeCtx, vaddr: u64, pc: u64, info: u64) -> u64 {
+        with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
+            let size = (info & 0xff) as usize;
+            mmu::load(fe, cpu, env, vaddr, size, endian_of(info), AccessKind::Read)
+        })
+    }
+
+    /// The store trampoline.
+    extern "C" fn store<F: Frontend>(
+        ctx: *mut NativeCtx,
+        vaddr: u64,
+        value: u64,
+        pc: u64,
+        info: u64,
+    ) {
+        with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
+            let size = (info & 0xff) as usize;
+            mmu::store(fe, cpu, env, vaddr, size, endian_of(info), value).map(|()| 0)
+        });
+    }
+
+    /// The helper trampoline.
+    extern "C" fn call<F: Frontend>(ctx: *mut NativeCtx, helper: u64, pc: u64, info: u64) -> u64 {
+        // SAFETY: `ctx` is the context `run_native` made and handed to the
+        // compiled code, which passes it back unchanged; it is live for
+        // the whole run and nothing else references it during the call.
+        let argv = unsafe { (*ctx).args };
+        with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
+            let nargs = ((info & 0xff) as usize).min(6);
+            let Some(h) = usize::try_from(helper)
+                .ok()
+                .and_then(|i| fe.helpers().get(i))
+            else {
+                return Err(Trap::Guest {
+                    cause: u64::MAX,
+                    value: helper,
+                });
+            };
+            let mut hctx = HelperCtx {
+                frontend: fe,
+                cpu,
+                env,
+                pc,
+            };
+            (h.func)(&mut hctx, &argv[..nargs])
+        })
+    }
+}
+
+fn endian_of(info: u64) -> Endian {
+    if info & 0x100 != 0 {
+        Endian::Big
+    } else {
+        Endian::Little
+    }
+}
+
+/// What a trampoline reaches through `NativeCtx::run`.
+struct RunRefs<'r, 'e, F: Frontend> {
+    fe: &'r F,
+    cpu: *mut F::Cpu,
+    env: *mut CpuEnv<'e>,
+    trap: Option<(Trap, u64, u32)>,
+}
+
+/// Runs `f` on the run's frontend, CPU and environment, for instruction
+/// `info >> 32` at `pc`; records a trap and reports it in `ctx.status`.
+fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, f: G) -> u64
+where
+    G: FnOnce(&F, &mut F::Cpu, &mut CpuEnv) -> Result<u64, Trap>,
+{
+    let insn = (info >> 32) as u32;
+    // SAFETY: `ctx` is the context `run_native::<F>` made on its stack and
+    // passed to the compiled code, which hands it back unchanged while
+    // `run_native` waits for it; `run` points at that call's `RunRefs<F>`
+    // (the code was compiled for this frontend's trampolines), whose `cpu`
+    // and `env` come from `&mut` borrows held by `run_native` for the whole
+    // run. Compiled code touches the CPU only through `ctx.globals`, which
+    // it does not use during this call and reloads after it, so the
+    // references made here are the only live ones while `f` runs.
+    unsafe {
+        let run = &mut *((*ctx).run as *mut RunRefs<'_, '_, F>);
+        let cpu = &mut *run.cpu;
+        let env = &mut *run.env;
+        env.block_offset = insn;
+        let result = f(run.fe, cpu, env);
+        (*ctx).globals = cpu.globals_mut().as_mut_ptr();
+        (*ctx).end_block = u32::from(env.end_block);
+        match result {
+            Ok(v) => v,
+            Err(trap) => {
+                run.trap = Some((trap, pc, insn));
+                (*ctx).status = 1;
+                0
+            }
+        }
+    }
+}
+
+/// Compiled code for one block. The backend that made it guarantees that
+/// `entry` is a function following the contract of this module, valid as
+/// long as `owner` lives.
+pub struct NativeCode {
+    entry: usize,
+    globals_len: usize,
+    _owner: Arc<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for NativeCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NativeCode({:#x})", self.entry)
+    }
+}
+
+impl NativeCode {
+    /// Wraps a compiled function.
+    ///
+    /// # Safety
+    ///
+    /// `entry` must be the address of an `extern "C" fn(*mut NativeCtx) ->
+    /// u64` compiled for the [`NativeAbi`] the engine gave, with
+    /// `globals_len` from it, that does what this module's documentation
+    /// says, and stays executable while `owner` lives.
+    pub unsafe fn new(entry: usize, globals_len: usize, owner: Arc<dyn Any + Send + Sync>) -> Self {
+        NativeCode {
+            entry,
+            globals_len,
+            _owner: owner,
+        }
+    }
+}
+
+/// Translation statistics of a backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackendStats {
+    /// Blocks compiled.
+    pub compiled: u64,
+    /// Blocks the backend could not compile (they stay interpreted).
+    pub failed: u64,
+    /// Median time to compile a block, in nanoseconds.
+    pub median_compile_ns: u64,
+}
+
+/// A code generator for blocks.
+pub trait Backend: Send + std::fmt::Debug {
+    /// The backend's name (`jit`).
+    fn name(&self) -> &str;
+    /// Compiles `block`; an error leaves the block to the interpreter.
+    fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String>;
+    /// What it did so far.
+    fn stats(&self) -> BackendStats;
+}
+
+/// The ABI a cluster of frontend `F` compiles for.
+pub fn abi_for<F: Frontend>(mmu: &crate::Mmu, globals_len: usize) -> NativeAbi {
+    NativeAbi {
+        ctx: CtxLayout {
+            globals: std::mem::offset_of!(NativeCtx, globals) as u32,
+            tlb: std::mem::offset_of!(NativeCtx, tlb) as u32,
+            status: std::mem::offset_of!(NativeCtx, status) as u32,
+            end_block: std::mem::offset_of!(NativeCtx, end_block) as u32,
+            retired: std::mem::offset_of!(NativeCtx, retired) as u32,
+            exit_kind: std::mem::offset_of!(NativeCtx, exit_kind) as u32,
+            args: std::mem::offset_of!(NativeCtx, args) as u32,
+        },
+        tlb: mmu.layout(),
+        load: Trampolines::load::<F> as LoadFn as usize,
+        store: Trampolines::store::<F> as StoreFn as usize,
+        call: Trampolines::call::<F> as CallFn as usize,
+        globals_len,
+    }
+}
+
+/// Runs compiled `code` for `block` on `cpu`; `None` when the code does
+/// not fit this CPU (its globals changed length), so the caller interprets.
+pub fn run_native<F: Frontend>(
+    fe: &F,
+    code: &NativeCode,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+) -> Option<BlockRun> {
+    // A block-end request made before the block (by an interrupt check)
+    // is honoured by the interpreter after the first instruction.
+    if cpu.globals().len() != code.globals_len || env.end_block {
+        return None;
+    }
+    let tlb = env.mmu.table_addr();
+    let globals = cpu.globals_mut().as_mut_ptr();
+    let mut run = RunRefs::<F> {
+        fe,
+        cpu: cpu as *mut F::Cpu,
+        env: env as *mut CpuEnv,
+        trap: None,
+    };
+    let mut ctx = NativeCtx {
+        globals,
+        tlb,
+        status: 0,
+        end_block: 0,
+        retired: 0,
+        exit_kind: 0,
+        args: [0; 6],
+        run: &mut run as *mut RunRefs<'_, '_, F> as *mut c_void,
+    };
+    // SAFETY: by `NativeCode::new`'s contract `entry` is a live function of
+    // this signature compiled for `abi_for::<F>` (the cluster compiles with
+    // its own frontend's ABI) and `globals_len` (checked above). `ctx`
+    // points at valid globals and TLB and at `run`, all of which outlive
+    // the call; `cpu` and `env` are borrowed mutably for the call's
+    // duration and reached only through `ctx`.
+    let next = unsafe {
+        let f: extern "C" fn(*mut NativeCtx) -> u64 = std::mem::transmute(code.entry);
+        f(&mut ctx)
+    };
+    if let Some((trap, pc, insn)) = run.trap {
+        return Some(BlockRun {
+            end: BlockEnd::Trapped { trap, pc },
+            retired: insn,
+        });
+    }
+    if ctx.exit_kind == EXIT_END_BLOCK {
+        env.end_block = false;
+    }
+    Some(BlockRun {
+        end: BlockEnd::Next {
+            pc: next,
+            to_loop: ctx.exit_kind != EXIT_CHAIN,
+        },
+        retired: ctx.retired,
+    })
+}

@@ -1,0 +1,184 @@
+//! Chimera's Cranelift backend: compiles one engine [`Block`] at a time to
+//! a host function that behaves exactly as the interpreter does on it (the
+//! contract is in [`chimera_engine::native`]).
+//!
+//! [`translate`] turns the IR into Cranelift IR (temporaries become
+//! Cranelift variables, globals are loads and stores through the context,
+//! memory accesses get an inline soft-MMU fast path, helpers and slow
+//! paths call the engine's trampolines); this module owns the code memory
+//! and implements the engine's [`Backend`] trait. It knows no
+//! architecture.
+
+mod translate;
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chimera_engine::{Backend, BackendStats, Block, NativeAbi, NativeCode};
+use cranelift_codegen::ir::{AbiParam, Signature, UserFuncName};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Module};
+
+/// Functions compiled into one code module before a new one is started;
+/// a module's memory is freed when the last block compiled into it is
+/// dropped (invalidated or flushed).
+const FUNCTIONS_PER_MODULE: u32 = 256;
+
+/// Blocks longer than this stay interpreted (compile time grows with
+/// them; such blocks are rare).
+const MAX_OPS: usize = 20_000;
+
+/// A code module and the memory of the functions compiled into it.
+struct CodeModule(Mutex<Option<JITModule>>);
+
+impl Drop for CodeModule {
+    fn drop(&mut self) {
+        let module = self.0.get_mut().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(module) = module {
+            // SAFETY: every `NativeCode` made from this module holds an
+            // `Arc` to it, and the engine holds the `NativeCode` (through
+            // its block) while the code runs; the last `Arc` being dropped
+            // means no function of the module can run again.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+/// The Cranelift backend of one cluster.
+pub struct JitBackend {
+    isa: OwnedTargetIsa,
+    module: Arc<CodeModule>,
+    in_module: u32,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    compile_ns: Vec<u64>,
+    compiled: u64,
+    failed: u64,
+}
+
+impl std::fmt::Debug for JitBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "JitBackend({}, {} compiled)",
+            self.isa.triple(),
+            self.compiled
+        )
+    }
+}
+
+impl JitBackend {
+    /// A backend for the host; an error when Cranelift does not support
+    /// the host (the caller then interprets).
+    pub fn new() -> Result<Self, String> {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v)
+                .map_err(|e| format!("cranelift setting {k}: {e}"))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "enable_verifier", "false")?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| format!("host not supported by Cranelift: {e}"))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| format!("host not supported by Cranelift: {e}"))?;
+        let module = Self::new_module(&isa);
+        Ok(JitBackend {
+            isa,
+            module,
+            in_module: 0,
+            ctx: Context::new(),
+            fctx: FunctionBuilderContext::new(),
+            compile_ns: Vec::new(),
+            compiled: 0,
+            failed: 0,
+        })
+    }
+
+    fn new_module(isa: &OwnedTargetIsa) -> Arc<CodeModule> {
+        let builder = JITBuilder::with_isa(isa.clone(), default_libcall_names());
+        Arc::new(CodeModule(Mutex::new(Some(JITModule::new(builder)))))
+    }
+
+    fn signature(&self) -> Signature {
+        let ptr = self.isa.pointer_type();
+        let mut sig = Signature::new(self.isa.default_call_conv());
+        sig.params.push(AbiParam::new(ptr));
+        sig.returns
+            .push(AbiParam::new(cranelift_codegen::ir::types::I64));
+        sig
+    }
+
+    fn try_compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+        if block.ops.len() > MAX_OPS {
+            return Err(format!("block of {} ops is too long", block.ops.len()));
+        }
+        if self.in_module >= FUNCTIONS_PER_MODULE {
+            self.module = Self::new_module(&self.isa);
+            self.in_module = 0;
+        }
+        self.ctx.clear();
+        self.ctx.func.signature = self.signature();
+        self.ctx.func.name = UserFuncName::user(0, self.compiled as u32);
+        translate::translate(
+            block,
+            abi,
+            &mut self.ctx.func,
+            &mut self.fctx,
+            self.isa.as_ref(),
+        )?;
+        let mut guard = self.module.0.lock().unwrap_or_else(|e| e.into_inner());
+        let module = guard.as_mut().ok_or("code module already freed")?;
+        let id = module
+            .declare_anonymous_function(&self.ctx.func.signature)
+            .map_err(|e| e.to_string())?;
+        module
+            .define_function(id, &mut self.ctx)
+            .map_err(|e| format!("{e:?}"))?;
+        module.finalize_definitions().map_err(|e| e.to_string())?;
+        let entry = module.get_finalized_function(id) as usize;
+        drop(guard);
+        self.in_module += 1;
+        // SAFETY: `entry` is the function just compiled from `block` by
+        // `translate`, which follows the engine's native contract for
+        // `abi` (including its `globals_len`); it lives in `self.module`,
+        // whose memory is kept until the last `Arc` to it (held here by
+        // the `NativeCode`) goes.
+        Ok(unsafe { NativeCode::new(entry, abi.globals_len, self.module.clone()) })
+    }
+}
+
+impl Backend for JitBackend {
+    fn name(&self) -> &str {
+        "jit"
+    }
+
+    fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+        let start = Instant::now();
+        let result = self.try_compile(block, abi);
+        match &result {
+            Ok(_) => {
+                self.compiled += 1;
+                self.compile_ns.push(start.elapsed().as_nanos() as u64);
+            }
+            Err(_) => self.failed += 1,
+        }
+        result
+    }
+
+    fn stats(&self) -> BackendStats {
+        let mut times = self.compile_ns.clone();
+        times.sort_unstable();
+        BackendStats {
+            compiled: self.compiled,
+            failed: self.failed,
+            median_compile_ns: times.get(times.len() / 2).copied().unwrap_or(0),
+        }
+    }
+}

@@ -1,0 +1,677 @@
+//! Engine IR to Cranelift IR, op by op, with the semantics the IR's docs
+//! give (division by zero, shift amounts, extension) spelled out so that
+//! the code never traps on the host.
+
+use chimera_engine::ir::{BinOp, Cond, Exit, Op, Temp, Ty, UnOp};
+use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
+use chimera_engine::{Block, NativeAbi};
+use chimera_memory::Endian;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, Function, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+
+/// Checks that every instruction's ops run under a known instruction
+/// index: no branch may jump over an `InsnStart`, so the index of the
+/// instruction an op belongs to is its static position. Returns, for
+/// each op, the number of `InsnStart`s at or before it.
+fn insn_counts(block: &Block) -> Result<Vec<u32>, String> {
+    let mut counts = Vec::with_capacity(block.ops.len());
+    let mut n = 0u32;
+    for op in block.ops.iter() {
+        if matches!(op, Op::InsnStart { .. }) {
+            n += 1;
+        }
+        counts.push(n);
+    }
+    for (i, op) in block.ops.iter().enumerate() {
+        let target = match op {
+            Op::Branch { target, .. } | Op::Jump { target } => target,
+            _ => continue,
+        };
+        let at = *block
+            .labels
+            .get(target.0 as usize)
+            .ok_or("branch to an unplaced label")? as usize;
+        if at <= i || at >= counts.len() {
+            return Err("branch that does not go forward".into());
+        }
+        if counts[at] != counts[i] {
+            return Err("branch across an instruction boundary".into());
+        }
+    }
+    Ok(counts)
+}
+
+fn cl_ty(ty: Ty) -> Type {
+    match ty {
+        Ty::I32 => types::I32,
+        Ty::I64 => types::I64,
+    }
+}
+
+struct Emitter<'a, 'f> {
+    b: FunctionBuilder<'f>,
+    block: &'a Block,
+    abi: &'a NativeAbi,
+    vars: Vec<Variable>,
+    ptr: Type,
+    ctx: Value,
+    tlb: Value,
+    globals: Variable,
+    trap_block: cranelift_codegen::ir::Block,
+    load_sig: SigRef,
+    store_sig: SigRef,
+    call_sig: SigRef,
+    /// Index of the current instruction in the block (0 before the first).
+    insn: u32,
+    /// `InsnStart`s passed.
+    count: u32,
+    /// Pc of the current instruction.
+    pc: u64,
+    /// Whether the current instruction called a trampoline.
+    called: bool,
+    /// The Cranelift block of each IR label.
+    label_blocks: Vec<cranelift_codegen::ir::Block>,
+}
+
+fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Guest RAM: possibly unaligned, never trapping (checked by the TLB).
+fn guest() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+impl Emitter<'_, '_> {
+    fn ty(&self, t: Temp) -> Ty {
+        self.block.temps[t.0 as usize]
+    }
+
+    fn get(&mut self, t: Temp) -> Value {
+        self.b.use_var(self.vars[t.0 as usize])
+    }
+
+    fn set(&mut self, t: Temp, v: Value) {
+        self.b.def_var(self.vars[t.0 as usize], v);
+    }
+
+    fn iconst(&mut self, ty: Type, v: u64) -> Value {
+        let v = if ty == types::I32 {
+            i64::from(v as u32 as i32)
+        } else {
+            v as i64
+        };
+        self.b.ins().iconst(ty, v)
+    }
+
+    /// Widens an `I32` value to 64 bits (zero-extended).
+    fn wide(&mut self, t: Temp) -> Value {
+        let v = self.get(t);
+        match self.ty(t) {
+            Ty::I32 => self.b.ins().uextend(types::I64, v),
+            Ty::I64 => v,
+        }
+    }
+
+    /// Starts a fresh block for code after a terminator (reachable only
+    /// through a later label, or not at all).
+    fn fresh(&mut self) {
+        let next = self.b.create_block();
+        self.b.switch_to_block(next);
+    }
+
+    fn exit(&mut self, kind: u32, next: Value) {
+        let retired = self.b.ins().iconst(types::I32, i64::from(self.count));
+        let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
+        let c = self.ctx;
+        self.b
+            .ins()
+            .store(trusted(), retired, c, self.abi.ctx.retired as i32);
+        self.b
+            .ins()
+            .store(trusted(), kind_v, c, self.abi.ctx.exit_kind as i32);
+        self.b.ins().return_(&[next]);
+    }
+
+    /// After a trampoline: leave on a trap, reload the globals pointer.
+    fn after_call(&mut self) {
+        self.called = true;
+        let c = self.ctx;
+        let status = self
+            .b
+            .ins()
+            .load(types::I32, trusted(), c, self.abi.ctx.status as i32);
+        let cont = self.b.create_block();
+        self.b.ins().brif(status, self.trap_block, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        let g = self
+            .b
+            .ins()
+            .load(self.ptr, trusted(), c, self.abi.ctx.globals as i32);
+        self.b.def_var(self.globals, g);
+    }
+
+    fn callee(&mut self, addr: usize) -> Value {
+        self.b.ins().iconst(self.ptr, addr as i64)
+    }
+
+    /// The TLB entry for `addr` and whether it holds `addr`'s page for
+    /// an access of `size` bytes at tag offset `tag_off` (a page-crossing
+    /// access never matches: its last byte's page is compared).
+    fn tlb_probe(&mut self, addr: Value, size: u8, tag_off: u32) -> (Value, Value) {
+        let l = self.abi.tlb;
+        let page_bits = i64::from(l.page_bits);
+        let idx = self.b.ins().ushr_imm_u(addr, page_bits);
+        let idx = self
+            .b
+            .ins()
+            .band_imm_s(idx, i64::from(l.entries.saturating_sub(1)));
+        let off = self.b.ins().imul_imm_s(idx, i64::from(l.entry_size));
+        let off = if self.ptr == types::I64 {
+            off
+        } else {
+            self.b.ins().ireduce(self.ptr, off)
+        };
+        let entry = self.b.ins().iadd(self.tlb, off);
+        let tag = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), entry, tag_off as i32);
+        let last = self.b.ins().iadd_imm_s(addr, i64::from(size) - 1);
+        let page = self.b.ins().band_imm_s(last, !((1i64 << page_bits) - 1));
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, page);
+        (entry, hit)
+    }
+
+    /// The host address of `addr` in the page of TLB `entry`.
+    fn host_addr(&mut self, entry: Value, addr: Value) -> Value {
+        let l = self.abi.tlb;
+        let host = self.b.ins().load(self.ptr, trusted(), entry, l.host as i32);
+        let off = self.b.ins().band_imm_s(addr, (1i64 << l.page_bits) - 1);
+        let off = if self.ptr == types::I64 {
+            off
+        } else {
+            self.b.ins().ireduce(self.ptr, off)
+        };
+        self.b.ins().iadd(host, off)
+    }
+
+    fn swap_if_needed(&mut self, v: Value, size: u8, endian: Endian) -> Value {
+        let host_big = cfg!(target_endian = "big");
+        if size > 1 && (endian == Endian::Big) != host_big {
+            self.b.ins().bswap(v)
+        } else {
+            v
+        }
+    }
+
+    fn load(&mut self, dst: Temp, addr: Temp, size: u8, signed: bool, endian: Endian) {
+        let a = self.wide(addr);
+        let (entry, hit) = self.tlb_probe(a, size, self.abi.tlb.fast_read_tag);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let raw = self.b.append_block_param(join, types::I64);
+        self.b.ins().brif(hit, fast, &[], slow, &[]);
+        self.b.set_cold_block(slow);
+
+        self.b.switch_to_block(fast);
+        let p = self.host_addr(entry, a);
+        let mem_ty = Type::int(u16::from(size) * 8).expect("sizes are 1, 2, 4 or 8");
+        let v = self.b.ins().load(mem_ty, guest(), p, 0);
+        let v = self.swap_if_needed(v, size, endian);
+        let v = if size < 8 {
+            self.b.ins().uextend(types::I64, v)
+        } else {
+            v
+        };
+        self.b.ins().jump(join, &[v.into()]);
+
+        self.b.switch_to_block(slow);
+        let f = self.callee(self.abi.load);
+        let pc = self.b.ins().iconst(types::I64, self.pc as i64);
+        let info = self
+            .b
+            .ins()
+            .iconst(types::I64, mem_info(self.insn, size, endian) as i64);
+        let c = self.ctx;
+        let call = self
+            .b
+            .ins()
+            .call_indirect(self.load_sig, f, &[c, a, pc, info]);
+        let v = self.b.inst_results(call)[0];
+        self.after_call();
+        self.b.ins().jump(join, &[v.into()]);
+
+        self.b.switch_to_block(join);
+        let out = self.extend(raw, types::I64, u32::from(size) * 8, signed, self.ty(dst));
+        self.set(dst, out);
+    }
+
+    fn store(&mut self, addr: Temp, src: Temp, size: u8, endian: Endian) {
+        let a = self.wide(addr);
+        let v64 = self.wide(src);
+        let (entry, hit) = self.tlb_probe(a, size, self.abi.tlb.fast_write_tag);
+        let check = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.ins().brif(hit, check, &[], slow, &[]);
+        self.b.set_cold_block(slow);
+
+        // Writes to pages with translated code take the slow path, which
+        // tells the block caches.
+        self.b.switch_to_block(check);
+        let cw = self
+            .b
+            .ins()
+            .load(self.ptr, trusted(), entry, self.abi.tlb.code_word as i32);
+        let watchers = self.b.ins().load(types::I64, trusted(), cw, 0);
+        self.b.ins().brif(watchers, slow, &[], fast, &[]);
+
+        self.b.switch_to_block(fast);
+        let p = self.host_addr(entry, a);
+        let v = if size < 8 {
+            let mem_ty = Type::int(u16::from(size) * 8).expect("sizes are 1, 2, 4 or 8");
+            self.b.ins().ireduce(mem_ty, v64)
+        } else {
+            v64
+        };
+        let v = self.swap_if_needed(v, size, endian);
+        self.b.ins().store(guest(), v, p, 0);
+        self.b.ins().jump(join, &[]);
+
+        self.b.switch_to_block(slow);
+        let f = self.callee(self.abi.store);
+        let pc = self.b.ins().iconst(types::I64, self.pc as i64);
+        let info = self
+            .b
+            .ins()
+            .iconst(types::I64, mem_info(self.insn, size, endian) as i64);
+        let c = self.ctx;
+        self.b
+            .ins()
+            .call_indirect(self.store_sig, f, &[c, a, v64, pc, info]);
+        self.after_call();
+        self.b.ins().jump(join, &[]);
+
+        self.b.switch_to_block(join);
+    }
+
+    /// The low `bits` bits of `v` (of type `from`), extended to `to`.
+    fn extend(&mut self, v: Value, from: Type, bits: u32, signed: bool, to: Ty) -> Value {
+        let to = cl_ty(to);
+        let w = from.bits();
+        let v = if bits >= w {
+            v
+        } else if matches!(bits, 8 | 16 | 32) {
+            let narrow = Type::int(bits as u16).expect("8, 16 or 32");
+            let n = self.b.ins().ireduce(narrow, v);
+            let ext = if to.bits() <= bits { None } else { Some(to) };
+            return match ext {
+                None if to.bits() == bits => n,
+                None => self.b.ins().ireduce(to, n),
+                Some(t) if signed => self.b.ins().sextend(t, n),
+                Some(t) => self.b.ins().uextend(t, n),
+            };
+        } else if signed {
+            let s = i64::from(w - bits);
+            let x = self.b.ins().ishl_imm_u(v, s);
+            self.b.ins().sshr_imm_u(x, s)
+        } else {
+            let mask = if bits >= 64 { -1 } else { (1i64 << bits) - 1 };
+            self.b.ins().band_imm_s(v, mask)
+        };
+        match to.bits().cmp(&w) {
+            std::cmp::Ordering::Equal => v,
+            std::cmp::Ordering::Less => self.b.ins().ireduce(to, v),
+            std::cmp::Ordering::Greater if signed && bits <= w => self.b.ins().sextend(to, v),
+            std::cmp::Ordering::Greater => self.b.ins().uextend(to, v),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, ty: Type, a: Value, b: Value) -> Value {
+        match op {
+            BinOp::Add => self.b.ins().iadd(a, b),
+            BinOp::Sub => self.b.ins().isub(a, b),
+            BinOp::Mul => self.b.ins().imul(a, b),
+            BinOp::MulHighSigned => self.b.ins().smulhi(a, b),
+            BinOp::MulHighUnsigned => self.b.ins().umulhi(a, b),
+            BinOp::MulHighSignedUnsigned => {
+                // signed a = unsigned a - 2^W when a < 0, so the high half
+                // loses b then.
+                let hi = self.b.ins().umulhi(a, b);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, a, 0);
+                let zero = self.iconst(ty, 0);
+                let sub = self.b.ins().select(neg, b, zero);
+                self.b.ins().isub(hi, sub)
+            }
+            BinOp::DivUnsigned | BinOp::RemUnsigned => {
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                let one = self.iconst(ty, 1);
+                let safe = self.b.ins().select(zero, one, b);
+                if op == BinOp::DivUnsigned {
+                    let q = self.b.ins().udiv(a, safe);
+                    let all = self.iconst(ty, u64::MAX);
+                    self.b.ins().select(zero, all, q)
+                } else {
+                    let r = self.b.ins().urem(a, safe);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
+            BinOp::DivSigned | BinOp::RemSigned => {
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                let min = self.iconst(ty, 1u64 << (ty.bits() - 1));
+                let a_min = self.b.ins().icmp(IntCC::Equal, a, min);
+                let b_m1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                let ov = self.b.ins().band(a_min, b_m1);
+                let bad = self.b.ins().bor(zero, ov);
+                let one = self.iconst(ty, 1);
+                let safe = self.b.ins().select(bad, one, b);
+                if op == BinOp::DivSigned {
+                    // MIN / -1 is MIN = MIN / 1.
+                    let q = self.b.ins().sdiv(a, safe);
+                    let all = self.iconst(ty, u64::MAX);
+                    self.b.ins().select(zero, all, q)
+                } else {
+                    // MIN % -1 is 0 = MIN % 1.
+                    let r = self.b.ins().srem(a, safe);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
+            BinOp::And => self.b.ins().band(a, b),
+            BinOp::Or => self.b.ins().bor(a, b),
+            BinOp::Xor => self.b.ins().bxor(a, b),
+            // Cranelift takes shift and rotate amounts modulo the width,
+            // as the IR does.
+            BinOp::Shl => self.b.ins().ishl(a, b),
+            BinOp::ShrUnsigned => self.b.ins().ushr(a, b),
+            BinOp::ShrSigned => self.b.ins().sshr(a, b),
+            BinOp::RotateLeft => self.b.ins().rotl(a, b),
+            BinOp::RotateRight => self.b.ins().rotr(a, b),
+        }
+    }
+
+    fn op(&mut self, i: usize, op: &Op, counts: &[u32]) -> Result<(), String> {
+        match op {
+            Op::InsnStart { pc } => {
+                if self.count > 0 && self.called {
+                    // A trampoline asked to end the block: stop before
+                    // this instruction, as the interpreter does.
+                    let c = self.ctx;
+                    let flag =
+                        self.b
+                            .ins()
+                            .load(types::I32, trusted(), c, self.abi.ctx.end_block as i32);
+                    let stop = self.b.create_block();
+                    let cont = self.b.create_block();
+                    self.b.ins().brif(flag, stop, &[], cont, &[]);
+                    self.b.set_cold_block(stop);
+                    self.b.switch_to_block(stop);
+                    let next = self.b.ins().iconst(types::I64, *pc as i64);
+                    self.exit(EXIT_END_BLOCK, next);
+                    self.b.switch_to_block(cont);
+                }
+                self.insn = counts[i] - 1;
+                self.count = counts[i];
+                self.pc = *pc;
+                self.called = false;
+            }
+            Op::Const { dst, value } => {
+                let v = self.iconst(cl_ty(self.ty(*dst)), *value);
+                self.set(*dst, v);
+            }
+            Op::Mov { dst, src } => {
+                let v = self.get(*src);
+                self.set(*dst, v);
+            }
+            Op::GetGlobal { dst, global } => {
+                let ty = cl_ty(self.ty(*dst));
+                let v = if (global.0 as usize) < self.abi.globals_len {
+                    let g = self.b.use_var(self.globals);
+                    let v = self
+                        .b
+                        .ins()
+                        .load(types::I64, trusted(), g, (global.0 * 8) as i32);
+                    if ty == types::I32 {
+                        self.b.ins().ireduce(types::I32, v)
+                    } else {
+                        v
+                    }
+                } else {
+                    self.iconst(ty, 0)
+                };
+                self.set(*dst, v);
+            }
+            Op::SetGlobal { global, src } => {
+                if (global.0 as usize) < self.abi.globals_len {
+                    let v = self.wide(*src);
+                    let g = self.b.use_var(self.globals);
+                    self.b.ins().store(trusted(), v, g, (global.0 * 8) as i32);
+                }
+            }
+            Op::Unary { op, dst, src } => {
+                let a = self.get(*src);
+                let v = match op {
+                    UnOp::Not => self.b.ins().bnot(a),
+                    UnOp::Neg => self.b.ins().ineg(a),
+                    UnOp::CountLeadingZeros => self.b.ins().clz(a),
+                    UnOp::CountTrailingZeros => self.b.ins().ctz(a),
+                    UnOp::PopCount => self.b.ins().popcnt(a),
+                    UnOp::ByteSwap => self.b.ins().bswap(a),
+                };
+                self.set(*dst, v);
+            }
+            Op::Binary { op, dst, a, b } => {
+                let ty = cl_ty(self.ty(*dst));
+                let (va, vb) = (self.get(*a), self.get(*b));
+                let v = self.binary(*op, ty, va, vb);
+                self.set(*dst, v);
+            }
+            Op::Compare { cond, dst, a, b } => {
+                let cc = match cond {
+                    Cond::Eq => IntCC::Equal,
+                    Cond::Ne => IntCC::NotEqual,
+                    Cond::LtSigned => IntCC::SignedLessThan,
+                    Cond::GeSigned => IntCC::SignedGreaterThanOrEqual,
+                    Cond::LtUnsigned => IntCC::UnsignedLessThan,
+                    Cond::GeUnsigned => IntCC::UnsignedGreaterThanOrEqual,
+                };
+                let (va, vb) = (self.get(*a), self.get(*b));
+                let r = self.b.ins().icmp(cc, va, vb);
+                let ty = cl_ty(self.ty(*dst));
+                let v = self.b.ins().uextend(ty, r);
+                self.set(*dst, v);
+            }
+            Op::Select {
+                dst,
+                cond,
+                if_true,
+                if_false,
+            } => {
+                let c = self.get(*cond);
+                let (t, f) = (self.get(*if_true), self.get(*if_false));
+                let v = self.b.ins().select(c, t, f);
+                self.set(*dst, v);
+            }
+            Op::Extend {
+                dst,
+                src,
+                bits,
+                signed,
+            } => {
+                let from = cl_ty(self.ty(*src));
+                if *bits == 0 || u32::from(*bits) > from.bits() {
+                    return Err(format!("extend of {bits} bits"));
+                }
+                let v = self.get(*src);
+                let v = self.extend(v, from, u32::from(*bits), *signed, self.ty(*dst));
+                self.set(*dst, v);
+            }
+            Op::Load { dst, addr, mem } => {
+                if !matches!(mem.size, 1 | 2 | 4 | 8) {
+                    return Err(format!("load of {} bytes", mem.size));
+                }
+                self.load(*dst, *addr, mem.size, mem.signed, mem.endian);
+            }
+            Op::Store { addr, src, mem } => {
+                if !matches!(mem.size, 1 | 2 | 4 | 8) {
+                    return Err(format!("store of {} bytes", mem.size));
+                }
+                self.store(*addr, *src, mem.size, mem.endian);
+            }
+            Op::Call { helper, dst, args } => {
+                if args.len() > 6 {
+                    return Err("helper call with more than 6 arguments".into());
+                }
+                let c = self.ctx;
+                for (k, a) in args.iter().enumerate() {
+                    let v = self.wide(*a);
+                    let off = self.abi.ctx.args as i32 + 8 * k as i32;
+                    self.b.ins().store(trusted(), v, c, off);
+                }
+                let f = self.callee(self.abi.call);
+                let h = self.b.ins().iconst(types::I64, i64::from(helper.0));
+                let pc = self.b.ins().iconst(types::I64, self.pc as i64);
+                let info = self
+                    .b
+                    .ins()
+                    .iconst(types::I64, call_info(self.insn, args.len() as u8) as i64);
+                let call = self
+                    .b
+                    .ins()
+                    .call_indirect(self.call_sig, f, &[c, h, pc, info]);
+                let r = self.b.inst_results(call)[0];
+                self.after_call();
+                if let Some(d) = dst {
+                    let v = match self.ty(*d) {
+                        Ty::I32 => self.b.ins().ireduce(types::I32, r),
+                        Ty::I64 => r,
+                    };
+                    self.set(*d, v);
+                }
+            }
+            Op::Branch { cond, target } => {
+                let c = self.get(*cond);
+                let to = self.label(target.0)?;
+                let cont = self.b.create_block();
+                self.b.ins().brif(c, to, &[], cont, &[]);
+                self.b.switch_to_block(cont);
+            }
+            Op::Jump { target } => {
+                let to = self.label(target.0)?;
+                self.b.ins().jump(to, &[]);
+                self.fresh();
+            }
+            Op::SetLabel(l) => {
+                let to = self.label(l.0)?;
+                self.b.ins().jump(to, &[]);
+                self.b.switch_to_block(to);
+            }
+            Op::Exit(exit) => {
+                match exit {
+                    Exit::Goto { pc, .. } => {
+                        let next = self.b.ins().iconst(types::I64, *pc as i64);
+                        self.exit(EXIT_CHAIN, next);
+                    }
+                    Exit::Jump { pc } => {
+                        let next = self.wide(*pc);
+                        self.exit(EXIT_CHAIN, next);
+                    }
+                    Exit::Return { pc } => {
+                        let next = self.b.ins().iconst(types::I64, *pc as i64);
+                        self.exit(EXIT_TO_LOOP, next);
+                    }
+                }
+                self.fresh();
+            }
+        }
+        Ok(())
+    }
+
+    fn label(&mut self, l: u32) -> Result<cranelift_codegen::ir::Block, String> {
+        self.label_blocks
+            .get(l as usize)
+            .copied()
+            .ok_or_else(|| format!("label {l} out of range"))
+    }
+}
+
+fn import_sig(b: &mut FunctionBuilder, isa: &dyn TargetIsa, params: &[Type], ret: bool) -> SigRef {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+    if ret {
+        sig.returns.push(AbiParam::new(types::I64));
+    }
+    b.import_signature(sig)
+}
+
+/// Fills `func` (signature already set: `(ctx) -> i64`) with the code of
+/// `block`.
+pub(crate) fn translate(
+    block: &Block,
+    abi: &NativeAbi,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    isa: &dyn TargetIsa,
+) -> Result<(), String> {
+    let counts = insn_counts(block)?;
+    let ptr = isa.pointer_type();
+    let i64t = types::I64;
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let ctx = b.block_params(entry)[0];
+    let load_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true);
+    let store_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t, i64t], false);
+    let call_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true);
+    let vars = block
+        .temps
+        .iter()
+        .map(|t| b.declare_var(cl_ty(*t)))
+        .collect();
+    let globals = b.declare_var(ptr);
+    let g = b.ins().load(ptr, trusted(), ctx, abi.ctx.globals as i32);
+    b.def_var(globals, g);
+    let tlb = b.ins().load(ptr, trusted(), ctx, abi.ctx.tlb as i32);
+    let trap_block = b.create_block();
+    b.set_cold_block(trap_block);
+    let label_blocks = (0..block.labels.len()).map(|_| b.create_block()).collect();
+    let mut e = Emitter {
+        b,
+        block,
+        abi,
+        vars,
+        ptr,
+        ctx,
+        tlb,
+        globals,
+        trap_block,
+        load_sig,
+        store_sig,
+        call_sig,
+        insn: 0,
+        count: 0,
+        pc: block.pc,
+        called: false,
+        label_blocks,
+    };
+    for (i, op) in block.ops.iter().enumerate() {
+        e.op(i, op, &counts)?;
+    }
+    // Past the last exit (unreachable): end like the interpreter does
+    // when it runs out of ops.
+    let next = e.b.ins().iconst(types::I64, e.pc as i64);
+    e.exit(EXIT_TO_LOOP, next);
+    e.b.switch_to_block(trap_block);
+    let zero = e.b.ins().iconst(types::I64, 0);
+    e.b.ins().return_(&[zero]);
+    e.b.seal_all_blocks();
+    e.b.finalize(isa.frontend_config());
+    Ok(())
+}
