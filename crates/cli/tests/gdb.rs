@@ -76,17 +76,7 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("chimera runs");
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the GDB port never opened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The probe connection above was a session of its own; give its
-    // detach a moment.
-    std::thread::sleep(Duration::from_millis(100));
+    wait_until_listening(port);
     let out = Command::new(gdb)
         .args(["-batch", "-nx"])
         .arg("-ex")
@@ -361,5 +351,41 @@ fn qmp_gdbserver_command_opens_debugger_ports_on_a_running_machine() {
     let finished = chimera.wait_with_output().expect("chimera ends");
     let uart = String::from_utf8_lossy(&finished.stdout);
     assert!(finished.status.success(), "{uart}");
+    assert!(uart.contains("all 10 answers verified"), "{uart}");
+}
+
+#[test]
+fn malformed_packets_and_a_vanishing_client_leave_the_machine_running() {
+    use std::io::{Read, Write};
+    let port = two_free_ports();
+    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chimera runs");
+    wait_until_listening(port + 1);
+    for p in [port, port + 1] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", p)).expect("the port answers");
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut garbage: Vec<u8> = b"$zz#00$g#ff+-\x03$qSupported:multiprocess+#c6".to_vec();
+        garbage.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+        garbage.extend(b"$m0,ffffffffffffffff#00$");
+        garbage.extend(std::iter::repeat_n(b'A', 100_000));
+        let _ = s.write_all(&garbage);
+        let mut answer = [0u8; 256];
+        let _ = s.read(&mut answer);
+        // The client leaves in the middle of a packet.
+        drop(s);
+    }
+    // With every client gone, the machine runs on and ends on its own.
+    let finished = chimera.wait_with_output().expect("chimera ends");
+    let uart = String::from_utf8_lossy(&finished.stdout);
+    assert!(
+        finished.status.success(),
+        "{uart}\n{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
     assert!(uart.contains("all 10 answers verified"), "{uart}");
 }

@@ -193,6 +193,12 @@ impl Hub {
             let mut s = lock(&self.state);
             match outcome {
                 RunOutcome::TimeLimit | RunOutcome::InsnLimit => {}
+                RunOutcome::Exit(ExitRequest::Debug) | RunOutcome::Exit(ExitRequest::Stop)
+                    if !s.sessions.iter().any(|x| x.attached) =>
+                {
+                    // Every debugger left while the slice was stopping for
+                    // one: nobody holds the machine, it runs on.
+                }
                 RunOutcome::Exit(ExitRequest::Debug) | RunOutcome::Exit(ExitRequest::Stop) => {
                     s.halted = true;
                     for (cluster, report) in stops {
@@ -243,8 +249,15 @@ impl Hub {
         self.control.request(ExitRequest::Stop);
         drop(s);
         self.changed.notify_all();
-        // Wait for the slice in progress to end, so the machine is still.
-        drop(lock(&self.machine));
+        // Wait for the slice in progress to end, so the machine is still;
+        // if none was running, the stop request is still pending and would
+        // halt the first slice after this session ends: withdraw it.
+        let machine = lock(&self.machine);
+        match self.control.take() {
+            None | Some(ExitRequest::Stop) => {}
+            Some(other) => self.control.request(other),
+        }
+        drop(machine);
     }
 
     /// The debugger left cluster `cluster`: its breakpoints go, and the
