@@ -18,6 +18,7 @@ use chimera_engine::{Clock, ClusterSetup, IrqInputs, RunControl, Scheduler};
 use chimera_memory::{AddressSpace, Ram, Region};
 use serde_json::Value;
 
+use crate::accel::Accel;
 use crate::error::{BuildError, BuildErrorKind, Subject};
 use crate::image::{read_image, Image};
 use crate::inventory::{ClusterFacts, Inventory, Mapped, Part, PinEnd, Wire};
@@ -89,6 +90,8 @@ pub struct MachineBuilder {
     lines: Vec<(String, String)>,
     images: Vec<ImageSpec>,
     firmware: Option<FirmwareSpec>,
+    accel: Accel,
+    cluster_accel: BTreeMap<String, Accel>,
 }
 
 /// Forwards a line to a device that is built after the line is made.
@@ -121,6 +124,8 @@ impl MachineBuilder {
             lines: Vec::new(),
             images: Vec::new(),
             firmware: None,
+            accel: Accel::default(),
+            cluster_accel: BTreeMap::new(),
         }
     }
 
@@ -135,6 +140,8 @@ impl MachineBuilder {
             lines: self.lines.clone(),
             images: self.images.clone(),
             firmware: self.firmware.clone(),
+            accel: self.accel,
+            cluster_accel: self.cluster_accel.clone(),
         }
     }
 
@@ -247,6 +254,27 @@ impl MachineBuilder {
         self.tree
             .set_property(&decl.path, &info, name, value)
             .map_err(|e| BuildError::new(subject, e))
+    }
+
+    /// Chooses the backend of every cluster without a choice of its own.
+    pub fn set_accel(&mut self, accel: Accel) {
+        self.accel = accel;
+    }
+
+    /// Chooses the backend of cluster `id`.
+    pub fn set_cluster_accel(&mut self, id: &str, accel: Accel) -> Result<(), BuildError> {
+        let known = self.ids_of(ObjectKind::Cluster);
+        if !known.iter().any(|c| c == id) {
+            return Err(BuildError::new(
+                Subject::Object(id.to_string()),
+                BuildErrorKind::UnknownObject {
+                    object: id.to_string(),
+                    known,
+                },
+            ));
+        }
+        self.cluster_accel.insert(id.to_string(), accel);
+        Ok(())
     }
 
     /// Says which address space cluster `id`'s CPUs see.
@@ -665,7 +693,9 @@ impl MachineBuilder {
                         .map_err(serial_refused)?,
                 ))),
             };
-            let cluster = ct.build(&cfg, setup).map_err(refused)?;
+            let mut cluster = ct.build(&cfg, setup).map_err(refused)?;
+            let accel = self.cluster_accel.get(&d.id).copied().unwrap_or(self.accel);
+            cluster.set_backend(accel.backend());
             if let Some(part) = parts.iter_mut().find(|p| p.id == d.path.relative()) {
                 part.cluster = Some(ClusterFacts {
                     space: d.space.clone().unwrap_or_default(),

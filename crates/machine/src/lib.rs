@@ -3,6 +3,7 @@
 //! loaders, firmware boot, device-tree generation, serial routing and the
 //! shipped profiles.
 
+pub mod accel;
 mod boot;
 pub mod builder;
 pub mod description;
@@ -21,6 +22,7 @@ pub mod serial;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use accel::Accel;
 pub use builder::{FirmwareSpec, ImageSpec, MachineBuilder, Placement};
 pub use description::{parse_cli_value, Description};
 pub use diag::{Diagnostic, Diagnostics, Source};

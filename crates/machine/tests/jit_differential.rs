@@ -1,0 +1,148 @@
+//! Interpreter against JIT: every guest program of the RISC-V and Cortex-M
+//! suites runs under the interpreter, under the JIT with every block
+//! compiled before its first run, and under the JIT with the default
+//! tiering; all three must end with the same outcome, console output,
+//! instruction count, virtual time and registers of every CPU.
+
+use std::path::{Path, PathBuf};
+
+use chimera_devices::BufferBackend;
+use chimera_engine::{RunLimits, RunOutcome};
+use chimera_machine::{builtin_registry, load_profile, Accel, ImageSpec, SerialConfig, SerialSpec};
+
+const RISCV: &[&str] = &[
+    "hello",
+    "alu",
+    "atomic",
+    "csr_trap",
+    "timer",
+    "amo_smp",
+    "echo",
+    "compressed",
+    "uart_irq",
+    "paging",
+    "float",
+];
+const M3: &[&str] = &["hello", "alu", "exceptions", "bench"];
+const M4: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench"];
+
+fn guests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")
+}
+
+/// What a run leaves behind.
+#[derive(Debug, PartialEq)]
+struct End {
+    outcome: RunOutcome,
+    console: String,
+    insns: u64,
+    now_ns: u64,
+    registers: Vec<String>,
+}
+
+/// Runs `image` on `profile` with `harts` CPUs; `jit` = Some(threshold)
+/// runs it on the JIT. Returns what it left and the blocks compiled.
+fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>) -> (End, u64) {
+    let mut loaded = load_profile(profile, builtin_registry()).expect("profile loads");
+    if harts > 1 {
+        loaded
+            .builder
+            .set_property("cpu", "harts", harts.into())
+            .unwrap();
+    }
+    loaded.builder.clear_images("cpu");
+    loaded
+        .builder
+        .add_image(ImageSpec {
+            cluster: "cpu".into(),
+            path: image.to_path_buf(),
+            addr: None,
+            entry: true,
+        })
+        .unwrap();
+    loaded.builder.set_accel(if jit.is_some() {
+        Accel::Jit
+    } else {
+        Accel::Interp
+    });
+    let console = BufferBackend::new();
+    console.push_input(&std::fs::read(guests().join("riscv/input.txt")).expect("console input"));
+    let mut serial = SerialConfig::default();
+    serial.set("uart0", SerialSpec::Buffer(console.clone()));
+    let mut machine = loaded.realize(&serial).expect("machine builds");
+    if let Some(threshold) = jit {
+        for c in machine.scheduler_mut().clusters_mut() {
+            c.set_hot_threshold(threshold);
+        }
+    }
+    let outcome = machine.run(RunLimits {
+        max_insns: Some(300_000_000),
+        max_ns: None,
+    });
+    let clusters = machine.scheduler().clusters();
+    let registers = clusters
+        .iter()
+        .flat_map(|c| (0..c.cpus().len() as u32).map(|h| c.dump_registers(h).unwrap_or_default()))
+        .collect();
+    let compiled = clusters
+        .iter()
+        .filter_map(|c| c.backend_stats())
+        .map(|(_, s)| s.compiled)
+        .sum();
+    let end = End {
+        outcome,
+        console: String::from_utf8_lossy(&console.contents()).into_owned(),
+        insns: machine.scheduler().insns(),
+        now_ns: machine.scheduler().now_ns(),
+        registers,
+    };
+    (end, compiled)
+}
+
+fn check(profile: &str, dir: &str, programs: &[&str], harts_for: impl Fn(&str) -> u32) {
+    let mut failures = Vec::new();
+    for name in programs {
+        let image = guests().join(format!("{dir}/{name}.elf"));
+        let harts = harts_for(name);
+        let (reference, _) = run(profile, &image, harts, None);
+        for threshold in [1, chimera_engine::cluster::DEFAULT_HOT_THRESHOLD] {
+            let (end, compiled) = run(profile, &image, harts, Some(threshold));
+            if end != reference {
+                failures.push(format!(
+                    "{dir}/{name} (threshold {threshold}):\n interp {reference:#?}\n jit {end:#?}"
+                ));
+            } else if threshold == 1 && compiled == 0 {
+                failures.push(format!("{dir}/{name}: nothing was compiled"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn riscv_harts(name: &str) -> u32 {
+    if name == "amo_smp" {
+        2
+    } else {
+        1
+    }
+}
+
+#[test]
+fn rv64_guests_end_identically_on_the_jit() {
+    check("riscv-virt", "riscv/images/rv64", RISCV, riscv_harts);
+}
+
+#[test]
+fn rv32_guests_end_identically_on_the_jit() {
+    check("riscv32-virt", "riscv/images/rv32", RISCV, riscv_harts);
+}
+
+#[test]
+fn cortex_m3_guests_end_identically_on_the_jit() {
+    check("mps2-an385", "arm-m/images/m3", M3, |_| 1);
+}
+
+#[test]
+fn cortex_m4_guests_end_identically_on_the_jit() {
+    check("mps2-an386", "arm-m/images/m4", M4, |_| 1);
+}
