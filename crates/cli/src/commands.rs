@@ -112,6 +112,11 @@ pub struct RunArgs {
     /// Print instruction counts and virtual time when the run ends.
     #[arg(long)]
     pub stats: bool,
+    /// How every cluster runs guest code: `jit` (hot blocks compiled to
+    /// host code by Cranelift) or `interp` (the portable interpreter).
+    /// Guest results and instruction counts are the same.
+    #[arg(long, value_name = "jit|interp")]
+    pub accel: Option<chimera_machine::Accel>,
     /// Run each cluster on its own host thread (guest results are the same;
     /// the default single-threaded mode is reproducible to the instruction).
     #[arg(long)]
@@ -288,6 +293,9 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             .set_firmware(spec)
             // Paths given here are the caller's, not a description's.
             .map_err(|e| cli_error(e.kind.to_string(), None))?;
+    }
+    if let Some(accel) = args.accel {
+        loaded.builder.set_accel(accel);
     }
     let mut machine = loaded.realize(&serial)?;
     machine.scheduler_mut().set_parallel(args.parallel);
