@@ -1,6 +1,7 @@
 //! `chimera bench`: guest MIPS of the workloads in guests/bench under
-//! Chimera and, when it is installed, under QEMU on the same image, in one
-//! run. Wall-clock time; the instruction count is Chimera's (the guests
+//! Chimera's interpreter, its JIT and, when it is installed, QEMU on the
+//! same image, in one run, with the median time the JIT took to compile a
+//! block. Wall-clock time; the instruction count is Chimera's (the guests
 //! are deterministic, so QEMU retires the same instructions).
 
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::Instant;
 
 use chimera_devices::BufferBackend;
 use chimera_engine::{RunLimits, RunOutcome};
-use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
+use chimera_machine::{builtin_registry, load_profile, Accel, ImageSpec, SerialConfig, SerialSpec};
 
 /// One workload: an image, the profile it runs on, and QEMU's equivalent
 /// (its binary and the arguments that give the same board).
@@ -68,9 +69,19 @@ pub(crate) fn source_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Runs one workload under Chimera: (instructions, seconds, output).
-fn run_chimera(w: &Workload, image: &Path) -> Result<(u64, f64, String), String> {
+/// One workload's run under Chimera.
+struct ChimeraRun {
+    insns: u64,
+    secs: f64,
+    output: String,
+    /// Median block compile time (ns), under the JIT.
+    compile_ns: Option<u64>,
+}
+
+/// Runs one workload under Chimera with `accel`.
+fn run_chimera(w: &Workload, image: &Path, accel: Accel) -> Result<ChimeraRun, String> {
     let mut loaded = load_profile(w.profile, builtin_registry()).map_err(|d| d.to_string())?;
+    loaded.builder.set_accel(accel);
     loaded.builder.clear_images("cpu");
     loaded
         .builder
@@ -94,8 +105,19 @@ fn run_chimera(w: &Workload, image: &Path) -> Result<(u64, f64, String), String>
     ) {
         return Err(format!("{}: the guest ended with {outcome:?}", w.name));
     }
-    let out = String::from_utf8_lossy(&uart.contents()).into_owned();
-    Ok((machine.scheduler().insns(), secs, out))
+    let output = String::from_utf8_lossy(&uart.contents()).into_owned();
+    let compile_ns = machine
+        .scheduler()
+        .clusters()
+        .iter()
+        .find_map(|c| c.backend_stats())
+        .map(|(_, s)| s.median_compile_ns);
+    Ok(ChimeraRun {
+        insns: machine.scheduler().insns(),
+        secs,
+        output,
+        compile_ns,
+    })
 }
 
 /// Runs one workload under QEMU, if installed: (seconds, output).
@@ -122,38 +144,66 @@ fn run_qemu(w: &Workload, image: &Path) -> Option<(f64, String)> {
 /// Runs every workload and prints a table; returns the exit code.
 pub fn bench() -> u8 {
     println!(
-        "{:<12} {:>12} {:>10} {:>11} {:>10} {:>12}",
-        "workload", "instructions", "interp s", "interp MIPS", "qemu MIPS", "interp/qemu"
+        "{:<12} {:>12} {:>11} {:>9} {:>9} {:>8} {:>11} {:>12}",
+        "workload",
+        "instructions",
+        "interp MIPS",
+        "jit MIPS",
+        "qemu MIPS",
+        "jit/qemu",
+        "jit/interp",
+        "compile (us)"
     );
     let mut failed = false;
     for w in WORKLOADS {
         let image = source_root().join(w.image);
-        match run_chimera(w, &image) {
-            Ok((insns, secs, out)) => {
-                let mips = insns as f64 / secs / 1e6;
-                let (qemu_mips, ratio) = match run_qemu(w, &image) {
-                    Some((qsecs, qout)) => {
-                        if qout.trim_end() != out.trim_end() {
-                            eprintln!("chimera: {}: output differs from QEMU's", w.name);
-                            failed = true;
-                        }
-                        let q = insns as f64 / qsecs / 1e6;
-                        (format!("{q:.1}"), format!("{:.3}", mips / q))
-                    }
-                    None => ("-".to_string(), "-".to_string()),
-                };
-                println!(
-                    "{:<12} {:>12} {:>10.3} {:>11.1} {:>10} {:>12}",
-                    w.name, insns, secs, mips, qemu_mips, ratio
-                );
-            }
+        let runs = run_chimera(w, &image, Accel::Interp)
+            .and_then(|i| Ok((i, run_chimera(w, &image, Accel::Jit)?)));
+        let (interp, jit) = match runs {
+            Ok(r) => r,
             Err(e) => {
                 eprintln!("chimera: {e}");
                 failed = true;
+                continue;
             }
+        };
+        if jit.output != interp.output || jit.insns != interp.insns {
+            eprintln!(
+                "chimera: {}: the JIT's run differs from the interpreter's",
+                w.name
+            );
+            failed = true;
         }
+        let insns = interp.insns;
+        let interp_mips = insns as f64 / interp.secs / 1e6;
+        let jit_mips = insns as f64 / jit.secs / 1e6;
+        let (qemu_mips, ratio) = match run_qemu(w, &image) {
+            Some((qsecs, qout)) => {
+                if qout.trim_end() != interp.output.trim_end() {
+                    eprintln!("chimera: {}: output differs from QEMU's", w.name);
+                    failed = true;
+                }
+                let q = insns as f64 / qsecs / 1e6;
+                (format!("{q:.1}"), format!("{:.2}", jit_mips / q))
+            }
+            None => ("-".to_string(), "-".to_string()),
+        };
+        let compile = jit
+            .compile_ns
+            .map_or("-".to_string(), |ns| format!("{:.1}", ns as f64 / 1e3));
+        println!(
+            "{:<12} {:>12} {:>11.1} {:>9.1} {:>9} {:>8} {:>11.2} {:>12}",
+            w.name,
+            insns,
+            interp_mips,
+            jit_mips,
+            qemu_mips,
+            ratio,
+            jit_mips / interp_mips,
+            compile
+        );
     }
-    println!("(QEMU time includes its start-up; the JIT column arrives with the JIT.)");
+    println!("(QEMU and JIT times include start-up and, for the JIT, compiling.)");
     failed |= !crate::bench_hetero::bench_hetero();
     if failed {
         crate::exit::EMULATOR_ERROR
