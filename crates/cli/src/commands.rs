@@ -326,6 +326,14 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
                 translated,
                 invalidated
             );
+            if let Some((name, b)) = c.backend_stats() {
+                eprintln!(
+                    "  {name}: {} blocks compiled, {} refused, median compile {:.1} us",
+                    b.compiled,
+                    b.failed,
+                    b.median_compile_ns as f64 / 1e3
+                );
+            }
             for cpu in c.cpus() {
                 eprintln!(
                     "  cpu{}: pc {:#x}, {} instructions{}",

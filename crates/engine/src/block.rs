@@ -1,7 +1,7 @@
 //! Translated blocks: the IR of a run of guest instructions, keyed by where
 //! it came from.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use crate::ir::{Label, Op, Ty};
@@ -39,6 +39,8 @@ pub struct Block {
     /// Its compiled code, once a backend was asked (`None`: it could not
     /// compile it).
     native: OnceLock<Option<NativeCode>>,
+    /// Dropped from its cache (its code was written, or the cache flushed).
+    invalid: AtomicBool,
 }
 
 impl Block {
@@ -69,7 +71,18 @@ impl Block {
             pages: pages.into(),
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
+            invalid: AtomicBool::new(false),
         }
+    }
+
+    /// Whether it is still in its cluster's cache.
+    pub fn is_valid(&self) -> bool {
+        !self.invalid.load(Ordering::Relaxed)
+    }
+
+    /// Marks it dropped from its cache.
+    pub(crate) fn invalidate(&self) {
+        self.invalid.store(true, Ordering::Relaxed);
     }
 
     /// Counts a run; true on the `threshold`-th (when it becomes hot).

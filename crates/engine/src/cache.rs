@@ -31,6 +31,9 @@ impl BlockCache {
 
     /// Adds a freshly translated block.
     pub fn insert(&mut self, block: Arc<Block>) {
+        if let Some(old) = self.blocks.get(&block.key) {
+            old.invalidate();
+        }
         for page in block.pages.iter() {
             self.by_page.entry(*page).or_default().push(block.key);
         }
@@ -42,7 +45,8 @@ impl BlockCache {
     pub fn invalidate_page(&mut self, page: u64) {
         if let Some(keys) = self.by_page.remove(&page) {
             for key in keys {
-                if self.blocks.remove(&key).is_some() {
+                if let Some(block) = self.blocks.remove(&key) {
+                    block.invalidate();
                     self.invalidated += 1;
                 }
             }
@@ -52,6 +56,9 @@ impl BlockCache {
     /// Drops everything.
     pub fn flush(&mut self) {
         self.invalidated += self.blocks.len() as u64;
+        for block in self.blocks.values() {
+            block.invalidate();
+        }
         self.blocks.clear();
         self.by_page.clear();
     }

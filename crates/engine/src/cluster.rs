@@ -12,6 +12,7 @@ use chimera_memory::{AddressSpace, Ram};
 use crate::interp::{self, BlockEnd, Stops};
 use crate::ir::verify::verify;
 use crate::ir::IrBuilder;
+use crate::jump::JumpCache;
 use crate::native::{self, Backend, BackendStats};
 use crate::{
     Block, BlockCache, BlockKey, Clock, ClusterParams, CodeReader, CpuEnv, CpuState, Frontend,
@@ -128,6 +129,9 @@ struct CpuSlot<C> {
     /// Reset happened and the frontend has not yet completed it from
     /// memory ([`Frontend::complete_reset`]).
     reset_pending: bool,
+    /// Blocks by virtual pc, for going from block to block in compiled
+    /// code (used only with a backend).
+    jump: JumpCache,
 }
 
 impl<C> CpuSlot<C> {
@@ -318,6 +322,7 @@ impl<F: Frontend> Cluster<F> {
                     irq_was_high: false,
                     irq_seen: 0,
                     reset_pending: true,
+                    jump: JumpCache::new(),
                 }
             })
             .collect();
@@ -498,16 +503,26 @@ impl<F: Frontend> Cluster<F> {
             // Writes to code pages, by this or another cluster or from
             // outside, drop the translations made from them first.
             drop_written_code(&self.rams, &mut self.cache, *watcher);
-            // Look up the block for (physical pc, mode), translating on a miss.
+            // Look up the block for (physical pc, mode), translating on a
+            // miss; with a backend, the jump cache first.
             let pc = slot.state.pc();
             let mode = fe.block_mode(&slot.state);
-            let phys = match crate::mmu::physical(
-                fe,
-                &mut slot.state,
-                &mut env,
-                pc,
-                chimera_memory::AccessKind::Fetch,
-            ) {
+            let generation = env.mmu.generation();
+            let cached = backend
+                .as_ref()
+                .and_then(|_| slot.jump.get(pc, mode, generation))
+                .cloned();
+            let phys = match &cached {
+                Some(b) => Ok(b.key.phys_pc),
+                None => crate::mmu::physical(
+                    fe,
+                    &mut slot.state,
+                    &mut env,
+                    pc,
+                    chimera_memory::AccessKind::Fetch,
+                ),
+            };
+            let phys = match phys {
                 Ok(p) => p,
                 Err(trap) => {
                     fe.handle_trap(&mut slot.state, &mut env, trap, pc);
@@ -520,8 +535,8 @@ impl<F: Frontend> Cluster<F> {
             };
             // A block names virtual pcs in its exits: the same physical code
             // reached at another virtual address is translated again.
-            let block = match self.cache.get(&key) {
-                Some(b) if b.pc == pc => b.clone(),
+            let block = match cached.or_else(|| self.cache.get(&key).cloned()) {
+                Some(b) if b.pc == pc => b,
                 _ => {
                     builder.reset();
                     let mut reader = CodeReader::new(fe, &mut slot.state, &mut env);
@@ -557,6 +572,7 @@ impl<F: Frontend> Cluster<F> {
             // interpreted if the backend refuses it.
             let mut run = None;
             if let Some(backend) = backend.as_mut().filter(|_| !stops.active()) {
+                slot.jump.insert(pc, mode, generation, &block);
                 if !block.compile_tried() && block.count_run(*hot_threshold) {
                     let abi = native::abi_for::<F>(env.mmu, slot.state.globals().len());
                     block.set_native(backend.compile(&block, &abi).ok());
@@ -565,6 +581,7 @@ impl<F: Frontend> Cluster<F> {
                     run = native::run_native(fe, code, &mut slot.state, &mut env);
                 }
             }
+            let chain = run.is_some() && !single;
             let run = match run {
                 Some(run) => run,
                 None => interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops),
@@ -613,6 +630,74 @@ impl<F: Frontend> Cluster<F> {
             }
             if single {
                 break;
+            }
+            if chain && !halt && !flush && matches!(run.end, BlockEnd::Next { to_loop: false, .. })
+            {
+                // Compiled code goes on from block to block while nothing
+                // needs the loop above: no interrupt input, no wake-up or
+                // deadline due, no code written, no stop asked for.
+                let next_deadline = clock.next_deadline();
+                let rams = &self.rams;
+                loop {
+                    let now = now(slot.anchor_ns, slot.anchor_insns, slot.insns);
+                    if control.stop_requested()
+                        || slot.insns - start_insns >= budget
+                        || slot.insns >= insn_limit
+                        || clock.next_deadline() != next_deadline
+                        || slot.irq.any()
+                        || slot.irq_was_high
+                        || slot.wakeup_ns <= now
+                        || rams.iter().any(|w| w.ram.has_dirty_code(*watcher))
+                    {
+                        break;
+                    }
+                    let pc = slot.state.pc();
+                    let mode = fe.block_mode(&slot.state);
+                    let Some(block) = slot.jump.get(pc, mode, env.mmu.generation()) else {
+                        break;
+                    };
+                    let Some(code) = block.native() else {
+                        break;
+                    };
+                    env.block_start_insns = slot.insns;
+                    env.block_offset = 0;
+                    env.end_block = false;
+                    let Some(run) = native::run_native(fe, code, &mut slot.state, &mut env) else {
+                        break;
+                    };
+                    slot.wakeup_ns = env.wakeup_ns;
+                    slot.insns += u64::from(run.retired);
+                    match run.end {
+                        BlockEnd::Next { pc, to_loop } => {
+                            slot.state.set_pc(pc);
+                            if env.halt {
+                                slot.halted = true;
+                            }
+                            if env.flush_code {
+                                self.cache.flush();
+                            }
+                            if to_loop || env.halt || env.flush_code {
+                                break;
+                            }
+                        }
+                        BlockEnd::Trapped { trap, pc } => {
+                            // As above: what the block asked for counts,
+                            // not what the trap handler did.
+                            let (halt, flush) = (env.halt, env.flush_code);
+                            env.block_start_insns = slot.insns;
+                            env.block_offset = 0;
+                            fe.handle_trap(&mut slot.state, &mut env, trap, pc);
+                            if halt {
+                                slot.halted = true;
+                            }
+                            if flush {
+                                self.cache.flush();
+                            }
+                            break;
+                        }
+                        BlockEnd::Watchpoint { .. } | BlockEnd::Breakpoint { .. } => break,
+                    }
+                }
             }
         }
         slot.insns - start_insns

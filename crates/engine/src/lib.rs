@@ -20,6 +20,7 @@ pub mod frontend;
 pub mod interp;
 pub mod ir;
 pub mod irq;
+mod jump;
 pub mod mmu;
 pub mod native;
 pub mod params;

@@ -102,6 +102,7 @@ pub struct TlbLayout {
 pub struct Mmu {
     entries: Vec<Entry>,
     page_bits: u32,
+    generation: u64,
 }
 
 impl Mmu {
@@ -110,6 +111,7 @@ impl Mmu {
         Mmu {
             entries: vec![Entry::EMPTY; TLB_ENTRIES],
             page_bits,
+            generation: 0,
         }
     }
 
@@ -117,6 +119,12 @@ impl Mmu {
     /// privilege change).
     pub fn flush(&mut self) {
         self.entries.fill(Entry::EMPTY);
+        self.generation += 1;
+    }
+
+    /// How many times it was flushed: translations made since then hold.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The table's layout, for compiled code.
