@@ -76,6 +76,7 @@ impl Block {
     }
 
     /// Whether it is still in its cluster's cache.
+    #[inline]
     pub fn is_valid(&self) -> bool {
         !self.invalid.load(Ordering::Relaxed)
     }
@@ -91,11 +92,13 @@ impl Block {
     }
 
     /// Its compiled code, if compiled.
+    #[inline]
     pub fn native(&self) -> Option<&NativeCode> {
         self.native.get().and_then(Option::as_ref)
     }
 
     /// Whether a backend was asked to compile it (successfully or not).
+    #[inline]
     pub fn compile_tried(&self) -> bool {
         self.native.get().is_some()
     }

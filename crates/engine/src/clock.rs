@@ -78,6 +78,7 @@ impl Clock {
     }
 
     /// The earliest armed deadline, or [`NEVER`].
+    #[inline]
     pub fn next_deadline(&self) -> u64 {
         self.next.load(Ordering::Acquire)
     }

@@ -178,6 +178,20 @@ fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
     }
 }
 
+/// The first instruction count at which a CPU anchored at
+/// (`anchor_ns`, `anchor_insns`) reaches virtual time `wakeup_ns`.
+fn slot_wake_insns(
+    params: &ClusterParams,
+    anchor_ns: u64,
+    anchor_insns: u64,
+    wakeup_ns: u64,
+) -> u64 {
+    match wakeup_ns.checked_sub(anchor_ns) {
+        Some(ns) if ns > 0 => anchor_insns.saturating_add(params.ns_to_insns(ns)),
+        _ => anchor_insns,
+    }
+}
+
 /// The input every CPU has besides its architecture's interrupts: while
 /// it is high the CPU is held in reset; when it falls the CPU starts from
 /// its reset state. It follows the frontend's pins.
@@ -578,7 +592,7 @@ impl<F: Frontend> Cluster<F> {
                     block.set_native(backend.compile(&block, &abi).ok());
                 }
                 if let Some(code) = block.native() {
-                    run = native::run_native(fe, code, &mut slot.state, &mut env);
+                    run = native::run_native(fe, code, &mut slot.state, &mut env, 0);
                 }
             }
             let chain = run.is_some() && !single;
@@ -638,15 +652,28 @@ impl<F: Frontend> Cluster<F> {
                 // deadline due, no code written, no stop asked for.
                 let next_deadline = clock.next_deadline();
                 let rams = &self.rams;
+                // The instruction count at which this CPU's own wake-up is
+                // due (`now >= wakeup_ns`), recomputed when it moves.
+                let wake_limit = |wakeup_ns: u64| match wakeup_ns {
+                    crate::clock::NEVER => u64::MAX,
+                    w => slot_wake_insns(params, slot.anchor_ns, slot.anchor_insns, w),
+                };
+                let mut wakeup_seen = slot.wakeup_ns;
+                let mut limit = insn_limit
+                    .min(start_insns.saturating_add(budget))
+                    .min(wake_limit(wakeup_seen));
                 loop {
-                    let now = now(slot.anchor_ns, slot.anchor_insns, slot.insns);
-                    if control.stop_requested()
-                        || slot.insns - start_insns >= budget
-                        || slot.insns >= insn_limit
+                    if slot.wakeup_ns != wakeup_seen {
+                        wakeup_seen = slot.wakeup_ns;
+                        limit = insn_limit
+                            .min(start_insns.saturating_add(budget))
+                            .min(wake_limit(wakeup_seen));
+                    }
+                    if slot.insns >= limit
+                        || slot.irq_was_high
+                        || control.stop_requested()
                         || clock.next_deadline() != next_deadline
                         || slot.irq.any()
-                        || slot.irq_was_high
-                        || slot.wakeup_ns <= now
                         || rams.iter().any(|w| w.ram.has_dirty_code(*watcher))
                     {
                         break;
@@ -662,7 +689,9 @@ impl<F: Frontend> Cluster<F> {
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
                     env.end_block = false;
-                    let Some(run) = native::run_native(fe, code, &mut slot.state, &mut env) else {
+                    let Some(run) =
+                        native::run_native(fe, code, &mut slot.state, &mut env, limit - slot.insns)
+                    else {
                         break;
                     };
                     slot.wakeup_ns = env.wakeup_ns;

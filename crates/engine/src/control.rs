@@ -46,6 +46,7 @@ impl RunControl {
     }
 
     /// Whether a stop was requested (cheap; checked between blocks).
+    #[inline]
     pub fn stop_requested(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }

@@ -36,11 +36,13 @@ impl IrqInputs {
     }
 
     /// Whether input `pin` is high.
+    #[inline]
     pub fn level(&self, pin: u32) -> bool {
         self.word(pin / 64) & (1 << (pin % 64)) != 0
     }
 
     /// Levels of inputs `64 * index .. 64 * index + 63`.
+    #[inline]
     pub fn word(&self, index: u32) -> u64 {
         self.words
             .get(index as usize)
@@ -48,6 +50,7 @@ impl IrqInputs {
     }
 
     /// Whether any input is high.
+    #[inline]
     pub fn any(&self) -> bool {
         self.words.iter().any(|w| w.load(Ordering::Acquire) != 0)
     }

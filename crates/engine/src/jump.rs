@@ -38,6 +38,7 @@ impl JumpCache {
 
     /// The block for `pc`, if one was recorded under `mode` and
     /// `generation` and is still valid.
+    #[inline]
     pub(crate) fn get(&self, pc: u64, mode: u32, generation: u64) -> Option<&Arc<Block>> {
         match &self.entries[Self::index(pc)] {
             Some(e)

@@ -123,6 +123,7 @@ impl Mmu {
     }
 
     /// How many times it was flushed: translations made since then hold.
+    #[inline]
     pub fn generation(&self) -> u64 {
         self.generation
     }

@@ -32,7 +32,14 @@
 //!   function returns that instruction's pc;
 //! - an exit sets `ctx.retired` to the instructions run and
 //!   `ctx.exit_kind` to [`EXIT_CHAIN`] (`Goto`, `Jump`) or
-//!   [`EXIT_TO_LOOP`] (`Return`), and returns the next pc.
+//!   [`EXIT_TO_LOOP`] (`Return`), and returns the next pc;
+//! - a `Goto` back to the block's own start may run the block again
+//!   without returning, when no trampoline was called in the pass just
+//!   run and the instructions retired so far plus the block's length stay
+//!   within `ctx.budget` (the engine sets it to what it would have run
+//!   between two looks at interrupts, deadlines and stop requests). Before
+//!   looping it stores the instructions retired so far in `ctx.retired`;
+//!   trampolines count from there (`ctx.retired` + instruction index).
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -64,6 +71,7 @@ pub struct NativeCtx {
     exit_kind: u32,
     args: [u64; 6],
     run: *mut c_void,
+    budget: u64,
 }
 
 /// Offsets of [`NativeCtx`]'s fields, for code generators.
@@ -84,6 +92,9 @@ pub struct CtxLayout {
     pub exit_kind: u32,
     /// `[u64; 6]`: a helper call's arguments.
     pub args: u32,
+    /// `u64`: instructions the code may retire before it returns, when it
+    /// loops on itself.
+    pub budget: u32,
 }
 
 /// A trampoline for loads: `(ctx, vaddr, pc, info) -> raw value`, where
@@ -199,7 +210,7 @@ fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, f: G) -> u6
 where
     G: FnOnce(&F, &mut F::Cpu, &mut CpuEnv) -> Result<u64, Trap>,
 {
-    let insn = (info >> 32) as u32;
+    let index = (info >> 32) as u32;
     // SAFETY: `ctx` is the context `run_native::<F>` made on its stack and
     // passed to the compiled code, which hands it back unchanged while
     // `run_native` waits for it; `run` points at that call's `RunRefs<F>`
@@ -209,6 +220,7 @@ where
     // it does not use during this call and reloads after it, so the
     // references made here are the only live ones while `f` runs.
     unsafe {
+        let insn = (*ctx).retired.wrapping_add(index);
         let run = &mut *((*ctx).run as *mut RunRefs<'_, '_, F>);
         let cpu = &mut *run.cpu;
         let env = &mut *run.env;
@@ -292,6 +304,7 @@ pub fn abi_for<F: Frontend>(mmu: &crate::Mmu, globals_len: usize) -> NativeAbi {
             retired: std::mem::offset_of!(NativeCtx, retired) as u32,
             exit_kind: std::mem::offset_of!(NativeCtx, exit_kind) as u32,
             args: std::mem::offset_of!(NativeCtx, args) as u32,
+            budget: std::mem::offset_of!(NativeCtx, budget) as u32,
         },
         tlb: mmu.layout(),
         load: Trampolines::load::<F> as LoadFn as usize,
@@ -303,11 +316,14 @@ pub fn abi_for<F: Frontend>(mmu: &crate::Mmu, globals_len: usize) -> NativeAbi {
 
 /// Runs compiled `code` for `block` on `cpu`; `None` when the code does
 /// not fit this CPU (its globals changed length), so the caller interprets.
+/// A block that loops on itself may run again while it retires at most
+/// `budget` instructions in all (0: once).
 pub fn run_native<F: Frontend>(
     fe: &F,
     code: &NativeCode,
     cpu: &mut F::Cpu,
     env: &mut CpuEnv,
+    budget: u64,
 ) -> Option<BlockRun> {
     // A block-end request made before the block (by an interrupt check)
     // is honoured by the interpreter after the first instruction.
@@ -331,6 +347,7 @@ pub fn run_native<F: Frontend>(
         exit_kind: 0,
         args: [0; 6],
         run: &mut run as *mut RunRefs<'_, '_, F> as *mut c_void,
+        budget: budget.min(1 << 30),
     };
     // SAFETY: by `NativeCode::new`'s contract `entry` is a live function of
     // this signature compiled for `abi_for::<F>` (the cluster compiles with

@@ -75,6 +75,13 @@ struct Emitter<'a, 'f> {
     called: bool,
     /// The Cranelift block of each IR label.
     label_blocks: Vec<cranelift_codegen::ir::Block>,
+    /// Instructions retired by earlier passes of a block that loops on
+    /// itself (`I32`).
+    base: Variable,
+    /// Whether the current pass called a trampoline (`I8`).
+    dirty: Variable,
+    /// The start of a pass.
+    head: cranelift_codegen::ir::Block,
 }
 
 fn trusted() -> MemFlagsData {
@@ -125,7 +132,8 @@ impl Emitter<'_, '_> {
     }
 
     fn exit(&mut self, kind: u32, next: Value) {
-        let retired = self.b.ins().iconst(types::I32, i64::from(self.count));
+        let base = self.b.use_var(self.base);
+        let retired = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
         let c = self.ctx;
         self.b
@@ -140,6 +148,8 @@ impl Emitter<'_, '_> {
     /// After a trampoline: leave on a trap, reload the globals pointer.
     fn after_call(&mut self) {
         self.called = true;
+        let one = self.b.ins().iconst(types::I8, 1);
+        self.b.def_var(self.dirty, one);
         let c = self.ctx;
         let status = self
             .b
@@ -574,6 +584,7 @@ impl Emitter<'_, '_> {
             }
             Op::Exit(exit) => {
                 match exit {
+                    Exit::Goto { pc, .. } if *pc == self.block.pc => self.loop_back(),
                     Exit::Goto { pc, .. } => {
                         let next = self.b.ins().iconst(types::I64, *pc as i64);
                         self.exit(EXIT_CHAIN, next);
@@ -591,6 +602,42 @@ impl Emitter<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// A `Goto` to the block's own start: another pass when no
+    /// trampoline was called and the budget allows a whole pass, else an
+    /// exit.
+    fn loop_back(&mut self) {
+        let c = self.ctx;
+        let base = self.b.use_var(self.base);
+        let done = self.b.ins().iadd_imm_s(base, i64::from(self.count));
+        let wide = self.b.ins().uextend(types::I64, done);
+        let after = self.b.ins().iadd_imm_s(wide, i64::from(self.block.insns));
+        let budget = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, after, budget);
+        let dirty = self.b.use_var(self.dirty);
+        let again = self.b.create_block();
+        let leave = self.b.create_block();
+        self.b.ins().brif(dirty, leave, &[], again, &[]);
+        let check = again;
+        self.b.switch_to_block(check);
+        let again = self.b.create_block();
+        self.b.ins().brif(fits, again, &[], leave, &[]);
+        self.b.switch_to_block(again);
+        self.b
+            .ins()
+            .store(trusted(), done, c, self.abi.ctx.retired as i32);
+        self.b.def_var(self.base, done);
+        self.b.ins().jump(self.head, &[]);
+        self.b.switch_to_block(leave);
+        let next = self.b.ins().iconst(types::I64, self.block.pc as i64);
+        self.exit(EXIT_CHAIN, next);
     }
 
     fn label(&mut self, l: u32) -> Result<cranelift_codegen::ir::Block, String> {
@@ -641,6 +688,15 @@ pub(crate) fn translate(
     let tlb = b.ins().load(ptr, trusted(), ctx, abi.ctx.tlb as i32);
     let trap_block = b.create_block();
     b.set_cold_block(trap_block);
+    let base = b.declare_var(types::I32);
+    let zero = b.ins().iconst(types::I32, 0);
+    b.def_var(base, zero);
+    let dirty = b.declare_var(types::I8);
+    let head = b.create_block();
+    b.ins().jump(head, &[]);
+    b.switch_to_block(head);
+    let clean = b.ins().iconst(types::I8, 0);
+    b.def_var(dirty, clean);
     let label_blocks = (0..block.labels.len()).map(|_| b.create_block()).collect();
     let mut e = Emitter {
         b,
@@ -660,6 +716,9 @@ pub(crate) fn translate(
         pc: block.pc,
         called: false,
         label_blocks,
+        base,
+        dirty,
+        head,
     };
     for (i, op) in block.ops.iter().enumerate() {
         e.op(i, op, &counts)?;

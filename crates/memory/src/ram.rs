@@ -190,6 +190,7 @@ impl Ram {
 
     /// Whether a page of `watcher`'s code was written since it last took
     /// the list.
+    #[inline]
     pub fn has_dirty_code(&self, watcher: u32) -> bool {
         self.dirty_watchers.load(Ordering::Acquire) & (1 << (watcher % MAX_CODE_WATCHERS)) != 0
     }
