@@ -80,7 +80,9 @@ impl JitBackend {
             f.set(k, v)
                 .map_err(|e| format!("cranelift setting {k}: {e}"))
         };
-        set(&mut flags, "opt_level", "speed")?;
+        // Blocks are short and straight: Cranelift's mid-end optimisations
+        // cost more compile time than they win at run time.
+        set(&mut flags, "opt_level", "none")?;
         set(&mut flags, "use_colocated_libcalls", "false")?;
         set(&mut flags, "is_pic", "false")?;
         set(&mut flags, "enable_verifier", "false")?;
