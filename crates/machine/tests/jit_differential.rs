@@ -146,3 +146,47 @@ fn cortex_m3_guests_end_identically_on_the_jit() {
 fn cortex_m4_guests_end_identically_on_the_jit() {
     check("mps2-an386", "arm-m/images/m4", M4, |_| 1);
 }
+
+/// The heterogeneous demo (RV64 + Cortex-M4F talking through a mailbox):
+/// both consoles, counts, time and registers the same on the JIT.
+#[test]
+fn hetero_demo_ends_identically_on_the_jit() {
+    let run = |accel: Accel, threshold: u32| {
+        let mut loaded = load_profile("hetero-demo", builtin_registry()).expect("profile loads");
+        loaded.builder.set_accel(accel);
+        let (app, mcu) = (BufferBackend::new(), BufferBackend::new());
+        let mut serial = SerialConfig::default();
+        serial.set("app/uart0", SerialSpec::Buffer(app.clone()));
+        serial.set("mcu/uart0", SerialSpec::Buffer(mcu.clone()));
+        let mut machine = loaded.realize(&serial).expect("machine builds");
+        for c in machine.scheduler_mut().clusters_mut() {
+            c.set_hot_threshold(threshold);
+        }
+        let outcome = machine.run(RunLimits {
+            max_insns: Some(100_000_000),
+            max_ns: None,
+        });
+        let s = machine.scheduler();
+        let registers: Vec<String> = s
+            .clusters()
+            .iter()
+            .flat_map(|c| {
+                (0..c.cpus().len() as u32).map(|h| c.dump_registers(h).unwrap_or_default())
+            })
+            .collect();
+        (
+            outcome,
+            String::from_utf8_lossy(&app.contents()).into_owned(),
+            String::from_utf8_lossy(&mcu.contents()).into_owned(),
+            s.insns(),
+            s.now_ns(),
+            registers,
+        )
+    };
+    let reference = run(Accel::Interp, 1);
+    assert_eq!(run(Accel::Jit, 1), reference);
+    assert_eq!(
+        run(Accel::Jit, chimera_engine::cluster::DEFAULT_HOT_THRESHOLD),
+        reference
+    );
+}
