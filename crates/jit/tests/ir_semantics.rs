@@ -1,0 +1,286 @@
+//! Every integer operation of the IR at both widths over edge-case
+//! operands (zero, one, all ones, the signed minimum and maximum, shift
+//! amounts at and past the width), every extension and comparison:
+//! compiled code gives the interpreter's results, register for register.
+
+use std::sync::Arc;
+
+use chimera_core::PinInfo;
+use chimera_engine::ir::{BinOp, Cond, Global, HelperId, IrBuilder, Ty, UnOp};
+use chimera_engine::{
+    irq_inputs_for, Clock, Cluster, ClusterParams, ClusterSetup, CodeReader, CpuEnv, CpuState,
+    ExitRequest, Frontend, Helper, HelperCtx, IrqInputs, MemoryOrder, RunControl, RunLimits,
+    Scheduler, Trap,
+};
+use chimera_jit::JitBackend;
+use chimera_memory::{AddressSpace, Endian};
+
+const REGS: usize = 2048;
+
+struct Regs {
+    regs: Vec<u64>,
+    pc: u64,
+}
+
+impl CpuState for Regs {
+    fn pc(&self) -> u64 {
+        self.pc
+    }
+    fn set_pc(&mut self, pc: u64) {
+        self.pc = pc;
+    }
+    fn globals(&self) -> &[u64] {
+        &self.regs
+    }
+    fn globals_mut(&mut self) -> &mut [u64] {
+        &mut self.regs
+    }
+}
+
+type Build = Box<dyn Fn(&mut IrBuilder) + Send + Sync>;
+
+/// A frontend whose only block is what `build` writes, followed by a
+/// call that ends the run.
+struct Calc(Build);
+
+fn stop(ctx: &mut HelperCtx<Calc>, _: &[u64]) -> Result<u64, Trap> {
+    ctx.env.control.request(ExitRequest::Exit(0));
+    Ok(0)
+}
+
+impl Frontend for Calc {
+    type Cpu = Regs;
+    fn arch(&self) -> &str {
+        "calc"
+    }
+    fn helpers(&self) -> &[Helper<Self>] {
+        &[Helper {
+            name: "stop",
+            func: stop,
+        }]
+    }
+    fn irq_pins(&self) -> Vec<PinInfo> {
+        Vec::new()
+    }
+    fn new_cpu(&self, _: u32) -> Regs {
+        Regs {
+            regs: vec![0; REGS],
+            pc: 0,
+        }
+    }
+    fn reset(&self, cpu: &mut Regs) {
+        cpu.regs.fill(0);
+        cpu.pc = 0;
+    }
+    fn block_mode(&self, _: &Regs) -> u32 {
+        0
+    }
+    fn translate(&self, _: &mut CodeReader<'_, '_, Self>, b: &mut IrBuilder) -> Result<(), Trap> {
+        b.insn_start(0);
+        (self.0)(b);
+        b.call(HelperId(0), &[], None);
+        b.return_to_loop(0);
+        Ok(())
+    }
+    fn handle_trap(&self, _: &mut Regs, env: &mut CpuEnv, trap: Trap, _: u64) {
+        env.control
+            .request(ExitRequest::Error(format!("unexpected trap {trap:?}")));
+    }
+    fn check_interrupts(&self, _: &mut Regs, _: &mut CpuEnv, _: &IrqInputs) -> bool {
+        false
+    }
+    fn dump_registers(&self, cpu: &Regs) -> String {
+        cpu.regs.iter().map(|r| format!("{r:x} ")).collect()
+    }
+}
+
+fn run(build: Build, jit: bool) -> String {
+    let fe = Calc(build);
+    let control = Arc::new(RunControl::new());
+    let clock = Clock::new();
+    let params = ClusterParams {
+        word_bits: 64,
+        endian: Endian::Little,
+        page_bits: 12,
+        paddr_bits: 32,
+        vaddr_bits: 32,
+        memory_order: MemoryOrder::Weak,
+        freq_hz: 1_000_000_000,
+    };
+    let irqs = irq_inputs_for(&fe, 1);
+    let mut cluster = Cluster::new(
+        fe,
+        ClusterSetup {
+            name: "cpu".into(),
+            params,
+            first_index: 0,
+            watcher: 0,
+            irqs,
+            space: Arc::new(AddressSpace::new("none")),
+            control: control.clone(),
+            console: None,
+        },
+    );
+    cluster.set_verify(true);
+    let mut scheduler = Scheduler::new(vec![Box::new(cluster)], clock, control);
+    if jit {
+        let c = &mut scheduler.clusters_mut()[0];
+        c.set_backend(Some(Box::new(JitBackend::new().expect("host supported"))));
+        c.set_hot_threshold(1);
+    }
+    scheduler.run(RunLimits {
+        max_insns: Some(10),
+        max_ns: None,
+    });
+    let c = &scheduler.clusters()[0];
+    if jit {
+        let (_, stats) = c.backend_stats().expect("a backend");
+        assert_eq!((stats.compiled, stats.failed), (1, 0), "the block compiled");
+    }
+    c.dump_registers(0).expect("one CPU")
+}
+
+fn same_on_both(build: impl Fn(&mut IrBuilder) + Clone + Send + Sync + 'static) {
+    let interp = run(Box::new(build.clone()), false);
+    let jit = run(Box::new(build), true);
+    assert_eq!(jit, interp);
+}
+
+const VALUES: &[u64] = &[
+    0,
+    1,
+    2,
+    7,
+    31,
+    32,
+    33,
+    63,
+    64,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0x7fff_ffff_ffff_ffff,
+    0x8000_0000_0000_0000,
+    0x1234_5678_9abc_def0,
+    u64::MAX - 1,
+    u64::MAX,
+];
+
+const BINOPS: &[BinOp] = &[
+    BinOp::Add,
+    BinOp::Sub,
+    BinOp::Mul,
+    BinOp::MulHighSigned,
+    BinOp::MulHighUnsigned,
+    BinOp::MulHighSignedUnsigned,
+    BinOp::DivSigned,
+    BinOp::DivUnsigned,
+    BinOp::RemSigned,
+    BinOp::RemUnsigned,
+    BinOp::And,
+    BinOp::Or,
+    BinOp::Xor,
+    BinOp::Shl,
+    BinOp::ShrUnsigned,
+    BinOp::ShrSigned,
+    BinOp::RotateLeft,
+    BinOp::RotateRight,
+];
+
+/// Writes the result of `f(a, b)` for every pair of edge values into
+/// consecutive globals.
+fn pairs(
+    ty: Ty,
+    f: impl Fn(
+            &mut IrBuilder,
+            chimera_engine::ir::Temp,
+            chimera_engine::ir::Temp,
+        ) -> chimera_engine::ir::Temp
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+) {
+    same_on_both(move |b: &mut IrBuilder| {
+        let mut g = 0;
+        for &x in VALUES {
+            for &y in VALUES {
+                let (tx, ty_) = (b.constant(ty, x), b.constant(ty, y));
+                let r = f(b, tx, ty_);
+                b.set(Global(g), r);
+                g = (g + 1) % REGS as u32;
+            }
+        }
+    });
+}
+
+#[test]
+fn binary_ops_match_the_interpreter_at_both_widths() {
+    for ty in [Ty::I32, Ty::I64] {
+        for &op in BINOPS {
+            pairs(ty, move |b, x, y| b.binary(op, x, y));
+        }
+    }
+}
+
+#[test]
+fn comparisons_and_selects_match_the_interpreter() {
+    for ty in [Ty::I32, Ty::I64] {
+        for cond in [
+            Cond::Eq,
+            Cond::Ne,
+            Cond::LtSigned,
+            Cond::GeSigned,
+            Cond::LtUnsigned,
+            Cond::GeUnsigned,
+        ] {
+            pairs(ty, move |b, x, y| {
+                let c = b.compare(cond, x, y, Ty::I32);
+                b.select(c, x, y)
+            });
+        }
+    }
+}
+
+#[test]
+fn unary_ops_and_extensions_match_the_interpreter() {
+    same_on_both(|b: &mut IrBuilder| {
+        let mut g = 0u32;
+        let mut put = |b: &mut IrBuilder, t| {
+            b.set(Global(g), t);
+            g = (g + 1) % REGS as u32;
+        };
+        for ty in [Ty::I32, Ty::I64] {
+            for &v in VALUES {
+                let x = b.constant(ty, v);
+                for op in [
+                    UnOp::Not,
+                    UnOp::Neg,
+                    UnOp::CountLeadingZeros,
+                    UnOp::CountTrailingZeros,
+                    UnOp::PopCount,
+                    UnOp::ByteSwap,
+                ] {
+                    let r = b.unary(op, x);
+                    put(b, r);
+                }
+                for bits in [1u8, 5, 8, 12, 16, 31, 32, 48, 63, 64] {
+                    if u32::from(bits) > ty_bits(ty) {
+                        continue;
+                    }
+                    for to in [Ty::I32, Ty::I64] {
+                        for signed in [false, true] {
+                            let r = b.extend(x, bits, signed, to);
+                            put(b, r);
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+fn ty_bits(ty: Ty) -> u32 {
+    ty.bits()
+}
