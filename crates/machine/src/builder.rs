@@ -26,6 +26,10 @@ use crate::registry::{Constructor, MemoryConfig, Registry};
 use crate::serial::SerialConfig;
 use crate::Machine;
 
+/// The property every cluster has besides its type's: `accel = "jit" |
+/// "interp"`, the backend that runs its code (see [`Accel`]).
+pub const ACCEL_PROPERTY: &str = "accel";
+
 /// A placement of an object in an address space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
@@ -240,6 +244,25 @@ impl MachineBuilder {
                 },
             )
         })?;
+        if decl.kind == ObjectKind::Cluster && name == ACCEL_PROPERTY {
+            // Every cluster has it, whatever its type: it chooses the
+            // engine's backend, not anything of the architecture.
+            let accel = value
+                .as_str()
+                .ok_or_else(|| "a string: `jit` or `interp`".to_string())
+                .and_then(str::parse::<Accel>)
+                .map_err(|message| {
+                    BuildError::new(
+                        subject.clone(),
+                        BuildErrorKind::Refused {
+                            id: id.to_string(),
+                            message: format!("accel: {message}"),
+                        },
+                    )
+                })?;
+            self.cluster_accel.insert(id.to_string(), accel);
+            return Ok(());
+        }
         let info = self.info(&decl.type_name).clone();
         if info.property(name).is_none() {
             return Err(BuildError::new(

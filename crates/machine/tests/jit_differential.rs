@@ -190,3 +190,26 @@ fn hetero_demo_ends_identically_on_the_jit() {
         reference
     );
 }
+
+#[test]
+fn the_accel_property_chooses_a_cluster_backend() {
+    let backend = |value: &str| {
+        let mut loaded = load_profile("riscv-virt", builtin_registry()).expect("profile loads");
+        loaded
+            .builder
+            .set_property("cpu", "accel", value.into())
+            .map_err(|e| e.to_string())?;
+        let machine = loaded
+            .realize(&SerialConfig::default())
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(
+            machine.scheduler().clusters()[0]
+                .backend_stats()
+                .map(|(name, _)| name),
+        )
+    };
+    assert_eq!(backend("jit"), Ok(Some("jit".to_string())));
+    assert_eq!(backend("interp"), Ok(None));
+    let err = backend("fast").unwrap_err();
+    assert!(err.contains("unknown accelerator `fast`"), "{err}");
+}
