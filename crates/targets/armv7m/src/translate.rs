@@ -146,9 +146,15 @@ impl Emit<'_> {
         self.pc.wrapping_add(4) & !3
     }
 
-    /// Writes register `r` (R0–R14).
+    /// Writes register `r` (R0–R14). Encodings that would write the pc
+    /// this way are UNPREDICTABLE: they raise UsageFault UNDEFINSTR, as
+    /// writes to the pc go through the `write_pc_*` emitters.
     pub fn w(&mut self, r: u32, t: Temp) {
-        debug_assert!(r < 15, "the pc is written through the write_pc_* emitters");
+        if r >= 15 {
+            let raw = self.k(self.raw);
+            self.b.call(H_UNDEF, &[raw], None);
+            return;
+        }
         self.b.set(Global(r), t);
     }
 
