@@ -761,7 +761,13 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
                 if now >= deadline_ns && !slot.halted {
                     continue;
                 }
-                let step_end = deadline_ns.min(now.saturating_add(CPU_SLICE_NS));
+                // A lone CPU has nobody to take turns with: it runs to the
+                // deadline in one go (the same blocks, fewer returns here).
+                let step_end = if self.cpus.len() == 1 {
+                    deadline_ns
+                } else {
+                    deadline_ns.min(now.saturating_add(CPU_SLICE_NS))
+                };
                 let n = self.run_cpu(hart, step_end, clock, budget.saturating_sub(retired), false);
                 retired += n;
                 progressed |= n > 0;
