@@ -3,12 +3,15 @@
 //! workload on the application core, the Cortex-M CRC + sort workload on
 //! the microcontroller, both started at once and given comparable virtual
 //! clocks — run in deterministic mode and in parallel mode (a host thread
-//! per cluster). Prints each cluster's guest MIPS and the speed-up.
+//! per cluster), on the interpreter and on the JIT. Prints each cluster's
+//! guest MIPS and the speed-up.
 
 use std::time::Instant;
 
 use chimera_engine::RunLimits;
-use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
+use chimera_machine::{
+    builtin_registry, load_profile, Accel, ImageSpec, SerialConfig, SerialSpec,
+};
 
 use crate::bench::source_root;
 
@@ -17,8 +20,9 @@ use crate::bench::source_root;
 const QUANTUM_NS: u64 = 100_000;
 
 /// Per-cluster instructions and the wall-clock seconds of one run.
-fn run(parallel: bool) -> Result<(Vec<(String, u64)>, f64), String> {
+fn run(parallel: bool, accel: Accel) -> Result<(Vec<(String, u64)>, f64), String> {
     let mut loaded = load_profile("hetero-demo", builtin_registry()).map_err(|d| d.to_string())?;
+    loaded.builder.set_accel(accel);
     let b = &mut loaded.builder;
     let set =
         |b: &mut chimera_machine::MachineBuilder, id: &str, prop: &str, v: serde_json::Value| {
@@ -71,14 +75,24 @@ pub fn bench_hetero() -> bool {
         "hetero-demo, compute-bound (crc-rv64 on app, crc-sort-m4 on mcu, both at 1 GHz, quantum {} us):",
         QUANTUM_NS / 1000
     );
+    for accel in [Accel::Interp, Accel::Jit] {
+        if !bench_modes(accel) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Both modes on `accel`; returns whether both runs worked.
+fn bench_modes(accel: Accel) -> bool {
     let mut mips_total = Vec::new();
     for parallel in [false, true] {
-        match run(parallel) {
+        match run(parallel, accel) {
             Ok((counts, secs)) => {
                 let mode = if parallel {
-                    "parallel"
+                    format!("parallel {accel}")
                 } else {
-                    "deterministic"
+                    format!("deterministic {accel}")
                 };
                 let per: Vec<String> = counts
                     .iter()
@@ -89,7 +103,7 @@ pub fn bench_hetero() -> bool {
                 let total: u64 = counts.iter().map(|(_, n)| n).sum();
                 let mips = total as f64 / secs / 1e6;
                 println!(
-                    "  {mode:<13} {secs:.3} s  {}  total {mips:.1} MIPS",
+                    "  {mode:<20} {secs:.3} s  {}  total {mips:.1} MIPS",
                     per.join("  ")
                 );
                 mips_total.push(mips);
@@ -101,7 +115,7 @@ pub fn bench_hetero() -> bool {
         }
     }
     if let [det, par] = mips_total[..] {
-        println!("  parallel speed-up: {:.2}x", par / det);
+        println!("  parallel speed-up ({accel}): {:.2}x", par / det);
     }
     true
 }
