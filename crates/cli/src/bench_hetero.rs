@@ -9,9 +9,7 @@
 use std::time::Instant;
 
 use chimera_engine::RunLimits;
-use chimera_machine::{
-    builtin_registry, load_profile, Accel, ImageSpec, SerialConfig, SerialSpec,
-};
+use chimera_machine::{builtin_registry, load_profile, Accel, ImageSpec, SerialConfig, SerialSpec};
 
 use crate::bench::source_root;
 
