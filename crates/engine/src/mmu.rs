@@ -213,11 +213,14 @@ fn resolve<F: Frontend>(
     };
     match page {
         Some(p) => {
+            // Compiled code checks one code-tracking word per page: only
+            // pages inside one code page (by RAM offset) get fast tags.
             let size = 1u64 << env.mmu.page_bits;
-            if let (Some(host), Some(code_word)) = (
-                p.ram.host_addr(p.offset, size),
-                p.ram.code_word_addr(p.offset),
-            ) {
+            let code_page = 1u64 << chimera_memory::ram::CODE_PAGE_BITS;
+            let one_code_page = p.offset % code_page + size <= code_page;
+            let host = p.ram.host_addr(p.offset, size);
+            let code_word = p.ram.code_word_addr(p.offset);
+            if let (true, Some(host), Some(code_word)) = (one_code_page, host, code_word) {
                 entry.host = host;
                 entry.code_word = code_word;
                 match access {
