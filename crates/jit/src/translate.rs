@@ -333,7 +333,11 @@ impl Emitter<'_, '_> {
             let x = self.b.ins().ishl_imm_u(v, s);
             self.b.ins().sshr_imm_u(x, s)
         } else {
-            let mask = if bits >= 64 { -1 } else { ((1u64 << bits) - 1) as i64 };
+            let mask = if bits >= 64 {
+                -1
+            } else {
+                ((1u64 << bits) - 1) as i64
+            };
             self.b.ins().band_imm_s(v, mask)
         };
         match to.bits().cmp(&w) {
