@@ -5,6 +5,7 @@
    Traps go to trap_entry, which saves the caller-saved registers and calls
    trap_handler(mcause, mepc, mtval) in C. Programs built with F/D turn
    the float unit on first. */
+    .file   "start.S"
     .section .text.start
     .globl _start
 _start:

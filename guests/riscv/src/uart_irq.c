@@ -45,11 +45,16 @@ int main(ulong hartid) {
     PLIC_THRESHOLD0 = 0;
     uart[1] = 1; /* IER: received-data interrupt */
     __asm__ volatile("csrs mie, %0" ::"r"(1ul << 11));
-    __asm__ volatile("csrs mstatus, 8");
+    /* Sleep with MIE clear: wfi still wakes on a pending enabled
+       interrupt, which is then taken in the short window with MIE set.
+       Checking `done` with interrupts on would lose a wake-up that lands
+       between the check and the wfi (QEMU sometimes delivers the whole
+       input right there). */
     while (!done) {
         __asm__ volatile("wfi");
+        __asm__ volatile("csrs mstatus, 8");
+        __asm__ volatile("csrc mstatus, 8");
     }
-    __asm__ volatile("csrc mstatus, 8");
     uart[1] = 0;
     line[len] = 0;
     puts_("uart_irq: got \"");
