@@ -31,8 +31,8 @@ pub struct Block {
     pub labels: Box<[u32]>,
     /// Guest instructions in it.
     pub insns: u32,
-    /// Physical code pages (by `CODE_PAGE_BITS` page number) it was read from.
-    pub pages: Box<[u64]>,
+    /// Physical byte ranges (`start..end`) its code was read from.
+    pub code: Box<[(u64, u64)]>,
     /// Times it ran on the interpreter while a backend was waiting for it
     /// to become hot.
     runs: AtomicU32,
@@ -45,7 +45,13 @@ pub struct Block {
 
 impl Block {
     /// Builds a block, resolving label positions.
-    pub fn new(key: BlockKey, pc: u64, ops: Vec<Op>, temps: Vec<Ty>, pages: Vec<u64>) -> Self {
+    pub fn new(
+        key: BlockKey,
+        pc: u64,
+        ops: Vec<Op>,
+        temps: Vec<Ty>,
+        code: Vec<(u64, u64)>,
+    ) -> Self {
         let mut labels = Vec::new();
         let mut insns = 0;
         for (i, op) in ops.iter().enumerate() {
@@ -68,11 +74,29 @@ impl Block {
             temps: temps.into(),
             labels: labels.into(),
             insns,
-            pages: pages.into(),
+            code: code.into(),
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
             invalid: AtomicBool::new(false),
         }
+    }
+
+    /// The code pages (by `CODE_PAGE_BITS` page number) it was read from.
+    pub fn pages(&self) -> impl Iterator<Item = u64> + '_ {
+        let bits = chimera_memory::ram::CODE_PAGE_BITS;
+        let mut pages: Vec<u64> = self
+            .code
+            .iter()
+            .filter(|(start, end)| end > start)
+            .flat_map(|&(start, end)| (start >> bits)..=((end - 1) >> bits))
+            .collect();
+        pages.dedup();
+        pages.into_iter()
+    }
+
+    /// Whether its code overlaps the physical bytes `start..end`.
+    pub fn reads_code_in(&self, start: u64, end: u64) -> bool {
+        self.code.iter().any(|&(s, e)| s < end && start < e)
     }
 
     /// Whether it is still in its cluster's cache.

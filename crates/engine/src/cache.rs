@@ -34,23 +34,58 @@ impl BlockCache {
         if let Some(old) = self.blocks.get(&block.key) {
             old.invalidate();
         }
-        for page in block.pages.iter() {
-            self.by_page.entry(*page).or_default().push(block.key);
+        for page in block.pages() {
+            let keys = self.by_page.entry(page).or_default();
+            if !keys.contains(&block.key) {
+                keys.push(block.key);
+            }
         }
         self.translated += 1;
         self.blocks.insert(block.key, block);
     }
 
-    /// Drops every block read from code page `page`.
-    pub fn invalidate_page(&mut self, page: u64) {
-        if let Some(keys) = self.by_page.remove(&page) {
-            for key in keys {
-                if let Some(block) = self.blocks.remove(&key) {
+    /// Drops every block whose code overlaps the physical bytes
+    /// `start..start + len`.
+    pub fn invalidate_range(&mut self, start: u64, len: u64) {
+        let end = start.saturating_add(len.max(1));
+        let bits = chimera_memory::ram::CODE_PAGE_BITS;
+        let BlockCache {
+            blocks,
+            by_page,
+            invalidated,
+            ..
+        } = self;
+        for page in (start >> bits)..=((end - 1) >> bits) {
+            let Some(keys) = by_page.get_mut(&page) else {
+                continue;
+            };
+            keys.retain(|key| match blocks.get(key) {
+                Some(block) if block.reads_code_in(start, end) => {
                     block.invalidate();
-                    self.invalidated += 1;
+                    blocks.remove(key);
+                    *invalidated += 1;
+                    false
                 }
+                // A block of this page (or a key left by a block that
+                // spanned two pages and was dropped through the other).
+                Some(block) => block.pages().any(|p| p == page),
+                None => false,
+            });
+            if keys.is_empty() {
+                by_page.remove(&page);
             }
         }
+    }
+
+    /// Whether a block read from code page `page` is held.
+    pub fn holds_page(&self, page: u64) -> bool {
+        self.by_page.get(&page).is_some_and(|keys| {
+            keys.iter().any(|key| {
+                self.blocks
+                    .get(key)
+                    .is_some_and(|b| b.pages().any(|p| p == page))
+            })
+        })
     }
 
     /// Drops everything.
@@ -76,5 +111,43 @@ impl BlockCache {
     /// Blocks translated and dropped since creation.
     pub fn stats(&self) -> (u64, u64) {
         (self.translated, self.invalidated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Exit, Op};
+
+    fn block(phys: u64, code: Vec<(u64, u64)>) -> Arc<Block> {
+        let key = BlockKey {
+            phys_pc: phys,
+            mode: 0,
+        };
+        let ops = vec![
+            Op::InsnStart { pc: phys },
+            Op::Exit(Exit::Goto { pc: 0, slot: 0 }),
+        ];
+        Arc::new(Block::new(key, phys, ops, Vec::new(), code))
+    }
+
+    #[test]
+    fn a_write_drops_only_the_blocks_whose_bytes_it_touches() {
+        let mut cache = BlockCache::new();
+        let a = block(0x1000, vec![(0x1000, 0x1010)]);
+        let b = block(0x1010, vec![(0x1010, 0x1020)]);
+        // Spans two pages.
+        let c = block(0x1ffc, vec![(0x1ffc, 0x2004)]);
+        for blk in [&a, &b, &c] {
+            cache.insert(blk.clone());
+        }
+        cache.invalidate_range(0x1800, 4);
+        assert_eq!(cache.len(), 3);
+        cache.invalidate_range(0x100e, 4);
+        assert!(!a.is_valid() && !b.is_valid() && c.is_valid());
+        cache.invalidate_range(0x2000, 1);
+        assert!(!c.is_valid());
+        assert!(cache.is_empty());
+        assert!(!cache.holds_page(1) && !cache.holds_page(2));
     }
 }

@@ -165,14 +165,40 @@ struct RamWindow {
 }
 
 fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
-    for w in rams {
+    let bits = chimera_memory::ram::CODE_PAGE_BITS;
+    for (i, w) in rams.iter().enumerate() {
         if !w.ram.has_dirty_code(watcher) {
             continue;
         }
-        for offset in w.ram.take_dirty_code(watcher) {
-            if offset >= w.ram_offset && offset < w.ram_offset + w.size {
-                let phys = w.base + (offset - w.ram_offset);
-                cache.invalidate_page(phys >> chimera_memory::ram::CODE_PAGE_BITS);
+        let written = w.ram.take_dirty_code(watcher);
+        // The first window of a RAM takes its list; the RAM may be mapped
+        // again further on (an alias), where the same bytes are other
+        // physical addresses.
+        let windows = || rams[i..].iter().filter(|v| Arc::ptr_eq(&v.ram, &w.ram));
+        for &(offset, len) in &written {
+            for v in windows() {
+                let lo = offset.max(v.ram_offset);
+                let hi = offset.saturating_add(len).min(v.ram_offset + v.size);
+                if lo < hi {
+                    cache.invalidate_range(v.base + (lo - v.ram_offset), hi - lo);
+                }
+            }
+        }
+        // A page no block reads any more is plain data again.
+        for &(offset, _) in &written {
+            let page_offset = offset >> bits << bits;
+            let page_end = page_offset + (1 << bits);
+            let held = windows().any(|v| {
+                let lo = page_offset.max(v.ram_offset);
+                let hi = page_end.min(v.ram_offset + v.size);
+                lo < hi && {
+                    let first = (v.base + (lo - v.ram_offset)) >> bits;
+                    let last = (v.base + (hi - 1 - v.ram_offset)) >> bits;
+                    (first..=last).any(|p| cache.holds_page(p))
+                }
+            });
+            if !held {
+                w.ram.release_code_page(page_offset, watcher);
             }
         }
     }
@@ -555,7 +581,7 @@ impl<F: Frontend> Cluster<F> {
                     builder.reset();
                     let mut reader = CodeReader::new(fe, &mut slot.state, &mut env);
                     let result = fe.translate(&mut reader, builder);
-                    let pages = std::mem::take(&mut reader.pages);
+                    let code = std::mem::take(&mut reader.code);
                     if let Err(trap) = result {
                         fe.handle_trap(&mut slot.state, &mut env, trap, pc);
                         continue;
@@ -570,7 +596,7 @@ impl<F: Frontend> Cluster<F> {
                             break;
                         }
                     }
-                    let block = Arc::new(Block::new(key, pc, ops, temps, pages));
+                    let block = Arc::new(Block::new(key, pc, ops, temps, code));
                     self.cache.insert(block.clone());
                     block
                 }

@@ -107,13 +107,13 @@ impl<F: Frontend> HelperCtx<'_, '_, F> {
 }
 
 /// Reads guest code for the decoder, through the CPU's fetch view, and
-/// records which RAM pages the block came from.
+/// records which physical bytes the block came from.
 pub struct CodeReader<'a, 'b, F: Frontend> {
     frontend: &'a F,
     cpu: &'a mut F::Cpu,
     env: &'a mut CpuEnv<'b>,
     start: u64,
-    pub(crate) pages: Vec<u64>,
+    pub(crate) code: Vec<(u64, u64)>,
 }
 
 impl<F: Frontend> std::fmt::Debug for CodeReader<'_, '_, F> {
@@ -130,7 +130,7 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
             cpu,
             env,
             start,
-            pages: Vec::new(),
+            code: Vec::new(),
         }
     }
 
@@ -153,12 +153,13 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
     pub fn fetch(&mut self, vaddr: u64, size: usize, endian: Endian) -> Result<u64, Trap> {
         let target = mmu::ram_target(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
         if let Some((ram, offset)) = &target {
-            ram.mark_code(*offset, self.env.watcher);
+            ram.mark_code(*offset, size as u64, self.env.watcher);
         }
         let paddr = mmu::physical(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
-        let page = paddr >> chimera_memory::ram::CODE_PAGE_BITS;
-        if !self.pages.contains(&page) {
-            self.pages.push(page);
+        let end = paddr.saturating_add(size as u64);
+        match self.code.last_mut() {
+            Some(last) if last.1 == paddr => last.1 = end,
+            _ => self.code.push((paddr, end)),
         }
         mmu::load(
             self.frontend,

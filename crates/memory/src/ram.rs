@@ -4,12 +4,18 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::Endian;
 
 /// Granularity of code-page tracking, independent of any guest page size.
 pub const CODE_PAGE_BITS: u32 = 12;
+
+/// Words of the per-page bitmap of code bytes (a bit per byte).
+const CODE_MAP_WORDS: usize = (1 << CODE_PAGE_BITS) / 64;
+
+/// Which bytes of one code page were fetched as code.
+type CodeMap = Box<[AtomicU64]>;
 
 /// A block of guest RAM.
 ///
@@ -21,8 +27,15 @@ pub struct Ram {
     /// Per code page, a bit for each watcher (a cluster's block cache)
     /// holding translations of it.
     code_pages: Box<[AtomicU64]>,
-    /// Pages written since each watcher last looked, as (watcher, offset).
-    dirty_code: Mutex<Vec<(u32, u64)>>,
+    /// Per code page, its bytes fetched as code by any watcher (allocated
+    /// when the page first holds code): a write to a code page that
+    /// misses them (data sharing a page with code) drops nothing.
+    code_bytes: Box<[OnceLock<CodeMap>]>,
+    /// Serialises marking and releasing code pages.
+    code_lock: Mutex<()>,
+    /// Code bytes written since each watcher last looked, as (watcher,
+    /// offset, length).
+    dirty_code: Mutex<Vec<(u32, u64, u64)>>,
     /// A bit per watcher with entries in `dirty_code`.
     dirty_watchers: AtomicU64,
     rmw: Mutex<()>,
@@ -54,6 +67,8 @@ impl Ram {
         Ram {
             bytes: zeroed_atomic_bytes(size),
             code_pages: (0..pages).map(|_| AtomicU64::new(0)).collect(),
+            code_bytes: (0..pages).map(|_| OnceLock::new()).collect(),
+            code_lock: Mutex::new(()),
             dirty_code: Mutex::new(Vec::new()),
             dirty_watchers: AtomicU64::new(0),
             rmw: Mutex::new(()),
@@ -157,34 +172,83 @@ impl Ram {
         Some(flags as *const AtomicU64 as usize)
     }
 
-    /// Marks the page holding `offset` as holding code translated by
-    /// `watcher` (below [`MAX_CODE_WATCHERS`]).
-    pub fn mark_code(&self, offset: u64, watcher: u32) {
-        if let Some(flags) = self.code_pages.get((offset >> CODE_PAGE_BITS) as usize) {
-            flags.fetch_or(1 << (watcher % MAX_CODE_WATCHERS), Ordering::Relaxed);
+    /// Marks the `len` bytes at `offset` as code translated by `watcher`
+    /// (below [`MAX_CODE_WATCHERS`]): writes to them are reported to it
+    /// until it releases their page.
+    pub fn mark_code(&self, offset: u64, len: u64, watcher: u32) {
+        let _guard = self.code_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let end = offset.saturating_add(len.max(1));
+        let mut at = offset;
+        while at < end {
+            let page = at >> CODE_PAGE_BITS;
+            let page_end = ((page + 1) << CODE_PAGE_BITS).min(end);
+            let (Some(flags), Some(map)) = (
+                self.code_pages.get(page as usize),
+                self.code_bytes.get(page as usize),
+            ) else {
+                return;
+            };
+            let map = map.get_or_init(|| (0..CODE_MAP_WORDS).map(|_| AtomicU64::new(0)).collect());
+            for_each_word(at, page_end, |word, mask| {
+                map[word].fetch_or(mask, Ordering::Relaxed);
+            });
+            // The bytes before the flag: a writer that sees the flag sees
+            // the bytes too.
+            flags.fetch_or(1 << (watcher % MAX_CODE_WATCHERS), Ordering::Release);
+            at = page_end;
+        }
+    }
+
+    /// Forgets that `watcher` holds translations of the code page with
+    /// `offset`; when no watcher does any more, its writes are plain
+    /// again.
+    pub fn release_code_page(&self, offset: u64, watcher: u32) {
+        let _guard = self.code_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let page = (offset >> CODE_PAGE_BITS) as usize;
+        let Some(flags) = self.code_pages.get(page) else {
+            return;
+        };
+        let left = flags.fetch_and(!(1 << (watcher % MAX_CODE_WATCHERS)), Ordering::AcqRel)
+            & !(1 << (watcher % MAX_CODE_WATCHERS));
+        if left == 0 {
+            if let Some(map) = self.code_bytes.get(page).and_then(OnceLock::get) {
+                map.iter().for_each(|w| w.store(0, Ordering::Relaxed));
+            }
         }
     }
 
     fn note_write(&self, offset: u64, len: u64) {
-        let first = offset >> CODE_PAGE_BITS;
-        let last = (offset + len.max(1) - 1) >> CODE_PAGE_BITS;
-        for page in first..=last {
+        let end = offset.saturating_add(len.max(1));
+        let mut at = offset;
+        while at < end {
+            let page = at >> CODE_PAGE_BITS;
+            let page_end = ((page + 1) << CODE_PAGE_BITS).min(end);
+            let (start, stop) = (at, page_end);
+            at = page_end;
             let Some(flags) = self.code_pages.get(page as usize) else {
+                break;
+            };
+            let watchers = flags.load(Ordering::Acquire);
+            if watchers == 0 {
+                continue;
+            }
+            let Some(map) = self.code_bytes.get(page as usize).and_then(OnceLock::get) else {
                 continue;
             };
-            if flags.load(Ordering::Relaxed) == 0 {
+            let mut hits_code = false;
+            for_each_word(start, stop, |word, mask| {
+                hits_code |= map[word].load(Ordering::Relaxed) & mask != 0;
+            });
+            if !hits_code {
                 continue;
             }
-            let watchers = flags.swap(0, Ordering::Relaxed);
-            if watchers != 0 {
-                let mut dirty = self.dirty_code.lock().unwrap_or_else(|e| e.into_inner());
-                for w in 0..MAX_CODE_WATCHERS {
-                    if watchers & (1 << w) != 0 {
-                        dirty.push((w, page << CODE_PAGE_BITS));
-                    }
+            let mut dirty = self.dirty_code.lock().unwrap_or_else(|e| e.into_inner());
+            for w in 0..MAX_CODE_WATCHERS {
+                if watchers & (1 << w) != 0 && !dirty.contains(&(w, start, stop - start)) {
+                    dirty.push((w, start, stop - start));
                 }
-                self.dirty_watchers.fetch_or(watchers, Ordering::Release);
             }
+            self.dirty_watchers.fetch_or(watchers, Ordering::Release);
         }
     }
 
@@ -195,22 +259,43 @@ impl Ram {
         self.dirty_watchers.load(Ordering::Acquire) & (1 << (watcher % MAX_CODE_WATCHERS)) != 0
     }
 
-    /// Offsets of `watcher`'s code pages written since the last call.
-    pub fn take_dirty_code(&self, watcher: u32) -> Vec<u64> {
+    /// Code bytes of `watcher` written since the last call, as (offset,
+    /// length) ranges.
+    pub fn take_dirty_code(&self, watcher: u32) -> Vec<(u64, u64)> {
         let watcher = watcher % MAX_CODE_WATCHERS;
         let mut dirty = self.dirty_code.lock().unwrap_or_else(|e| e.into_inner());
         self.dirty_watchers
             .fetch_and(!(1 << watcher), Ordering::Release);
         let mut mine = Vec::new();
-        dirty.retain(|&(w, page)| {
+        dirty.retain(|&(w, offset, len)| {
             if w == watcher {
-                mine.push(page);
+                mine.push((offset, len));
                 false
             } else {
                 true
             }
         });
         mine
+    }
+}
+
+/// Calls `f(word, mask)` for the bitmap words and bit masks covering the
+/// bytes `start..end` of one code page.
+fn for_each_word(start: u64, end: u64, mut f: impl FnMut(usize, u64)) {
+    let page_mask = (1u64 << CODE_PAGE_BITS) - 1;
+    let mut at = start;
+    while at < end {
+        let bit = (at & page_mask) as usize;
+        let word = bit / 64;
+        let first = bit % 64;
+        let n = ((end - at) as usize).min(64 - first);
+        let mask = if n == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << n) - 1) << first
+        };
+        f(word, mask);
+        at += n as u64;
     }
 }
 
@@ -228,20 +313,37 @@ mod tests {
     }
 
     #[test]
-    fn writing_a_code_page_reports_it_dirty_once() {
+    fn writing_code_bytes_reports_them_to_each_watcher() {
         let ram = Ram::new(0x3000);
-        ram.mark_code(0x1234, 0);
-        ram.mark_code(0x1234, 3);
+        ram.mark_code(0x1230, 8, 0);
+        ram.mark_code(0x1234, 4, 3);
         ram.write(0x0ffc, 4, Endian::Little, 1).unwrap();
         assert!(!ram.has_dirty_code(0));
-        ram.write(0x1ffe, 4, Endian::Little, 1).unwrap();
+        // Data next to the code, in the same page: nothing to drop.
+        ram.write(0x1238, 4, Endian::Little, 1).unwrap();
+        ram.write(0x122c, 4, Endian::Little, 1).unwrap();
+        assert!(!ram.has_dirty_code(0));
+        ram.write(0x1236, 4, Endian::Little, 1).unwrap();
+        ram.write(0x1236, 4, Endian::Little, 2).unwrap();
         assert!(ram.has_dirty_code(0));
         assert!(ram.has_dirty_code(3));
-        assert_eq!(ram.take_dirty_code(0), vec![0x1000]);
+        assert_eq!(ram.take_dirty_code(0), vec![(0x1236, 4)]);
         assert!(!ram.has_dirty_code(0));
-        assert_eq!(ram.take_dirty_code(3), vec![0x1000]);
-        ram.write(0x1000, 4, Endian::Little, 1).unwrap();
-        assert!(!ram.has_dirty_code(3));
+        assert_eq!(ram.take_dirty_code(3), vec![(0x1236, 4)]);
+    }
+
+    #[test]
+    fn a_released_page_is_plain_data_again() {
+        let ram = Ram::new(0x3000);
+        ram.mark_code(0x1ffe, 4, 1);
+        ram.write_bytes(0x2000, &[0; 2]).unwrap();
+        assert_eq!(ram.take_dirty_code(1), vec![(0x2000, 2)]);
+        ram.release_code_page(0x1000, 1);
+        ram.write(0x1ffe, 2, Endian::Little, 0).unwrap();
+        assert!(!ram.has_dirty_code(1));
+        ram.write(0x2000, 2, Endian::Little, 0).unwrap();
+        assert!(ram.has_dirty_code(1));
+        assert_eq!(ram.code_word_addr(0x1000).map(|a| a != 0), Some(true));
     }
 
     #[test]
