@@ -21,10 +21,11 @@ const RISCV: &[&str] = &[
     "compressed",
     "uart_irq",
     "paging",
+    "smc",
     "float",
 ];
-const M3: &[&str] = &["hello", "alu", "exceptions", "bench"];
-const M4: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench"];
+const M3: &[&str] = &["hello", "alu", "exceptions", "bench", "smc"];
+const M4: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench", "smc"];
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")

@@ -20,6 +20,7 @@ const PROGRAMS: &[&str] = &[
     "compressed",
     "uart_irq",
     "paging",
+    "smc",
     "float",
 ];
 
