@@ -212,23 +212,34 @@ fn session(name: &'static str, command: &mut Command) -> Answers {
     }
 }
 
-#[test]
-fn opensbi_and_uboot_reach_the_prompt_answer_commands_and_quit() {
-    if !firmware_present() {
-        return;
-    }
-    let chimera = session(
-        "chimera",
+/// A U-Boot session under Chimera with accelerator `accel`.
+fn chimera_session(name: &'static str, accel: &str) -> Answers {
+    session(
+        name,
         Command::new(env!("CARGO_BIN_EXE_chimera")).args([
             "run",
             "--profile",
             "riscv-virt",
+            "--accel",
+            accel,
             "--bios",
             FW_JUMP,
             "--kernel",
             UBOOT,
         ]),
-    );
+    )
+}
+
+#[test]
+fn opensbi_and_uboot_reach_the_prompt_answer_commands_and_quit() {
+    if !firmware_present() {
+        return;
+    }
+    // The JIT is the default; the interpreter must reach the same answers.
+    let chimera = chimera_session("chimera", "jit");
+    let interp = chimera_session("chimera-interp", "interp");
+    assert_eq!(chimera.version, interp.version);
+    assert_eq!(chimera.help, interp.help);
     assert!(
         chimera
             .version
@@ -248,6 +259,10 @@ fn opensbi_and_uboot_reach_the_prompt_answer_commands_and_quit() {
         );
     }
     eprintln!("chimera: U-Boot prompt after {:?}", chimera.to_prompt);
+    eprintln!(
+        "chimera --accel interp: U-Boot prompt after {:?}",
+        interp.to_prompt
+    );
 
     let qemu_there = Command::new("qemu-system-riscv64")
         .arg("--version")

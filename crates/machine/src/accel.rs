@@ -1,6 +1,6 @@
 //! Which backend runs a cluster's guest code: the portable interpreter,
-//! or the Cranelift JIT (blocks compiled once hot, the interpreter for the
-//! rest and whenever a debugger stop is armed).
+//! or the Cranelift JIT (the default: blocks compiled once hot, the
+//! interpreter for the rest and whenever a debugger stop is armed).
 
 use std::str::FromStr;
 
@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Accel {
     /// The portable interpreter only.
-    #[default]
     Interp,
     /// Hot blocks compiled to host code by Cranelift; the interpreter
-    /// where the host is not supported.
+    /// where the host is not supported. The default.
+    #[default]
     Jit,
 }
 
@@ -50,9 +50,13 @@ impl Accel {
     pub fn backend(self) -> Option<Box<dyn Backend>> {
         match self {
             Accel::Interp => None,
-            Accel::Jit => chimera_jit::JitBackend::new()
-                .ok()
-                .map(|b| Box::new(b) as Box<dyn Backend>),
+            Accel::Jit => match chimera_jit::JitBackend::new() {
+                Ok(b) => Some(Box::new(b)),
+                Err(why) => {
+                    tracing::warn!("JIT unavailable, interpreting: {why}");
+                    None
+                }
+            },
         }
     }
 }
