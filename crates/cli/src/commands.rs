@@ -38,7 +38,11 @@ pub enum Command {
     /// `--bios` hands to firmware); `dtc -I dtb -O dts` reads it.
     Dtb(DtbArgs),
     /// Guest MIPS of the benchmark workloads, next to QEMU's on the same images.
-    Bench,
+    Bench {
+        /// Only the workloads whose `target/name` contains one of these
+        /// (`rv64`, `m4/crc`, `sort`, `hetero`).
+        filters: Vec<String>,
+    },
     /// Serve the machine protocol (QMP) with no machine yet: clients build
     /// one, realize it and run it.
     Serve {
@@ -165,7 +169,7 @@ pub fn execute(command: Command) -> u8 {
         Command::Types { json } => Ok(types(&registry, json)),
         Command::Describe { name } => Ok(describe(&registry, &name)),
         Command::Serve { qmp, serials } => serve(&qmp, &serials, registry),
-        Command::Bench => Ok(crate::bench::bench()),
+        Command::Bench { filters } => Ok(crate::bench::bench(&filters)),
         Command::Dtb(args) => dtb(&args, registry),
         Command::Tree(args) => load_source(&args, registry).map(|loaded| {
             match loaded.realize(&SerialConfig::default()) {
