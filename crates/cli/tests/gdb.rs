@@ -37,16 +37,44 @@ fn two_free_ports() -> u16 {
     }
 }
 
-/// Waits until something listens on `port` (without connecting to it).
-fn wait_until_listening(port: u16) {
-    let start = Instant::now();
-    while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "port {port} never opened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+/// Whether something listens on `port` (without connecting to it).
+fn listening(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+}
+
+/// Spawns `command(port)` with `ports` consecutive free ports from `port`
+/// and waits until the last one listens. Tests run in parallel and may
+/// race for a port between the probe and Chimera's bind: when Chimera
+/// exits before listening, it is tried again with other ports.
+fn spawn_listening(ports: u16, command: impl Fn(u16) -> Command) -> (std::process::Child, u16) {
+    for _ in 0..5 {
+        let port = if ports > 1 {
+            two_free_ports()
+        } else {
+            free_port()
+        };
+        let mut child = command(port)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chimera runs");
+        let start = Instant::now();
+        loop {
+            if listening(port + ports - 1) {
+                return (child, port);
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "port {} never opened",
+                port + ports - 1
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
+    panic!("Chimera could not listen on any of the ports tried");
 }
 
 fn free_port() -> u16 {
@@ -60,9 +88,9 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
         return;
     };
     let elf = workspace().join("guests/riscv/images/rv64/alu.elf");
-    let port = free_port();
-    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
-        .args([
+    let (chimera, port) = spawn_listening(1, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args([
             "run",
             "--profile",
             "riscv-virt",
@@ -71,12 +99,9 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
             "--gdb-wait",
         ])
         .arg("--kernel")
-        .arg(&elf)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chimera runs");
-    wait_until_listening(port);
+        .arg(&elf);
+        c
+    });
     let out = Command::new(gdb)
         .args(["-batch", "-nx"])
         .arg("-ex")
@@ -125,20 +150,18 @@ fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
         return;
     };
     let mixed = workspace().join("guests/mixed/images");
-    let port = two_free_ports();
-    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
-        .args([
+    let (chimera, port) = spawn_listening(2, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args([
             "run",
             "--profile",
             "riscv-duo",
             "--gdb",
             &format!("tcp::{port}"),
             "--gdb-wait",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chimera runs");
+        ]);
+        c
+    });
     let script = workspace().join("target/duo-gdb-test.gdb");
     std::fs::write(
         &script,
@@ -158,7 +181,6 @@ fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
         ),
     )
     .unwrap();
-    wait_until_listening(port + 1);
     let out = Command::new(gdb)
         .args(["-batch", "-nx", "-x"])
         .arg(&script)
@@ -193,13 +215,11 @@ fn one_gdb_session_debugs_the_risc_v_and_arm_clusters_of_the_default_machine() {
         return;
     };
     let images = workspace().join("guests/hetero/images");
-    let port = two_free_ports();
-    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
-        .args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chimera runs");
+    let (chimera, port) = spawn_listening(2, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"]);
+        c
+    });
     let script = workspace().join("target/hetero-gdb-test.gdb");
     // The application core (RV64) is inferior 1, the microcontroller
     // (Cortex-M4) inferior 2; each has its own symbols and registers.
@@ -221,7 +241,6 @@ fn one_gdb_session_debugs_the_risc_v_and_arm_clusters_of_the_default_machine() {
         ),
     )
     .unwrap();
-    wait_until_listening(port + 1);
     let out = Command::new(gdb)
         .args(["-batch", "-nx", "-x"])
         .arg(&script)
@@ -357,14 +376,11 @@ fn qmp_gdbserver_command_opens_debugger_ports_on_a_running_machine() {
 #[test]
 fn malformed_packets_and_a_vanishing_client_leave_the_machine_running() {
     use std::io::{Read, Write};
-    let port = two_free_ports();
-    let chimera = Command::new(env!("CARGO_BIN_EXE_chimera"))
-        .args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chimera runs");
-    wait_until_listening(port + 1);
+    let (chimera, port) = spawn_listening(2, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args(["run", "--gdb", &format!("tcp::{port}"), "--gdb-wait"]);
+        c
+    });
     for p in [port, port + 1] {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", p)).expect("the port answers");
         s.set_read_timeout(Some(Duration::from_millis(300)))

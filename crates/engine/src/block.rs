@@ -1,7 +1,7 @@
 //! Translated blocks: the IR of a run of guest instructions, keyed by where
 //! it came from.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use crate::ir::{Label, Op, Ty};
@@ -14,6 +14,44 @@ pub struct BlockKey {
     pub phys_pc: u64,
     /// The frontend's mode word.
     pub mode: u32,
+}
+
+/// Where a block's `Goto` exit goes in compiled code: the entry of the
+/// successor's compiled function, valid while the CPU's chain epoch
+/// ([`NativeCtx`](crate::native)'s `epoch`) equals the one stored with it.
+/// Compiled code reads it; the engine writes it when it follows the exit.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct ChainLink {
+    /// The successor's compiled entry (0: none).
+    pub entry: AtomicUsize,
+    /// The chain epoch it was made in.
+    pub epoch: [AtomicU64; 2],
+}
+
+/// Offsets of [`ChainLink`]'s fields, for code generators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkLayout {
+    /// `usize`: the successor's entry.
+    pub entry: u32,
+    /// `[u64; 2]`: the epoch.
+    pub epoch: u32,
+}
+
+impl ChainLink {
+    /// The layout compiled code reads.
+    pub const LAYOUT: LinkLayout = LinkLayout {
+        entry: std::mem::offset_of!(ChainLink, entry) as u32,
+        epoch: std::mem::offset_of!(ChainLink, epoch) as u32,
+    };
+
+    /// Points the exit at `entry` for chain epoch `epoch`.
+    pub fn set(&self, entry: usize, epoch: [u64; 2]) {
+        self.entry.store(0, Ordering::Relaxed);
+        self.epoch[0].store(epoch[0], Ordering::Relaxed);
+        self.epoch[1].store(epoch[1], Ordering::Relaxed);
+        self.entry.store(entry, Ordering::Release);
+    }
 }
 
 /// A translated block.
@@ -41,6 +79,8 @@ pub struct Block {
     native: OnceLock<Option<NativeCode>>,
     /// Dropped from its cache (its code was written, or the cache flushed).
     invalid: AtomicBool,
+    /// One per `Goto` chaining slot, for compiled code.
+    links: Box<[ChainLink]>,
 }
 
 impl Block {
@@ -54,6 +94,7 @@ impl Block {
     ) -> Self {
         let mut labels = Vec::new();
         let mut insns = 0;
+        let mut slots = 0;
         for (i, op) in ops.iter().enumerate() {
             match op {
                 Op::SetLabel(Label(l)) => {
@@ -64,6 +105,9 @@ impl Block {
                     labels[l] = i as u32;
                 }
                 Op::InsnStart { .. } => insns += 1,
+                Op::Exit(crate::ir::Exit::Goto { slot, .. }) => {
+                    slots = slots.max(usize::from(*slot) + 1);
+                }
                 _ => {}
             }
         }
@@ -78,7 +122,14 @@ impl Block {
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
             invalid: AtomicBool::new(false),
+            links: (0..slots).map(|_| ChainLink::default()).collect(),
         }
+    }
+
+    /// The chain link of `Goto` slot `slot` (its address is stable for the
+    /// block's life, so compiled code may embed it).
+    pub fn link(&self, slot: u8) -> Option<&ChainLink> {
+        self.links.get(usize::from(slot))
     }
 
     /// The code pages (by `CODE_PAGE_BITS` page number) it was read from.

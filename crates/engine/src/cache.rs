@@ -33,6 +33,7 @@ impl BlockCache {
     pub fn insert(&mut self, block: Arc<Block>) {
         if let Some(old) = self.blocks.get(&block.key) {
             old.invalidate();
+            self.invalidated += 1;
         }
         for page in block.pages() {
             let keys = self.by_page.entry(page).or_default();
@@ -106,6 +107,13 @@ impl BlockCache {
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
+    }
+
+    /// Blocks dropped since creation: compiled chain links made before
+    /// the last drop may lead to a dropped block.
+    #[inline]
+    pub fn drops(&self) -> u64 {
+        self.invalidated
     }
 
     /// Blocks translated and dropped since creation.

@@ -204,6 +204,16 @@ fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
     }
 }
 
+/// The chain epoch of CPU `index` whose MMU is at `generation`: compiled
+/// code follows a chain link only when it was made in the same epoch (no
+/// block dropped since, the same address translation, the same CPU).
+fn chain_epoch(index: u32, generation: u64, cache: &BlockCache) -> [u64; 2] {
+    [
+        (u64::from(index) << 48) | (generation & ((1 << 48) - 1)),
+        cache.drops(),
+    ]
+}
+
 /// The first instruction count at which a CPU anchored at
 /// (`anchor_ns`, `anchor_insns`) reaches virtual time `wakeup_ns`.
 fn slot_wake_insns(
@@ -614,17 +624,29 @@ impl<F: Frontend> Cluster<F> {
             if let Some(backend) = backend.as_mut().filter(|_| !stops.active()) {
                 slot.jump.insert(pc, mode, generation, &block);
                 if !block.compile_tried() && block.count_run(*hot_threshold) {
-                    let abi = native::abi_for::<F>(env.mmu, slot.state.globals().len());
+                    let abi = native::abi_for(&*fe, env.mmu, slot.state.globals().len());
                     block.set_native(backend.compile(&block, &abi).ok());
                 }
                 if let Some(code) = block.native() {
-                    run = native::run_native(fe, code, &mut slot.state, &mut env, 0);
+                    let epoch = chain_epoch(slot.index, env.mmu.generation(), &self.cache);
+                    run = native::run_native(
+                        fe,
+                        code,
+                        &mut slot.state,
+                        &mut env,
+                        0,
+                        epoch,
+                        &self.cache,
+                    );
                 }
             }
             let chain = run.is_some() && !single;
-            let run = match run {
-                Some(run) => run,
-                None => interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops),
+            let (run, mut pending) = match run {
+                Some(native::NativeRun { run, link }) => (run, link),
+                None => (
+                    interp::run_block_with(fe, &block, &mut slot.state, &mut env, vals, stops),
+                    None,
+                ),
             };
             let halt = env.halt;
             let flush = env.flush_code;
@@ -666,6 +688,7 @@ impl<F: Frontend> Cluster<F> {
                 slot.halted = true;
             }
             if flush {
+                pending = None;
                 self.cache.flush();
             }
             if single {
@@ -712,14 +735,27 @@ impl<F: Frontend> Cluster<F> {
                     let Some(code) = block.native() else {
                         break;
                     };
+                    let epoch = chain_epoch(slot.index, env.mmu.generation(), &self.cache);
+                    // The exit just taken leads here: compiled code may
+                    // go straight on next time.
+                    if let Some(link) = pending.take() {
+                        link.fill(code, epoch);
+                    }
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
                     env.end_block = false;
-                    let Some(run) =
-                        native::run_native(fe, code, &mut slot.state, &mut env, limit - slot.insns)
-                    else {
+                    let Some(native::NativeRun { run, link }) = native::run_native(
+                        fe,
+                        code,
+                        &mut slot.state,
+                        &mut env,
+                        limit - slot.insns,
+                        epoch,
+                        &self.cache,
+                    ) else {
                         break;
                     };
+                    pending = link;
                     slot.wakeup_ns = env.wakeup_ns;
                     slot.insns += u64::from(run.retired);
                     match run.end {
@@ -729,6 +765,7 @@ impl<F: Frontend> Cluster<F> {
                                 slot.halted = true;
                             }
                             if env.flush_code {
+                                pending = None;
                                 self.cache.flush();
                             }
                             if to_loop || env.halt || env.flush_code {

@@ -30,6 +30,10 @@ pub struct Helper<F: Frontend> {
     pub name: &'static str,
     /// The function.
     pub func: HelperFn<F>,
+    /// Whether it touches nothing but the CPU's registers (no memory,
+    /// devices, time, block mode, translation or block-end request; it may
+    /// trap): compiled code then goes on chaining after it.
+    pub leaf: bool,
 }
 
 impl<F: Frontend> std::fmt::Debug for Helper<F> {

@@ -27,7 +27,7 @@ pub mod params;
 pub mod scheduler;
 pub mod trap;
 
-pub use block::{Block, BlockKey};
+pub use block::{Block, BlockKey, ChainLink, LinkLayout};
 pub use cache::BlockCache;
 pub use clock::{Clock, Timer, TimerTarget};
 pub use cluster::{

@@ -23,7 +23,9 @@
 //!   ([`NativeAbi::load`], [`NativeAbi::store`]); helper calls put their arguments in
 //!   `ctx.args` and call [`NativeAbi::call`]. Each trampoline takes the
 //!   index of the current instruction in the block (0-based; 0 before the
-//!   first `InsnStart`) and its pc. After a call, a nonzero `ctx.status`
+//!   first `InsnStart`) and its pc. A call to a leaf helper
+//!   ([`NativeAbi::leaf_helpers`]) does not count as a trampoline call for
+//!   looping and chaining below. After a call, a nonzero `ctx.status`
 //!   means the instruction trapped: the function returns at once (any
 //!   value), the engine having recorded the trap;
 //! - at an `InsnStart` other than the first, a nonzero `ctx.end_block`
@@ -39,7 +41,24 @@
 //!   within `ctx.budget` (the engine sets it to what it would have run
 //!   between two looks at interrupts, deadlines and stop requests). Before
 //!   looping it stores the instructions retired so far in `ctx.retired`;
-//!   trampolines count from there (`ctx.retired` + instruction index).
+//!   trampolines count from there (`ctx.retired` + instruction index);
+//! - the function starts counting from `ctx.retired` (0 for the first
+//!   block of a run, the instructions retired before it for a chained
+//!   one);
+//! - every exit stores in `ctx.link` the address of the block's
+//!   [`ChainLink`] for that `Goto` slot, or 0 for other exits; the engine
+//!   fills the link when it follows the exit to a compiled block. A `Goto`
+//!   may instead chain: when no trampoline was called in the block, the
+//!   instructions retired so far are below `ctx.budget`, and the link's
+//!   entry is nonzero with an epoch equal to `ctx.epoch`, it stores the
+//!   count in `ctx.retired`, the link's entry in `ctx.next`, and returns;
+//!   the engine then calls that entry with the same context. Blocks run
+//!   this way see `cpu.pc()` as the first block's pc (helpers get theirs
+//!   in [`HelperCtx`]). A frontend's mode ([`Frontend::block_mode`]) may
+//!   change only through trampolines or as a fixed function of a block's
+//!   code, so a link made once stays right while the epoch holds; the
+//!   epoch changes whenever the CPU's address translation changes or its
+//!   cluster drops any block.
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -48,7 +67,7 @@ use std::sync::Arc;
 use chimera_memory::{AccessKind, Endian};
 
 use crate::interp::{BlockEnd, BlockRun};
-use crate::{mmu, Block, CpuEnv, CpuState, Frontend, HelperCtx, TlbLayout, Trap};
+use crate::{mmu, Block, ChainLink, CpuEnv, CpuState, Frontend, HelperCtx, TlbLayout, Trap};
 
 /// `exit_kind`: the block took a `Goto` or `Jump` exit.
 pub const EXIT_CHAIN: u32 = 0;
@@ -72,6 +91,9 @@ pub struct NativeCtx {
     args: [u64; 6],
     run: *mut c_void,
     budget: u64,
+    next: usize,
+    link: usize,
+    epoch: [u64; 2],
 }
 
 /// Offsets of [`NativeCtx`]'s fields, for code generators.
@@ -93,8 +115,14 @@ pub struct CtxLayout {
     /// `[u64; 6]`: a helper call's arguments.
     pub args: u32,
     /// `u64`: instructions the code may retire before it returns, when it
-    /// loops on itself.
+    /// loops on itself or chains.
     pub budget: u32,
+    /// `usize`: the compiled entry to run next (set when chaining).
+    pub next: u32,
+    /// `usize`: the [`ChainLink`] of the `Goto` exit taken, or 0.
+    pub link: u32,
+    /// `[u64; 2]`: the CPU's chain epoch.
+    pub epoch: u32,
 }
 
 /// A trampoline for loads: `(ctx, vaddr, pc, info) -> raw value`, where
@@ -131,6 +159,10 @@ pub struct NativeAbi {
     pub call: usize,
     /// Length of the CPU's globals.
     pub globals_len: usize,
+    /// The layout of a block's chain links.
+    pub link: crate::LinkLayout,
+    /// Bit `i` set: helper `i` is a leaf ([`Helper::leaf`](crate::Helper::leaf)).
+    pub leaf_helpers: u128,
 }
 
 /// The trampolines of frontend `F` (their addresses go to backends in
@@ -293,8 +325,15 @@ pub trait Backend: Send + std::fmt::Debug {
     fn stats(&self) -> BackendStats;
 }
 
-/// The ABI a cluster of frontend `F` compiles for.
-pub fn abi_for<F: Frontend>(mmu: &crate::Mmu, globals_len: usize) -> NativeAbi {
+/// The ABI a cluster of frontend `fe` compiles for.
+pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> NativeAbi {
+    let leaf_helpers = fe
+        .helpers()
+        .iter()
+        .take(128)
+        .enumerate()
+        .filter(|(_, h)| h.leaf)
+        .fold(0u128, |mask, (i, _)| mask | (1 << i));
     NativeAbi {
         ctx: CtxLayout {
             globals: std::mem::offset_of!(NativeCtx, globals) as u32,
@@ -305,26 +344,63 @@ pub fn abi_for<F: Frontend>(mmu: &crate::Mmu, globals_len: usize) -> NativeAbi {
             exit_kind: std::mem::offset_of!(NativeCtx, exit_kind) as u32,
             args: std::mem::offset_of!(NativeCtx, args) as u32,
             budget: std::mem::offset_of!(NativeCtx, budget) as u32,
+            next: std::mem::offset_of!(NativeCtx, next) as u32,
+            link: std::mem::offset_of!(NativeCtx, link) as u32,
+            epoch: std::mem::offset_of!(NativeCtx, epoch) as u32,
         },
+        link: ChainLink::LAYOUT,
         tlb: mmu.layout(),
         load: Trampolines::load::<F> as LoadFn as usize,
         store: Trampolines::store::<F> as StoreFn as usize,
         call: Trampolines::call::<F> as CallFn as usize,
         globals_len,
+        leaf_helpers,
     }
 }
 
-/// Runs compiled `code` for `block` on `cpu`; `None` when the code does
-/// not fit this CPU (its globals changed length), so the caller interprets.
-/// A block that loops on itself may run again while it retires at most
-/// `budget` instructions in all (0: once).
-pub fn run_native<F: Frontend>(
+/// A run of compiled code: what the interpreter would report, and the
+/// chain link of the `Goto` exit it left by.
+#[derive(Debug)]
+pub struct NativeRun<'b> {
+    /// How it ended and what it retired.
+    pub run: BlockRun,
+    /// The link to fill when the exit leads to another compiled block.
+    pub link: Option<PendingLink<'b>>,
+}
+
+/// A block's `Goto` exit that compiled code could not chain through yet.
+#[derive(Debug)]
+pub struct PendingLink<'b> {
+    link: usize,
+    _block: std::marker::PhantomData<&'b Block>,
+}
+
+impl PendingLink<'_> {
+    /// Points the exit at `code` for chain epoch `epoch`.
+    pub fn fill(self, code: &NativeCode, epoch: [u64; 2]) {
+        // SAFETY: `link` is the address of a `ChainLink` of a block that
+        // ran in this run (compiled code stores only its own block's link
+        // addresses), and the lifetime `'b` keeps the caller from dropping
+        // the cluster's blocks while this value exists.
+        let link = unsafe { &*(self.link as *const ChainLink) };
+        link.set(code.entry, epoch);
+    }
+}
+
+/// Runs compiled `code` for `block` on `cpu`, and the compiled blocks it
+/// chains to; `None` when the code does not fit this CPU (its globals
+/// changed length), so the caller interprets. Blocks may run again or
+/// chain while they retire fewer than `budget` instructions in all (0:
+/// one block, once). `epoch` is the CPU's chain epoch.
+pub fn run_native<'b, F: Frontend>(
     fe: &F,
     code: &NativeCode,
     cpu: &mut F::Cpu,
     env: &mut CpuEnv,
     budget: u64,
-) -> Option<BlockRun> {
+    epoch: [u64; 2],
+    _blocks: &'b crate::BlockCache,
+) -> Option<NativeRun<'b>> {
     // A block-end request made before the block (by an interrupt check)
     // is honoured by the interpreter after the first instruction.
     if cpu.globals().len() != code.globals_len || env.end_block {
@@ -348,31 +424,52 @@ pub fn run_native<F: Frontend>(
         args: [0; 6],
         run: &mut run as *mut RunRefs<'_, '_, F> as *mut c_void,
         budget: budget.min(1 << 30),
+        next: 0,
+        link: 0,
+        epoch,
     };
-    // SAFETY: by `NativeCode::new`'s contract `entry` is a live function of
-    // this signature compiled for `abi_for::<F>` (the cluster compiles with
-    // its own frontend's ABI) and `globals_len` (checked above). `ctx`
-    // points at valid globals and TLB and at `run`, all of which outlive
-    // the call; `cpu` and `env` are borrowed mutably for the call's
-    // duration and reached only through `ctx`.
-    let next = unsafe {
-        let f: extern "C" fn(*mut NativeCtx) -> u64 = std::mem::transmute(code.entry);
-        f(&mut ctx)
+    let mut entry = code.entry;
+    let next = loop {
+        // SAFETY: by `NativeCode::new`'s contract `entry` is a live
+        // function of this signature compiled for `abi_for::<F>` (the
+        // cluster compiles with its own frontend's ABI) and `globals_len`
+        // (checked above; a chained entry came from a link filled with
+        // another block of this cluster, alive while the epoch holds).
+        // `ctx` points at valid globals and TLB and at `run`, all of which
+        // outlive the call; `cpu` and `env` are borrowed mutably for the
+        // call's duration and reached only through `ctx`.
+        let next = unsafe {
+            let f: extern "C" fn(*mut NativeCtx) -> u64 = std::mem::transmute(entry);
+            f(&mut ctx)
+        };
+        if run.trap.is_some() || ctx.next == 0 {
+            break next;
+        }
+        entry = std::mem::take(&mut ctx.next);
     };
     if let Some((trap, pc, insn)) = run.trap {
-        return Some(BlockRun {
-            end: BlockEnd::Trapped { trap, pc },
-            retired: insn,
+        return Some(NativeRun {
+            run: BlockRun {
+                end: BlockEnd::Trapped { trap, pc },
+                retired: insn,
+            },
+            link: None,
         });
     }
     if ctx.exit_kind == EXIT_END_BLOCK {
         env.end_block = false;
     }
-    Some(BlockRun {
-        end: BlockEnd::Next {
-            pc: next,
-            to_loop: ctx.exit_kind != EXIT_CHAIN,
+    Some(NativeRun {
+        run: BlockRun {
+            end: BlockEnd::Next {
+                pc: next,
+                to_loop: ctx.exit_kind != EXIT_CHAIN,
+            },
+            retired: ctx.retired,
         },
-        retired: ctx.retired,
+        link: (ctx.link != 0).then_some(PendingLink {
+            link: ctx.link,
+            _block: std::marker::PhantomData,
+        }),
     })
 }

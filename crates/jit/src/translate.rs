@@ -131,10 +131,13 @@ impl Emitter<'_, '_> {
         self.b.switch_to_block(next);
     }
 
-    fn exit(&mut self, kind: u32, next: Value) {
+    /// Leaves the function to the engine, with the chain link of the
+    /// `Goto` taken (if any) for it to fill.
+    fn exit(&mut self, kind: u32, next: Value, link: Option<usize>) {
         let base = self.b.use_var(self.base);
         let retired = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
+        let link_v = self.b.ins().iconst(self.ptr, link.unwrap_or(0) as i64);
         let c = self.ctx;
         self.b
             .ins()
@@ -142,7 +145,76 @@ impl Emitter<'_, '_> {
         self.b
             .ins()
             .store(trusted(), kind_v, c, self.abi.ctx.exit_kind as i32);
+        self.b
+            .ins()
+            .store(trusted(), link_v, c, self.abi.ctx.link as i32);
         self.b.ins().return_(&[next]);
+    }
+
+    /// A `Goto` to another block: straight on through its chain link when
+    /// no trampoline was called, the budget allows and the link is of
+    /// this epoch; else back to the engine.
+    fn goto(&mut self, pc: u64, slot: u8) {
+        let Some(link) = self.block.link(slot).map(|l| l as *const _ as usize) else {
+            let next = self.b.ins().iconst(types::I64, pc as i64);
+            self.exit(EXIT_CHAIN, next, None);
+            return;
+        };
+        let c = self.ctx;
+        let base = self.b.use_var(self.base);
+        let total = self.b.ins().iadd_imm_s(base, i64::from(self.count));
+        let dirty = self.b.use_var(self.dirty);
+        let fits_check = self.b.create_block();
+        let link_check = self.b.create_block();
+        let go = self.b.create_block();
+        let leave = self.b.create_block();
+        self.b.ins().brif(dirty, leave, &[], fits_check, &[]);
+
+        self.b.switch_to_block(fits_check);
+        let wide = self.b.ins().uextend(types::I64, total);
+        let budget = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
+        self.b.ins().brif(fits, link_check, &[], leave, &[]);
+
+        self.b.switch_to_block(link_check);
+        let l = self.abi.link;
+        let lp = self.b.ins().iconst(self.ptr, link as i64);
+        let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
+        let mut ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+        for k in 0..2 {
+            let mine = self
+                .b
+                .ins()
+                .load(types::I64, trusted(), lp, l.epoch as i32 + 8 * k);
+            let now =
+                self.b
+                    .ins()
+                    .load(types::I64, trusted(), c, self.abi.ctx.epoch as i32 + 8 * k);
+            let same = self.b.ins().icmp(IntCC::Equal, mine, now);
+            ok = self.b.ins().band(ok, same);
+        }
+        self.b.ins().brif(ok, go, &[], leave, &[]);
+
+        self.b.switch_to_block(go);
+        self.b
+            .ins()
+            .store(trusted(), total, c, self.abi.ctx.retired as i32);
+        self.b
+            .ins()
+            .store(trusted(), entry, c, self.abi.ctx.next as i32);
+        let kind = self.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
+        self.b
+            .ins()
+            .store(trusted(), kind, c, self.abi.ctx.exit_kind as i32);
+        let next = self.b.ins().iconst(types::I64, pc as i64);
+        self.b.ins().return_(&[next]);
+
+        self.b.switch_to_block(leave);
+        let next = self.b.ins().iconst(types::I64, pc as i64);
+        self.exit(EXIT_CHAIN, next, Some(link));
     }
 
     /// After a trampoline: leave on a trap, reload the globals pointer.
@@ -150,6 +222,12 @@ impl Emitter<'_, '_> {
         self.called = true;
         let one = self.b.ins().iconst(types::I8, 1);
         self.b.def_var(self.dirty, one);
+        self.after_leaf_call();
+    }
+
+    /// After a leaf helper, which changes nothing the engine must see
+    /// but may trap: leave on a trap, reload the globals pointer.
+    fn after_leaf_call(&mut self) {
         let c = self.ctx;
         let status = self
             .b
@@ -427,7 +505,7 @@ impl Emitter<'_, '_> {
                     self.b.set_cold_block(stop);
                     self.b.switch_to_block(stop);
                     let next = self.b.ins().iconst(types::I64, *pc as i64);
-                    self.exit(EXIT_END_BLOCK, next);
+                    self.exit(EXIT_END_BLOCK, next, None);
                     self.b.switch_to_block(cont);
                 }
                 self.insn = counts[i] - 1;
@@ -560,7 +638,11 @@ impl Emitter<'_, '_> {
                     .ins()
                     .call_indirect(self.call_sig, f, &[c, h, pc, info]);
                 let r = self.b.inst_results(call)[0];
-                self.after_call();
+                if helper.0 < 128 && self.abi.leaf_helpers & (1 << helper.0) != 0 {
+                    self.after_leaf_call();
+                } else {
+                    self.after_call();
+                }
                 if let Some(d) = dst {
                     let v = match self.ty(*d) {
                         Ty::I32 => self.b.ins().ireduce(types::I32, r),
@@ -588,18 +670,15 @@ impl Emitter<'_, '_> {
             }
             Op::Exit(exit) => {
                 match exit {
-                    Exit::Goto { pc, .. } if *pc == self.block.pc => self.loop_back(),
-                    Exit::Goto { pc, .. } => {
-                        let next = self.b.ins().iconst(types::I64, *pc as i64);
-                        self.exit(EXIT_CHAIN, next);
-                    }
+                    Exit::Goto { pc, slot } if *pc == self.block.pc => self.loop_back(*slot),
+                    Exit::Goto { pc, slot } => self.goto(*pc, *slot),
                     Exit::Jump { pc } => {
                         let next = self.wide(*pc);
-                        self.exit(EXIT_CHAIN, next);
+                        self.exit(EXIT_CHAIN, next, None);
                     }
                     Exit::Return { pc } => {
                         let next = self.b.ins().iconst(types::I64, *pc as i64);
-                        self.exit(EXIT_TO_LOOP, next);
+                        self.exit(EXIT_TO_LOOP, next, None);
                     }
                 }
                 self.fresh();
@@ -611,7 +690,7 @@ impl Emitter<'_, '_> {
     /// A `Goto` to the block's own start: another pass when no
     /// trampoline was called and the budget allows a whole pass, else an
     /// exit.
-    fn loop_back(&mut self) {
+    fn loop_back(&mut self, slot: u8) {
         let c = self.ctx;
         let base = self.b.use_var(self.base);
         let done = self.b.ins().iadd_imm_s(base, i64::from(self.count));
@@ -641,7 +720,8 @@ impl Emitter<'_, '_> {
         self.b.ins().jump(self.head, &[]);
         self.b.switch_to_block(leave);
         let next = self.b.ins().iconst(types::I64, self.block.pc as i64);
-        self.exit(EXIT_CHAIN, next);
+        let link = self.block.link(slot).map(|l| l as *const _ as usize);
+        self.exit(EXIT_CHAIN, next, link);
     }
 
     fn label(&mut self, l: u32) -> Result<cranelift_codegen::ir::Block, String> {
@@ -692,9 +772,12 @@ pub(crate) fn translate(
     let tlb = b.ins().load(ptr, trusted(), ctx, abi.ctx.tlb as i32);
     let trap_block = b.create_block();
     b.set_cold_block(trap_block);
+    // A chained block counts on from the blocks before it.
     let base = b.declare_var(types::I32);
-    let zero = b.ins().iconst(types::I32, 0);
-    b.def_var(base, zero);
+    let before = b
+        .ins()
+        .load(types::I32, trusted(), ctx, abi.ctx.retired as i32);
+    b.def_var(base, before);
     let dirty = b.declare_var(types::I8);
     let head = b.create_block();
     b.ins().jump(head, &[]);
@@ -730,7 +813,7 @@ pub(crate) fn translate(
     // Past the last exit (unreachable): end like the interpreter does
     // when it runs out of ops.
     let next = e.b.ins().iconst(types::I64, e.pc as i64);
-    e.exit(EXIT_TO_LOOP, next);
+    e.exit(EXIT_TO_LOOP, next, None);
     e.b.switch_to_block(trap_block);
     let zero = e.b.ins().iconst(types::I64, 0);
     e.b.ins().return_(&[zero]);

@@ -57,6 +57,7 @@ impl Frontend for Calc {
         &[Helper {
             name: "stop",
             func: stop,
+            leaf: false,
         }]
     }
     fn irq_pins(&self) -> Vec<PinInfo> {

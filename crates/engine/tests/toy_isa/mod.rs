@@ -54,10 +54,12 @@ const HELPERS: &[Helper<Toy>] = &[
     Helper {
         name: "exit",
         func: helper_exit,
+        leaf: false,
     },
     Helper {
         name: "wfi",
         func: helper_wfi,
+        leaf: false,
     },
 ];
 

@@ -57,18 +57,39 @@ pub const H_FP_ACTIVE: HelperId = HelperId(18);
 
 type Ctx<'a, 'b> = HelperCtx<'a, 'b, ArmM>;
 
+/// `helpers!(name, name [leaf], ...)`: the table in id order; `[leaf]`
+/// marks helpers that touch only registers ([`Helper::leaf`]).
 macro_rules! helpers {
-    ($($name:ident),* $(,)?) => {
+    (@leaf) => { false };
+    (@leaf leaf) => { true };
+    ($($name:ident $([$leaf:ident])?),* $(,)?) => {
         /// The table, indexed by the ids above.
         pub const HELPERS: &[Helper<ArmM>] = &[
-            $(Helper { name: stringify!($name), func: $name },)*
+            $(Helper { name: stringify!($name), func: $name, leaf: helpers!(@leaf $($leaf)?) },)*
         ];
     };
 }
 
 helpers!(
-    undefined, svc, bkpt, bx, mrs, msr, cps, wfi, shift, ldrex, strex, clrex, div0, unaligned,
-    dsp_op, nocp, invstate, vfp, fp_active,
+    undefined,
+    svc,
+    bkpt,
+    bx,
+    mrs,
+    msr,
+    cps,
+    wfi,
+    shift[leaf],
+    ldrex,
+    strex,
+    clrex,
+    div0,
+    unaligned,
+    dsp_op[leaf],
+    nocp,
+    invstate,
+    vfp[leaf],
+    fp_active,
 );
 
 fn guest(cause: u64, value: u64) -> Trap {

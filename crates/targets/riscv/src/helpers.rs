@@ -50,54 +50,67 @@ pub const HELPERS: &[Helper<RiscV>] = &[
     Helper {
         name: "illegal",
         func: illegal,
+        leaf: false,
     },
     Helper {
         name: "ecall",
         func: ecall,
+        leaf: false,
     },
     Helper {
         name: "ebreak",
         func: ebreak,
+        leaf: false,
     },
     Helper {
         name: "mret",
         func: mret,
+        leaf: false,
     },
     Helper {
         name: "wfi",
         func: wfi,
+        leaf: false,
     },
     Helper {
         name: "csr",
         func: csr,
+        leaf: false,
     },
     Helper {
         name: "lr",
         func: lr,
+        leaf: false,
     },
     Helper {
         name: "sc",
         func: sc,
+        leaf: false,
     },
     Helper {
         name: "amo",
         func: amo,
+        leaf: false,
     },
     Helper {
         name: "sret",
         func: sret,
+        leaf: false,
     },
     Helper {
         name: "sfence_vma",
         func: sfence_vma,
+        leaf: false,
     },
     Helper {
         name: "fp_enable",
         func: fp_enable,
+        leaf: true,
     },
     Helper {
         name: "fp",
         func: fp,
+        leaf: true,
     },
 ];
 
