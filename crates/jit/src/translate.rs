@@ -61,7 +61,17 @@ struct Emitter<'a, 'f> {
     ctx: Value,
     tlb: Value,
     globals: Variable,
+    /// Where a trapped helper call leaves (globals already in memory).
     trap_block: cranelift_codegen::ir::Block,
+    /// Where a trapped memory access leaves (globals stored first).
+    trap_spill_block: cranelift_codegen::ir::Block,
+    /// Per global index, the variable caching it (`None`: unused, or past
+    /// the CPU's globals).
+    gvars: Vec<Option<Variable>>,
+    /// (index, variable) of the globals the block reads or writes.
+    cached: Vec<(u32, Variable)>,
+    /// (index, variable) of the globals the block writes.
+    written: Vec<(u32, Variable)>,
     load_sig: SigRef,
     store_sig: SigRef,
     call_sig: SigRef,
@@ -82,6 +92,17 @@ struct Emitter<'a, 'f> {
     dirty: Variable,
     /// The start of a pass.
     head: cranelift_codegen::ir::Block,
+}
+
+/// What a trampoline call may have touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    /// A load or store slow path: memory and devices, never globals.
+    Memory,
+    /// A leaf helper: globals only.
+    Leaf,
+    /// Any other helper.
+    Helper,
 }
 
 fn trusted() -> MemFlagsData {
@@ -134,6 +155,7 @@ impl Emitter<'_, '_> {
     /// Leaves the function to the engine, with the chain link of the
     /// `Goto` taken (if any) for it to fill.
     fn exit(&mut self, kind: u32, next: Value, link: Option<usize>) {
+        self.spill();
         let base = self.b.use_var(self.base);
         let retired = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
@@ -199,6 +221,7 @@ impl Emitter<'_, '_> {
         self.b.ins().brif(ok, go, &[], leave, &[]);
 
         self.b.switch_to_block(go);
+        self.spill();
         self.b
             .ins()
             .store(trusted(), total, c, self.abi.ctx.retired as i32);
@@ -217,30 +240,64 @@ impl Emitter<'_, '_> {
         self.exit(EXIT_CHAIN, next, Some(link));
     }
 
-    /// After a trampoline: leave on a trap, reload the globals pointer.
-    fn after_call(&mut self) {
-        self.called = true;
-        let one = self.b.ins().iconst(types::I8, 1);
-        self.b.def_var(self.dirty, one);
-        self.after_leaf_call();
-    }
-
-    /// After a leaf helper, which changes nothing the engine must see
-    /// but may trap: leave on a trap, reload the globals pointer.
-    fn after_leaf_call(&mut self) {
+    /// After a trampoline: leave on a trap, reload the globals pointer
+    /// (and, after a helper, the globals it may have changed).
+    fn after_call(&mut self, kind: CallKind) {
+        if kind != CallKind::Leaf {
+            self.called = true;
+            let one = self.b.ins().iconst(types::I8, 1);
+            self.b.def_var(self.dirty, one);
+        }
         let c = self.ctx;
         let status = self
             .b
             .ins()
             .load(types::I32, trusted(), c, self.abi.ctx.status as i32);
         let cont = self.b.create_block();
-        self.b.ins().brif(status, self.trap_block, &[], cont, &[]);
+        // A helper saw the globals in memory and may have changed them
+        // before trapping; a memory access trapped with ours in registers.
+        let trap = match kind {
+            CallKind::Memory => self.trap_spill_block,
+            CallKind::Helper | CallKind::Leaf => self.trap_block,
+        };
+        self.b.ins().brif(status, trap, &[], cont, &[]);
         self.b.switch_to_block(cont);
         let g = self
             .b
             .ins()
             .load(self.ptr, trusted(), c, self.abi.ctx.globals as i32);
         self.b.def_var(self.globals, g);
+        if kind != CallKind::Memory {
+            self.load_cached();
+        }
+    }
+
+    /// Loads every global the block uses into its variable.
+    fn load_cached(&mut self) {
+        let g = self.b.use_var(self.globals);
+        for i in 0..self.cached.len() {
+            let (index, var) = self.cached[i];
+            let v = self
+                .b
+                .ins()
+                .load(types::I64, trusted(), g, (index * 8) as i32);
+            self.b.def_var(var, v);
+        }
+    }
+
+    /// Stores every global the block writes from its variable.
+    fn spill(&mut self) {
+        let g = self.b.use_var(self.globals);
+        for i in 0..self.written.len() {
+            let (index, var) = self.written[i];
+            let v = self.b.use_var(var);
+            self.b.ins().store(trusted(), v, g, (index * 8) as i32);
+        }
+    }
+
+    /// The variable caching global `index`, if the block uses it.
+    fn gvar(&self, index: u32) -> Option<Variable> {
+        self.gvars.get(index as usize).copied().flatten()
     }
 
     fn callee(&mut self, addr: usize) -> Value {
@@ -332,7 +389,7 @@ impl Emitter<'_, '_> {
             .ins()
             .call_indirect(self.load_sig, f, &[c, a, pc, info]);
         let v = self.b.inst_results(call)[0];
-        self.after_call();
+        self.after_call(CallKind::Memory);
         self.b.ins().jump(join, &[v.into()]);
 
         self.b.switch_to_block(join);
@@ -384,7 +441,7 @@ impl Emitter<'_, '_> {
         self.b
             .ins()
             .call_indirect(self.store_sig, f, &[c, a, v64, pc, info]);
-        self.after_call();
+        self.after_call(CallKind::Memory);
         self.b.ins().jump(join, &[]);
 
         self.b.switch_to_block(join);
@@ -523,27 +580,23 @@ impl Emitter<'_, '_> {
             }
             Op::GetGlobal { dst, global } => {
                 let ty = cl_ty(self.ty(*dst));
-                let v = if (global.0 as usize) < self.abi.globals_len {
-                    let g = self.b.use_var(self.globals);
-                    let v = self
-                        .b
-                        .ins()
-                        .load(types::I64, trusted(), g, (global.0 * 8) as i32);
-                    if ty == types::I32 {
-                        self.b.ins().ireduce(types::I32, v)
-                    } else {
-                        v
+                let v = match self.gvar(global.0) {
+                    Some(var) => {
+                        let v = self.b.use_var(var);
+                        if ty == types::I32 {
+                            self.b.ins().ireduce(types::I32, v)
+                        } else {
+                            v
+                        }
                     }
-                } else {
-                    self.iconst(ty, 0)
+                    None => self.iconst(ty, 0),
                 };
                 self.set(*dst, v);
             }
             Op::SetGlobal { global, src } => {
-                if (global.0 as usize) < self.abi.globals_len {
+                if let Some(var) = self.gvar(global.0) {
                     let v = self.wide(*src);
-                    let g = self.b.use_var(self.globals);
-                    self.b.ins().store(trusted(), v, g, (global.0 * 8) as i32);
+                    self.b.def_var(var, v);
                 }
             }
             Op::Unary { op, dst, src } => {
@@ -626,6 +679,7 @@ impl Emitter<'_, '_> {
                     let off = self.abi.ctx.args as i32 + 8 * k as i32;
                     self.b.ins().store(trusted(), v, c, off);
                 }
+                self.spill();
                 let f = self.callee(self.abi.call);
                 let h = self.b.ins().iconst(types::I64, i64::from(helper.0));
                 let pc = self.b.ins().iconst(types::I64, self.pc as i64);
@@ -639,9 +693,9 @@ impl Emitter<'_, '_> {
                     .call_indirect(self.call_sig, f, &[c, h, pc, info]);
                 let r = self.b.inst_results(call)[0];
                 if helper.0 < 128 && self.abi.leaf_helpers & (1 << helper.0) != 0 {
-                    self.after_leaf_call();
+                    self.after_call(CallKind::Leaf);
                 } else {
-                    self.after_call();
+                    self.after_call(CallKind::Helper);
                 }
                 if let Some(d) = dst {
                     let v = match self.ty(*d) {
@@ -772,6 +826,34 @@ pub(crate) fn translate(
     let tlb = b.ins().load(ptr, trusted(), ctx, abi.ctx.tlb as i32);
     let trap_block = b.create_block();
     b.set_cold_block(trap_block);
+    let trap_spill_block = b.create_block();
+    b.set_cold_block(trap_spill_block);
+    // Globals live in variables for the whole function: loaded once here,
+    // stored back before helpers and at exits.
+    let mut gvars: Vec<Option<Variable>> = vec![None; abi.globals_len];
+    let (mut cached, mut written) = (Vec::new(), Vec::new());
+    for op in block.ops.iter() {
+        let (index, writes) = match op {
+            Op::GetGlobal { global, .. } => (global.0 as usize, false),
+            Op::SetGlobal { global, .. } => (global.0 as usize, true),
+            _ => continue,
+        };
+        let Some(slot) = gvars.get_mut(index) else {
+            continue;
+        };
+        let var = *slot.get_or_insert_with(|| {
+            let var = b.declare_var(types::I64);
+            cached.push((index as u32, var));
+            var
+        });
+        if writes && !written.iter().any(|&(i, _)| i == index as u32) {
+            written.push((index as u32, var));
+        }
+    }
+    for &(index, var) in &cached {
+        let v = b.ins().load(types::I64, trusted(), g, (index * 8) as i32);
+        b.def_var(var, v);
+    }
     // A chained block counts on from the blocks before it.
     let base = b.declare_var(types::I32);
     let before = b
@@ -795,6 +877,10 @@ pub(crate) fn translate(
         tlb,
         globals,
         trap_block,
+        trap_spill_block,
+        gvars,
+        cached,
+        written,
         load_sig,
         store_sig,
         call_sig,
@@ -814,6 +900,9 @@ pub(crate) fn translate(
     // when it runs out of ops.
     let next = e.b.ins().iconst(types::I64, e.pc as i64);
     e.exit(EXIT_TO_LOOP, next, None);
+    e.b.switch_to_block(trap_spill_block);
+    e.spill();
+    e.b.ins().jump(trap_block, &[]);
     e.b.switch_to_block(trap_block);
     let zero = e.b.ins().iconst(types::I64, 0);
     e.b.ins().return_(&[zero]);
