@@ -116,10 +116,11 @@ pub struct RunArgs {
     /// Print instruction counts and virtual time when the run ends.
     #[arg(long)]
     pub stats: bool,
-    /// How every cluster runs guest code: `jit` (hot blocks compiled to
-    /// host code by Cranelift) or `interp` (the portable interpreter).
-    /// Guest results and instruction counts are the same.
-    #[arg(long, value_name = "jit|interp")]
+    /// How every cluster runs guest code: `jit` (the default: hot blocks
+    /// compiled to host code by Cranelift in a thread of their own),
+    /// `jit-sync` (compiled in the CPU's thread) or `interp` (the portable
+    /// interpreter). Guest results and instruction counts are the same.
+    #[arg(long, value_name = "jit|jit-sync|interp")]
     pub accel: Option<chimera_machine::Accel>,
     /// Run each cluster on its own host thread (guest results are the same;
     /// the default single-threaded mode is reproducible to the instruction).

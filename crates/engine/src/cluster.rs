@@ -625,7 +625,7 @@ impl<F: Frontend> Cluster<F> {
                 slot.jump.insert(pc, mode, generation, &block);
                 if !block.compile_tried() && block.count_run(*hot_threshold) {
                     let abi = native::abi_for(&*fe, env.mmu, slot.state.globals().len());
-                    block.set_native(backend.compile(&block, &abi).ok());
+                    backend.submit(&block, &abi);
                 }
                 if let Some(code) = block.native() {
                     let epoch = chain_epoch(slot.index, env.mmu.generation(), &self.cache);

@@ -326,6 +326,12 @@ pub trait Backend: Send + std::fmt::Debug {
     fn name(&self) -> &str;
     /// Compiles `block`; an error leaves the block to the interpreter.
     fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String>;
+    /// Has `block` compiled, now or later: the outcome goes to
+    /// [`Block::set_native`] (the block is interpreted until then). The
+    /// default compiles at once.
+    fn submit(&mut self, block: &Arc<Block>, abi: &NativeAbi) {
+        block.set_native(self.compile(block, abi).ok());
+    }
     /// What it did so far.
     fn stats(&self) -> BackendStats;
 }

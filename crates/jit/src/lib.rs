@@ -11,7 +11,7 @@
 
 mod translate;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 
 use chimera_engine::{Backend, BackendStats, Block, NativeAbi, NativeCode};
@@ -48,33 +48,135 @@ impl Drop for CodeModule {
     }
 }
 
-/// The Cranelift backend of one cluster.
-pub struct JitBackend {
+/// Compiles blocks: Cranelift's state and the code memory.
+struct Compiler {
     isa: OwnedTargetIsa,
     module: Arc<CodeModule>,
     in_module: u32,
     ctx: Context,
     fctx: FunctionBuilderContext,
+    compiled: u32,
+}
+
+/// What the backend did so far.
+#[derive(Debug, Default)]
+struct Tally {
     compile_ns: Vec<u64>,
     compiled: u64,
     failed: u64,
 }
 
+impl Tally {
+    fn record(&mut self, ns: Option<u64>) {
+        match ns {
+            Some(ns) => {
+                self.compiled += 1;
+                self.compile_ns.push(ns);
+            }
+            None => self.failed += 1,
+        }
+    }
+}
+
+/// A block to compile in the background.
+struct Job {
+    block: Arc<Block>,
+    abi: NativeAbi,
+}
+
+/// Where compiling happens.
+enum Mode {
+    /// In the CPU's thread, when the block becomes hot.
+    Inline(Box<Compiler>),
+    /// In a thread of the backend's own; the block runs interpreted until
+    /// its code is ready (which changes no guest-visible result: compiled
+    /// and interpreted runs are equivalent to the instruction).
+    Background {
+        jobs: Option<mpsc::Sender<Job>>,
+        worker: Option<std::thread::JoinHandle<()>>,
+    },
+}
+
+/// The Cranelift backend of one cluster.
+pub struct JitBackend {
+    triple: String,
+    mode: Mode,
+    tally: Arc<Mutex<Tally>>,
+}
+
 impl std::fmt::Debug for JitBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "JitBackend({}, {} compiled)",
-            self.isa.triple(),
-            self.compiled
-        )
+        write!(f, "JitBackend({})", self.triple)
+    }
+}
+
+impl Drop for JitBackend {
+    fn drop(&mut self) {
+        if let Mode::Background { jobs, worker } = &mut self.mode {
+            // Closing the queue ends the worker after its current block.
+            drop(jobs.take());
+            if let Some(worker) = worker.take() {
+                let _ = worker.join();
+            }
+        }
     }
 }
 
 impl JitBackend {
-    /// A backend for the host; an error when Cranelift does not support
-    /// the host (the caller then interprets).
+    /// A backend for the host that compiles in the CPU's thread; an error
+    /// when Cranelift does not support the host (the caller then
+    /// interprets).
     pub fn new() -> Result<Self, String> {
+        let compiler = Compiler::new()?;
+        Ok(JitBackend {
+            triple: compiler.isa.triple().to_string(),
+            mode: Mode::Inline(Box::new(compiler)),
+            tally: Arc::default(),
+        })
+    }
+
+    /// A backend for the host that compiles in a thread of its own while
+    /// the CPU goes on interpreting; an error when Cranelift does not
+    /// support the host or no thread can be started.
+    pub fn background() -> Result<Self, String> {
+        let mut compiler = Compiler::new()?;
+        let triple = compiler.isa.triple().to_string();
+        let tally: Arc<Mutex<Tally>> = Arc::default();
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let worker_tally = tally.clone();
+        let worker = std::thread::Builder::new()
+            .name("chimera-jit".into())
+            .spawn(move || {
+                for job in queue {
+                    // Dropped meanwhile (its code written over): no use.
+                    if !job.block.is_valid() {
+                        job.block.set_native(None);
+                        continue;
+                    }
+                    let (code, ns) = compiler.timed(&job.block, &job.abi);
+                    job.block.set_native(code);
+                    lock(&worker_tally).record(ns);
+                }
+            })
+            .map_err(|e| format!("cannot start the JIT thread: {e}"))?;
+        Ok(JitBackend {
+            triple,
+            mode: Mode::Background {
+                jobs: Some(jobs),
+                worker: Some(worker),
+            },
+            tally,
+        })
+    }
+}
+
+/// Locks the tally, whose data stays valid even if a holder panicked.
+fn lock(tally: &Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
+    tally.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Compiler {
+    fn new() -> Result<Self, String> {
         let mut flags = settings::builder();
         let set = |f: &mut settings::Builder, k: &str, v: &str| {
             f.set(k, v)
@@ -86,20 +188,20 @@ impl JitBackend {
         set(&mut flags, "use_colocated_libcalls", "false")?;
         set(&mut flags, "is_pic", "false")?;
         set(&mut flags, "enable_verifier", "false")?;
+        // Compiled code never unwinds: trampolines are `extern "C"`.
+        set(&mut flags, "unwind_info", "false")?;
         let isa = cranelift_native::builder()
             .map_err(|e| format!("host not supported by Cranelift: {e}"))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| format!("host not supported by Cranelift: {e}"))?;
         let module = Self::new_module(&isa);
-        Ok(JitBackend {
+        Ok(Compiler {
             isa,
             module,
             in_module: 0,
             ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
-            compile_ns: Vec::new(),
             compiled: 0,
-            failed: 0,
         })
     }
 
@@ -117,7 +219,17 @@ impl JitBackend {
         sig
     }
 
-    fn try_compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+    /// Compiles `block`: its code (`None`: refused) and, when compiled,
+    /// the nanoseconds it took.
+    fn timed(&mut self, block: &Block, abi: &NativeAbi) -> (Option<NativeCode>, Option<u64>) {
+        let start = Instant::now();
+        match self.compile(block, abi) {
+            Ok(code) => (Some(code), Some(start.elapsed().as_nanos() as u64)),
+            Err(_) => (None, None),
+        }
+    }
+
+    fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
         if block.ops.len() > MAX_OPS {
             return Err(format!("block of {} ops is too long", block.ops.len()));
         }
@@ -127,7 +239,7 @@ impl JitBackend {
         }
         self.ctx.clear();
         self.ctx.func.signature = self.signature();
-        self.ctx.func.name = UserFuncName::user(0, self.compiled as u32);
+        self.ctx.func.name = UserFuncName::user(0, self.compiled);
         translate::translate(
             block,
             abi,
@@ -147,6 +259,7 @@ impl JitBackend {
         let entry = module.get_finalized_function(id) as usize;
         drop(guard);
         self.in_module += 1;
+        self.compiled = self.compiled.wrapping_add(1);
         // SAFETY: `entry` is the function just compiled from `block` by
         // `translate`, which follows the engine's native contract for
         // `abi` (including its `globals_len`); it lives in `self.module`,
@@ -162,24 +275,44 @@ impl Backend for JitBackend {
     }
 
     fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
-        let start = Instant::now();
-        let result = self.try_compile(block, abi);
-        match &result {
-            Ok(_) => {
-                self.compiled += 1;
-                self.compile_ns.push(start.elapsed().as_nanos() as u64);
+        match &mut self.mode {
+            Mode::Inline(compiler) => {
+                let start = Instant::now();
+                let result = compiler.compile(block, abi);
+                let ns = result.is_ok().then(|| start.elapsed().as_nanos() as u64);
+                lock(&self.tally).record(ns);
+                result
             }
-            Err(_) => self.failed += 1,
+            Mode::Background { .. } => Err("this backend compiles in the background".into()),
         }
-        result
+    }
+
+    fn submit(&mut self, block: &Arc<Block>, abi: &NativeAbi) {
+        match &mut self.mode {
+            Mode::Inline(_) => {
+                let code = self.compile(block, abi).ok();
+                block.set_native(code);
+            }
+            Mode::Background { jobs, .. } => {
+                let job = Job {
+                    block: block.clone(),
+                    abi: *abi,
+                };
+                if jobs.as_ref().is_none_or(|q| q.send(job).is_err()) {
+                    // The worker is gone: the block stays interpreted.
+                    block.set_native(None);
+                }
+            }
+        }
     }
 
     fn stats(&self) -> BackendStats {
-        let mut times = self.compile_ns.clone();
+        let tally = lock(&self.tally);
+        let mut times = tally.compile_ns.clone();
         times.sort_unstable();
         BackendStats {
-            compiled: self.compiled,
-            failed: self.failed,
+            compiled: tally.compiled,
+            failed: tally.failed,
             median_compile_ns: times.get(times.len() / 2).copied().unwrap_or(0),
         }
     }

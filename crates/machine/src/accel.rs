@@ -14,10 +14,16 @@ use serde::{Deserialize, Serialize};
 pub enum Accel {
     /// The portable interpreter only.
     Interp,
-    /// Hot blocks compiled to host code by Cranelift; the interpreter
-    /// where the host is not supported. The default.
+    /// Hot blocks compiled to host code by Cranelift in a thread of the
+    /// cluster's own while the CPU goes on interpreting them; the
+    /// interpreter where the host is not supported. The default.
     #[default]
     Jit,
+    /// As `jit`, but compiling in the CPU's thread the moment a block is
+    /// hot: slower to start, with compiled code used from the same point
+    /// in every run (for testing the JIT itself).
+    #[serde(rename = "jit-sync")]
+    JitSync,
 }
 
 impl FromStr for Accel {
@@ -27,8 +33,9 @@ impl FromStr for Accel {
         match s {
             "interp" => Ok(Accel::Interp),
             "jit" => Ok(Accel::Jit),
+            "jit-sync" => Ok(Accel::JitSync),
             other => Err(format!(
-                "unknown accelerator `{other}` (expected `jit` or `interp`)"
+                "unknown accelerator `{other}` (expected `jit`, `jit-sync` or `interp`)"
             )),
         }
     }
@@ -39,6 +46,7 @@ impl std::fmt::Display for Accel {
         f.write_str(match self {
             Accel::Interp => "interp",
             Accel::Jit => "jit",
+            Accel::JitSync => "jit-sync",
         })
     }
 }
@@ -50,13 +58,20 @@ impl Accel {
     pub fn backend(self) -> Option<Box<dyn Backend>> {
         match self {
             Accel::Interp => None,
-            Accel::Jit => match chimera_jit::JitBackend::new() {
-                Ok(b) => Some(Box::new(b)),
-                Err(why) => {
-                    tracing::warn!("JIT unavailable, interpreting: {why}");
-                    None
+            Accel::Jit | Accel::JitSync => {
+                let backend = if self == Accel::Jit {
+                    chimera_jit::JitBackend::background()
+                } else {
+                    chimera_jit::JitBackend::new()
+                };
+                match backend {
+                    Ok(b) => Some(Box::new(b)),
+                    Err(why) => {
+                        tracing::warn!("JIT unavailable, interpreting: {why}");
+                        None
+                    }
                 }
-            },
+            }
         }
     }
 }
