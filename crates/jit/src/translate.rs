@@ -63,6 +63,11 @@ struct Emitter<'a, 'f> {
     globals: Variable,
     /// Where a trapped helper call leaves (globals already in memory).
     trap_block: cranelift_codegen::ir::Block,
+    /// The one way back to the engine: (next pc, retired, exit kind,
+    /// chain link or 0).
+    exit_block: cranelift_codegen::ir::Block,
+    /// The one way on to a chained block: (next pc, retired, its entry).
+    chain_block: cranelift_codegen::ir::Block,
     /// Where a trapped memory access leaves (globals stored first).
     trap_spill_block: cranelift_codegen::ir::Block,
     /// Per global index, the variable caching it (`None`: unused, or past
@@ -155,30 +160,23 @@ impl Emitter<'_, '_> {
     /// Leaves the function to the engine, with the chain link of the
     /// `Goto` taken (if any) for it to fill.
     fn exit(&mut self, kind: u32, next: Value, link: Option<usize>) {
-        self.spill();
         let base = self.b.use_var(self.base);
         let retired = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
         let link_v = self.b.ins().iconst(self.ptr, link.unwrap_or(0) as i64);
-        let c = self.ctx;
-        self.b
-            .ins()
-            .store(trusted(), retired, c, self.abi.ctx.retired as i32);
-        self.b
-            .ins()
-            .store(trusted(), kind_v, c, self.abi.ctx.exit_kind as i32);
-        self.b
-            .ins()
-            .store(trusted(), link_v, c, self.abi.ctx.link as i32);
-        self.b.ins().return_(&[next]);
+        self.b.ins().jump(
+            self.exit_block,
+            &[next.into(), retired.into(), kind_v.into(), link_v.into()],
+        );
     }
 
     /// A `Goto` to another block: straight on through its chain link when
     /// no trampoline was called, the budget allows and the link is of
-    /// this epoch; else back to the engine.
+    /// this epoch; else back to the engine. (Straight-line checks, one
+    /// branch: fewer blocks compile faster.)
     fn goto(&mut self, pc: u64, slot: u8) {
+        let next = self.b.ins().iconst(types::I64, pc as i64);
         let Some(link) = self.block.link(slot).map(|l| l as *const _ as usize) else {
-            let next = self.b.ins().iconst(types::I64, pc as i64);
             self.exit(EXIT_CHAIN, next, None);
             return;
         };
@@ -186,26 +184,19 @@ impl Emitter<'_, '_> {
         let base = self.b.use_var(self.base);
         let total = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let dirty = self.b.use_var(self.dirty);
-        let fits_check = self.b.create_block();
-        let link_check = self.b.create_block();
-        let go = self.b.create_block();
-        let leave = self.b.create_block();
-        self.b.ins().brif(dirty, leave, &[], fits_check, &[]);
-
-        self.b.switch_to_block(fits_check);
+        let mut ok = self.b.ins().icmp_imm_s(IntCC::Equal, dirty, 0);
         let wide = self.b.ins().uextend(types::I64, total);
         let budget = self
             .b
             .ins()
             .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
         let fits = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
-        self.b.ins().brif(fits, link_check, &[], leave, &[]);
-
-        self.b.switch_to_block(link_check);
+        ok = self.b.ins().band(ok, fits);
         let l = self.abi.link;
         let lp = self.b.ins().iconst(self.ptr, link as i64);
         let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
-        let mut ok = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+        let linked = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+        ok = self.b.ins().band(ok, linked);
         for k in 0..2 {
             let mine = self
                 .b
@@ -218,26 +209,14 @@ impl Emitter<'_, '_> {
             let same = self.b.ins().icmp(IntCC::Equal, mine, now);
             ok = self.b.ins().band(ok, same);
         }
-        self.b.ins().brif(ok, go, &[], leave, &[]);
-
-        self.b.switch_to_block(go);
-        self.spill();
-        self.b
-            .ins()
-            .store(trusted(), total, c, self.abi.ctx.retired as i32);
-        self.b
-            .ins()
-            .store(trusted(), entry, c, self.abi.ctx.next as i32);
         let kind = self.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
-        self.b
-            .ins()
-            .store(trusted(), kind, c, self.abi.ctx.exit_kind as i32);
-        let next = self.b.ins().iconst(types::I64, pc as i64);
-        self.b.ins().return_(&[next]);
-
-        self.b.switch_to_block(leave);
-        let next = self.b.ins().iconst(types::I64, pc as i64);
-        self.exit(EXIT_CHAIN, next, Some(link));
+        self.b.ins().brif(
+            ok,
+            self.chain_block,
+            &[next.into(), total.into(), entry.into()],
+            self.exit_block,
+            &[next.into(), total.into(), kind.into(), lp.into()],
+        );
     }
 
     /// After a trampoline: leave on a trap, reload the globals pointer
@@ -828,6 +807,14 @@ pub(crate) fn translate(
     b.set_cold_block(trap_block);
     let trap_spill_block = b.create_block();
     b.set_cold_block(trap_spill_block);
+    let exit_block = b.create_block();
+    for ty in [types::I64, types::I32, types::I32, ptr] {
+        b.append_block_param(exit_block, ty);
+    }
+    let chain_block = b.create_block();
+    for ty in [types::I64, types::I32, ptr] {
+        b.append_block_param(chain_block, ty);
+    }
     // Globals live in variables for the whole function: loaded once here,
     // stored back before helpers and at exits.
     let mut gvars: Vec<Option<Variable>> = vec![None; abi.globals_len];
@@ -878,6 +865,8 @@ pub(crate) fn translate(
         globals,
         trap_block,
         trap_spill_block,
+        exit_block,
+        chain_block,
         gvars,
         cached,
         written,
@@ -900,6 +889,27 @@ pub(crate) fn translate(
     // when it runs out of ops.
     let next = e.b.ins().iconst(types::I64, e.pc as i64);
     e.exit(EXIT_TO_LOOP, next, None);
+    e.b.switch_to_block(exit_block);
+    e.spill();
+    let p = e.b.block_params(exit_block).to_vec();
+    let c = e.ctx;
+    let ctx_layout = abi.ctx;
+    e.b.ins()
+        .store(trusted(), p[1], c, ctx_layout.retired as i32);
+    e.b.ins()
+        .store(trusted(), p[2], c, ctx_layout.exit_kind as i32);
+    e.b.ins().store(trusted(), p[3], c, ctx_layout.link as i32);
+    e.b.ins().return_(&[p[0]]);
+    e.b.switch_to_block(chain_block);
+    e.spill();
+    let p = e.b.block_params(chain_block).to_vec();
+    e.b.ins()
+        .store(trusted(), p[1], c, ctx_layout.retired as i32);
+    e.b.ins().store(trusted(), p[2], c, ctx_layout.next as i32);
+    let kind = e.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
+    e.b.ins()
+        .store(trusted(), kind, c, ctx_layout.exit_kind as i32);
+    e.b.ins().return_(&[p[0]]);
     e.b.switch_to_block(trap_spill_block);
     e.spill();
     e.b.ins().jump(trap_block, &[]);
