@@ -20,6 +20,8 @@ use chimera_machine::{builtin_registry, load_profile, Accel, ImageSpec, SerialCo
 struct Target {
     name: &'static str,
     profile: &'static str,
+    /// A guest that prints a line and exits: what start-up costs.
+    idle: &'static str,
     qemu: &'static str,
     qemu_args: &'static [&'static str],
 }
@@ -38,24 +40,28 @@ const QEMU_MPS2_ARGS: &[&str] = &[
 const TARGETS: &[Target] = &[
     Target {
         name: "rv64",
+        idle: "guests/riscv/images/rv64/hello.elf",
         profile: "riscv-virt",
         qemu: "qemu-system-riscv64",
         qemu_args: QEMU_VIRT,
     },
     Target {
         name: "rv32",
+        idle: "guests/riscv/images/rv32/hello.elf",
         profile: "riscv32-virt",
         qemu: "qemu-system-riscv32",
         qemu_args: QEMU_VIRT,
     },
     Target {
         name: "m3",
+        idle: "guests/arm-m/images/m3/hello.elf",
         profile: "mps2-an385",
         qemu: "qemu-system-arm",
         qemu_args: &["-M", "mps2-an385"],
     },
     Target {
         name: "m4",
+        idle: "guests/arm-m/images/m4/hello.elf",
         profile: "mps2-an386",
         qemu: "qemu-system-arm",
         qemu_args: &["-M", "mps2-an386"],
@@ -159,9 +165,9 @@ fn best_of(mut make: impl FnMut() -> Command) -> Option<(f64, String)> {
     best
 }
 
-/// Runs one workload under QEMU, if installed: (best seconds, output).
-fn run_qemu(w: &Workload) -> Option<(f64, String)> {
-    let t = w.target;
+/// Runs `image` on target `t` under QEMU, if installed: (best seconds,
+/// output).
+fn run_qemu(t: &Target, image: &Path) -> Option<(f64, String)> {
     best_of(|| {
         let mut cmd = Command::new(t.qemu);
         cmd.args(t.qemu_args)
@@ -169,23 +175,38 @@ fn run_qemu(w: &Workload) -> Option<(f64, String)> {
         if t.qemu == "qemu-system-arm" {
             cmd.args(QEMU_MPS2_ARGS);
         }
-        cmd.arg("-kernel").arg(&w.image);
+        cmd.arg("-kernel").arg(image);
         cmd
     })
 }
 
-/// Runs one workload as `chimera run --accel jit` in a process of its
-/// own, timed like QEMU (start-up included): best seconds.
-fn run_chimera_process(w: &Workload) -> Option<f64> {
+/// Runs `image` on target `t` as `chimera run --accel jit` in a process
+/// of its own, timed like QEMU (start-up included): best seconds.
+fn run_chimera_process(t: &Target, image: &Path) -> Option<f64> {
     let exe = std::env::current_exe().ok()?;
     best_of(|| {
         let mut cmd = Command::new(&exe);
-        cmd.args(["run", "--profile", w.target.profile, "--accel", "jit"])
+        cmd.args(["run", "--profile", t.profile, "--accel", "jit"])
             .arg("--kernel")
-            .arg(&w.image);
+            .arg(image);
         cmd
     })
     .map(|(secs, _)| secs)
+}
+
+/// Start-up costs of one target: (Chimera, QEMU if installed) seconds to
+/// run its idle guest.
+fn startup(t: &Target) -> (f64, Option<f64>) {
+    let idle = source_root().join(t.idle);
+    let chimera = run_chimera_process(t, &idle).unwrap_or(0.0);
+    (chimera, run_qemu(t, &idle).map(|(secs, _)| secs))
+}
+
+/// Guest MIPS of `insns` run in `secs`, less `startup` seconds (never
+/// below a millisecond, so a run shorter than the start-up estimate stays
+/// finite).
+fn mips_after(insns: u64, secs: f64, startup: f64) -> f64 {
+    insns as f64 / (secs - startup).max(1e-3) / 1e6
 }
 
 /// The workloads whose `target/name` contains one of `filters` (all when
@@ -213,24 +234,35 @@ fn geomean(values: &[f64]) -> Option<f64> {
         .then(|| (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp())
 }
 
+/// Per target: the ratios of each workload.
+#[derive(Default)]
+struct Ratios {
+    vs_qemu: Vec<f64>,
+    vs_qemu_run: Vec<f64>,
+    vs_interp: Vec<f64>,
+}
+
 /// Runs the workloads `filters` select (all when empty; the compute-bound
 /// heterogeneous variant too when empty or one names `hetero`) and prints
 /// a table; returns the exit code.
 pub fn bench(filters: &[String]) -> u8 {
     println!(
-        "{:<14} {:>12} {:>11} {:>9} {:>9} {:>8} {:>10} {:>12}",
+        "{:<14} {:>11} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9}",
         "workload",
-        "instructions",
-        "interp MIPS",
-        "jit MIPS",
-        "qemu MIPS",
+        "insns",
+        "interp",
+        "jit",
+        "qemu",
+        "jit*",
+        "qemu*",
         "jit/qemu",
-        "jit/interp",
-        "compile (us)"
+        "jit*/qm*",
+        "jit/int",
+        "compile"
     );
     let mut failed = false;
-    // Per target: (jit/qemu, jit/interp) of each workload.
-    let mut ratios: Vec<(&str, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut ratios: Vec<(&str, Ratios)> = Vec::new();
+    let mut startups: Vec<(&str, (f64, Option<f64>))> = Vec::new();
     let mut compile_ns = Vec::new();
     for w in selected(filters) {
         let runs = run_chimera(&w, &w.image, Accel::Interp)
@@ -250,52 +282,83 @@ pub fn bench(filters: &[String]) -> u8 {
             );
             failed = true;
         }
-        let insns = interp.insns;
-        let interp_mips = insns as f64 / interp.secs / 1e6;
-        let jit_secs = run_chimera_process(&w).unwrap_or(jit.secs);
-        let jit_mips = insns as f64 / jit_secs / 1e6;
-        let entry = match ratios.iter_mut().position(|r| r.0 == w.target.name) {
-            Some(i) => &mut ratios[i],
+        let (chimera_start, qemu_start) = match startups.iter().find(|s| s.0 == w.target.name) {
+            Some(s) => s.1,
             None => {
-                ratios.push((w.target.name, Vec::new(), Vec::new()));
-                ratios.last_mut().expect("just pushed")
+                let s = startup(w.target);
+                startups.push((w.target.name, s));
+                s
             }
         };
-        entry.2.push(jit_mips / interp_mips);
-        let (qemu_mips, ratio) = match run_qemu(&w) {
-            Some((qsecs, qout)) => {
+        let insns = interp.insns;
+        let interp_mips = mips_after(insns, interp.secs, 0.0);
+        let jit_secs = run_chimera_process(w.target, &w.image).unwrap_or(jit.secs);
+        let jit_mips = mips_after(insns, jit_secs, 0.0);
+        let jit_run_mips = mips_after(insns, jit_secs, chimera_start);
+        let index = match ratios.iter().position(|r| r.0 == w.target.name) {
+            Some(i) => i,
+            None => {
+                ratios.push((w.target.name, Ratios::default()));
+                ratios.len() - 1
+            }
+        };
+        let entry = &mut ratios[index].1;
+        entry.vs_interp.push(jit_mips / interp_mips);
+        let qemu = run_qemu(w.target, &w.image);
+        let dash = || "-".to_string();
+        let (qemu_cols, ratio_cols) = match (qemu, qemu_start) {
+            (Some((qsecs, qout)), Some(qstart)) => {
                 if qout.trim_end() != interp.output.trim_end() {
                     eprintln!("chimera: {}: output differs from QEMU's", w.name);
                     failed = true;
                 }
-                let q = insns as f64 / qsecs / 1e6;
-                entry.1.push(jit_mips / q);
-                (format!("{q:.1}"), format!("{:.2}", jit_mips / q))
+                let q = mips_after(insns, qsecs, 0.0);
+                let q_run = mips_after(insns, qsecs, qstart);
+                entry.vs_qemu.push(jit_mips / q);
+                entry.vs_qemu_run.push(jit_run_mips / q_run);
+                (
+                    (format!("{q:.0}"), format!("{q_run:.0}")),
+                    (
+                        format!("{:.2}", jit_mips / q),
+                        format!("{:.2}", jit_run_mips / q_run),
+                    ),
+                )
             }
-            None => ("-".to_string(), "-".to_string()),
+            _ => ((dash(), dash()), (dash(), dash())),
         };
         compile_ns.extend(jit.compile_ns);
         let compile = jit
             .compile_ns
-            .map_or("-".to_string(), |ns| format!("{:.1}", ns as f64 / 1e3));
+            .map_or(dash(), |ns| format!("{:.0}us", ns as f64 / 1e3));
         println!(
-            "{:<14} {:>12} {:>11.1} {:>9.1} {:>9} {:>8} {:>10.2} {:>12}",
+            "{:<14} {:>11} {:>7.1} {:>7.0} {:>7} {:>7.0} {:>7} {:>8} {:>8} {:>7.1} {:>9}",
             w.name,
             insns,
             interp_mips,
             jit_mips,
-            qemu_mips,
-            ratio,
+            qemu_cols.0,
+            jit_run_mips,
+            qemu_cols.1,
+            ratio_cols.0,
+            ratio_cols.1,
             jit_mips / interp_mips,
             compile
         );
     }
-    for (target, vs_qemu, vs_interp) in &ratios {
-        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
+    for (target, r) in &ratios {
         println!(
-            "{target}: geometric mean jit/qemu {}, jit/interp {}",
-            fmt(geomean(vs_qemu)),
-            fmt(geomean(vs_interp))
+            "{target}: geometric mean jit/qemu {}, start-up excluded {}, jit/interp {}",
+            fmt(geomean(&r.vs_qemu)),
+            fmt(geomean(&r.vs_qemu_run)),
+            fmt(geomean(&r.vs_interp))
+        );
+    }
+    for (target, (chimera, qemu)) in &startups {
+        println!(
+            "{target}: start-up (idle guest) chimera {:.1} ms, qemu {}",
+            chimera * 1e3,
+            qemu.map_or("-".to_string(), |q| format!("{:.1} ms", q * 1e3))
         );
     }
     compile_ns.sort_unstable();
@@ -306,8 +369,9 @@ pub fn bench(filters: &[String]) -> u8 {
         );
     }
     println!(
-        "(JIT and QEMU: best of {TIMED_RUNS} whole-process runs, start-up and compiling included; \
-         interpreter: the run alone.)"
+        "(MIPS from wall-clock time. jit, qemu: best of {TIMED_RUNS} whole-process runs; \
+         jit*, qemu*: the same less each one's start-up on an idle guest; \
+         interp: the run alone. The JIT compiles in the background.)"
     );
     if filters.is_empty() || filters.iter().any(|f| "hetero".contains(f.as_str())) {
         failed |= !crate::bench_hetero::bench_hetero();

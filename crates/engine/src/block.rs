@@ -27,6 +27,8 @@ pub struct ChainLink {
     pub entry: AtomicUsize,
     /// The chain epoch it was made in.
     pub epoch: [AtomicU64; 2],
+    /// The successor's pc (what a `Jump` exit compares its target with).
+    pub pc: AtomicU64,
 }
 
 /// Offsets of [`ChainLink`]'s fields, for code generators.
@@ -36,6 +38,8 @@ pub struct LinkLayout {
     pub entry: u32,
     /// `[u64; 2]`: the epoch.
     pub epoch: u32,
+    /// `u64`: the successor's pc.
+    pub pc: u32,
 }
 
 impl ChainLink {
@@ -43,13 +47,16 @@ impl ChainLink {
     pub const LAYOUT: LinkLayout = LinkLayout {
         entry: std::mem::offset_of!(ChainLink, entry) as u32,
         epoch: std::mem::offset_of!(ChainLink, epoch) as u32,
+        pc: std::mem::offset_of!(ChainLink, pc) as u32,
     };
 
-    /// Points the exit at `entry` for chain epoch `epoch`.
-    pub fn set(&self, entry: usize, epoch: [u64; 2]) {
+    /// Points the exit at `entry`, the code of the block at `pc`, for
+    /// chain epoch `epoch`.
+    pub fn set(&self, entry: usize, pc: u64, epoch: [u64; 2]) {
         self.entry.store(0, Ordering::Relaxed);
         self.epoch[0].store(epoch[0], Ordering::Relaxed);
         self.epoch[1].store(epoch[1], Ordering::Relaxed);
+        self.pc.store(pc, Ordering::Relaxed);
         self.entry.store(entry, Ordering::Release);
     }
 }
@@ -79,8 +86,11 @@ pub struct Block {
     native: OnceLock<Option<NativeCode>>,
     /// Dropped from its cache (its code was written, or the cache flushed).
     invalid: AtomicBool,
-    /// One per `Goto` chaining slot, for compiled code.
+    /// One per `Goto` chaining slot, then one per `Jump` exit (in op
+    /// order), for compiled code.
     links: Box<[ChainLink]>,
+    /// `Goto` chaining slots (the first links).
+    goto_slots: usize,
 }
 
 impl Block {
@@ -95,6 +105,7 @@ impl Block {
         let mut labels = Vec::new();
         let mut insns = 0;
         let mut slots = 0;
+        let mut jumps = 0;
         for (i, op) in ops.iter().enumerate() {
             match op {
                 Op::SetLabel(Label(l)) => {
@@ -108,6 +119,7 @@ impl Block {
                 Op::Exit(crate::ir::Exit::Goto { slot, .. }) => {
                     slots = slots.max(usize::from(*slot) + 1);
                 }
+                Op::Exit(crate::ir::Exit::Jump { .. }) => jumps += 1,
                 _ => {}
             }
         }
@@ -122,14 +134,21 @@ impl Block {
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
             invalid: AtomicBool::new(false),
-            links: (0..slots).map(|_| ChainLink::default()).collect(),
+            links: (0..slots + jumps).map(|_| ChainLink::default()).collect(),
+            goto_slots: slots,
         }
     }
 
     /// The chain link of `Goto` slot `slot` (its address is stable for the
     /// block's life, so compiled code may embed it).
     pub fn link(&self, slot: u8) -> Option<&ChainLink> {
-        self.links.get(usize::from(slot))
+        self.links[..self.goto_slots].get(usize::from(slot))
+    }
+
+    /// The chain link of the `k`th `Jump` exit (in op order): an inline
+    /// cache of its last target.
+    pub fn jump_link(&self, k: usize) -> Option<&ChainLink> {
+        self.links.get(self.goto_slots.checked_add(k)?)
     }
 
     /// The code pages (by `CODE_PAGE_BITS` page number) it was read from.

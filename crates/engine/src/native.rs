@@ -51,12 +51,14 @@
 //!   block of a run, the instructions retired before it for a chained
 //!   one);
 //! - every exit stores in `ctx.link` the address of the block's
-//!   [`ChainLink`] for that `Goto` slot, or 0 for other exits; the engine
-//!   fills the link when it follows the exit to a compiled block. A `Goto`
-//!   may instead chain: when no trampoline was called in the block, the
-//!   instructions retired so far are below `ctx.budget`, and the link's
-//!   entry is nonzero with an epoch equal to `ctx.epoch`, it stores the
-//!   count in `ctx.retired`, the link's entry in `ctx.next`, and returns;
+//!   [`ChainLink`] for that `Goto` slot or `Jump` exit, or 0 for other
+//!   exits; the engine fills the link when it follows the exit to a
+//!   compiled block. A `Goto` or `Jump` may instead chain: when no
+//!   trampoline was called in the block, the instructions retired so far
+//!   are below `ctx.budget`, and the link's entry is nonzero with an epoch
+//!   equal to `ctx.epoch` (and, for a `Jump`, its pc equal to the target),
+//!   it stores the count in `ctx.retired`, the link's entry in `ctx.next`,
+//!   and returns;
 //!   the engine then calls that entry with the same context. Blocks run
 //!   this way see `cpu.pc()` as the first block's pc (helpers get theirs
 //!   in [`HelperCtx`]). A frontend's mode ([`Frontend::block_mode`]) may
@@ -202,7 +204,12 @@ impl Trampolines {
         // SAFETY: `ctx` is the context `run_native` made and handed to the
         // compiled code, which passes it back unchanged; it is live for
         // the whole run and nothing else references it during the call.
-        let argv = unsafe { (*ctx).args };
+        // One 8-byte load per argument: compiled code has just stored
+        // them one by one, and a wider load spanning two of those stores
+        // could not be forwarded from the store buffer (a stall of tens of
+        // cycles on every helper call).
+        let argv: [u64; 6] =
+            std::array::from_fn(|i| unsafe { std::ptr::read_volatile(&raw const (*ctx).args[i]) });
         with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
             let nargs = ((info & 0xff) as usize).min(6);
             let Some(h) = usize::try_from(helper)
@@ -387,14 +394,15 @@ pub struct PendingLink<'b> {
 }
 
 impl PendingLink<'_> {
-    /// Points the exit at `code` for chain epoch `epoch`.
-    pub fn fill(self, code: &NativeCode, epoch: [u64; 2]) {
+    /// Points the exit at `code`, the code of the block at `pc`, for
+    /// chain epoch `epoch`.
+    pub fn fill(self, code: &NativeCode, pc: u64, epoch: [u64; 2]) {
         // SAFETY: `link` is the address of a `ChainLink` of a block that
         // ran in this run (compiled code stores only its own block's link
         // addresses), and the lifetime `'b` keeps the caller from dropping
         // the cluster's blocks while this value exists.
         let link = unsafe { &*(self.link as *const ChainLink) };
-        link.set(code.entry, epoch);
+        link.set(code.entry, pc, epoch);
     }
 }
 

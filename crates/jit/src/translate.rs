@@ -80,6 +80,8 @@ struct Emitter<'a, 'f> {
     load_sig: SigRef,
     store_sig: SigRef,
     call_sig: SigRef,
+    /// `Jump` exits emitted so far (their chain links follow in order).
+    jumps: usize,
     /// Index of the current instruction in the block (0 before the first).
     insn: u32,
     /// `InsnStart`s passed.
@@ -176,7 +178,15 @@ impl Emitter<'_, '_> {
     /// branch: fewer blocks compile faster.)
     fn goto(&mut self, pc: u64, slot: u8) {
         let next = self.b.ins().iconst(types::I64, pc as i64);
-        let Some(link) = self.block.link(slot).map(|l| l as *const _ as usize) else {
+        let link = self.block.link(slot).map(|l| l as *const _ as usize);
+        self.chain(next, link, false);
+    }
+
+    /// Leaves for `next` through chain `link` when it holds compiled code
+    /// for it (`check_pc`: the link caches one target of an indirect
+    /// jump), else back to the engine.
+    fn chain(&mut self, next: Value, link: Option<usize>, check_pc: bool) {
+        let Some(link) = link else {
             self.exit(EXIT_CHAIN, next, None);
             return;
         };
@@ -207,6 +217,11 @@ impl Emitter<'_, '_> {
                     .ins()
                     .load(types::I64, trusted(), c, self.abi.ctx.epoch as i32 + 8 * k);
             let same = self.b.ins().icmp(IntCC::Equal, mine, now);
+            ok = self.b.ins().band(ok, same);
+        }
+        if check_pc {
+            let cached = self.b.ins().load(types::I64, trusted(), lp, l.pc as i32);
+            let same = self.b.ins().icmp(IntCC::Equal, cached, next);
             ok = self.b.ins().band(ok, same);
         }
         let kind = self.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
@@ -707,7 +722,12 @@ impl Emitter<'_, '_> {
                     Exit::Goto { pc, slot } => self.goto(*pc, *slot),
                     Exit::Jump { pc } => {
                         let next = self.wide(*pc);
-                        self.exit(EXIT_CHAIN, next, None);
+                        let link = self
+                            .block
+                            .jump_link(self.jumps)
+                            .map(|l| l as *const _ as usize);
+                        self.jumps += 1;
+                        self.chain(next, link, true);
                     }
                     Exit::Return { pc } => {
                         let next = self.b.ins().iconst(types::I64, *pc as i64);
@@ -873,6 +893,7 @@ pub(crate) fn translate(
         load_sig,
         store_sig,
         call_sig,
+        jumps: 0,
         insn: 0,
         count: 0,
         pc: block.pc,
