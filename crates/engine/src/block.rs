@@ -86,11 +86,10 @@ pub struct Block {
     native: OnceLock<Option<NativeCode>>,
     /// Dropped from its cache (its code was written, or the cache flushed).
     invalid: AtomicBool,
-    /// One per `Goto` chaining slot, then one per `Jump` exit (in op
-    /// order), for compiled code.
+    /// One per `Goto` or `Jump` exit, in op order, for compiled code
+    /// (per exit, not per chaining slot: a frontend may give two exits
+    /// to different places the same slot).
     links: Box<[ChainLink]>,
-    /// `Goto` chaining slots (the first links).
-    goto_slots: usize,
 }
 
 impl Block {
@@ -104,8 +103,7 @@ impl Block {
     ) -> Self {
         let mut labels = Vec::new();
         let mut insns = 0;
-        let mut slots = 0;
-        let mut jumps = 0;
+        let mut exits = 0;
         for (i, op) in ops.iter().enumerate() {
             match op {
                 Op::SetLabel(Label(l)) => {
@@ -116,10 +114,7 @@ impl Block {
                     labels[l] = i as u32;
                 }
                 Op::InsnStart { .. } => insns += 1,
-                Op::Exit(crate::ir::Exit::Goto { slot, .. }) => {
-                    slots = slots.max(usize::from(*slot) + 1);
-                }
-                Op::Exit(crate::ir::Exit::Jump { .. }) => jumps += 1,
+                Op::Exit(crate::ir::Exit::Goto { .. } | crate::ir::Exit::Jump { .. }) => exits += 1,
                 _ => {}
             }
         }
@@ -134,21 +129,15 @@ impl Block {
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
             invalid: AtomicBool::new(false),
-            links: (0..slots + jumps).map(|_| ChainLink::default()).collect(),
-            goto_slots: slots,
+            links: (0..exits).map(|_| ChainLink::default()).collect(),
         }
     }
 
-    /// The chain link of `Goto` slot `slot` (its address is stable for the
-    /// block's life, so compiled code may embed it).
-    pub fn link(&self, slot: u8) -> Option<&ChainLink> {
-        self.links[..self.goto_slots].get(usize::from(slot))
-    }
-
-    /// The chain link of the `k`th `Jump` exit (in op order): an inline
-    /// cache of its last target.
-    pub fn jump_link(&self, k: usize) -> Option<&ChainLink> {
-        self.links.get(self.goto_slots.checked_add(k)?)
+    /// The chain link of the `k`th `Goto` or `Jump` exit, in op order
+    /// (its address is stable for the block's life, so compiled code may
+    /// embed it). A `Jump`'s link caches its last target.
+    pub fn exit_link(&self, k: usize) -> Option<&ChainLink> {
+        self.links.get(k)
     }
 
     /// The code pages (by `CODE_PAGE_BITS` page number) it was read from.

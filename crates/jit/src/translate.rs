@@ -80,8 +80,9 @@ struct Emitter<'a, 'f> {
     load_sig: SigRef,
     store_sig: SigRef,
     call_sig: SigRef,
-    /// `Jump` exits emitted so far (their chain links follow in order).
-    jumps: usize,
+    /// `Goto` and `Jump` exits emitted so far (their chain links are in
+    /// that order).
+    exits: usize,
     /// Index of the current instruction in the block (0 before the first).
     insn: u32,
     /// `InsnStart`s passed.
@@ -176,10 +177,20 @@ impl Emitter<'_, '_> {
     /// no trampoline was called, the budget allows and the link is of
     /// this epoch; else back to the engine. (Straight-line checks, one
     /// branch: fewer blocks compile faster.)
-    fn goto(&mut self, pc: u64, slot: u8) {
+    fn goto(&mut self, pc: u64) {
         let next = self.b.ins().iconst(types::I64, pc as i64);
-        let link = self.block.link(slot).map(|l| l as *const _ as usize);
+        let link = self.next_link();
         self.chain(next, link, false);
+    }
+
+    /// The chain link of the next `Goto` or `Jump` exit.
+    fn next_link(&mut self) -> Option<usize> {
+        let link = self
+            .block
+            .exit_link(self.exits)
+            .map(|l| l as *const _ as usize);
+        self.exits += 1;
+        link
     }
 
     /// Leaves for `next` through chain `link` when it holds compiled code
@@ -718,15 +729,11 @@ impl Emitter<'_, '_> {
             }
             Op::Exit(exit) => {
                 match exit {
-                    Exit::Goto { pc, slot } if *pc == self.block.pc => self.loop_back(*slot),
-                    Exit::Goto { pc, slot } => self.goto(*pc, *slot),
+                    Exit::Goto { pc, .. } if *pc == self.block.pc => self.loop_back(),
+                    Exit::Goto { pc, .. } => self.goto(*pc),
                     Exit::Jump { pc } => {
                         let next = self.wide(*pc);
-                        let link = self
-                            .block
-                            .jump_link(self.jumps)
-                            .map(|l| l as *const _ as usize);
-                        self.jumps += 1;
+                        let link = self.next_link();
                         self.chain(next, link, true);
                     }
                     Exit::Return { pc } => {
@@ -743,7 +750,7 @@ impl Emitter<'_, '_> {
     /// A `Goto` to the block's own start: another pass when no
     /// trampoline was called and the budget allows a whole pass, else an
     /// exit.
-    fn loop_back(&mut self, slot: u8) {
+    fn loop_back(&mut self) {
         let c = self.ctx;
         let base = self.b.use_var(self.base);
         let done = self.b.ins().iadd_imm_s(base, i64::from(self.count));
@@ -773,7 +780,7 @@ impl Emitter<'_, '_> {
         self.b.ins().jump(self.head, &[]);
         self.b.switch_to_block(leave);
         let next = self.b.ins().iconst(types::I64, self.block.pc as i64);
-        let link = self.block.link(slot).map(|l| l as *const _ as usize);
+        let link = self.next_link();
         self.exit(EXIT_CHAIN, next, link);
     }
 
@@ -893,7 +900,7 @@ pub(crate) fn translate(
         load_sig,
         store_sig,
         call_sig,
-        jumps: 0,
+        exits: 0,
         insn: 0,
         count: 0,
         pc: block.pc,

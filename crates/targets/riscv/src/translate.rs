@@ -1,6 +1,7 @@
 //! From decoded instructions to IR: one block at a time, ending at any
-//! jump, branch or system instruction, at a page boundary, or after
-//! [`MAX_BLOCK_INSNS`] instructions.
+//! jump or system instruction, at a page boundary, or after
+//! [`MAX_BLOCK_INSNS`] instructions. A conditional branch leaves the block
+//! when taken and lets it go on when not.
 
 use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Temp, Ty};
 use chimera_engine::{CodeReader, Trap};
@@ -99,6 +100,18 @@ fn cond(c: BranchCond) -> Cond {
     }
 }
 
+/// The condition that is true exactly when `c` is false.
+fn inverse(c: Cond) -> Cond {
+    match c {
+        Cond::Eq => Cond::Ne,
+        Cond::Ne => Cond::Eq,
+        Cond::LtSigned => Cond::GeSigned,
+        Cond::GeSigned => Cond::LtSigned,
+        Cond::LtUnsigned => Cond::GeUnsigned,
+        Cond::GeUnsigned => Cond::LtUnsigned,
+    }
+}
+
 impl RiscV {
     fn wrap(&self, pc: u64) -> u64 {
         if self.xlen == 32 {
@@ -191,15 +204,16 @@ impl RiscV {
                 rs2,
                 offset,
             } => {
+                // The taken side leaves; the block goes on with the
+                // fall-through, so a loop with an `if` inside it runs as
+                // one or two blocks rather than three or four.
                 let a = e.read(rs1);
                 let bb = e.read(rs2);
-                let taken = e.b.compare(cond(c), a, bb, Ty::I32);
-                let label = e.b.label();
-                e.b.branch(taken, label);
-                e.b.goto(next, 0);
-                e.b.set_label(label);
+                let stays = e.b.compare(inverse(cond(c)), a, bb, Ty::I32);
+                let fall_through = e.b.label();
+                e.b.branch(stays, fall_through);
                 e.b.goto(self.wrap(pc.wrapping_add(offset as u64)), 1);
-                return true;
+                e.b.set_label(fall_through);
             }
             Inst::Load {
                 rd,
