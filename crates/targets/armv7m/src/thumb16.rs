@@ -83,15 +83,17 @@ pub fn emit(e: &mut Emit, hw: u32) -> Flow {
     }
 }
 
-/// `B<cond>` to `target`, falling through otherwise.
+/// `B<cond>` to `target`, falling through otherwise: the taken side
+/// leaves the block, which goes on with the fall-through.
 pub fn conditional_branch(e: &mut Emit, cond: u32, target: u32) -> Flow {
-    let taken = e.cond(cond);
+    // Conditions pair up with their inverse in the low bit (AL and the
+    // unconditional encoding never reach here).
+    let stays = e.cond(cond ^ 1);
     let l = e.b.label();
-    e.b.branch(taken, l);
-    let next = e.next;
-    e.goto(next, 0);
+    e.b.branch(stays, l);
+    e.goto(target, 1);
     e.b.set_label(l);
-    e.goto(target, 1)
+    Flow::Next
 }
 
 fn shift_add_sub_mov_cmp(e: &mut Emit, hw: u32, s: bool) -> Flow {
@@ -286,13 +288,14 @@ fn misc(e: &mut Emit, hw: u32) -> Flow {
             } else {
                 Cond::Eq
             };
-            let taken = e.b.compare(cond, rn, zero, I32);
+            // The block goes on when the branch is not taken.
+            let stays_if = if cond == Cond::Eq { Cond::Ne } else { Cond::Eq };
+            let stays = e.b.compare(stays_if, rn, zero, I32);
             let l = e.b.label();
-            e.b.branch(taken, l);
-            let next = e.next;
-            e.goto(next, 0);
+            e.b.branch(stays, l);
+            e.goto(target, 1);
             e.b.set_label(l);
-            e.goto(target, 1)
+            Flow::Next
         }
         0b0010 => {
             let rd = bits(hw, 2, 0);
