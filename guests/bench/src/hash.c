@@ -9,7 +9,7 @@
 #define BUF_SIZE 32768
 #define SLOTS 16384 /* a power of two */
 #define KEYS 12000
-#define ROUNDS 20
+#define ROUNDS 300
 
 static u8 buf[BUF_SIZE] BENCH_PAGE_ALIGNED;
 static u32 slot_key[SLOTS] BENCH_PAGE_ALIGNED; /* 0: empty */

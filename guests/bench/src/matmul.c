@@ -6,7 +6,7 @@
 #include "bench.h"
 
 #define N 64
-#define REPS 25
+#define REPS 400
 
 static u32 A[N][N] BENCH_PAGE_ALIGNED, B[N][N] BENCH_PAGE_ALIGNED, C[N][N] BENCH_PAGE_ALIGNED;
 
