@@ -38,6 +38,9 @@ struct Entry {
     host: usize,
     /// Host address of the page's code-tracking word (RAM pages), else 0.
     code_word: usize,
+    /// `host` less the page's virtual address (wrapping): a fast access
+    /// at `va` touches host address `va + addend`.
+    addend: usize,
     read_tag: u64,
     write_tag: u64,
     fetch_tag: u64,
@@ -52,6 +55,7 @@ impl Entry {
         fast_write_tag: INVALID,
         host: 0,
         code_word: 0,
+        addend: 0,
         read_tag: INVALID,
         write_tag: INVALID,
         fetch_tag: INVALID,
@@ -73,8 +77,8 @@ impl Entry {
 /// path that never calls out on a hit. Entry `i` of the table at
 /// [`Mmu::table_addr`] starts at `i * entry_size`; the entry for virtual
 /// address `va` is `(va >> page_bits) & (entries - 1)`. A read of `size`
-/// bytes at `va` may go straight to host memory at
-/// `host + (va & page_mask)` when the word at `fast_read_tag` equals
+/// bytes at `va` may go straight to host memory at `va + addend`
+/// (= `host + (va & page_mask)`) when the word at `fast_read_tag` equals
 /// `va & !page_mask` and the access does not cross the page; a write
 /// likewise with `fast_write_tag`, and only when the `u64` at the address
 /// held in `code_word` is zero (no translated code on the page): other
@@ -95,6 +99,9 @@ pub struct TlbLayout {
     pub host: u32,
     /// Offset of the address of the page's code word (`usize`).
     pub code_word: u32,
+    /// Offset of `host` less the page's virtual address (`usize`,
+    /// wrapping): the host address of `va` is `va + addend`.
+    pub addend: u32,
 }
 
 /// A CPU's translation cache.
@@ -138,6 +145,7 @@ impl Mmu {
             fast_write_tag: std::mem::offset_of!(Entry, fast_write_tag) as u32,
             host: std::mem::offset_of!(Entry, host) as u32,
             code_word: std::mem::offset_of!(Entry, code_word) as u32,
+            addend: std::mem::offset_of!(Entry, addend) as u32,
         }
     }
 
@@ -223,6 +231,7 @@ fn resolve<F: Frontend>(
             if let (true, Some(host), Some(code_word)) = (one_code_page, host, code_word) {
                 entry.host = host;
                 entry.code_word = code_word;
+                entry.addend = host.wrapping_sub(tag as usize);
                 match access {
                     AccessKind::Read => entry.fast_read_tag = tag,
                     AccessKind::Write => entry.fast_write_tag = tag,

@@ -331,7 +331,11 @@ impl Emitter<'_, '_> {
             .b
             .ins()
             .load(types::I64, trusted(), entry, tag_off as i32);
-        let last = self.b.ins().iadd_imm_s(addr, i64::from(size) - 1);
+        let last = if size > 1 {
+            self.b.ins().iadd_imm_s(addr, i64::from(size) - 1)
+        } else {
+            addr
+        };
         let page = self.b.ins().band_imm_s(last, !((1i64 << page_bits) - 1));
         let hit = self.b.ins().icmp(IntCC::Equal, tag, page);
         (entry, hit)
@@ -340,14 +344,16 @@ impl Emitter<'_, '_> {
     /// The host address of `addr` in the page of TLB `entry`.
     fn host_addr(&mut self, entry: Value, addr: Value) -> Value {
         let l = self.abi.tlb;
-        let host = self.b.ins().load(self.ptr, trusted(), entry, l.host as i32);
-        let off = self.b.ins().band_imm_s(addr, (1i64 << l.page_bits) - 1);
-        let off = if self.ptr == types::I64 {
-            off
+        let addend = self
+            .b
+            .ins()
+            .load(self.ptr, trusted(), entry, l.addend as i32);
+        let addr = if self.ptr == types::I64 {
+            addr
         } else {
-            self.b.ins().ireduce(self.ptr, off)
+            self.b.ins().ireduce(self.ptr, addr)
         };
-        self.b.ins().iadd(host, off)
+        self.b.ins().iadd(addr, addend)
     }
 
     fn swap_if_needed(&mut self, v: Value, size: u8, endian: Endian) -> Value {
