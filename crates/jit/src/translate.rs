@@ -2,7 +2,7 @@
 //! give (division by zero, shift amounts, extension) spelled out so that
 //! the code never traps on the host.
 
-use chimera_engine::ir::{BinOp, Cond, Exit, Op, Temp, Ty, UnOp};
+use chimera_engine::ir::{sign_extend_to, BinOp, Cond, Exit, Op, Temp, Ty, UnOp};
 use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
 use chimera_engine::{Block, NativeAbi};
 use chimera_memory::Endian;
@@ -83,6 +83,9 @@ struct Emitter<'a, 'f> {
     /// `Goto` and `Jump` exits emitted so far (their chain links are in
     /// that order).
     exits: usize,
+    /// Per temporary, its value when it is a known constant at this point
+    /// of the straight-line code (cleared at every label).
+    known: Vec<Option<u64>>,
     /// Index of the current instruction in the block (0 before the first).
     insn: u32,
     /// `InsnStart`s passed.
@@ -100,6 +103,32 @@ struct Emitter<'a, 'f> {
     dirty: Variable,
     /// The start of a pass.
     head: cranelift_codegen::ir::Block,
+}
+
+/// A folded op's result.
+#[derive(Debug, Clone, Copy)]
+enum Folded {
+    /// A constant (masked to the destination's type).
+    Const(u64),
+    /// The value of another temporary.
+    Same(Temp),
+}
+
+/// The temporary `op` defines, if any.
+fn defined(op: &Op) -> Option<Temp> {
+    match *op {
+        Op::Const { dst, .. }
+        | Op::Mov { dst, .. }
+        | Op::GetGlobal { dst, .. }
+        | Op::Unary { dst, .. }
+        | Op::Binary { dst, .. }
+        | Op::Compare { dst, .. }
+        | Op::Select { dst, .. }
+        | Op::Extend { dst, .. }
+        | Op::Load { dst, .. } => Some(dst),
+        Op::Call { dst, .. } => dst,
+        _ => None,
+    }
 }
 
 /// What a trampoline call may have touched.
@@ -556,7 +585,104 @@ impl Emitter<'_, '_> {
         }
     }
 
+    fn konst(&self, t: Temp) -> Option<u64> {
+        self.known.get(t.0 as usize).copied().flatten()
+    }
+
+    /// What `op` comes to when its operands are known constants or it is
+    /// an identity (`x + 0`, `x & all-ones`, ...), with the semantics of
+    /// the interpreter's own evaluation: fewer Cranelift instructions to
+    /// compile and run.
+    fn fold(&self, op: &Op) -> Option<(Temp, Folded)> {
+        let folded = match *op {
+            Op::Mov { dst, src } => (dst, Folded::Const(self.konst(src)?)),
+            Op::Unary { op, dst, src } => {
+                (dst, Folded::Const(op.eval(self.ty(dst), self.konst(src)?)))
+            }
+            Op::Compare { cond, dst, a, b } => {
+                let v = cond.eval(self.ty(a), self.konst(a)?, self.konst(b)?);
+                (dst, Folded::Const(u64::from(v)))
+            }
+            Op::Extend {
+                dst,
+                src,
+                bits,
+                signed,
+            } => {
+                if bits == 0 || u32::from(bits) > self.ty(src).bits() {
+                    return None;
+                }
+                let v = sign_extend_to(self.konst(src)?, u32::from(bits), signed, self.ty(dst));
+                (dst, Folded::Const(v))
+            }
+            Op::Select {
+                dst,
+                cond,
+                if_true,
+                if_false,
+            } => {
+                let pick = if self.konst(cond)? != 0 {
+                    if_true
+                } else {
+                    if_false
+                };
+                (dst, Folded::Same(pick))
+            }
+            Op::Binary { op, dst, a, b } => {
+                let ty = self.ty(dst);
+                let (ka, kb) = (self.konst(a), self.konst(b));
+                if let (Some(x), Some(y)) = (ka, kb) {
+                    return Some((dst, Folded::Const(op.eval(ty, x, y))));
+                }
+                use BinOp::*;
+                let f = match (op, ka, kb) {
+                    (
+                        Add | Sub | Or | Xor | Shl | ShrUnsigned | ShrSigned | RotateLeft
+                        | RotateRight,
+                        _,
+                        Some(0),
+                    ) => Folded::Same(a),
+                    (Add | Or | Xor, Some(0), _) => Folded::Same(b),
+                    (And, _, Some(m)) if m == ty.mask() => Folded::Same(a),
+                    (And, Some(m), _) if m == ty.mask() => Folded::Same(b),
+                    (And | Mul, _, Some(0)) | (And | Mul, Some(0), _) => Folded::Const(0),
+                    (Mul, _, Some(1)) => Folded::Same(a),
+                    (Mul, Some(1), _) => Folded::Same(b),
+                    _ => return None,
+                };
+                (dst, f)
+            }
+            _ => return None,
+        };
+        Some(folded)
+    }
+
     fn op(&mut self, i: usize, op: &Op, counts: &[u32]) -> Result<(), String> {
+        if let Some((dst, folded)) = self.fold(op) {
+            let (v, k) = match folded {
+                Folded::Const(c) => (self.iconst(cl_ty(self.ty(dst)), c), Some(c)),
+                Folded::Same(t) => (self.get(t), self.konst(t)),
+            };
+            self.set(dst, v);
+            self.known[dst.0 as usize] = k;
+            return Ok(());
+        }
+        self.op_unfolded(i, op, counts)?;
+        match op {
+            Op::Const { dst, value } => {
+                self.known[dst.0 as usize] = Some(value & self.ty(*dst).mask());
+            }
+            Op::SetLabel(_) => self.known.iter_mut().for_each(|k| *k = None),
+            _ => {
+                if let Some(dst) = defined(op) {
+                    self.known[dst.0 as usize] = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn op_unfolded(&mut self, i: usize, op: &Op, counts: &[u32]) -> Result<(), String> {
         match op {
             Op::InsnStart { pc } => {
                 if self.count > 0 && self.called {
@@ -907,6 +1033,7 @@ pub(crate) fn translate(
         store_sig,
         call_sig,
         exits: 0,
+        known: vec![None; block.temps.len()],
         insn: 0,
         count: 0,
         pc: block.pc,

@@ -203,17 +203,43 @@ fn pairs(
         + Sync
         + 'static,
 ) {
-    same_on_both(move |b: &mut IrBuilder| {
-        let mut g = 0;
-        for &x in VALUES {
-            for &y in VALUES {
-                let (tx, ty_) = (b.constant(ty, x), b.constant(ty, y));
-                let r = f(b, tx, ty_);
-                b.set(Global(g), r);
-                g = (g + 1) % REGS as u32;
+    // With constant operands (the JIT folds them), with the same values
+    // read back from globals (it compiles the op), and with one of each
+    // (it may simplify `x + 0`, `x & all-ones`, ...).
+    for (opaque_x, opaque_y) in [(false, false), (true, true), (true, false), (false, true)] {
+        let f = f.clone();
+        same_on_both(move |b: &mut IrBuilder| {
+            let mut g = 0;
+            for &x in VALUES {
+                for &y in VALUES {
+                    let (mut tx, mut ty_) = (b.constant(ty, x), b.constant(ty, y));
+                    if opaque_x {
+                        tx = through_global(b, tx, SCRATCH, ty);
+                    }
+                    if opaque_y {
+                        ty_ = through_global(b, ty_, SCRATCH + 1, ty);
+                    }
+                    let r = f(b, tx, ty_);
+                    b.set(Global(g), r);
+                    g = (g + 1) % SCRATCH;
+                }
             }
-        }
-    });
+        });
+    }
+}
+
+/// Globals the tests use as scratch (results go below).
+const SCRATCH: u32 = REGS as u32 - 2;
+
+/// `t`, as a value the JIT cannot know: stored to global `g` and read back.
+fn through_global(
+    b: &mut IrBuilder,
+    t: chimera_engine::ir::Temp,
+    g: u32,
+    ty: Ty,
+) -> chimera_engine::ir::Temp {
+    b.set(Global(g), t);
+    b.get(Global(g), ty)
 }
 
 #[test]
@@ -246,15 +272,24 @@ fn comparisons_and_selects_match_the_interpreter() {
 
 #[test]
 fn unary_ops_and_extensions_match_the_interpreter() {
-    same_on_both(|b: &mut IrBuilder| {
+    for opaque in [false, true] {
+        unary_and_extensions(opaque);
+    }
+}
+
+fn unary_and_extensions(opaque: bool) {
+    same_on_both(move |b: &mut IrBuilder| {
         let mut g = 0u32;
         let mut put = |b: &mut IrBuilder, t| {
             b.set(Global(g), t);
-            g = (g + 1) % REGS as u32;
+            g = (g + 1) % SCRATCH;
         };
         for ty in [Ty::I32, Ty::I64] {
             for &v in VALUES {
-                let x = b.constant(ty, v);
+                let mut x = b.constant(ty, v);
+                if opaque {
+                    x = through_global(b, x, SCRATCH, ty);
+                }
                 for op in [
                     UnOp::Not,
                     UnOp::Neg,
