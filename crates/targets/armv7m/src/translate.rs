@@ -414,17 +414,35 @@ impl Emit<'_> {
             Add | Cmn if !s => (self.b.binary(BinOp::Add, a, b), None),
             Sub | Cmp if !s => (self.b.binary(BinOp::Sub, a, b), None),
             Rsb if !s => (self.b.binary(BinOp::Sub, b, a), None),
-            Add | Cmn | Adc | Sub | Cmp | Sbc | Rsb => {
-                let (x, y) = match op {
-                    Sub | Cmp | Sbc => (a, self.b.binary_imm(BinOp::Xor, b, 0xffff_ffff)),
-                    Rsb => (self.b.binary_imm(BinOp::Xor, a, 0xffff_ffff), b),
-                    _ => (a, b),
+            // Without a carry in, the flags have short forms: C is an
+            // unsigned comparison, V the sign of (x ^ y) & (x ^ r) (for
+            // a subtraction; of (x ^ r) & (y ^ r) for an addition).
+            Add | Cmn => {
+                let r = self.b.binary(BinOp::Add, a, b);
+                let c = self.b.compare(Cond::LtUnsigned, r, a, I32);
+                let ar = self.b.binary(BinOp::Xor, a, r);
+                let br = self.b.binary(BinOp::Xor, b, r);
+                let v = self.b.binary(BinOp::And, ar, br);
+                let v = self.b.binary_imm(BinOp::ShrUnsigned, v, 31);
+                (r, Some((c, v)))
+            }
+            Sub | Cmp | Rsb => {
+                let (x, y) = if op == Rsb { (b, a) } else { (a, b) };
+                let r = self.b.binary(BinOp::Sub, x, y);
+                let c = self.b.compare(Cond::GeUnsigned, x, y, I32);
+                let xy = self.b.binary(BinOp::Xor, x, y);
+                let xr = self.b.binary(BinOp::Xor, x, r);
+                let v = self.b.binary(BinOp::And, xy, xr);
+                let v = self.b.binary_imm(BinOp::ShrUnsigned, v, 31);
+                (r, Some((c, v)))
+            }
+            Adc | Sbc => {
+                let y = if op == Sbc {
+                    self.b.binary_imm(BinOp::Xor, b, 0xffff_ffff)
+                } else {
+                    b
                 };
-                let cin = match op {
-                    Add | Cmn => self.k(0),
-                    Sub | Cmp | Rsb => self.k(1),
-                    _ => self.flag(G_C),
-                };
+                let (x, cin) = (a, self.flag(G_C));
                 let (r, c, v) = self.add_with_carry(x, y, cin);
                 (r, Some((c, v)))
             }
