@@ -739,7 +739,7 @@ impl<F: Frontend> Cluster<F> {
                     // The exit just taken leads here: compiled code may
                     // go straight on next time.
                     if let Some(link) = pending.take() {
-                        link.fill(code, pc, epoch);
+                        link.fill(code, epoch);
                     }
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;

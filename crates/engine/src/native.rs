@@ -390,19 +390,22 @@ pub struct NativeRun<'b> {
 #[derive(Debug)]
 pub struct PendingLink<'b> {
     link: usize,
+    /// Where the exit went, as compiled code computed it (before the CPU
+    /// normalised it, e.g. an ARM interworking bit).
+    target: u64,
     _block: std::marker::PhantomData<&'b Block>,
 }
 
 impl PendingLink<'_> {
-    /// Points the exit at `code`, the code of the block at `pc`, for
+    /// Points the exit at `code`, the code of the block it led to, for
     /// chain epoch `epoch`.
-    pub fn fill(self, code: &NativeCode, pc: u64, epoch: [u64; 2]) {
+    pub fn fill(self, code: &NativeCode, epoch: [u64; 2]) {
         // SAFETY: `link` is the address of a `ChainLink` of a block that
         // ran in this run (compiled code stores only its own block's link
         // addresses), and the lifetime `'b` keeps the caller from dropping
         // the cluster's blocks while this value exists.
         let link = unsafe { &*(self.link as *const ChainLink) };
-        link.set(code.entry, pc, epoch);
+        link.set(code.entry, self.target, epoch);
     }
 }
 
@@ -488,6 +491,7 @@ pub fn run_native<'b, F: Frontend>(
         },
         link: (ctx.link != 0).then_some(PendingLink {
             link: ctx.link,
+            target: next,
             _block: std::marker::PhantomData,
         }),
     })

@@ -223,10 +223,18 @@ impl Compiler {
     /// the nanoseconds it took.
     fn timed(&mut self, block: &Block, abi: &NativeAbi) -> (Option<NativeCode>, Option<u64>) {
         let start = Instant::now();
-        match self.compile(block, abi) {
+        match self.compile_guarded(block, abi) {
             Ok(code) => (Some(code), Some(start.elapsed().as_nanos() as u64)),
             Err(_) => (None, None),
         }
+    }
+
+    /// [`Compiler::compile`], with a panic inside Cranelift (a bug that
+    /// guest code must not turn into a crash) reported as a refusal: the
+    /// block stays interpreted.
+    fn compile_guarded(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compile(block, abi)))
+            .unwrap_or_else(|_| Err(format!("code generator failed on block {:#x}", block.pc)))
     }
 
     fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
@@ -278,7 +286,7 @@ impl Backend for JitBackend {
         match &mut self.mode {
             Mode::Inline(compiler) => {
                 let start = Instant::now();
-                let result = compiler.compile(block, abi);
+                let result = compiler.compile_guarded(block, abi);
                 let ns = result.is_ok().then(|| start.elapsed().as_nanos() as u64);
                 lock(&self.tally).record(ns);
                 result
