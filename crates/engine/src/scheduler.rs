@@ -67,6 +67,22 @@ enum Reply {
     MayWake(bool),
 }
 
+/// Receives from `rx`, polling for a while before sleeping: in parallel
+/// mode the threads meet every quantum, often tens of microseconds apart,
+/// and waking a sleeping thread costs about as much as a quantum of
+/// compiled code.
+fn recv_soon<T>(rx: &mpsc::Receiver<T>) -> Result<T, mpsc::RecvError> {
+    const POLLS: u32 = 20_000;
+    for _ in 0..POLLS {
+        match rx.try_recv() {
+            Ok(v) => return Ok(v),
+            Err(mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            Err(mpsc::TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+        }
+    }
+    rx.recv()
+}
+
 /// The default quantum: how far one cluster runs ahead of the others.
 pub const DEFAULT_QUANTUM_NS: u64 = 10_000;
 
@@ -222,23 +238,28 @@ impl Scheduler {
         }
     }
 
-    /// Each cluster on its own host thread; all meet at every quantum end,
-    /// where timers fire and the next quantum is planned. Guest results do
-    /// not change; how instructions of different clusters interleave may.
+    /// Each cluster on its own host thread (the first on the calling
+    /// thread); all meet at every quantum end, where timers fire and the
+    /// next quantum is planned. Guest results do not change; how
+    /// instructions of different clusters interleave may.
     fn run_parallel(&mut self, limits: RunLimits) -> RunOutcome {
         let mut clusters = std::mem::take(&mut self.clusters);
         let clock = self.clock.clone();
         let mut wakeups: Vec<u64> = clusters.iter().map(|c| c.next_wakeup()).collect();
         let outcome = std::thread::scope(|scope| {
+            let Some((first, rest)) = clusters.split_first_mut() else {
+                return RunOutcome::Idle;
+            };
             let (done_tx, done_rx) = mpsc::channel::<Reply>();
             let mut orders = Vec::new();
-            for (index, cluster) in clusters.iter_mut().enumerate() {
+            for (offset, cluster) in rest.iter_mut().enumerate() {
+                let index = offset + 1;
                 let (order_tx, order_rx) = mpsc::channel::<Order>();
                 orders.push(order_tx);
                 let done = done_tx.clone();
                 let clock = clock.clone();
                 scope.spawn(move || {
-                    while let Ok(order) = order_rx.recv() {
+                    while let Ok(order) = recv_soon(&order_rx) {
                         let reply = match order {
                             Order::Run { target, budget } => {
                                 let end = cluster.run_until(target, &clock, budget);
@@ -268,9 +289,12 @@ impl Scheduler {
                     // Workers leave only when this channel closes, after the loop.
                     let _ = order.send(Order::Run { target, budget });
                 }
-                let mut all_halted = true;
+                let end = first.run_until(target, &clock, budget);
+                let mut all_halted = end.all_halted;
+                spent += end.retired;
+                wakeups[0] = first.next_wakeup();
                 for _ in 0..orders.len() {
-                    match done_rx.recv() {
+                    match recv_soon(&done_rx) {
                         Ok(Reply::Ran(index, end, wake)) => {
                             all_halted &= end.all_halted;
                             spent += end.retired;
@@ -285,8 +309,9 @@ impl Scheduler {
                     for order in &orders {
                         let _ = order.send(Order::MayWake);
                     }
+                    all_halted &= !first.may_wake();
                     for _ in 0..orders.len() {
-                        match done_rx.recv() {
+                        match recv_soon(&done_rx) {
                             Ok(Reply::MayWake(wake)) => all_halted &= !wake,
                             _ => return lost(),
                         }
