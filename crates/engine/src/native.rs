@@ -170,6 +170,20 @@ pub struct NativeAbi {
     pub link: crate::LinkLayout,
     /// Bit `i` set: helper `i` is a leaf ([`Helper::leaf`](crate::Helper::leaf)).
     pub leaf_helpers: u128,
+    /// Trampolines of the first [`OWN_TRAMPOLINES`] helpers, one each
+    /// (same signature as `call`).
+    pub own_calls: [usize; OWN_TRAMPOLINES],
+}
+
+impl NativeAbi {
+    /// The trampoline to call for helper `helper`: its own when it has
+    /// one, else the shared `call`.
+    pub fn call_for(&self, helper: u32) -> usize {
+        self.own_calls
+            .get(helper as usize)
+            .copied()
+            .unwrap_or(self.call)
+    }
 }
 
 /// The trampolines of frontend `F` (their addresses go to backends in
@@ -201,6 +215,24 @@ impl Trampolines {
 
     /// The helper trampoline.
     extern "C" fn call<F: Frontend>(ctx: *mut NativeCtx, helper: u64, pc: u64, info: u64) -> u64 {
+        Self::call_inner::<F>(ctx, helper, pc, info)
+    }
+
+    /// The helper trampoline for helper `N` alone: its indirect call to
+    /// the helper is a call site of its own, which the host's branch
+    /// predictor learns (one shared site mispredicts whenever the helper
+    /// changes, e.g. between float operations).
+    extern "C" fn call_n<F: Frontend, const N: u64>(
+        ctx: *mut NativeCtx,
+        _helper: u64,
+        pc: u64,
+        info: u64,
+    ) -> u64 {
+        Self::call_inner::<F>(ctx, N, pc, info)
+    }
+
+    #[inline(always)]
+    fn call_inner<F: Frontend>(ctx: *mut NativeCtx, helper: u64, pc: u64, info: u64) -> u64 {
         // SAFETY: `ctx` is the context `run_native` made and handed to the
         // compiled code, which passes it back unchanged; it is live for
         // the whole run and nothing else references it during the call.
@@ -230,6 +262,19 @@ impl Trampolines {
             (h.func)(&mut hctx, &argv[..nargs])
         })
     }
+}
+
+/// Helpers with a trampoline of their own ([`NativeAbi::call_for`]).
+pub const OWN_TRAMPOLINES: usize = 32;
+
+/// The per-helper trampolines of frontend `F`.
+fn own_trampolines<F: Frontend>() -> [usize; OWN_TRAMPOLINES] {
+    macro_rules! table {
+        ($($n:literal)*) => {
+            [$(Trampolines::call_n::<F, $n> as CallFn as usize),*]
+        };
+    }
+    table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
 }
 
 fn endian_of(info: u64) -> Endian {
@@ -373,6 +418,7 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
         call: Trampolines::call::<F> as CallFn as usize,
         globals_len,
         leaf_helpers,
+        own_calls: own_trampolines::<F>(),
     }
 }
 

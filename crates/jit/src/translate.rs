@@ -817,7 +817,7 @@ impl Emitter<'_, '_> {
                     self.b.ins().store(trusted(), v, c, off);
                 }
                 self.spill();
-                let f = self.callee(self.abi.call);
+                let f = self.callee(self.abi.call_for(helper.0));
                 let h = self.b.ins().iconst(types::I64, i64::from(helper.0));
                 let pc = self.b.ins().iconst(types::I64, self.pc as i64);
                 let info = self
