@@ -14,7 +14,7 @@ use crate::format::{F16Alt, F16, F32, F64};
 /// Generates one format's functions; `$T` is its bits type, `$name` its name in docs.
 macro_rules! format_api {
     (
-        $F:ident, $T:ty, $name:literal,
+        $F:ident, $T:ty, $name:literal, $hard:ident,
         $add:ident, $sub:ident, $mul:ident, $div:ident, $sqrt:ident,
         $mul_add:ident, $mul_add_nan_order:ident,
         $min:ident, $max:ident, $min_arm:ident, $max_arm:ident,
@@ -26,38 +26,59 @@ macro_rules! format_api {
         #[doc = concat!($name, " `a + b`.")]
         #[inline]
         pub fn $add(env: &mut FloatEnv, a: $T, b: $T) -> $T {
+            if let Some(r) = crate::hard::$hard::add(env, a, b, false) {
+                return r;
+            }
             arith::add::<$F>(env, u64::from(a), u64::from(b), false) as $T
         }
 
         #[doc = concat!($name, " `a − b` (a NaN `b` keeps its sign).")]
         #[inline]
         pub fn $sub(env: &mut FloatEnv, a: $T, b: $T) -> $T {
+            if let Some(r) = crate::hard::$hard::add(env, a, b, true) {
+                return r;
+            }
             arith::add::<$F>(env, u64::from(a), u64::from(b), true) as $T
         }
 
         #[doc = concat!($name, " `a × b`.")]
         #[inline]
         pub fn $mul(env: &mut FloatEnv, a: $T, b: $T) -> $T {
+            if let Some(r) = crate::hard::$hard::mul(env, a, b) {
+                return r;
+            }
             arith::mul::<$F>(env, u64::from(a), u64::from(b)) as $T
         }
 
         #[doc = concat!($name, " `a ÷ b`.")]
         pub fn $div(env: &mut FloatEnv, a: $T, b: $T) -> $T {
+            if let Some(r) = crate::hard::$hard::div(env, a, b) {
+                return r;
+            }
             arith::div::<$F>(env, u64::from(a), u64::from(b)) as $T
         }
 
         #[doc = concat!($name, " square root (`sqrt(-0) = -0`).")]
         pub fn $sqrt(env: &mut FloatEnv, a: $T) -> $T {
+            if let Some(r) = crate::hard::$hard::sqrt(env, a) {
+                return r;
+            }
             arith::sqrt::<$F>(env, u64::from(a)) as $T
         }
 
         #[doc = concat!($name, " `a × b + c`, rounded once; NaN operands taken in the order a, b, c.")]
         pub fn $mul_add(env: &mut FloatEnv, a: $T, b: $T, c: $T) -> $T {
+            if let Some(r) = crate::hard::$hard::mul_add(env, a, b, c) {
+                return r;
+            }
             fma::mul_add::<$F>(env, u64::from(a), u64::from(b), u64::from(c), false) as $T
         }
 
         #[doc = concat!($name, " `a × b + c`; NaN order c, a, b when `addend_first` (ARM VFMA).")]
         pub fn $mul_add_nan_order(env: &mut FloatEnv, a: $T, b: $T, c: $T, addend_first: bool) -> $T {
+            if let Some(r) = crate::hard::$hard::mul_add(env, a, b, c) {
+                return r;
+            }
             fma::mul_add::<$F>(env, u64::from(a), u64::from(b), u64::from(c), addend_first) as $T
         }
 
@@ -183,6 +204,7 @@ format_api!(
     F16,
     u16,
     "binary16",
+    none,
     f16_add,
     f16_sub,
     f16_mul,
@@ -217,6 +239,7 @@ format_api!(
     F32,
     u32,
     "binary32",
+    single,
     f32_add,
     f32_sub,
     f32_mul,
@@ -251,6 +274,7 @@ format_api!(
     F64,
     u64,
     "binary64",
+    double,
     f64_add,
     f64_sub,
     f64_mul,

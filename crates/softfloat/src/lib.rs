@@ -47,6 +47,7 @@ mod convert;
 mod env;
 mod fma;
 mod format;
+mod hard;
 mod nan;
 mod round;
 

@@ -85,7 +85,14 @@ pub fn float_env(fpscr: u32) -> FloatEnv {
     env.use_default_nan = fpscr & FPSCR_DN != 0;
     env.flush_inputs = fpscr & FPSCR_FZ != 0;
     env.flush_outputs = fpscr & FPSCR_FZ != 0;
-    env.flags = Flags::default();
+    // An inexact flag already raised (IXC, sticky) lets the soft-float
+    // crate use the host's arithmetic where that gives the same result;
+    // the caller ORs the flags back into FPSCR, so it stays raised.
+    env.flags = if fpscr & (1 << 4) != 0 {
+        Flags(Flags::INEXACT)
+    } else {
+        Flags::default()
+    };
     env
 }
 

@@ -226,10 +226,27 @@ fn sext32(v: u32) -> u64 {
 /// rules and frm `frm`; returns the result (a boxed single, a double or an
 /// integer sign-extended from its width) and the exception flags raised.
 pub fn compute(code: u64, a: u64, b: u64, c: u64, frm: u8) -> Result<(u64, u8), BadRounding> {
+    compute_sticky(code, a, b, c, frm, 0)
+}
+
+/// [`compute`] with the `fflags` already raised: the returned flags
+/// include them, and an inexact flag already raised lets the soft-float
+/// crate use the host's arithmetic where that gives the same result.
+pub fn compute_sticky(
+    code: u64,
+    a: u64,
+    b: u64,
+    c: u64,
+    frm: u8,
+    raised: u8,
+) -> Result<(u64, u8), BadRounding> {
     let op = *FP_OPS.get((code & 0xff) as usize).ok_or(BadRounding)?;
     let double = code & 0x100 != 0;
     let rm = ((code >> 16) & 7) as u8;
     let mut env = FloatEnv::riscv();
+    if raised & 1 != 0 {
+        env.flags = Flags(Flags::INEXACT);
+    }
     if op.has_rm() {
         env.rounding = rounding(rm, frm)?;
     }

@@ -126,8 +126,9 @@ fn fp_enable(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
 
 fn fp(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     let c = &mut ctx.cpu.csr;
-    let (result, flags) = crate::float::compute(args[0], args[1], args[2], args[3], c.frm)
-        .map_err(|_| illegal_insn(args[4]))?;
+    let (result, flags) =
+        crate::float::compute_sticky(args[0], args[1], args[2], args[3], c.frm, c.fflags)
+            .map_err(|_| illegal_insn(args[4]))?;
     c.fflags |= flags;
     Ok(result)
 }
