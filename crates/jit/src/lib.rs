@@ -2,7 +2,7 @@
 //! a host function that behaves exactly as the interpreter does on it (the
 //! contract is in [`chimera_engine::native`]).
 //!
-//! [`translate`] turns the IR into Cranelift IR (temporaries become
+//! `translate` turns the IR into Cranelift IR (temporaries become
 //! Cranelift variables, globals are loads and stores through the context,
 //! memory accesses get an inline soft-MMU fast path, helpers and slow
 //! paths call the engine's trampolines); this module owns the code memory

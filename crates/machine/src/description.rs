@@ -1,7 +1,7 @@
 //! The description format: a TOML file that declares a machine. This
 //! module reads the text into declarations that remember where each key and
 //! value was written; checking them against the registry is the loader's
-//! job ([`crate::load`]).
+//! job ([`crate::load()`]).
 //!
 //! ```toml
 //! [machine]
