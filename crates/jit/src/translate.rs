@@ -718,14 +718,21 @@ impl Emitter<'_, '_> {
             Op::GetGlobal { dst, global } => {
                 let ty = cl_ty(self.ty(*dst));
                 let v = match self.gvar(global.0) {
-                    Some(var) => {
-                        let v = self.b.use_var(var);
-                        if ty == types::I32 {
-                            self.b.ins().ireduce(types::I32, v)
-                        } else {
-                            v
-                        }
+                    Some(var) => Some(self.b.use_var(var)),
+                    // Read once, never written here: straight from memory.
+                    None if (global.0 as usize) < self.abi.globals_len => {
+                        let g = self.b.use_var(self.globals);
+                        Some(
+                            self.b
+                                .ins()
+                                .load(types::I64, trusted(), g, (global.0 * 8) as i32),
+                        )
                     }
+                    None => None,
+                };
+                let v = match v {
+                    Some(v) if ty == types::I32 => self.b.ins().ireduce(types::I32, v),
+                    Some(v) => v,
                     None => self.iconst(ty, 0),
                 };
                 self.set(*dst, v);
@@ -974,8 +981,26 @@ pub(crate) fn translate(
     for ty in [types::I64, types::I32, ptr] {
         b.append_block_param(chain_block, ty);
     }
-    // Globals live in variables for the whole function: loaded once here,
-    // stored back before helpers and at exits.
+    // Globals the block writes, or reads more than once, live in
+    // variables for the whole function: loaded once here, stored back
+    // before helpers and at exits. A global read once and never written
+    // is loaded where it is read (no register held for the whole block).
+    let mut uses = vec![(0u32, false); abi.globals_len];
+    for op in block.ops.iter() {
+        match op {
+            Op::GetGlobal { global, .. } => {
+                if let Some(u) = uses.get_mut(global.0 as usize) {
+                    u.0 += 1;
+                }
+            }
+            Op::SetGlobal { global, .. } => {
+                if let Some(u) = uses.get_mut(global.0 as usize) {
+                    u.1 = true;
+                }
+            }
+            _ => {}
+        }
+    }
     let mut gvars: Vec<Option<Variable>> = vec![None; abi.globals_len];
     let (mut cached, mut written) = (Vec::new(), Vec::new());
     for op in block.ops.iter() {
@@ -987,6 +1012,9 @@ pub(crate) fn translate(
         let Some(slot) = gvars.get_mut(index) else {
             continue;
         };
+        if matches!(uses.get(index), Some(&(reads, false)) if reads <= 1) {
+            continue;
+        }
         let var = *slot.get_or_insert_with(|| {
             let var = b.declare_var(types::I64);
             cached.push((index as u32, var));
