@@ -157,6 +157,22 @@ impl RiscV {
             b.insn_start(pc);
             count += 1;
             let next = self.wrap(pc + len);
+            // A direct jump or call within the block's page goes on in
+            // the same block at its target (the block's translation stays
+            // valid as long as that one page's does); one back to the
+            // block's start stays an exit, which compiled code loops on.
+            if let Inst::Jal { rd, offset } = inst {
+                let target = self.wrap(pc.wrapping_add(offset as u64));
+                let same_page = (target ^ code.start()) >> 12 == 0;
+                if same_page && target != code.start() && count < MAX_BLOCK_INSNS {
+                    let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
+                    let mut e = Emit { b, ty };
+                    let link = e.imm(next as i64);
+                    e.write(rd, link);
+                    pc = target;
+                    continue;
+                }
+            }
             if inst.is_float() {
                 let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
                 emit_float(&mut Emit { b, ty }, &mut fp, inst, raw);
