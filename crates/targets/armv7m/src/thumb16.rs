@@ -77,7 +77,7 @@ pub fn emit(e: &mut Emit, hw: u32) -> Flow {
             let target =
                 e.pc.wrapping_add(4)
                     .wrapping_add(sext(bits(hw, 10, 0) << 1, 12));
-            e.goto(target, 0)
+            e.branch_to(target)
         }
         _ => e.undefined(),
     }

@@ -418,12 +418,12 @@ fn branch_misc(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         (s << 24) | (i1 << 23) | (i2 << 22) | (bits(hw1, 9, 0) << 12) | (bits(hw2, 10, 0) << 1);
     let target = e.pc.wrapping_add(4).wrapping_add(sext(imm, 25));
     if op1 & 0b101 == 0b001 {
-        return e.goto(target, 0);
+        return e.branch_to(target);
     }
     if op1 & 0b101 == 0b101 {
         let link = e.k(e.next | 1);
         e.w(14, link);
-        return e.goto(target, 0);
+        return e.branch_to(target);
     }
     // op1 == 0b010 with hw1 == 0xf7fx: UDF.W; 0b100 is BLX (ARM state).
     e.undefined()

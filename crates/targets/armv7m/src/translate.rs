@@ -117,6 +117,10 @@ pub struct Emit<'a> {
     pub unalign_trp: bool,
     /// CONTROL.FPCA is known set (no need to mark the FP context active).
     pub fp_active: bool,
+    /// The block's first address.
+    pub block_start: u32,
+    /// Set by a branch the block follows: where decoding goes on.
+    pub follow: Option<u32>,
 }
 
 impl std::fmt::Debug for Emit<'_> {
@@ -185,6 +189,18 @@ impl Emit<'_> {
             let t = self.b.constant(Ty::I64, u64::from(self.it_next));
             self.b.set(Global(G_IT), t);
         }
+    }
+
+    /// An unconditional direct branch (or call) to `target`: within the
+    /// block's page (and not back to its start, which compiled code loops
+    /// on, nor inside an IT block) the block goes on there; else it ends.
+    pub fn branch_to(&mut self, target: u32) -> Flow {
+        let same_page = (target ^ self.block_start) >> 12 == 0;
+        if same_page && target != self.block_start && !self.in_it {
+            self.follow = Some(target);
+            return Flow::Next;
+        }
+        self.goto(target, 0)
     }
 
     /// Ends the block going to a known address.
@@ -579,7 +595,8 @@ pub fn translate_block(
     let unalign_trp = cpu.scs.ccr & crate::scs::CCR_UNALIGN_TRP != 0;
     let mut fp_active = cpu.control & crate::cpu::CONTROL_FPCA != 0;
     let mut it_stored = it;
-    let mut pc = code.start() as u32;
+    let code_start = code.start() as u32;
+    let mut pc = code_start;
     if !thumb {
         b.insn_start(u64::from(pc));
         b.call(H_INVSTATE, &[], None);
@@ -623,6 +640,8 @@ pub fn translate_block(
             it_stored,
             raw,
             new_it: None,
+            block_start: code_start,
+            follow: None,
             fp_enabled,
             unalign_trp,
             fp_active,
@@ -642,6 +661,7 @@ pub fn translate_block(
             thumb16::emit(&mut e, hw1)
         };
         let new_it = e.new_it;
+        let follow = e.follow;
         fp_active = e.fp_active;
         if let Some(l) = skip {
             b.set_label(l);
@@ -657,7 +677,7 @@ pub fn translate_block(
             return Ok(());
         }
         it = new_it.unwrap_or(it_next);
-        pc = next;
+        pc = follow.unwrap_or(next);
         if count >= MAX_BLOCK_INSNS || pc & 0xfff == 0 {
             return end_block(b, pc, it, it_stored);
         }
