@@ -16,8 +16,9 @@ pub struct BlockKey {
     pub mode: u32,
 }
 
-/// Where a block's `Goto` exit goes in compiled code: the entry of the
-/// successor's compiled function, valid while the CPU's chain epoch
+/// Where a block's `Goto` or `Jump` exit goes in compiled code: the entry
+/// of the successor's compiled function (and, for a `Jump`, the target it
+/// was made for), valid while the CPU's chain epoch
 /// ([`NativeCtx`](crate::native)'s `epoch`) equals the one stored with it.
 /// Compiled code reads it; the engine writes it when it follows the exit.
 #[derive(Debug, Default)]
@@ -151,6 +152,15 @@ impl Block {
             .collect();
         pages.dedup();
         pages.into_iter()
+    }
+
+    /// Whether it was read from code page `page` (by `CODE_PAGE_BITS`
+    /// page number).
+    pub fn reads_page(&self, page: u64) -> bool {
+        let bits = chimera_memory::ram::CODE_PAGE_BITS;
+        self.code
+            .iter()
+            .any(|&(start, end)| end > start && start >> bits <= page && page <= (end - 1) >> bits)
     }
 
     /// Whether its code overlaps the physical bytes `start..end`.

@@ -69,7 +69,7 @@ impl BlockCache {
                 }
                 // A block of this page (or a key left by a block that
                 // spanned two pages and was dropped through the other).
-                Some(block) => block.pages().any(|p| p == page),
+                Some(block) => block.reads_page(page),
                 None => false,
             });
             if keys.is_empty() {
@@ -81,11 +81,8 @@ impl BlockCache {
     /// Whether a block read from code page `page` is held.
     pub fn holds_page(&self, page: u64) -> bool {
         self.by_page.get(&page).is_some_and(|keys| {
-            keys.iter().any(|key| {
-                self.blocks
-                    .get(key)
-                    .is_some_and(|b| b.pages().any(|p| p == page))
-            })
+            keys.iter()
+                .any(|key| self.blocks.get(key).is_some_and(|b| b.reads_page(page)))
         })
     }
 

@@ -177,11 +177,7 @@ impl Ram {
     /// until it releases their page.
     pub fn mark_code(&self, offset: u64, len: u64, watcher: u32) {
         let _guard = self.code_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let end = offset.saturating_add(len.max(1));
-        let mut at = offset;
-        while at < end {
-            let page = at >> CODE_PAGE_BITS;
-            let page_end = ((page + 1) << CODE_PAGE_BITS).min(end);
+        for (page, start, stop) in code_page_spans(offset, len) {
             let (Some(flags), Some(map)) = (
                 self.code_pages.get(page as usize),
                 self.code_bytes.get(page as usize),
@@ -189,13 +185,12 @@ impl Ram {
                 return;
             };
             let map = map.get_or_init(|| (0..CODE_MAP_WORDS).map(|_| AtomicU64::new(0)).collect());
-            for_each_word(at, page_end, |word, mask| {
+            for_each_word(start, stop, |word, mask| {
                 map[word].fetch_or(mask, Ordering::Relaxed);
             });
             // The bytes before the flag: a writer that sees the flag sees
             // the bytes too.
             flags.fetch_or(1 << (watcher % MAX_CODE_WATCHERS), Ordering::Release);
-            at = page_end;
         }
     }
 
@@ -218,13 +213,7 @@ impl Ram {
     }
 
     fn note_write(&self, offset: u64, len: u64) {
-        let end = offset.saturating_add(len.max(1));
-        let mut at = offset;
-        while at < end {
-            let page = at >> CODE_PAGE_BITS;
-            let page_end = ((page + 1) << CODE_PAGE_BITS).min(end);
-            let (start, stop) = (at, page_end);
-            at = page_end;
+        for (page, start, stop) in code_page_spans(offset, len) {
             let Some(flags) = self.code_pages.get(page as usize) else {
                 break;
             };
@@ -277,6 +266,22 @@ impl Ram {
         });
         mine
     }
+}
+
+/// The code pages the `len` bytes at `offset` (at least one) touch, as
+/// (page, first byte, end) with the bytes clipped to the page.
+fn code_page_spans(offset: u64, len: u64) -> impl Iterator<Item = (u64, u64, u64)> {
+    let end = offset.saturating_add(len.max(1));
+    let mut at = offset;
+    std::iter::from_fn(move || {
+        (at < end).then(|| {
+            let page = at >> CODE_PAGE_BITS;
+            let stop = ((page + 1) << CODE_PAGE_BITS).min(end);
+            let span = (page, at, stop);
+            at = stop;
+            span
+        })
+    })
 }
 
 /// Calls `f(word, mask)` for the bitmap words and bit masks covering the
