@@ -105,12 +105,7 @@ const INTERP_PREFIX: u64 = 40_000_000;
 
 /// Runs one workload under Chimera with `accel`, to its end or for
 /// `limit` instructions.
-fn run_chimera(
-    w: &Workload,
-    image: &Path,
-    accel: Accel,
-    limit: Option<u64>,
-) -> Result<ChimeraRun, String> {
+fn run_chimera(w: &Workload, accel: Accel, limit: Option<u64>) -> Result<ChimeraRun, String> {
     let mut loaded =
         load_profile(w.target.profile, builtin_registry()).map_err(|d| d.to_string())?;
     loaded.builder.set_accel(accel);
@@ -119,7 +114,7 @@ fn run_chimera(
         .builder
         .add_image(ImageSpec {
             cluster: "cpu".into(),
-            path: image.to_path_buf(),
+            path: w.image.clone(),
             addr: None,
             entry: true,
         })
@@ -243,6 +238,23 @@ fn selected(filters: &[String]) -> Vec<Workload> {
         .collect()
 }
 
+/// The value kept for `target` in `list` (in order of first use), made
+/// by `make` the first time.
+fn per_target<'a, T>(
+    list: &'a mut Vec<(&'static str, T)>,
+    target: &'static str,
+    make: impl FnOnce() -> T,
+) -> &'a mut T {
+    let index = match list.iter().position(|(t, _)| *t == target) {
+        Some(i) => i,
+        None => {
+            list.push((target, make()));
+            list.len() - 1
+        }
+    };
+    &mut list[index].1
+}
+
 /// Geometric mean of positive ratios.
 fn geomean(values: &[f64]) -> Option<f64> {
     (!values.is_empty())
@@ -280,8 +292,8 @@ pub fn bench(filters: &[String]) -> u8 {
     let mut startups: Vec<(&str, (f64, Option<f64>))> = Vec::new();
     let mut compile_ns = Vec::new();
     for w in selected(filters) {
-        let runs = run_chimera(&w, &w.image, Accel::Interp, Some(INTERP_PREFIX))
-            .and_then(|i| Ok((i, run_chimera(&w, &w.image, Accel::Jit, None)?)));
+        let runs = run_chimera(&w, Accel::Interp, Some(INTERP_PREFIX))
+            .and_then(|i| Ok((i, run_chimera(&w, Accel::Jit, None)?)));
         let (interp, jit) = match runs {
             Ok(r) => r,
             Err(e) => {
@@ -304,27 +316,14 @@ pub fn bench(filters: &[String]) -> u8 {
             );
             failed = true;
         }
-        let (chimera_start, qemu_start) = match startups.iter().find(|s| s.0 == w.target.name) {
-            Some(s) => s.1,
-            None => {
-                let s = startup(w.target);
-                startups.push((w.target.name, s));
-                s
-            }
-        };
+        let (chimera_start, qemu_start) =
+            *per_target(&mut startups, w.target.name, || startup(w.target));
         let insns = jit.insns;
         let interp_mips = mips_after(interp.insns, interp.secs, 0.0);
         let jit_secs = run_chimera_process(w.target, &w.image).unwrap_or(jit.secs);
         let jit_mips = mips_after(insns, jit_secs, 0.0);
         let jit_run_mips = mips_after(insns, jit_secs, chimera_start);
-        let index = match ratios.iter().position(|r| r.0 == w.target.name) {
-            Some(i) => i,
-            None => {
-                ratios.push((w.target.name, Ratios::default()));
-                ratios.len() - 1
-            }
-        };
-        let entry = &mut ratios[index].1;
+        let entry = per_target(&mut ratios, w.target.name, Ratios::default);
         entry.vs_interp.push(jit_mips / interp_mips);
         let qemu = run_qemu(w.target, &w.image);
         let dash = || "-".to_string();

@@ -154,7 +154,7 @@ impl JitBackend {
                         continue;
                     }
                     let (code, ns) = compiler.timed(&job.block, &job.abi);
-                    job.block.set_native(code);
+                    job.block.set_native(code.ok());
                     lock(&worker_tally).record(ns);
                 }
             })
@@ -219,14 +219,17 @@ impl Compiler {
         sig
     }
 
-    /// Compiles `block`: its code (`None`: refused) and, when compiled,
-    /// the nanoseconds it took.
-    fn timed(&mut self, block: &Block, abi: &NativeAbi) -> (Option<NativeCode>, Option<u64>) {
+    /// Compiles `block`: its code (or why not) and, when compiled, the
+    /// nanoseconds it took.
+    fn timed(
+        &mut self,
+        block: &Block,
+        abi: &NativeAbi,
+    ) -> (Result<NativeCode, String>, Option<u64>) {
         let start = Instant::now();
-        match self.compile_guarded(block, abi) {
-            Ok(code) => (Some(code), Some(start.elapsed().as_nanos() as u64)),
-            Err(_) => (None, None),
-        }
+        let result = self.compile_guarded(block, abi);
+        let ns = result.is_ok().then(|| start.elapsed().as_nanos() as u64);
+        (result, ns)
     }
 
     /// [`Compiler::compile`], with a panic inside Cranelift (a bug that
@@ -285,9 +288,7 @@ impl Backend for JitBackend {
     fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
         match &mut self.mode {
             Mode::Inline(compiler) => {
-                let start = Instant::now();
-                let result = compiler.compile_guarded(block, abi);
-                let ns = result.is_ok().then(|| start.elapsed().as_nanos() as u64);
+                let (result, ns) = compiler.timed(block, abi);
                 lock(&self.tally).record(ns);
                 result
             }

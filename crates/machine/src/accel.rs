@@ -58,19 +58,19 @@ impl Accel {
     pub fn backend(self) -> Option<Box<dyn Backend>> {
         match self {
             Accel::Interp => None,
-            Accel::Jit | Accel::JitSync => {
-                let backend = if self == Accel::Jit {
-                    chimera_jit::JitBackend::background()
-                } else {
-                    chimera_jit::JitBackend::new()
-                };
-                match backend {
-                    Ok(b) => Some(Box::new(b)),
-                    Err(why) => {
-                        tracing::warn!("JIT unavailable, interpreting: {why}");
-                        None
-                    }
-                }
+            Accel::Jit => Self::jit(chimera_jit::JitBackend::background()),
+            Accel::JitSync => Self::jit(chimera_jit::JitBackend::new()),
+        }
+    }
+
+    /// A JIT backend, or the interpreter (with a warning) when it could
+    /// not be made.
+    fn jit(backend: Result<chimera_jit::JitBackend, String>) -> Option<Box<dyn Backend>> {
+        match backend {
+            Ok(b) => Some(Box::new(b)),
+            Err(why) => {
+                tracing::warn!("JIT unavailable, interpreting: {why}");
+                None
             }
         }
     }
