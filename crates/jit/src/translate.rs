@@ -68,15 +68,27 @@ struct Emitter<'a, 'f> {
     exit_block: cranelift_codegen::ir::Block,
     /// The one way on to a chained block: (next pc, retired, its entry).
     chain_block: cranelift_codegen::ir::Block,
-    /// Where a trapped memory access leaves (globals stored first).
-    trap_spill_block: cranelift_codegen::ir::Block,
     /// Per global index, the variable caching it (`None`: unused, or past
     /// the CPU's globals).
     gvars: Vec<Option<Variable>>,
-    /// (index, variable) of the globals the block reads or writes.
-    cached: Vec<(u32, Variable)>,
     /// (index, variable) of the globals the block writes.
     written: Vec<(u32, Variable)>,
+    /// Whether the block loops on itself: every cached global is then
+    /// loaded at entry and stored at every exit. Otherwise a global is
+    /// loaded at the start of the first instruction that uses it and an
+    /// exit stores only those written before it: a superblock that leaves
+    /// early touches only what it ran.
+    eager: bool,
+    /// Per instruction count, the cached globals first used by that
+    /// instruction (lazy blocks).
+    loads_at: Vec<Vec<(u32, Variable)>>,
+    /// The cached globals loaded so far, in op order.
+    loaded: Vec<(u32, Variable)>,
+    /// The globals written so far, in op order (lazy blocks).
+    written_so_far: Vec<(u32, Variable)>,
+    /// Whether a non-leaf trampoline may have been called so far in this
+    /// pass (before it, `dirty` is known to be clear).
+    maybe_dirty: bool,
     load_sig: SigRef,
     store_sig: SigRef,
     call_sig: SigRef,
@@ -192,6 +204,7 @@ impl Emitter<'_, '_> {
     /// Leaves the function to the engine, with the chain link of the
     /// `Goto` taken (if any) for it to fill.
     fn exit(&mut self, kind: u32, next: Value, link: Option<usize>) {
+        self.site_spill();
         let base = self.b.use_var(self.base);
         let retired = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
@@ -230,18 +243,21 @@ impl Emitter<'_, '_> {
             self.exit(EXIT_CHAIN, next, None);
             return;
         };
+        self.site_spill();
         let c = self.ctx;
         let base = self.b.use_var(self.base);
         let total = self.b.ins().iadd_imm_s(base, i64::from(self.count));
-        let dirty = self.b.use_var(self.dirty);
-        let mut ok = self.b.ins().icmp_imm_s(IntCC::Equal, dirty, 0);
         let wide = self.b.ins().uextend(types::I64, total);
         let budget = self
             .b
             .ins()
             .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
-        let fits = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
-        ok = self.b.ins().band(ok, fits);
+        let mut ok = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
+        if self.maybe_dirty {
+            let dirty = self.b.use_var(self.dirty);
+            let clean = self.b.ins().icmp_imm_s(IntCC::Equal, dirty, 0);
+            ok = self.b.ins().band(ok, clean);
+        }
         let l = self.abi.link;
         let lp = self.b.ins().iconst(self.ptr, link as i64);
         let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
@@ -279,6 +295,7 @@ impl Emitter<'_, '_> {
     fn after_call(&mut self, kind: CallKind) {
         if kind != CallKind::Leaf {
             self.called = true;
+            self.maybe_dirty = true;
             let one = self.b.ins().iconst(types::I8, 1);
             self.b.def_var(self.dirty, one);
         }
@@ -288,13 +305,9 @@ impl Emitter<'_, '_> {
             .ins()
             .load(types::I32, trusted(), c, self.abi.ctx.status as i32);
         let cont = self.b.create_block();
-        // A helper saw the globals in memory and may have changed them
-        // before trapping; a memory access trapped with ours in registers.
-        let trap = match kind {
-            CallKind::Memory => self.trap_spill_block,
-            CallKind::Helper | CallKind::Leaf => self.trap_block,
-        };
-        self.b.ins().brif(status, trap, &[], cont, &[]);
+        // The globals were stored before the call (a helper may have
+        // changed them before trapping).
+        self.b.ins().brif(status, self.trap_block, &[], cont, &[]);
         self.b.switch_to_block(cont);
         let g = self
             .b
@@ -306,11 +319,11 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// Loads every global the block uses into its variable.
+    /// Loads every global loaded so far into its variable again.
     fn load_cached(&mut self) {
         let g = self.b.use_var(self.globals);
-        for i in 0..self.cached.len() {
-            let (index, var) = self.cached[i];
+        for i in 0..self.loaded.len() {
+            let (index, var) = self.loaded[i];
             let v = self
                 .b
                 .ins()
@@ -319,13 +332,47 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// Stores every global the block writes from its variable.
+    /// Loads the globals first used by instruction `count` (lazy blocks).
+    fn load_for(&mut self, count: u32) {
+        let Some(list) = self.loads_at.get_mut(count as usize) else {
+            return;
+        };
+        let list = std::mem::take(list);
+        let g = self.b.use_var(self.globals);
+        for (index, var) in list {
+            let v = self
+                .b
+                .ins()
+                .load(types::I64, trusted(), g, (index * 8) as i32);
+            self.b.def_var(var, v);
+            self.loaded.push((index, var));
+        }
+    }
+
+    /// Stores every global that may have been written before this point.
     fn spill(&mut self) {
         let g = self.b.use_var(self.globals);
-        for i in 0..self.written.len() {
-            let (index, var) = self.written[i];
+        let n = if self.eager {
+            self.written.len()
+        } else {
+            self.written_so_far.len()
+        };
+        for i in 0..n {
+            let (index, var) = if self.eager {
+                self.written[i]
+            } else {
+                self.written_so_far[i]
+            };
             let v = self.b.use_var(var);
             self.b.ins().store(trusted(), v, g, (index * 8) as i32);
+        }
+    }
+
+    /// At an exit of a lazy block, stores what was written before it (an
+    /// eager block stores everything it writes in the shared exit).
+    fn site_spill(&mut self) {
+        if !self.eager {
+            self.spill();
         }
     }
 
@@ -417,6 +464,7 @@ impl Emitter<'_, '_> {
         self.b.ins().jump(join, &[v.into()]);
 
         self.b.switch_to_block(slow);
+        self.spill();
         let f = self.callee(self.abi.load);
         let pc = self.b.ins().iconst(types::I64, self.pc as i64);
         let info = self
@@ -471,6 +519,7 @@ impl Emitter<'_, '_> {
         self.b.ins().jump(join, &[]);
 
         self.b.switch_to_block(slow);
+        self.spill();
         let f = self.callee(self.abi.store);
         let pc = self.b.ins().iconst(types::I64, self.pc as i64);
         let info = self
@@ -704,6 +753,9 @@ impl Emitter<'_, '_> {
                 }
                 self.insn = counts[i] - 1;
                 self.count = counts[i];
+                if !self.eager {
+                    self.load_for(self.count);
+                }
                 self.pc = *pc;
                 self.called = false;
             }
@@ -741,6 +793,9 @@ impl Emitter<'_, '_> {
                 if let Some(var) = self.gvar(global.0) {
                     let v = self.wide(*src);
                     self.b.def_var(var, v);
+                    if !self.written_so_far.iter().any(|&(g, _)| g == global.0) {
+                        self.written_so_far.push((global.0, var));
+                    }
                 }
             }
             Op::Unary { op, dst, src } => {
@@ -903,13 +958,14 @@ impl Emitter<'_, '_> {
             .b
             .ins()
             .icmp(IntCC::UnsignedLessThanOrEqual, after, budget);
-        let dirty = self.b.use_var(self.dirty);
         let again = self.b.create_block();
         let leave = self.b.create_block();
-        self.b.ins().brif(dirty, leave, &[], again, &[]);
-        let check = again;
-        self.b.switch_to_block(check);
-        let again = self.b.create_block();
+        if self.maybe_dirty {
+            let dirty = self.b.use_var(self.dirty);
+            let check = self.b.create_block();
+            self.b.ins().brif(dirty, leave, &[], check, &[]);
+            self.b.switch_to_block(check);
+        }
         self.b.ins().brif(fits, again, &[], leave, &[]);
         self.b.switch_to_block(again);
         self.b
@@ -971,8 +1027,6 @@ pub(crate) fn translate(
     let tlb = b.ins().load(ptr, trusted(), ctx, abi.ctx.tlb as i32);
     let trap_block = b.create_block();
     b.set_cold_block(trap_block);
-    let trap_spill_block = b.create_block();
-    b.set_cold_block(trap_spill_block);
     let exit_block = b.create_block();
     for ty in [types::I64, types::I32, types::I32, ptr] {
         b.append_block_param(exit_block, ty);
@@ -1024,9 +1078,38 @@ pub(crate) fn translate(
             written.push((index as u32, var));
         }
     }
-    for &(index, var) in &cached {
-        let v = b.ins().load(types::I64, trusted(), g, (index * 8) as i32);
-        b.def_var(var, v);
+    let eager = block
+        .ops
+        .iter()
+        .any(|op| matches!(op, Op::Exit(Exit::Goto { pc, .. }) if *pc == block.pc));
+    let mut loads_at: Vec<Vec<(u32, Variable)>> = vec![Vec::new(); block.insns as usize + 2];
+    let mut loaded = Vec::new();
+    if eager {
+        for &(index, var) in &cached {
+            let v = b.ins().load(types::I64, trusted(), g, (index * 8) as i32);
+            b.def_var(var, v);
+        }
+        loaded.clone_from(&cached);
+    } else {
+        let mut seen = vec![false; abi.globals_len];
+        for (op, &count) in block.ops.iter().zip(&counts) {
+            let index = match op {
+                Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } => global.0,
+                _ => continue,
+            };
+            let (Some(var), Some(seen)) = (
+                gvars.get(index as usize).copied().flatten(),
+                seen.get_mut(index as usize),
+            ) else {
+                continue;
+            };
+            if !std::mem::replace(seen, true) {
+                if loads_at.len() <= count as usize {
+                    loads_at.resize(count as usize + 1, Vec::new());
+                }
+                loads_at[count as usize].push((index, var));
+            }
+        }
     }
     // A chained block counts on from the blocks before it.
     let base = b.declare_var(types::I32);
@@ -1051,12 +1134,15 @@ pub(crate) fn translate(
         tlb,
         globals,
         trap_block,
-        trap_spill_block,
         exit_block,
         chain_block,
         gvars,
-        cached,
         written,
+        eager,
+        loads_at,
+        loaded,
+        written_so_far: Vec::new(),
+        maybe_dirty: false,
         load_sig,
         store_sig,
         call_sig,
@@ -1071,6 +1157,10 @@ pub(crate) fn translate(
         dirty,
         head,
     };
+    // Globals first used before the first instruction.
+    if !e.eager {
+        e.load_for(0);
+    }
     for (i, op) in block.ops.iter().enumerate() {
         e.op(i, op, &counts)?;
     }
@@ -1079,7 +1169,9 @@ pub(crate) fn translate(
     let next = e.b.ins().iconst(types::I64, e.pc as i64);
     e.exit(EXIT_TO_LOOP, next, None);
     e.b.switch_to_block(exit_block);
-    e.spill();
+    if e.eager {
+        e.spill();
+    }
     let p = e.b.block_params(exit_block).to_vec();
     let c = e.ctx;
     let ctx_layout = abi.ctx;
@@ -1090,7 +1182,9 @@ pub(crate) fn translate(
     e.b.ins().store(trusted(), p[3], c, ctx_layout.link as i32);
     e.b.ins().return_(&[p[0]]);
     e.b.switch_to_block(chain_block);
-    e.spill();
+    if e.eager {
+        e.spill();
+    }
     let p = e.b.block_params(chain_block).to_vec();
     e.b.ins()
         .store(trusted(), p[1], c, ctx_layout.retired as i32);
@@ -1099,9 +1193,6 @@ pub(crate) fn translate(
     e.b.ins()
         .store(trusted(), kind, c, ctx_layout.exit_kind as i32);
     e.b.ins().return_(&[p[0]]);
-    e.b.switch_to_block(trap_spill_block);
-    e.spill();
-    e.b.ins().jump(trap_block, &[]);
     e.b.switch_to_block(trap_block);
     let zero = e.b.ins().iconst(types::I64, 0);
     e.b.ins().return_(&[zero]);
