@@ -130,7 +130,10 @@ mod tests {
             mode: 0,
         };
         let ops = vec![
-            Op::InsnStart { pc: phys },
+            Op::InsnStart {
+                pc: phys,
+                entry: false,
+            },
             Op::Exit(Exit::Goto { pc: 0, slot: 0 }),
         ];
         Arc::new(Block::new(key, phys, ops, Vec::new(), code))

@@ -34,6 +34,10 @@ pub struct Helper<F: Frontend> {
     /// devices, time, block mode, translation or block-end request; it may
     /// trap): compiled code then goes on chaining after it.
     pub leaf: bool,
+    /// Whether it reads or writes the IR's globals. A leaf helper that
+    /// does not may be called with globals held in host registers (they
+    /// are stored only if it traps).
+    pub globals: bool,
 }
 
 impl<F: Frontend> std::fmt::Debug for Helper<F> {

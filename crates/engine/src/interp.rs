@@ -113,7 +113,7 @@ pub fn run_block_with<F: Frontend>(
             };
         };
         match op {
-            Op::InsnStart { pc: at } => {
+            Op::InsnStart { pc: at, .. } => {
                 if env.end_block && insns > 0 {
                     env.end_block = false;
                     return BlockRun {

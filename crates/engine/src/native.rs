@@ -170,6 +170,10 @@ pub struct NativeAbi {
     pub link: crate::LinkLayout,
     /// Bit `i` set: helper `i` is a leaf ([`Helper::leaf`](crate::Helper::leaf)).
     pub leaf_helpers: u128,
+    /// Bit `i` set: helper `i` is a leaf that neither reads nor writes
+    /// globals ([`Helper::globals`](crate::Helper::globals)): they need not
+    /// be in memory for the call, only when it traps.
+    pub global_free_helpers: u128,
     /// Trampolines of the first [`OWN_TRAMPOLINES`] helpers, one each
     /// (same signature as `call`).
     pub own_calls: [usize; OWN_TRAMPOLINES],
@@ -397,6 +401,13 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
         .enumerate()
         .filter(|(_, h)| h.leaf)
         .fold(0u128, |mask, (i, _)| mask | (1 << i));
+    let global_free_helpers = fe
+        .helpers()
+        .iter()
+        .take(128)
+        .enumerate()
+        .filter(|(_, h)| h.leaf && !h.globals)
+        .fold(0u128, |mask, (i, _)| mask | (1 << i));
     NativeAbi {
         ctx: CtxLayout {
             globals: std::mem::offset_of!(NativeCtx, globals) as u32,
@@ -418,6 +429,7 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
         call: Trampolines::call::<F> as CallFn as usize,
         globals_len,
         leaf_helpers,
+        global_free_helpers,
         own_calls: own_trampolines::<F>(),
     }
 }

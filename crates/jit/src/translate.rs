@@ -115,6 +115,12 @@ struct Emitter<'a, 'f> {
     dirty: Variable,
     /// The start of a pass.
     head: cranelift_codegen::ir::Block,
+    /// Per op index of an entry `InsnStart` that a later `Goto` of the
+    /// block returns to: the Cranelift block of that loop head.
+    loop_heads: Vec<(usize, cranelift_codegen::ir::Block)>,
+    /// Per `Goto` exit op index that returns to a loop head: (the head's
+    /// Cranelift block, the head instruction's count).
+    back_edges: Vec<(usize, cranelift_codegen::ir::Block, u32)>,
 }
 
 /// A folded op's result.
@@ -150,6 +156,8 @@ enum CallKind {
     Memory,
     /// A leaf helper: globals only.
     Leaf,
+    /// A leaf helper that reads and writes no globals.
+    Free,
     /// Any other helper.
     Helper,
 }
@@ -293,7 +301,7 @@ impl Emitter<'_, '_> {
     /// After a trampoline: leave on a trap, reload the globals pointer
     /// (and, after a helper, the globals it may have changed).
     fn after_call(&mut self, kind: CallKind) {
-        if kind != CallKind::Leaf {
+        if !matches!(kind, CallKind::Leaf | CallKind::Free) {
             self.called = true;
             self.maybe_dirty = true;
             let one = self.b.ins().iconst(types::I8, 1);
@@ -305,16 +313,26 @@ impl Emitter<'_, '_> {
             .ins()
             .load(types::I32, trusted(), c, self.abi.ctx.status as i32);
         let cont = self.b.create_block();
-        // The globals were stored before the call (a helper may have
-        // changed them before trapping).
-        self.b.ins().brif(status, self.trap_block, &[], cont, &[]);
+        if kind == CallKind::Free {
+            // The globals are still in registers: stored only on a trap.
+            let spill = self.b.create_block();
+            self.b.set_cold_block(spill);
+            self.b.ins().brif(status, spill, &[], cont, &[]);
+            self.b.switch_to_block(spill);
+            self.spill();
+            self.b.ins().jump(self.trap_block, &[]);
+        } else {
+            // The globals were stored before the call (a helper may have
+            // changed them before trapping).
+            self.b.ins().brif(status, self.trap_block, &[], cont, &[]);
+        }
         self.b.switch_to_block(cont);
         let g = self
             .b
             .ins()
             .load(self.ptr, trusted(), c, self.abi.ctx.globals as i32);
         self.b.def_var(self.globals, g);
-        if kind != CallKind::Memory {
+        if !matches!(kind, CallKind::Memory | CallKind::Free) {
             self.load_cached();
         }
     }
@@ -733,7 +751,12 @@ impl Emitter<'_, '_> {
 
     fn op_unfolded(&mut self, i: usize, op: &Op, counts: &[u32]) -> Result<(), String> {
         match op {
-            Op::InsnStart { pc } => {
+            Op::InsnStart { pc, .. } => {
+                if let Some(&(_, head)) = self.loop_heads.iter().find(|(at, _)| *at == i) {
+                    self.b.ins().jump(head, &[]);
+                    self.b.switch_to_block(head);
+                    self.known.iter_mut().for_each(|k| *k = None);
+                }
                 if self.count > 0 && self.called {
                     // A trampoline asked to end the block: stop before
                     // this instruction, as the interpreter does.
@@ -878,7 +901,17 @@ impl Emitter<'_, '_> {
                     let off = self.abi.ctx.args as i32 + 8 * k as i32;
                     self.b.ins().store(trusted(), v, c, off);
                 }
-                self.spill();
+                let bit = |mask: u128| helper.0 < 128 && mask & (1 << helper.0) != 0;
+                let kind = if bit(self.abi.global_free_helpers) {
+                    CallKind::Free
+                } else if bit(self.abi.leaf_helpers) {
+                    CallKind::Leaf
+                } else {
+                    CallKind::Helper
+                };
+                if kind != CallKind::Free {
+                    self.spill();
+                }
                 let f = self.callee(self.abi.call_for(helper.0));
                 let h = self.b.ins().iconst(types::I64, i64::from(helper.0));
                 let pc = self.b.ins().iconst(types::I64, self.pc as i64);
@@ -891,11 +924,7 @@ impl Emitter<'_, '_> {
                     .ins()
                     .call_indirect(self.call_sig, f, &[c, h, pc, info]);
                 let r = self.b.inst_results(call)[0];
-                if helper.0 < 128 && self.abi.leaf_helpers & (1 << helper.0) != 0 {
-                    self.after_call(CallKind::Leaf);
-                } else {
-                    self.after_call(CallKind::Helper);
-                }
+                self.after_call(kind);
                 if let Some(d) = dst {
                     let v = match self.ty(*d) {
                         Ty::I32 => self.b.ins().ireduce(types::I32, r),
@@ -922,8 +951,14 @@ impl Emitter<'_, '_> {
                 self.b.switch_to_block(to);
             }
             Op::Exit(exit) => {
+                let back = self.back_edges.iter().find(|(at, ..)| *at == i).copied();
                 match exit {
                     Exit::Goto { pc, .. } if *pc == self.block.pc => self.loop_back(),
+                    Exit::Goto { pc, .. } if back.is_some() => {
+                        if let Some((_, head, count)) = back {
+                            self.loop_to(*pc, head, count);
+                        }
+                    }
                     Exit::Goto { pc, .. } => self.goto(*pc),
                     Exit::Jump { pc } => {
                         let next = self.wide(*pc);
@@ -977,6 +1012,48 @@ impl Emitter<'_, '_> {
         let next = self.b.ins().iconst(types::I64, self.block.pc as i64);
         let link = self.next_link();
         self.exit(EXIT_CHAIN, next, link);
+    }
+
+    /// A `Goto` back to an entry instruction of the block (count
+    /// `count`, Cranelift block `head`): on from there when no trampoline
+    /// was called and the budget allows the rest of the block, else an
+    /// exit to `pc`.
+    fn loop_to(&mut self, pc: u64, head: cranelift_codegen::ir::Block, count: u32) {
+        let c = self.ctx;
+        let base = self.b.use_var(self.base);
+        // Retired so far, less the instructions before the head in a
+        // pass: the head then sees its static count again.
+        let rebased = self
+            .b
+            .ins()
+            .iadd_imm_s(base, i64::from(self.count) - i64::from(count - 1));
+        let wide = self.b.ins().uextend(types::I64, rebased);
+        let after = self.b.ins().iadd_imm_s(wide, i64::from(self.block.insns));
+        let budget = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, after, budget);
+        let again = self.b.create_block();
+        let leave = self.b.create_block();
+        if self.maybe_dirty {
+            let dirty = self.b.use_var(self.dirty);
+            let check = self.b.create_block();
+            self.b.ins().brif(dirty, leave, &[], check, &[]);
+            self.b.switch_to_block(check);
+        }
+        self.b.ins().brif(fits, again, &[], leave, &[]);
+        self.b.switch_to_block(again);
+        self.b
+            .ins()
+            .store(trusted(), rebased, c, self.abi.ctx.retired as i32);
+        self.b.def_var(self.base, rebased);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(leave);
+        self.goto(pc);
     }
 
     fn label(&mut self, l: u32) -> Result<cranelift_codegen::ir::Block, String> {
@@ -1078,10 +1155,35 @@ pub(crate) fn translate(
             written.push((index as u32, var));
         }
     }
-    let eager = block
-        .ops
-        .iter()
-        .any(|op| matches!(op, Op::Exit(Exit::Goto { pc, .. }) if *pc == block.pc));
+    // Backward `Goto`s to entry instructions become loops in the function.
+    let mut entries: Vec<(u64, usize, u32)> = Vec::new();
+    let mut loop_heads = Vec::new();
+    let mut back_edges = Vec::new();
+    for (i, op) in block.ops.iter().enumerate() {
+        match op {
+            Op::InsnStart { pc, entry: true } if i > 0 => entries.push((*pc, i, counts[i])),
+            Op::Exit(Exit::Goto { pc, .. }) if *pc != block.pc => {
+                let Some(&(_, at, count)) = entries.iter().find(|(p, ..)| p == pc) else {
+                    continue;
+                };
+                let head = match loop_heads.iter().find(|(a, _)| *a == at) {
+                    Some(&(_, head)) => head,
+                    None => {
+                        let head = b.create_block();
+                        loop_heads.push((at, head));
+                        head
+                    }
+                };
+                back_edges.push((i, head, count));
+            }
+            _ => {}
+        }
+    }
+    let eager = !back_edges.is_empty()
+        || block
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::Exit(Exit::Goto { pc, .. }) if *pc == block.pc));
     let mut loads_at: Vec<Vec<(u32, Variable)>> = vec![Vec::new(); block.insns as usize + 2];
     let mut loaded = Vec::new();
     if eager {
@@ -1156,6 +1258,8 @@ pub(crate) fn translate(
         base,
         dirty,
         head,
+        loop_heads,
+        back_edges,
     };
     // Globals first used before the first instruction.
     if !e.eager {

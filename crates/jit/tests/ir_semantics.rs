@@ -58,6 +58,7 @@ impl Frontend for Calc {
             name: "stop",
             func: stop,
             leaf: false,
+            globals: true,
         }]
     }
     fn irq_pins(&self) -> Vec<PinInfo> {

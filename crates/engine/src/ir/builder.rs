@@ -70,7 +70,17 @@ impl IrBuilder {
     /// Opens the guest instruction at `pc`.
     pub fn insn_start(&mut self, pc: u64) {
         self.insns += 1;
-        self.push(Op::InsnStart { pc });
+        self.push(Op::InsnStart { pc, entry: false });
+    }
+
+    /// Starts an instruction whose translation, and that of the rest of
+    /// the block, does not depend on how the block got there (no state
+    /// of the translator, such as an IT block, applies to it): a `Goto`
+    /// exit of this block back to `pc` may continue here in compiled code
+    /// instead of leaving for a block of its own.
+    pub fn entry_insn_start(&mut self, pc: u64) {
+        self.insns += 1;
+        self.push(Op::InsnStart { pc, entry: true });
     }
 
     /// A fresh temporary of type `ty`.

@@ -7,7 +7,8 @@ use super::{Exit, Op};
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Op::InsnStart { pc } => write!(f, "---- {pc:#x}"),
+            Op::InsnStart { pc, entry: false } => write!(f, "---- {pc:#x}"),
+            Op::InsnStart { pc, entry: true } => write!(f, "---- {pc:#x} (entry)"),
             Op::Const { dst, value } => write!(f, "t{} = const {value:#x}", dst.0),
             Op::Mov { dst, src } => write!(f, "t{} = t{}", dst.0, src.0),
             Op::GetGlobal { dst, global } => write!(f, "t{} = g{}", dst.0, global.0),

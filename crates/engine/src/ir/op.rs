@@ -168,6 +168,10 @@ pub enum Op {
     InsnStart {
         /// The instruction's address.
         pc: u64,
+        /// Whether its ops (and those after it) are what a block starting
+        /// at `pc` would hold: an exit to `pc` may go on here instead
+        /// (see [`IrBuilder::entry_insn_start`](crate::ir::IrBuilder::entry_insn_start)).
+        entry: bool,
     },
     /// `dst = value`, truncated to `dst`'s type.
     Const {

@@ -252,7 +252,10 @@ mod tests {
         let err = verify(&ops, b.temps(), 0).unwrap_err();
         assert!(err.rule.contains("one type"), "{err}");
         let ops = vec![
-            Op::InsnStart { pc: 0 },
+            Op::InsnStart {
+                pc: 0,
+                entry: false,
+            },
             Op::SetGlobal {
                 global: crate::ir::Global(0),
                 src: dst,
@@ -265,7 +268,10 @@ mod tests {
 
     #[test]
     fn missing_exit_and_backward_branch_are_caught() {
-        let ops = vec![Op::InsnStart { pc: 0 }];
+        let ops = vec![Op::InsnStart {
+            pc: 0,
+            entry: false,
+        }];
         assert!(verify(&ops, &[], 0)
             .unwrap_err()
             .rule

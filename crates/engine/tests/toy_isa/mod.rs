@@ -55,11 +55,13 @@ const HELPERS: &[Helper<Toy>] = &[
         name: "exit",
         func: helper_exit,
         leaf: false,
+        globals: true,
     },
     Helper {
         name: "wfi",
         func: helper_wfi,
         leaf: false,
+        globals: true,
     },
 ];
 

@@ -65,7 +65,7 @@ macro_rules! helpers {
     ($($name:ident $([$leaf:ident])?),* $(,)?) => {
         /// The table, indexed by the ids above.
         pub const HELPERS: &[Helper<ArmM>] = &[
-            $(Helper { name: stringify!($name), func: $name, leaf: helpers!(@leaf $($leaf)?) },)*
+            $(Helper { name: stringify!($name), func: $name, leaf: helpers!(@leaf $($leaf)?), globals: true },)*
         ];
     };
 }

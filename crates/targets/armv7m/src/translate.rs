@@ -620,7 +620,13 @@ pub fn translate_block(
         } else {
             hw1
         };
-        b.insn_start(u64::from(pc));
+        // Outside IT blocks an instruction is translated the same wherever
+        // the block started.
+        if it == 0 {
+            b.entry_insn_start(u64::from(pc));
+        } else {
+            b.insn_start(u64::from(pc));
+        }
         count += 1;
         if it != it_stored {
             let t = b.constant(Ty::I64, u64::from(it));

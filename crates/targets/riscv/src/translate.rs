@@ -154,7 +154,9 @@ impl RiscV {
             } else {
                 (decode16(low, self.xlen), 2, u64::from(low))
             };
-            b.insn_start(pc);
+            // No RISC-V instruction is translated differently for what came
+            // before it in the block.
+            b.entry_insn_start(pc);
             count += 1;
             let next = self.wrap(pc + len);
             // A direct jump or call within the block's page goes on in
