@@ -19,15 +19,16 @@ pub struct BlockKey {
 /// Where a block's `Goto` or `Jump` exit goes in compiled code: the entry
 /// of the successor's compiled function (and, for a `Jump`, the target it
 /// was made for), valid while the CPU's chain epoch
-/// ([`NativeCtx`](crate::native)'s `epoch`) equals the one stored with it.
+/// ([`NativeCtx`](crate::native)'s `epoch`, see [`crate::chain`]) equals
+/// the one stored with it.
 /// Compiled code reads it; the engine writes it when it follows the exit.
 #[derive(Debug, Default)]
 #[repr(C)]
 pub struct ChainLink {
     /// The successor's compiled entry (0: none).
     pub entry: AtomicUsize,
-    /// The chain epoch it was made in.
-    pub epoch: [AtomicU64; 2],
+    /// The chain epoch it was made in (0: never set).
+    pub epoch: AtomicU64,
     /// The successor's pc (what a `Jump` exit compares its target with).
     pub pc: AtomicU64,
 }
@@ -37,7 +38,7 @@ pub struct ChainLink {
 pub struct LinkLayout {
     /// `usize`: the successor's entry.
     pub entry: u32,
-    /// `[u64; 2]`: the epoch.
+    /// `u64`: the epoch.
     pub epoch: u32,
     /// `u64`: the successor's pc.
     pub pc: u32,
@@ -53,10 +54,9 @@ impl ChainLink {
 
     /// Points the exit at `entry`, the code of the block at `pc`, for
     /// chain epoch `epoch`.
-    pub fn set(&self, entry: usize, pc: u64, epoch: [u64; 2]) {
+    pub fn set(&self, entry: usize, pc: u64, epoch: u64) {
         self.entry.store(0, Ordering::Relaxed);
-        self.epoch[0].store(epoch[0], Ordering::Relaxed);
-        self.epoch[1].store(epoch[1], Ordering::Relaxed);
+        self.epoch.store(epoch, Ordering::Relaxed);
         self.pc.store(pc, Ordering::Relaxed);
         self.entry.store(entry, Ordering::Release);
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chimera_core::PinInfo;
 use chimera_memory::{AddressSpace, Ram};
 
+use crate::chain::{ChainEpoch, JumpTable};
 use crate::interp::{self, BlockEnd, Stops};
 use crate::ir::verify::verify;
 use crate::ir::IrBuilder;
@@ -132,6 +133,10 @@ struct CpuSlot<C> {
     /// Blocks by virtual pc, for going from block to block in compiled
     /// code (used only with a backend).
     jump: JumpCache,
+    /// Its chain epoch, for compiled code's links.
+    epoch: ChainEpoch,
+    /// Compiled entries by virtual pc, for compiled code's indirect jumps.
+    native_jumps: JumpTable,
 }
 
 impl<C> CpuSlot<C> {
@@ -204,16 +209,6 @@ fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
     }
 }
 
-/// The chain epoch of CPU `index` whose MMU is at `generation`: compiled
-/// code follows a chain link only when it was made in the same epoch (no
-/// block dropped since, the same address translation, the same CPU).
-fn chain_epoch(index: u32, generation: u64, cache: &BlockCache) -> [u64; 2] {
-    [
-        (u64::from(index) << 48) | (generation & ((1 << 48) - 1)),
-        cache.drops(),
-    ]
-}
-
 /// The first instruction count at which a CPU anchored at
 /// (`anchor_ns`, `anchor_insns`) reaches virtual time `wakeup_ns`.
 fn slot_wake_insns(
@@ -284,6 +279,8 @@ pub struct Cluster<F: Frontend> {
     debug_stop: Option<DebugStop>,
     backend: Option<Box<dyn Backend>>,
     hot_threshold: u32,
+    /// The last chain epoch handed out to one of its CPUs.
+    epochs: u64,
 }
 
 /// Why a CPU stopped for the debugger.
@@ -373,6 +370,8 @@ impl<F: Frontend> Cluster<F> {
                     irq_seen: 0,
                     reset_pending: true,
                     jump: JumpCache::new(),
+                    epoch: ChainEpoch::new(),
+                    native_jumps: JumpTable::new(),
                 }
             })
             .collect();
@@ -404,6 +403,7 @@ impl<F: Frontend> Cluster<F> {
             debug_stop: None,
             backend: None,
             hot_threshold: DEFAULT_HOT_THRESHOLD,
+            epochs: 0,
         }
     }
 
@@ -451,6 +451,7 @@ impl<F: Frontend> Cluster<F> {
             watchpoints,
             backend,
             hot_threshold,
+            epochs,
             ..
         } = self;
         let slot = &mut cpus[hart];
@@ -628,7 +629,10 @@ impl<F: Frontend> Cluster<F> {
                     backend.submit(&block, &abi);
                 }
                 if let Some(code) = block.native() {
-                    let epoch = chain_epoch(slot.index, env.mmu.generation(), &self.cache);
+                    let epoch =
+                        slot.epoch
+                            .get(epochs, env.mmu.generation(), self.cache.drops(), mode);
+                    slot.native_jumps.set(pc, code.entry(), epoch);
                     run = native::run_native(
                         fe,
                         code,
@@ -636,6 +640,7 @@ impl<F: Frontend> Cluster<F> {
                         &mut env,
                         0,
                         epoch,
+                        &slot.native_jumps,
                         &self.cache,
                     );
                 }
@@ -735,12 +740,15 @@ impl<F: Frontend> Cluster<F> {
                     let Some(code) = block.native() else {
                         break;
                     };
-                    let epoch = chain_epoch(slot.index, env.mmu.generation(), &self.cache);
+                    let epoch =
+                        slot.epoch
+                            .get(epochs, env.mmu.generation(), self.cache.drops(), mode);
                     // The exit just taken leads here: compiled code may
                     // go straight on next time.
                     if let Some(link) = pending.take() {
                         link.fill(code, epoch);
                     }
+                    slot.native_jumps.set(pc, code.entry(), epoch);
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
                     env.end_block = false;
@@ -751,6 +759,7 @@ impl<F: Frontend> Cluster<F> {
                         &mut env,
                         limit - slot.insns,
                         epoch,
+                        &slot.native_jumps,
                         &self.cache,
                     ) else {
                         break;

@@ -9,6 +9,7 @@
 
 pub mod block;
 pub mod cache;
+pub mod chain;
 pub mod clock;
 pub mod cluster;
 pub mod cluster_type;

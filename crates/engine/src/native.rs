@@ -56,16 +56,18 @@
 //!   compiled block. A `Goto` or `Jump` may instead chain: when no
 //!   trampoline was called in the block, the instructions retired so far
 //!   are below `ctx.budget`, and the link's entry is nonzero with an epoch
-//!   equal to `ctx.epoch` (and, for a `Jump`, its pc equal to the target),
-//!   it stores the count in `ctx.retired`, the link's entry in `ctx.next`,
-//!   and returns;
+//!   equal to `ctx.epoch` (and, for a `Jump`, its pc equal to the target;
+//!   failing that, the same holds of the target's entry in the jump table
+//!   at `ctx.jumps`, [`crate::chain::JUMP_TABLE_ENTRIES`] [`ChainLink`]s
+//!   indexed by [`crate::chain::jump_table_index`]), it stores the count
+//!   in `ctx.retired`, the entry in `ctx.next`, and returns;
 //!   the engine then calls that entry with the same context. Blocks run
 //!   this way see `cpu.pc()` as the first block's pc (helpers get theirs
 //!   in [`HelperCtx`]). A frontend's mode ([`Frontend::block_mode`]) may
 //!   change only through trampolines or as a fixed function of a block's
-//!   code, so a link made once stays right while the epoch holds; the
-//!   epoch changes whenever the CPU's address translation changes or its
-//!   cluster drops any block.
+//!   code; the epoch ([`crate::chain`]) changes whenever the CPU's address
+//!   translation or mode changes or its cluster drops any block, so a
+//!   link made once stays right while the epoch holds.
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -73,6 +75,7 @@ use std::sync::Arc;
 
 use chimera_memory::{AccessKind, Endian};
 
+use crate::chain::JumpTable;
 use crate::interp::{BlockEnd, BlockRun};
 use crate::{mmu, Block, ChainLink, CpuEnv, CpuState, Frontend, HelperCtx, TlbLayout, Trap};
 
@@ -100,7 +103,8 @@ pub struct NativeCtx {
     budget: u64,
     next: usize,
     link: usize,
-    epoch: [u64; 2],
+    epoch: u64,
+    jumps: usize,
 }
 
 /// Offsets of [`NativeCtx`]'s fields, for code generators.
@@ -128,8 +132,10 @@ pub struct CtxLayout {
     pub next: u32,
     /// `usize`: the [`ChainLink`] of the `Goto` exit taken, or 0.
     pub link: u32,
-    /// `[u64; 2]`: the CPU's chain epoch.
+    /// `u64`: the CPU's chain epoch.
     pub epoch: u32,
+    /// `usize`: the CPU's jump table's first entry.
+    pub jumps: u32,
 }
 
 /// A trampoline for loads: `(ctx, vaddr, pc, info) -> raw value`, where
@@ -363,6 +369,11 @@ impl NativeCode {
             _owner: owner,
         }
     }
+
+    /// The function's address.
+    pub(crate) fn entry(&self) -> usize {
+        self.entry
+    }
 }
 
 /// Translation statistics of a backend.
@@ -421,6 +432,7 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
             next: std::mem::offset_of!(NativeCtx, next) as u32,
             link: std::mem::offset_of!(NativeCtx, link) as u32,
             epoch: std::mem::offset_of!(NativeCtx, epoch) as u32,
+            jumps: std::mem::offset_of!(NativeCtx, jumps) as u32,
         },
         link: ChainLink::LAYOUT,
         tlb: mmu.layout(),
@@ -457,7 +469,7 @@ pub struct PendingLink<'b> {
 impl PendingLink<'_> {
     /// Points the exit at `code`, the code of the block it led to, for
     /// chain epoch `epoch`.
-    pub fn fill(self, code: &NativeCode, epoch: [u64; 2]) {
+    pub fn fill(self, code: &NativeCode, epoch: u64) {
         // SAFETY: `link` is the address of a `ChainLink` of a block that
         // ran in this run (compiled code stores only its own block's link
         // addresses), and the lifetime `'b` keeps the caller from dropping
@@ -471,14 +483,17 @@ impl PendingLink<'_> {
 /// chains to; `None` when the code does not fit this CPU (its globals
 /// changed length), so the caller interprets. Blocks may run again or
 /// chain while they retire fewer than `budget` instructions in all (0:
-/// one block, once). `epoch` is the CPU's chain epoch.
+/// one block, once). `epoch` is the CPU's chain epoch, `jumps` its jump
+/// table.
+#[allow(clippy::too_many_arguments)]
 pub fn run_native<'b, F: Frontend>(
     fe: &F,
     code: &NativeCode,
     cpu: &mut F::Cpu,
     env: &mut CpuEnv,
     budget: u64,
-    epoch: [u64; 2],
+    epoch: u64,
+    jumps: &JumpTable,
     _blocks: &'b crate::BlockCache,
 ) -> Option<NativeRun<'b>> {
     // A block-end request made before the block (by an interrupt check)
@@ -507,6 +522,7 @@ pub fn run_native<'b, F: Frontend>(
         next: 0,
         link: 0,
         epoch,
+        jumps: jumps.addr(),
     };
     let mut entry = code.entry;
     let next = loop {

@@ -260,35 +260,58 @@ impl Emitter<'_, '_> {
             .b
             .ins()
             .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
-        let mut ok = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
+        let mut may = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
         if self.maybe_dirty {
             let dirty = self.b.use_var(self.dirty);
             let clean = self.b.ins().icmp_imm_s(IntCC::Equal, dirty, 0);
-            ok = self.b.ins().band(ok, clean);
+            may = self.b.ins().band(may, clean);
         }
-        let l = self.abi.link;
+        let epoch = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), c, self.abi.ctx.epoch as i32);
         let lp = self.b.ins().iconst(self.ptr, link as i64);
-        let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
-        let linked = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
-        ok = self.b.ins().band(ok, linked);
-        for k in 0..2 {
-            let mine = self
-                .b
-                .ins()
-                .load(types::I64, trusted(), lp, l.epoch as i32 + 8 * k);
-            let now =
-                self.b
-                    .ins()
-                    .load(types::I64, trusted(), c, self.abi.ctx.epoch as i32 + 8 * k);
-            let same = self.b.ins().icmp(IntCC::Equal, mine, now);
-            ok = self.b.ins().band(ok, same);
-        }
-        if check_pc {
-            let cached = self.b.ins().load(types::I64, trusted(), lp, l.pc as i32);
-            let same = self.b.ins().icmp(IntCC::Equal, cached, next);
-            ok = self.b.ins().band(ok, same);
-        }
+        let (entry, ok) = self.link_holds(may, lp, epoch, check_pc.then_some(next));
         let kind = self.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
+        if !check_pc {
+            self.b.ins().brif(
+                ok,
+                self.chain_block,
+                &[next.into(), total.into(), entry.into()],
+                self.exit_block,
+                &[next.into(), total.into(), kind.into(), lp.into()],
+            );
+            return;
+        }
+        // An indirect jump whose link caches another target: the CPU's
+        // jump table.
+        let probe = self.b.create_block();
+        self.b.ins().brif(
+            ok,
+            self.chain_block,
+            &[next.into(), total.into(), entry.into()],
+            probe,
+            &[],
+        );
+        self.b.switch_to_block(probe);
+        let hashed = self.b.ins().ushr_imm_u(next, 10);
+        let mixed = self.b.ins().bxor(next, hashed);
+        let index = self.b.ins().ushr_imm_u(mixed, 1);
+        let mask = i64::from(chimera_engine::chain::JUMP_TABLE_ENTRIES - 1);
+        let index = self.b.ins().band_imm_s(index, mask);
+        let size = std::mem::size_of::<chimera_engine::ChainLink>() as i64;
+        let off = self.b.ins().imul_imm_s(index, size);
+        let off = if self.ptr == types::I64 {
+            off
+        } else {
+            self.b.ins().ireduce(self.ptr, off)
+        };
+        let table = self
+            .b
+            .ins()
+            .load(self.ptr, trusted(), c, self.abi.ctx.jumps as i32);
+        let slot = self.b.ins().iadd(table, off);
+        let (entry, ok) = self.link_holds(may, slot, epoch, Some(next));
         self.b.ins().brif(
             ok,
             self.chain_block,
@@ -296,6 +319,30 @@ impl Emitter<'_, '_> {
             self.exit_block,
             &[next.into(), total.into(), kind.into(), lp.into()],
         );
+    }
+
+    /// The entry of the chain link at `lp` and whether to follow it: `may`,
+    /// an entry, epoch `epoch` and (for a jump) target `pc`.
+    fn link_holds(
+        &mut self,
+        may: Value,
+        lp: Value,
+        epoch: Value,
+        pc: Option<Value>,
+    ) -> (Value, Value) {
+        let l = self.abi.link;
+        let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
+        let linked = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+        let mut ok = self.b.ins().band(may, linked);
+        let mine = self.b.ins().load(types::I64, trusted(), lp, l.epoch as i32);
+        let same = self.b.ins().icmp(IntCC::Equal, mine, epoch);
+        ok = self.b.ins().band(ok, same);
+        if let Some(pc) = pc {
+            let cached = self.b.ins().load(types::I64, trusted(), lp, l.pc as i32);
+            let same = self.b.ins().icmp(IntCC::Equal, cached, pc);
+            ok = self.b.ins().band(ok, same);
+        }
+        (entry, ok)
     }
 
     /// After a trampoline: leave on a trap, reload the globals pointer
