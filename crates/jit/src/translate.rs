@@ -71,20 +71,21 @@ struct Emitter<'a, 'f> {
     /// Per global index, the variable caching it (`None`: unused, or past
     /// the CPU's globals).
     gvars: Vec<Option<Variable>>,
-    /// (index, variable) of the globals the block writes.
-    written: Vec<(u32, Variable)>,
-    /// Whether the block loops on itself: every cached global is then
-    /// loaded at entry and stored at every exit. Otherwise a global is
-    /// loaded at the start of the first instruction that uses it and an
-    /// exit stores only those written before it: a superblock that leaves
-    /// early touches only what it ran.
-    eager: bool,
-    /// Per instruction count, the cached globals first used by that
-    /// instruction (lazy blocks).
+    /// Globals the block writes that a loop of the block touches: loaded
+    /// at entry and stored at every exit (a later pass may have written
+    /// them before an exit earlier in op order). The block's other written
+    /// globals are lazy: loaded at the start of the first instruction that
+    /// uses them and stored at an exit only once written before it in op
+    /// order, so a superblock that leaves early touches only what it ran.
+    eager: Vec<(u32, Variable)>,
+    /// Per global index, whether it is in `eager`.
+    is_eager: Vec<bool>,
+    /// Per instruction count, the lazy globals first used by that
+    /// instruction.
     loads_at: Vec<Vec<(u32, Variable)>>,
-    /// The cached globals loaded so far, in op order.
+    /// The lazy globals loaded so far, in op order.
     loaded: Vec<(u32, Variable)>,
-    /// The globals written so far, in op order (lazy blocks).
+    /// The lazy globals written so far, in op order.
     written_so_far: Vec<(u32, Variable)>,
     /// Whether a non-leaf trampoline may have been called so far in this
     /// pass (before it, `dirty` is known to be clear).
@@ -212,7 +213,7 @@ impl Emitter<'_, '_> {
     /// Leaves the function to the engine, with the chain link of the
     /// `Goto` taken (if any) for it to fill.
     fn exit(&mut self, kind: u32, next: Value, link: Option<usize>) {
-        self.site_spill();
+        self.spill();
         let base = self.b.use_var(self.base);
         let retired = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let kind_v = self.b.ins().iconst(types::I32, i64::from(kind));
@@ -251,7 +252,7 @@ impl Emitter<'_, '_> {
             self.exit(EXIT_CHAIN, next, None);
             return;
         };
-        self.site_spill();
+        self.spill();
         let c = self.ctx;
         let base = self.b.use_var(self.base);
         let total = self.b.ins().iadd_imm_s(base, i64::from(self.count));
@@ -384,11 +385,16 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// Loads every global loaded so far into its variable again.
+    /// Loads every global held in a variable so far into it again.
     fn load_cached(&mut self) {
         let g = self.b.use_var(self.globals);
-        for i in 0..self.loaded.len() {
-            let (index, var) = self.loaded[i];
+        let (eager, lazy) = (self.eager.len(), self.loaded.len());
+        for i in 0..eager + lazy {
+            let (index, var) = if i < eager {
+                self.eager[i]
+            } else {
+                self.loaded[i - eager]
+            };
             let v = self
                 .b
                 .ins()
@@ -417,27 +423,15 @@ impl Emitter<'_, '_> {
     /// Stores every global that may have been written before this point.
     fn spill(&mut self) {
         let g = self.b.use_var(self.globals);
-        let n = if self.eager {
-            self.written.len()
-        } else {
-            self.written_so_far.len()
-        };
-        for i in 0..n {
-            let (index, var) = if self.eager {
-                self.written[i]
+        let (eager, lazy) = (self.eager.len(), self.written_so_far.len());
+        for i in 0..eager + lazy {
+            let (index, var) = if i < eager {
+                self.eager[i]
             } else {
-                self.written_so_far[i]
+                self.written_so_far[i - eager]
             };
             let v = self.b.use_var(var);
             self.b.ins().store(trusted(), v, g, (index * 8) as i32);
-        }
-    }
-
-    /// At an exit of a lazy block, stores what was written before it (an
-    /// eager block stores everything it writes in the shared exit).
-    fn site_spill(&mut self) {
-        if !self.eager {
-            self.spill();
         }
     }
 
@@ -823,9 +817,7 @@ impl Emitter<'_, '_> {
                 }
                 self.insn = counts[i] - 1;
                 self.count = counts[i];
-                if !self.eager {
-                    self.load_for(self.count);
-                }
+                self.load_for(self.count);
                 self.pc = *pc;
                 self.called = false;
             }
@@ -841,7 +833,7 @@ impl Emitter<'_, '_> {
                 let ty = cl_ty(self.ty(*dst));
                 let v = match self.gvar(global.0) {
                     Some(var) => Some(self.b.use_var(var)),
-                    // Read once, never written here: straight from memory.
+                    // Never written here: straight from memory.
                     None if (global.0 as usize) < self.abi.globals_len => {
                         let g = self.b.use_var(self.globals);
                         Some(
@@ -863,7 +855,8 @@ impl Emitter<'_, '_> {
                 if let Some(var) = self.gvar(global.0) {
                     let v = self.wide(*src);
                     self.b.def_var(var, v);
-                    if !self.written_so_far.iter().any(|&(g, _)| g == global.0) {
+                    let lazy = self.is_eager.get(global.0 as usize) != Some(&true);
+                    if lazy && !self.written_so_far.iter().any(|&(g, _)| g == global.0) {
                         self.written_so_far.push((global.0, var));
                     }
                 }
@@ -1159,57 +1152,28 @@ pub(crate) fn translate(
     for ty in [types::I64, types::I32, ptr] {
         b.append_block_param(chain_block, ty);
     }
-    // Globals the block writes, or reads more than once, live in
-    // variables for the whole function: loaded once here, stored back
-    // before helpers and at exits. A global read once and never written
-    // is loaded where it is read (no register held for the whole block).
-    let mut uses = vec![(0u32, false); abi.globals_len];
+    // Globals the block writes live in variables (see `eager`); a global
+    // it only reads is loaded from memory at each read: no register held
+    // across the block, which in big blocks only became a stack slot.
+    let mut written_globals = vec![false; abi.globals_len];
     for op in block.ops.iter() {
-        match op {
-            Op::GetGlobal { global, .. } => {
-                if let Some(u) = uses.get_mut(global.0 as usize) {
-                    u.0 += 1;
-                }
+        if let Op::SetGlobal { global, .. } = op {
+            if let Some(w) = written_globals.get_mut(global.0 as usize) {
+                *w = true;
             }
-            Op::SetGlobal { global, .. } => {
-                if let Some(u) = uses.get_mut(global.0 as usize) {
-                    u.1 = true;
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut gvars: Vec<Option<Variable>> = vec![None; abi.globals_len];
-    let (mut cached, mut written) = (Vec::new(), Vec::new());
-    for op in block.ops.iter() {
-        let (index, writes) = match op {
-            Op::GetGlobal { global, .. } => (global.0 as usize, false),
-            Op::SetGlobal { global, .. } => (global.0 as usize, true),
-            _ => continue,
-        };
-        let Some(slot) = gvars.get_mut(index) else {
-            continue;
-        };
-        if matches!(uses.get(index), Some(&(reads, false)) if reads <= 1) {
-            continue;
-        }
-        let var = *slot.get_or_insert_with(|| {
-            let var = b.declare_var(types::I64);
-            cached.push((index as u32, var));
-            var
-        });
-        if writes && !written.iter().any(|&(i, _)| i == index as u32) {
-            written.push((index as u32, var));
         }
     }
     // Backward `Goto`s to entry instructions become loops in the function.
     let mut entries: Vec<(u64, usize, u32)> = Vec::new();
     let mut loop_heads = Vec::new();
     let mut back_edges = Vec::new();
+    // Op index ranges run again by a loop (head..=back edge).
+    let mut loops: Vec<(usize, usize)> = Vec::new();
     for (i, op) in block.ops.iter().enumerate() {
         match op {
             Op::InsnStart { pc, entry: true } if i > 0 => entries.push((*pc, i, counts[i])),
-            Op::Exit(Exit::Goto { pc, .. }) if *pc != block.pc => {
+            Op::Exit(Exit::Goto { pc, .. }) if *pc == block.pc => loops.push((0, i)),
+            Op::Exit(Exit::Goto { pc, .. }) => {
                 let Some(&(_, at, count)) = entries.iter().find(|(p, ..)| p == pc) else {
                     continue;
                 };
@@ -1222,41 +1186,50 @@ pub(crate) fn translate(
                     }
                 };
                 back_edges.push((i, head, count));
+                loops.push((at, i));
             }
             _ => {}
         }
     }
-    let eager = !back_edges.is_empty()
-        || block
-            .ops
-            .iter()
-            .any(|op| matches!(op, Op::Exit(Exit::Goto { pc, .. }) if *pc == block.pc));
-    let mut loads_at: Vec<Vec<(u32, Variable)>> = vec![Vec::new(); block.insns as usize + 2];
-    let mut loaded = Vec::new();
-    if eager {
-        for &(index, var) in &cached {
-            let v = b.ins().load(types::I64, trusted(), g, (index * 8) as i32);
-            b.def_var(var, v);
+    // Globals read or written inside a loop.
+    let mut looped = vec![false; abi.globals_len];
+    for (j, op) in block.ops.iter().enumerate() {
+        if let Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } = op {
+            if loops.iter().any(|&(from, to)| from <= j && j <= to) {
+                if let Some(l) = looped.get_mut(global.0 as usize) {
+                    *l = true;
+                }
+            }
         }
-        loaded.clone_from(&cached);
-    } else {
-        let mut seen = vec![false; abi.globals_len];
-        for (op, &count) in block.ops.iter().zip(&counts) {
-            let index = match op {
-                Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } => global.0,
-                _ => continue,
-            };
-            let (Some(var), Some(seen)) = (
-                gvars.get(index as usize).copied().flatten(),
-                seen.get_mut(index as usize),
-            ) else {
-                continue;
-            };
-            if !std::mem::replace(seen, true) {
+    }
+    let mut gvars: Vec<Option<Variable>> = vec![None; abi.globals_len];
+    let mut is_eager = vec![false; abi.globals_len];
+    let mut eager = Vec::new();
+    let mut loads_at: Vec<Vec<(u32, Variable)>> = vec![Vec::new(); block.insns as usize + 2];
+    for (op, &count) in block.ops.iter().zip(&counts) {
+        let index = match op {
+            Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } => global.0 as usize,
+            _ => continue,
+        };
+        if written_globals.get(index) != Some(&true) {
+            continue;
+        }
+        let Some(slot) = gvars.get_mut(index) else {
+            continue;
+        };
+        if slot.is_none() {
+            let var = b.declare_var(types::I64);
+            *slot = Some(var);
+            if looped[index] {
+                is_eager[index] = true;
+                eager.push((index as u32, var));
+                let v = b.ins().load(types::I64, trusted(), g, (index * 8) as i32);
+                b.def_var(var, v);
+            } else {
                 if loads_at.len() <= count as usize {
                     loads_at.resize(count as usize + 1, Vec::new());
                 }
-                loads_at[count as usize].push((index, var));
+                loads_at[count as usize].push((index as u32, var));
             }
         }
     }
@@ -1286,10 +1259,10 @@ pub(crate) fn translate(
         exit_block,
         chain_block,
         gvars,
-        written,
         eager,
+        is_eager,
         loads_at,
-        loaded,
+        loaded: Vec::new(),
         written_so_far: Vec::new(),
         maybe_dirty: false,
         load_sig,
@@ -1309,9 +1282,7 @@ pub(crate) fn translate(
         back_edges,
     };
     // Globals first used before the first instruction.
-    if !e.eager {
-        e.load_for(0);
-    }
+    e.load_for(0);
     for (i, op) in block.ops.iter().enumerate() {
         e.op(i, op, &counts)?;
     }
@@ -1320,9 +1291,6 @@ pub(crate) fn translate(
     let next = e.b.ins().iconst(types::I64, e.pc as i64);
     e.exit(EXIT_TO_LOOP, next, None);
     e.b.switch_to_block(exit_block);
-    if e.eager {
-        e.spill();
-    }
     let p = e.b.block_params(exit_block).to_vec();
     let c = e.ctx;
     let ctx_layout = abi.ctx;
@@ -1333,9 +1301,6 @@ pub(crate) fn translate(
     e.b.ins().store(trusted(), p[3], c, ctx_layout.link as i32);
     e.b.ins().return_(&[p[0]]);
     e.b.switch_to_block(chain_block);
-    if e.eager {
-        e.spill();
-    }
     let p = e.b.block_params(chain_block).to_vec();
     e.b.ins()
         .store(trusted(), p[1], c, ctx_layout.retired as i32);

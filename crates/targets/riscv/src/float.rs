@@ -260,17 +260,33 @@ pub fn compute_sticky(
 
 /// The `fflags` bits (NV DZ OF UF NX, bit 4 down to bit 0) of `flags`.
 pub fn fflags(flags: Flags) -> u8 {
-    [
-        (Flags::INEXACT, 1),
-        (Flags::UNDERFLOW, 2),
-        (Flags::OVERFLOW, 4),
-        (Flags::DIV_BY_ZERO, 8),
-        (Flags::INVALID, 16),
-    ]
-    .iter()
-    .filter(|(f, _)| flags.contains(*f))
-    .fold(0, |acc, (_, bit)| acc | bit)
+    FFLAGS[usize::from(flags.0 & 31)]
 }
+
+/// `fflags` by the soft-float crate's five exception bits: the same flags
+/// in the opposite bit order (a table, as this runs on every operation).
+const FFLAGS: [u8; 32] = {
+    let order = [
+        Flags::INEXACT,
+        Flags::UNDERFLOW,
+        Flags::OVERFLOW,
+        Flags::DIV_BY_ZERO,
+        Flags::INVALID,
+    ];
+    let mut table = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        let mut bit = 0;
+        while bit < 5 {
+            if i as u8 & order[bit] != 0 {
+                table[i] |= 1 << bit;
+            }
+            bit += 1;
+        }
+        i += 1;
+    }
+    table
+};
 
 fn compute_s(env: &mut FloatEnv, op: FpOp, a: u64, b: u64, c: u64) -> u64 {
     const SIGN: u32 = 1 << 31;
@@ -349,6 +365,17 @@ mod tests {
 
     fn run(op: FpOp, fmt: FpFmt, rm: u8, a: u64, b: u64, c: u64) -> (u64, u8) {
         compute(fp_code(op, fmt, rm), a, b, c, 0).unwrap()
+    }
+
+    #[test]
+    fn fflags_reverses_the_flag_order() {
+        assert_eq!(fflags(Flags(Flags::INEXACT)), 1);
+        assert_eq!(fflags(Flags(Flags::UNDERFLOW)), 2);
+        assert_eq!(fflags(Flags(Flags::OVERFLOW)), 4);
+        assert_eq!(fflags(Flags(Flags::DIV_BY_ZERO)), 8);
+        assert_eq!(fflags(Flags(Flags::INVALID)), 16);
+        assert_eq!(fflags(Flags(Flags::INVALID | Flags::INEXACT)), 17);
+        assert_eq!(fflags(Flags(Flags::INPUT_DENORMAL)), 0);
     }
 
     #[test]
