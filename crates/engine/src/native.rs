@@ -143,6 +143,9 @@ pub struct CtxLayout {
 pub type LoadFn = extern "C" fn(*mut NativeCtx, u64, u64, u64) -> u64;
 /// A trampoline for stores: `(ctx, vaddr, value, pc, info)`.
 pub type StoreFn = extern "C" fn(*mut NativeCtx, u64, u64, u64, u64);
+/// What runs compiled code of a backend's own convention:
+/// `(ctx, entry) -> next pc` (see [`NativeCode::with_runner`]).
+pub type RunnerFn = extern "C" fn(*mut NativeCtx, usize) -> u64;
 /// A trampoline for helper calls: `(ctx, helper, pc, info) -> result`,
 /// where `info` is [`call_info`]; the arguments are in `ctx.args`.
 pub type CallFn = extern "C" fn(*mut NativeCtx, u64, u64, u64) -> u64;
@@ -343,6 +346,7 @@ where
 /// long as `owner` lives.
 pub struct NativeCode {
     entry: usize,
+    runner: usize,
     globals_len: usize,
     _owner: Arc<dyn Any + Send + Sync>,
 }
@@ -365,6 +369,33 @@ impl NativeCode {
     pub unsafe fn new(entry: usize, globals_len: usize, owner: Arc<dyn Any + Send + Sync>) -> Self {
         NativeCode {
             entry,
+            runner: 0,
+            globals_len,
+            _owner: owner,
+        }
+    }
+
+    /// Wraps a compiled function of the backend's own calling convention,
+    /// run through `runner` (a [`RunnerFn`]): compiled code that keeps no
+    /// registers of the host's convention saves and restores them once per
+    /// run instead of once per block.
+    ///
+    /// # Safety
+    ///
+    /// As for [`NativeCode::new`], except that `entry` follows the
+    /// backend's convention; `runner` must call `entry` with the context,
+    /// then, while compiled code leaves a nonzero `ctx.next`, clear it and
+    /// call that entry, and return the last call's result; it must stay
+    /// executable while `owner` lives.
+    pub unsafe fn with_runner(
+        entry: usize,
+        runner: usize,
+        globals_len: usize,
+        owner: Arc<dyn Any + Send + Sync>,
+    ) -> Self {
+        NativeCode {
+            entry,
+            runner,
             globals_len,
             _owner: owner,
         }
@@ -526,17 +557,23 @@ pub fn run_native<'b, F: Frontend>(
     };
     let mut entry = code.entry;
     let next = loop {
-        // SAFETY: by `NativeCode::new`'s contract `entry` is a live
-        // function of this signature compiled for `abi_for::<F>` (the
-        // cluster compiles with its own frontend's ABI) and `globals_len`
-        // (checked above; a chained entry came from a link filled with
-        // another block of this cluster, alive while the epoch holds).
+        // SAFETY: by `NativeCode::new`'s (or `with_runner`'s) contract
+        // `entry` is a live function of this signature (or one the runner
+        // calls) compiled for `abi_for::<F>` (the cluster compiles with
+        // its own frontend's ABI) and `globals_len` (checked above; a
+        // chained entry came from a link filled with another block of this
+        // cluster's backend, alive while the epoch holds).
         // `ctx` points at valid globals and TLB and at `run`, all of which
         // outlive the call; `cpu` and `env` are borrowed mutably for the
         // call's duration and reached only through `ctx`.
         let next = unsafe {
-            let f: extern "C" fn(*mut NativeCtx) -> u64 = std::mem::transmute(entry);
-            f(&mut ctx)
+            if code.runner != 0 {
+                let run: RunnerFn = std::mem::transmute(code.runner);
+                run(&mut ctx, entry)
+            } else {
+                let f: extern "C" fn(*mut NativeCtx) -> u64 = std::mem::transmute(entry);
+                f(&mut ctx)
+            }
         };
         if run.trap.is_some() || ctx.next == 0 {
             break next;

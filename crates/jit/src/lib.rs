@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use chimera_engine::{Backend, BackendStats, Block, NativeAbi, NativeCode};
 use cranelift_codegen::ir::{AbiParam, Signature, UserFuncName};
+use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
-use cranelift_frontend::FunctionBuilderContext;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Module};
 
@@ -53,6 +54,11 @@ struct Compiler {
     isa: OwnedTargetIsa,
     module: Arc<CodeModule>,
     in_module: u32,
+    /// The calling convention of compiled blocks.
+    body_conv: CallConv,
+    /// The runner of the current module, once compiled (blocks of a
+    /// convention other than the host's only).
+    runner: Option<usize>,
     ctx: Context,
     fctx: FunctionBuilderContext,
     compiled: u32,
@@ -195,10 +201,20 @@ impl Compiler {
             .finish(settings::Flags::new(flags))
             .map_err(|e| format!("host not supported by Cranelift: {e}"))?;
         let module = Self::new_module(&isa);
+        // Blocks save no host registers of their own where Cranelift
+        // offers a convention without callee-saved registers: the runner
+        // saves them once for a whole chain of blocks.
+        let body_conv = if cfg!(target_arch = "x86_64") {
+            CallConv::Winch
+        } else {
+            isa.default_call_conv()
+        };
         Ok(Compiler {
             isa,
             module,
             in_module: 0,
+            body_conv,
+            runner: None,
             ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
             compiled: 0,
@@ -210,9 +226,10 @@ impl Compiler {
         Arc::new(CodeModule(Mutex::new(Some(JITModule::new(builder)))))
     }
 
+    /// The signature of compiled blocks: `(ctx) -> next pc`.
     fn signature(&self) -> Signature {
         let ptr = self.isa.pointer_type();
-        let mut sig = Signature::new(self.isa.default_call_conv());
+        let mut sig = Signature::new(self.body_conv);
         sig.params.push(AbiParam::new(ptr));
         sig.returns
             .push(AbiParam::new(cranelift_codegen::ir::types::I64));
@@ -247,7 +264,17 @@ impl Compiler {
         if self.in_module >= FUNCTIONS_PER_MODULE {
             self.module = Self::new_module(&self.isa);
             self.in_module = 0;
+            self.runner = None;
         }
+        let runner = match self.runner {
+            Some(r) => Some(r),
+            None if self.body_conv != self.isa.default_call_conv() => {
+                let r = self.compile_runner(abi)?;
+                self.runner = Some(r);
+                Some(r)
+            }
+            None => None,
+        };
         self.ctx.clear();
         self.ctx.func.signature = self.signature();
         self.ctx.func.name = UserFuncName::user(0, self.compiled);
@@ -271,12 +298,75 @@ impl Compiler {
         drop(guard);
         self.in_module += 1;
         self.compiled = self.compiled.wrapping_add(1);
-        // SAFETY: `entry` is the function just compiled from `block` by
-        // `translate`, which follows the engine's native contract for
-        // `abi` (including its `globals_len`); it lives in `self.module`,
-        // whose memory is kept until the last `Arc` to it (held here by
-        // the `NativeCode`) goes.
-        Ok(unsafe { NativeCode::new(entry, abi.globals_len, self.module.clone()) })
+        Ok(match runner {
+            // SAFETY: `entry` is the function just compiled from `block`
+            // by `translate`, which follows the engine's native contract
+            // for `abi` (including its `globals_len`) in `body_conv`;
+            // `runner` is this module's runner, which calls blocks of
+            // `body_conv` and follows `ctx.next` as `with_runner` asks;
+            // both live in `self.module`, whose memory is kept until the
+            // last `Arc` to it (held here by the `NativeCode`) goes.
+            Some(runner) => unsafe {
+                NativeCode::with_runner(entry, runner, abi.globals_len, self.module.clone())
+            },
+            // SAFETY: as above, `entry` being of the host's convention.
+            None => unsafe { NativeCode::new(entry, abi.globals_len, self.module.clone()) },
+        })
+    }
+
+    /// Compiles into the current module the host-convention function that
+    /// runs a block of `body_conv` and the blocks it chains to (see
+    /// [`NativeCode::with_runner`]).
+    fn compile_runner(&mut self, abi: &NativeAbi) -> Result<usize, String> {
+        use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
+        let ptr = self.isa.pointer_type();
+        self.ctx.clear();
+        let mut sig = Signature::new(self.isa.default_call_conv());
+        sig.params.push(AbiParam::new(ptr));
+        sig.params.push(AbiParam::new(ptr));
+        sig.returns.push(AbiParam::new(types::I64));
+        self.ctx.func.signature = sig;
+        self.ctx.func.name = UserFuncName::user(1, self.compiled);
+        let body = self.signature();
+        let next_at = abi.ctx.next as i32;
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        let start = b.create_block();
+        b.append_block_params_for_function_params(start);
+        let call = b.create_block();
+        b.append_block_param(call, ptr);
+        let again = b.create_block();
+        let done = b.create_block();
+        b.append_block_param(done, types::I64);
+        b.switch_to_block(start);
+        let ctx = b.block_params(start)[0];
+        let first = b.block_params(start)[1];
+        b.ins().jump(call, &[first.into()]);
+        b.switch_to_block(call);
+        let entry = b.block_params(call)[0];
+        let body = b.import_signature(body);
+        let inst = b.ins().call_indirect(body, entry, &[ctx]);
+        let result = b.inst_results(inst)[0];
+        let next = b.ins().load(ptr, MemFlagsData::trusted(), ctx, next_at);
+        b.ins().brif(next, again, &[], done, &[result.into()]);
+        b.switch_to_block(again);
+        let zero = b.ins().iconst(ptr, 0);
+        b.ins().store(MemFlagsData::trusted(), zero, ctx, next_at);
+        b.ins().jump(call, &[next.into()]);
+        b.switch_to_block(done);
+        let result = b.block_params(done)[0];
+        b.ins().return_(&[result]);
+        b.seal_all_blocks();
+        b.finalize(self.isa.frontend_config());
+        let mut guard = self.module.0.lock().unwrap_or_else(|e| e.into_inner());
+        let module = guard.as_mut().ok_or("code module already freed")?;
+        let id = module
+            .declare_anonymous_function(&self.ctx.func.signature)
+            .map_err(|e| e.to_string())?;
+        module
+            .define_function(id, &mut self.ctx)
+            .map_err(|e| format!("{e:?}"))?;
+        module.finalize_definitions().map_err(|e| e.to_string())?;
+        Ok(module.get_finalized_function(id) as usize)
     }
 }
 
