@@ -44,9 +44,13 @@
 //!   without returning, when no trampoline was called in the pass just
 //!   run and the instructions retired so far plus the block's length stay
 //!   within `ctx.budget` (the engine sets it to what it would have run
-//!   between two looks at interrupts, deadlines and stop requests). Before
-//!   looping it stores the instructions retired so far in `ctx.retired`;
-//!   trampolines count from there (`ctx.retired` + instruction index);
+//!   between two looks at interrupts, deadlines and stop requests). The
+//!   same holds of a `Goto` back to an earlier entry instruction
+//!   ([`Op::InsnStart`](crate::ir::Op::InsnStart) with `entry`), which
+//!   may go on there. Trampolines count from `ctx.retired`
+//!   (`ctx.retired` + instruction index), so before calling one, code
+//!   that looped stores there the instructions retired before the
+//!   current pass;
 //! - the function starts counting from `ctx.retired` (0 for the first
 //!   block of a run, the instructions retired before it for a chained
 //!   one);

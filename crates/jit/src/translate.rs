@@ -87,9 +87,9 @@ struct Emitter<'a, 'f> {
     loaded: Vec<(u32, Variable)>,
     /// The lazy globals written so far, in op order.
     written_so_far: Vec<(u32, Variable)>,
-    /// Whether a non-leaf trampoline may have been called so far in this
-    /// pass (before it, `dirty` is known to be clear).
-    maybe_dirty: bool,
+    /// Whether the function loops (`base` then moves away from the
+    /// `ctx.retired` it started with, and is stored before trampolines).
+    looping: bool,
     load_sig: SigRef,
     store_sig: SigRef,
     call_sig: SigRef,
@@ -112,8 +112,10 @@ struct Emitter<'a, 'f> {
     /// Instructions retired by earlier passes of a block that loops on
     /// itself (`I32`).
     base: Variable,
-    /// Whether the current pass called a trampoline (`I8`).
-    dirty: Variable,
+    /// How many instructions the function may retire before it stops
+    /// chaining and looping (`I64`): `ctx.budget`, or 0 once a non-leaf
+    /// trampoline was called.
+    budget: Variable,
     /// The start of a pass.
     head: cranelift_codegen::ir::Block,
     /// Per op index of an entry `InsnStart` that a later `Goto` of the
@@ -257,16 +259,8 @@ impl Emitter<'_, '_> {
         let base = self.b.use_var(self.base);
         let total = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let wide = self.b.ins().uextend(types::I64, total);
-        let budget = self
-            .b
-            .ins()
-            .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
-        let mut may = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
-        if self.maybe_dirty {
-            let dirty = self.b.use_var(self.dirty);
-            let clean = self.b.ins().icmp_imm_s(IntCC::Equal, dirty, 0);
-            may = self.b.ins().band(may, clean);
-        }
+        let budget = self.b.use_var(self.budget);
+        let may = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
         let epoch = self
             .b
             .ins()
@@ -351,9 +345,8 @@ impl Emitter<'_, '_> {
     fn after_call(&mut self, kind: CallKind) {
         if !matches!(kind, CallKind::Leaf | CallKind::Free) {
             self.called = true;
-            self.maybe_dirty = true;
-            let one = self.b.ins().iconst(types::I8, 1);
-            self.b.def_var(self.dirty, one);
+            let none = self.b.ins().iconst(types::I64, 0);
+            self.b.def_var(self.budget, none);
         }
         let c = self.ctx;
         let status = self
@@ -524,6 +517,7 @@ impl Emitter<'_, '_> {
 
         self.b.switch_to_block(slow);
         self.spill();
+        self.sync_retired();
         let f = self.callee(self.abi.load);
         let pc = self.b.ins().iconst(types::I64, self.pc as i64);
         let info = self
@@ -579,6 +573,7 @@ impl Emitter<'_, '_> {
 
         self.b.switch_to_block(slow);
         self.spill();
+        self.sync_retired();
         let f = self.callee(self.abi.store);
         let pc = self.b.ins().iconst(types::I64, self.pc as i64);
         let info = self
@@ -952,6 +947,7 @@ impl Emitter<'_, '_> {
                 if kind != CallKind::Free {
                     self.spill();
                 }
+                self.sync_retired();
                 let f = self.callee(self.abi.call_for(helper.0));
                 let h = self.b.ins().iconst(types::I64, i64::from(helper.0));
                 let pc = self.b.ins().iconst(types::I64, self.pc as i64);
@@ -1020,35 +1016,8 @@ impl Emitter<'_, '_> {
     /// trampoline was called and the budget allows a whole pass, else an
     /// exit.
     fn loop_back(&mut self) {
-        let c = self.ctx;
-        let base = self.b.use_var(self.base);
-        let done = self.b.ins().iadd_imm_s(base, i64::from(self.count));
-        let wide = self.b.ins().uextend(types::I64, done);
-        let after = self.b.ins().iadd_imm_s(wide, i64::from(self.block.insns));
-        let budget = self
-            .b
-            .ins()
-            .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
-        let fits = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, after, budget);
-        let again = self.b.create_block();
-        let leave = self.b.create_block();
-        if self.maybe_dirty {
-            let dirty = self.b.use_var(self.dirty);
-            let check = self.b.create_block();
-            self.b.ins().brif(dirty, leave, &[], check, &[]);
-            self.b.switch_to_block(check);
-        }
-        self.b.ins().brif(fits, again, &[], leave, &[]);
-        self.b.switch_to_block(again);
-        self.b
-            .ins()
-            .store(trusted(), done, c, self.abi.ctx.retired as i32);
-        self.b.def_var(self.base, done);
-        self.b.ins().jump(self.head, &[]);
-        self.b.switch_to_block(leave);
+        let head = self.head;
+        self.loop_or_leave(i64::from(self.count), head);
         let next = self.b.ins().iconst(types::I64, self.block.pc as i64);
         let link = self.next_link();
         self.exit(EXIT_CHAIN, next, link);
@@ -1059,41 +1028,45 @@ impl Emitter<'_, '_> {
     /// was called and the budget allows the rest of the block, else an
     /// exit to `pc`.
     fn loop_to(&mut self, pc: u64, head: cranelift_codegen::ir::Block, count: u32) {
-        let c = self.ctx;
+        // Less the instructions before the head in a pass: the head then
+        // sees its static count again.
+        let advance = i64::from(self.count) - i64::from(count - 1);
+        self.loop_or_leave(advance, head);
+        self.goto(pc);
+    }
+
+    /// Jumps to `head` with `base` moved on by `advance` when the budget
+    /// (cleared by any non-leaf trampoline) allows a whole pass from
+    /// there; else carries on in a fresh block for the exit.
+    fn loop_or_leave(&mut self, advance: i64, head: cranelift_codegen::ir::Block) {
         let base = self.b.use_var(self.base);
-        // Retired so far, less the instructions before the head in a
-        // pass: the head then sees its static count again.
-        let rebased = self
-            .b
-            .ins()
-            .iadd_imm_s(base, i64::from(self.count) - i64::from(count - 1));
+        let rebased = self.b.ins().iadd_imm_s(base, advance);
         let wide = self.b.ins().uextend(types::I64, rebased);
         let after = self.b.ins().iadd_imm_s(wide, i64::from(self.block.insns));
-        let budget = self
-            .b
-            .ins()
-            .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
+        let budget = self.b.use_var(self.budget);
         let fits = self
             .b
             .ins()
             .icmp(IntCC::UnsignedLessThanOrEqual, after, budget);
         let again = self.b.create_block();
         let leave = self.b.create_block();
-        if self.maybe_dirty {
-            let dirty = self.b.use_var(self.dirty);
-            let check = self.b.create_block();
-            self.b.ins().brif(dirty, leave, &[], check, &[]);
-            self.b.switch_to_block(check);
-        }
         self.b.ins().brif(fits, again, &[], leave, &[]);
         self.b.switch_to_block(again);
-        self.b
-            .ins()
-            .store(trusted(), rebased, c, self.abi.ctx.retired as i32);
         self.b.def_var(self.base, rebased);
         self.b.ins().jump(head, &[]);
         self.b.switch_to_block(leave);
-        self.goto(pc);
+    }
+
+    /// Before a trampoline: `ctx.retired` as trampolines count from it
+    /// (only a looping function has moved `base` on).
+    fn sync_retired(&mut self) {
+        if self.looping {
+            let base = self.b.use_var(self.base);
+            let c = self.ctx;
+            self.b
+                .ins()
+                .store(trusted(), base, c, self.abi.ctx.retired as i32);
+        }
     }
 
     fn label(&mut self, l: u32) -> Result<cranelift_codegen::ir::Block, String> {
@@ -1239,12 +1212,14 @@ pub(crate) fn translate(
         .ins()
         .load(types::I32, trusted(), ctx, abi.ctx.retired as i32);
     b.def_var(base, before);
-    let dirty = b.declare_var(types::I8);
+    let budget = b.declare_var(types::I64);
+    let allowed = b
+        .ins()
+        .load(types::I64, trusted(), ctx, abi.ctx.budget as i32);
+    b.def_var(budget, allowed);
     let head = b.create_block();
     b.ins().jump(head, &[]);
     b.switch_to_block(head);
-    let clean = b.ins().iconst(types::I8, 0);
-    b.def_var(dirty, clean);
     let label_blocks = (0..block.labels.len()).map(|_| b.create_block()).collect();
     let mut e = Emitter {
         b,
@@ -1264,7 +1239,7 @@ pub(crate) fn translate(
         loads_at,
         loaded: Vec::new(),
         written_so_far: Vec::new(),
-        maybe_dirty: false,
+        looping: !loops.is_empty(),
         load_sig,
         store_sig,
         call_sig,
@@ -1276,7 +1251,7 @@ pub(crate) fn translate(
         called: false,
         label_blocks,
         base,
-        dirty,
+        budget,
         head,
         loop_heads,
         back_edges,
