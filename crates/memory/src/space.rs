@@ -328,22 +328,45 @@ impl AddressSpace {
     /// Copies bytes into guest memory as a loader does: ROM is writable
     /// this way, devices are not.
     pub fn load_bytes(&self, addr: u64, data: &[u8]) -> Result<(), BusError> {
-        let ctx = MmioCtx {
-            now_ns: 0,
-            initiator: u32::MAX,
-        };
-        for (i, b) in data.iter().enumerate() {
-            let a = addr.wrapping_add(i as u64);
-            let (region, _) = self.resolve(a, 1, AccessKind::Write)?;
-            if matches!(region.kind(), RegionKind::Mmio { .. }) {
-                return Err(BusError {
-                    addr: a,
-                    size: 1,
-                    access: AccessKind::Write,
-                    kind: BusErrorKind::Device,
-                });
+        self.load_bytes_at_depth(addr, data, 0)
+    }
+
+    /// [`AddressSpace::load_bytes`], a whole mapping's worth at a time
+    /// (images are megabytes: byte by byte cost tens of milliseconds).
+    fn load_bytes_at_depth(&self, addr: u64, data: &[u8], depth: u32) -> Result<(), BusError> {
+        let mut done = 0usize;
+        while done < data.len() {
+            let a = addr.wrapping_add(done as u64);
+            let fail = |kind| BusError {
+                addr: a,
+                size: 1,
+                access: AccessKind::Write,
+                kind,
+            };
+            let seg = self.segment(a).ok_or(fail(BusErrorKind::Unmapped))?;
+            let room = (seg.last - a).saturating_add(1);
+            let len = usize::try_from(room).map_or(data.len() - done, |r| r.min(data.len() - done));
+            let chunk = &data[done..done + len];
+            let m = &self.mappings[seg.mapping];
+            let offset = a - m.base;
+            match m.region.kind() {
+                RegionKind::Ram {
+                    ram, offset: base, ..
+                } => ram
+                    .write_bytes(base + offset, chunk)
+                    .ok_or(fail(BusErrorKind::Unmapped))?,
+                RegionKind::Alias {
+                    space,
+                    offset: target,
+                } => {
+                    if depth >= MAX_ALIAS_DEPTH {
+                        return Err(fail(BusErrorKind::AliasDepth));
+                    }
+                    space.load_bytes_at_depth(target + offset, chunk, depth + 1)?;
+                }
+                RegionKind::Mmio { .. } => return Err(fail(BusErrorKind::Device)),
             }
-            self.write_at_depth(&ctx, a, 1, Endian::Little, u64::from(*b), true, 0)?;
+            done += len;
         }
         Ok(())
     }
@@ -536,6 +559,40 @@ mod tests {
             .unwrap();
         assert_eq!(v, 42);
         assert!(space.ram_page(0x2000_0000, 8).is_some());
+    }
+
+    #[test]
+    fn loads_span_ram_rom_and_aliases_and_stop_at_devices() {
+        let mut target = AddressSpace::new("shared");
+        target.map(0, Region::ram("sram", ram(0x100)), 0).unwrap();
+        let target = Arc::new(target);
+        let mut space = AddressSpace::new("sys");
+        space.map(0, Region::ram("ram", ram(0x10)), 0).unwrap();
+        space.map(0x10, Region::rom("rom", ram(0x10)), 0).unwrap();
+        let alias = RegionKind::Alias {
+            space: target.clone(),
+            offset: 0x80,
+        };
+        space
+            .map(0x20, Region::new("window", 0x10, alias), 0)
+            .unwrap();
+        let regs = Arc::new(Regs(Mutex::new(Vec::new())));
+        space
+            .map(0x30, Region::mmio("dev", 8, regs, Endian::Little), 0)
+            .unwrap();
+        let data: Vec<u8> = (0..0x30).collect();
+        space.load_bytes(0x4, &data[0x4..]).unwrap();
+        let mut back = vec![0u8; 0x2c];
+        space.read_bytes(&CTX, 0x4, &mut back).unwrap();
+        assert_eq!(back, &data[0x4..]);
+        let v = target
+            .read(&CTX, 0x8f, 1, Endian::Little, AccessKind::Read)
+            .unwrap();
+        assert_eq!(v, 0x2f);
+        let err = space.load_bytes(0x2e, &[1, 2, 3, 4]).unwrap_err();
+        assert_eq!((err.addr, err.kind), (0x30, BusErrorKind::Device));
+        let err = space.load_bytes(0x40, &[1]).unwrap_err();
+        assert_eq!((err.addr, err.kind), (0x40, BusErrorKind::Unmapped));
     }
 
     #[test]
