@@ -59,7 +59,6 @@ struct Emitter<'a, 'f> {
     vars: Vec<Variable>,
     ptr: Type,
     ctx: Value,
-    tlb: Value,
     globals: Variable,
     /// Where a trapped helper call leaves (globals already in memory).
     trap_block: cranelift_codegen::ir::Block,
@@ -454,7 +453,14 @@ impl Emitter<'_, '_> {
         } else {
             self.b.ins().ireduce(self.ptr, off)
         };
-        let entry = self.b.ins().iadd(self.tlb, off);
+        // The table's address is read where used: held for the whole
+        // function it only took a register (or a stack slot) from the
+        // guest's globals.
+        let tlb = self
+            .b
+            .ins()
+            .load(self.ptr, trusted(), self.ctx, self.abi.ctx.tlb as i32);
+        let entry = self.b.ins().iadd(tlb, off);
         let tag = self
             .b
             .ins()
@@ -1114,7 +1120,6 @@ pub(crate) fn translate(
     let globals = b.declare_var(ptr);
     let g = b.ins().load(ptr, trusted(), ctx, abi.ctx.globals as i32);
     b.def_var(globals, g);
-    let tlb = b.ins().load(ptr, trusted(), ctx, abi.ctx.tlb as i32);
     let trap_block = b.create_block();
     b.set_cold_block(trap_block);
     let exit_block = b.create_block();
@@ -1228,7 +1233,6 @@ pub(crate) fn translate(
         vars,
         ptr,
         ctx,
-        tlb,
         globals,
         trap_block,
         exit_block,
