@@ -25,10 +25,10 @@ pub struct Translation {
     pub cacheable: bool,
 }
 
-/// One TLB entry. The first fields are read by compiled code (see
-/// [`TlbLayout`]), so the layout is fixed.
+/// One TLB entry: what every access reads, one cache line (compiled code
+/// reads the fast fields, see [`TlbLayout`], so the layout is fixed).
 #[derive(Debug, Clone)]
-#[repr(C)]
+#[repr(C, align(64))]
 struct Entry {
     /// `read_tag` when the page is host RAM that reads may use directly.
     fast_read_tag: u64,
@@ -44,9 +44,22 @@ struct Entry {
     read_tag: u64,
     write_tag: u64,
     fetch_tag: u64,
+}
+
+/// What a TLB entry maps to, beside it: read on the slow path only.
+#[derive(Debug, Clone)]
+struct Backing {
     paddr_page: u64,
     ram: Option<Arc<Ram>>,
     ram_offset: u64,
+}
+
+impl Backing {
+    const EMPTY: Backing = Backing {
+        paddr_page: 0,
+        ram: None,
+        ram_offset: 0,
+    };
 }
 
 impl Entry {
@@ -59,9 +72,6 @@ impl Entry {
         read_tag: INVALID,
         write_tag: INVALID,
         fetch_tag: INVALID,
-        paddr_page: 0,
-        ram: None,
-        ram_offset: 0,
     };
 
     fn tag(&self, access: AccessKind) -> u64 {
@@ -108,6 +118,7 @@ pub struct TlbLayout {
 #[derive(Debug, Clone)]
 pub struct Mmu {
     entries: Vec<Entry>,
+    backing: Vec<Backing>,
     page_bits: u32,
     generation: u64,
 }
@@ -117,6 +128,7 @@ impl Mmu {
     pub fn new(page_bits: u32) -> Self {
         Mmu {
             entries: vec![Entry::EMPTY; TLB_ENTRIES],
+            backing: vec![Backing::EMPTY; TLB_ENTRIES],
             page_bits,
             generation: 0,
         }
@@ -126,6 +138,7 @@ impl Mmu {
     /// privilege change).
     pub fn flush(&mut self) {
         self.entries.fill(Entry::EMPTY);
+        self.backing.fill(Backing::EMPTY);
         self.generation += 1;
     }
 
@@ -189,11 +202,11 @@ fn resolve<F: Frontend>(
     let mask = env.mmu.page_mask();
     let index = env.mmu.index(vaddr);
     let tag = vaddr & !mask;
-    let entry = &env.mmu.entries[index];
-    if entry.tag(access) == tag {
-        return Ok(match &entry.ram {
-            Some(ram) => Target::Ram(ram.clone(), entry.ram_offset + (vaddr & mask)),
-            None => Target::Phys(entry.paddr_page | (vaddr & mask)),
+    if env.mmu.entries[index].tag(access) == tag {
+        let backing = &env.mmu.backing[index];
+        return Ok(match &backing.ram {
+            Some(ram) => Target::Ram(ram.clone(), backing.ram_offset + (vaddr & mask)),
+            None => Target::Phys(backing.paddr_page | (vaddr & mask)),
         });
     }
     let t = fe.translate_addr(cpu, env, vaddr, access)?;
@@ -207,13 +220,15 @@ fn resolve<F: Frontend>(
     let page = env.space.ram_page(paddr_page, env.mmu.page_bits);
     let page = page.filter(|p| p.writable || access != AccessKind::Write);
     let entry = &mut env.mmu.entries[index];
+    let backing = &mut env.mmu.backing[index];
     let other_vpage = [entry.read_tag, entry.write_tag, entry.fetch_tag]
         .into_iter()
         .any(|t| t != INVALID && t != tag);
-    if entry.paddr_page != paddr_page || other_vpage {
+    if backing.paddr_page != paddr_page || other_vpage {
         *entry = Entry::EMPTY;
+        *backing = Backing::EMPTY;
     }
-    entry.paddr_page = paddr_page;
+    backing.paddr_page = paddr_page;
     let set_tag = |entry: &mut Entry| match access {
         AccessKind::Read => entry.read_tag = tag,
         AccessKind::Write => entry.write_tag = tag,
@@ -238,15 +253,15 @@ fn resolve<F: Frontend>(
                     AccessKind::Fetch => {}
                 }
             }
-            entry.ram = Some(p.ram.clone());
-            entry.ram_offset = p.offset;
+            backing.ram = Some(p.ram.clone());
+            backing.ram_offset = p.offset;
             set_tag(entry);
             Ok(Target::Ram(p.ram, p.offset + (vaddr & mask)))
         }
         None => {
             // A ROM page stays cached for reads; its writes keep taking the
             // slow path, where the bus refuses them.
-            if entry.ram.is_none() {
+            if backing.ram.is_none() {
                 set_tag(entry);
             }
             Ok(Target::Phys(t.paddr))

@@ -458,7 +458,13 @@ impl Emitter<'_, '_> {
             .b
             .ins()
             .band_imm_s(idx, i64::from(l.entries.saturating_sub(1)));
-        let off = self.b.ins().imul_imm_s(idx, i64::from(l.entry_size));
+        let off = if l.entry_size.is_power_of_two() {
+            self.b
+                .ins()
+                .ishl_imm_u(idx, i64::from(l.entry_size.trailing_zeros()))
+        } else {
+            self.b.ins().imul_imm_s(idx, i64::from(l.entry_size))
+        };
         let off = if self.ptr == types::I64 {
             off
         } else {
