@@ -59,13 +59,15 @@
 //!   exits; the engine fills the link when it follows the exit to a
 //!   compiled block. A `Goto` or `Jump` may instead chain: when no
 //!   trampoline was called in the block, the instructions retired so far
-//!   are below `ctx.budget`, and the link's entry is nonzero with an epoch
-//!   equal to `ctx.epoch` (and, for a `Jump`, its pc equal to the target;
+//!   are below `ctx.budget`, and the link's epoch equals `ctx.epoch` (never
+//!   0, the epoch of an unset link; for a `Jump`, its pc must also equal
+//!   the target;
 //!   failing that, the same holds of the target's entry in the jump table
 //!   at `ctx.jumps`, [`crate::chain::JUMP_TABLE_ENTRIES`] [`ChainLink`]s
 //!   indexed by [`crate::chain::jump_table_index`]), it stores the count
-//!   in `ctx.retired`, the entry in `ctx.next`, and returns;
-//!   the engine then calls that entry with the same context. Blocks run
+//!   in `ctx.retired`, the entry in `ctx.next`, and returns; the engine
+//!   (or the backend's runner, [`NativeCode::with_runner`]) then calls
+//!   that entry with the same context. Blocks run
 //!   this way see `cpu.pc()` as the first block's pc (helpers get theirs
 //!   in [`HelperCtx`]). A frontend's mode ([`Frontend::block_mode`]) may
 //!   change only through trampolines or as a fixed function of a block's

@@ -318,7 +318,7 @@ impl Emitter<'_, '_> {
     }
 
     /// The entry of the chain link at `lp` and whether to follow it: `may`,
-    /// an entry, epoch `epoch` and (for a jump) target `pc`.
+    /// epoch `epoch` and (for a jump) target `pc`.
     fn link_holds(
         &mut self,
         may: Value,
@@ -327,9 +327,10 @@ impl Emitter<'_, '_> {
         pc: Option<Value>,
     ) -> (Value, Value) {
         let l = self.abi.link;
+        // An unset link has epoch 0, which no CPU ever runs in: a link
+        // of the current epoch holds an entry.
         let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
-        let linked = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
-        let mut ok = self.b.ins().band(may, linked);
+        let mut ok = may;
         let mine = self.b.ins().load(types::I64, trusted(), lp, l.epoch as i32);
         let same = self.b.ins().icmp(IntCC::Equal, mine, epoch);
         ok = self.b.ins().band(ok, same);
