@@ -4,12 +4,12 @@
 //! A chain link ([`ChainLink`]) or jump-table entry is followed only while
 //! the CPU's epoch equals the one it was made in. An epoch is a number of
 //! the cluster's own, handed out afresh whenever one of its CPUs changes
-//! address translation (MMU generation), mode ([`Frontend::block_mode`])
-//! or the cluster drops a block: so one compare tells that the entry was
-//! made by this CPU, for code still in the cache, under the translation
-//! and mode it runs in now.
+//! address translation (MMU generation), the mode trampolines change
+//! ([`Frontend::chain_mode`]) or the cluster drops a block: so one compare
+//! tells that the entry was made by this CPU, for code still in the cache,
+//! under the translation and mode it runs in now.
 //!
-//! [`Frontend::block_mode`]: crate::Frontend::block_mode
+//! [`Frontend::chain_mode`]: crate::Frontend::chain_mode
 
 use crate::ChainLink;
 

@@ -629,10 +629,16 @@ impl<F: Frontend> Cluster<F> {
                     backend.submit(&block, &abi);
                 }
                 if let Some(code) = block.native() {
-                    let epoch =
-                        slot.epoch
-                            .get(epochs, env.mmu.generation(), self.cache.drops(), mode);
-                    slot.native_jumps.set(pc, code.entry(), epoch);
+                    let chain_mode = fe.chain_mode(&slot.state);
+                    let epoch = slot.epoch.get(
+                        epochs,
+                        env.mmu.generation(),
+                        self.cache.drops(),
+                        chain_mode,
+                    );
+                    if chain_mode == mode {
+                        slot.native_jumps.set(pc, code.entry(), epoch);
+                    }
                     run = native::run_native(
                         fe,
                         code,
@@ -740,15 +746,21 @@ impl<F: Frontend> Cluster<F> {
                     let Some(code) = block.native() else {
                         break;
                     };
-                    let epoch =
-                        slot.epoch
-                            .get(epochs, env.mmu.generation(), self.cache.drops(), mode);
+                    let chain_mode = fe.chain_mode(&slot.state);
+                    let epoch = slot.epoch.get(
+                        epochs,
+                        env.mmu.generation(),
+                        self.cache.drops(),
+                        chain_mode,
+                    );
                     // The exit just taken leads here: compiled code may
                     // go straight on next time.
                     if let Some(link) = pending.take() {
                         link.fill(code, epoch);
                     }
-                    slot.native_jumps.set(pc, code.entry(), epoch);
+                    if chain_mode == mode {
+                        slot.native_jumps.set(pc, code.entry(), epoch);
+                    }
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
                     env.end_block = false;

@@ -234,6 +234,16 @@ pub trait Frontend: Send + Sync + Sized + 'static {
     /// level, instruction-set state): part of the block-cache key.
     fn block_mode(&self, cpu: &Self::Cpu) -> u32;
 
+    /// The part of [`Frontend::block_mode`] that only trampolines change
+    /// (privilege, instruction set, unit enables); the rest must follow
+    /// from the code run before (ARM's IT state). Compiled code's chain
+    /// links are dropped when it changes, and only blocks whose whole mode
+    /// is this part go into the jump table indirect jumps look in.
+    /// Default: all of it.
+    fn chain_mode(&self, cpu: &Self::Cpu) -> u32 {
+        self.block_mode(cpu)
+    }
+
     /// Decodes one block starting at `code.start()` into `b`. Errors only
     /// when the first instruction cannot be fetched; later fetch failures
     /// end the block before that instruction.

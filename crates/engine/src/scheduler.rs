@@ -86,6 +86,9 @@ fn recv_soon<T>(rx: &mpsc::Receiver<T>) -> Result<T, mpsc::RecvError> {
 /// The default quantum: how far one cluster runs ahead of the others.
 pub const DEFAULT_QUANTUM_NS: u64 = 10_000;
 
+/// The shortest quantum of a machine with a single cluster.
+pub const SOLO_QUANTUM_NS: u64 = 1_000_000;
+
 impl Scheduler {
     /// A scheduler over `clusters`, sharing `clock` and `control` with the
     /// machine's devices.
@@ -174,9 +177,18 @@ impl Scheduler {
             return Err(RunOutcome::TimeLimit);
         }
         let next = self.clock.next_deadline().min(wakeup);
+        // A cluster alone has no one to keep in step with: its quanta only
+        // bound how often the run loop looks around (timers cut them
+        // anyway), and a 25 MHz microcontroller ran 250 instructions per
+        // 10 us quantum, leaving compiled code after each.
+        let quantum = if self.clusters.len() == 1 {
+            self.quantum_ns.max(SOLO_QUANTUM_NS)
+        } else {
+            self.quantum_ns
+        };
         let mut target = self
             .now_ns
-            .saturating_add(self.quantum_ns)
+            .saturating_add(quantum)
             .min(next.max(self.now_ns + 1));
         if let Some(max) = limits.max_ns {
             target = target.min(max);

@@ -140,6 +140,11 @@ impl Frontend for ArmM {
             | (u32::from(cpu.control & cpu::CONTROL_FPCA != 0) << 11)
     }
 
+    fn chain_mode(&self, cpu: &ArmCpu) -> u32 {
+        // The IT state (low byte) follows from the code run before.
+        self.block_mode(cpu) & !0xff
+    }
+
     fn translate_addr(
         &self,
         _cpu: &mut ArmCpu,
