@@ -115,8 +115,6 @@ struct Emitter<'a, 'f> {
     /// chaining and looping (`I64`): `ctx.budget`, or 0 once a non-leaf
     /// trampoline was called.
     budget: Variable,
-    /// `ctx.end_block` as the last trampoline left it (`I32`).
-    stop: Variable,
     /// The start of a pass.
     head: cranelift_codegen::ir::Block,
     /// Per op index of an entry `InsnStart` that a later `Goto` of the
@@ -370,15 +368,6 @@ impl Emitter<'_, '_> {
             self.b.ins().brif(status, self.trap_block, &[], cont, &[]);
         }
         self.b.switch_to_block(cont);
-        if !matches!(kind, CallKind::Leaf | CallKind::Free) {
-            // Read here, on the call's own path, rather than at the next
-            // instruction on every path.
-            let flag = self
-                .b
-                .ins()
-                .load(types::I32, trusted(), c, self.abi.ctx.end_block as i32);
-            self.b.def_var(self.stop, flag);
-        }
         let g = self
             .b
             .ins()
@@ -820,9 +809,20 @@ impl Emitter<'_, '_> {
                 if self.count > 0 && self.called {
                     // A trampoline asked to end the block: stop before
                     // this instruction, as the interpreter does.
-                    let flag = self.b.use_var(self.stop);
+                    // A trampoline that ran cleared the budget: only then
+                    // can the request be set (read off the fast path).
+                    let budget = self.b.use_var(self.budget);
+                    let check = self.b.create_block();
                     let stop = self.b.create_block();
                     let cont = self.b.create_block();
+                    self.b.ins().brif(budget, cont, &[], check, &[]);
+                    self.b.set_cold_block(check);
+                    self.b.switch_to_block(check);
+                    let c = self.ctx;
+                    let flag =
+                        self.b
+                            .ins()
+                            .load(types::I32, trusted(), c, self.abi.ctx.end_block as i32);
                     self.b.ins().brif(flag, stop, &[], cont, &[]);
                     self.b.set_cold_block(stop);
                     self.b.switch_to_block(stop);
@@ -1236,9 +1236,7 @@ pub(crate) fn translate(
         .ins()
         .load(types::I64, trusted(), ctx, abi.ctx.budget as i32);
     b.def_var(budget, allowed);
-    let stop = b.declare_var(types::I32);
-    let go = b.ins().iconst(types::I32, 0);
-    b.def_var(stop, go);
+
     let head = b.create_block();
     b.ins().jump(head, &[]);
     b.switch_to_block(head);
@@ -1273,7 +1271,6 @@ pub(crate) fn translate(
         label_blocks,
         base,
         budget,
-        stop,
         head,
         loop_heads,
         back_edges,
