@@ -232,6 +232,8 @@ pub fn compute(code: u64, a: u64, b: u64, c: u64, frm: u8) -> Result<(u64, u8), 
 /// [`compute`] with the `fflags` already raised: the returned flags
 /// include them, and an inexact flag already raised lets the soft-float
 /// crate use the host's arithmetic where that gives the same result.
+// Inlined into the float helper: one frame per operation, not two.
+#[inline(always)]
 pub fn compute_sticky(
     code: u64,
     a: u64,
