@@ -265,11 +265,25 @@ impl Emitter<'_, '_> {
             .ins()
             .load(types::I64, trusted(), c, self.abi.ctx.epoch as i32);
         let lp = self.b.ins().iconst(self.ptr, link as i64);
-        let (entry, ok) = self.link_holds(may, lp, epoch, check_pc.then_some(next));
         let kind = self.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
         if !check_pc {
+            // Two compare-and-branches, not flags combined into one: the
+            // budget test fails rarely and predicts well.
+            let check = self.b.create_block();
             self.b.ins().brif(
-                ok,
+                may,
+                check,
+                &[],
+                self.exit_block,
+                &[next.into(), total.into(), kind.into(), lp.into()],
+            );
+            self.b.switch_to_block(check);
+            let l = self.abi.link;
+            let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
+            let mine = self.b.ins().load(types::I64, trusted(), lp, l.epoch as i32);
+            let same = self.b.ins().icmp(IntCC::Equal, mine, epoch);
+            self.b.ins().brif(
+                same,
                 self.chain_block,
                 &[next.into(), total.into(), entry.into()],
                 self.exit_block,
@@ -277,6 +291,7 @@ impl Emitter<'_, '_> {
             );
             return;
         }
+        let (entry, ok) = self.link_holds(may, lp, epoch, Some(next));
         // An indirect jump whose link caches another target: the CPU's
         // jump table.
         let probe = self.b.create_block();
