@@ -12,7 +12,7 @@ use crate::helpers::{H_BX, H_INVSTATE, H_SHIFT, H_UNALIGNED, H_UNDEF};
 use crate::{thumb16, thumb32, ArmM};
 
 /// Most instructions in one block.
-pub const MAX_BLOCK_INSNS: u32 = 48;
+pub const MAX_BLOCK_INSNS: u32 = 32;
 
 const LE: Endian = Endian::Little;
 const I32: Ty = Ty::I32;

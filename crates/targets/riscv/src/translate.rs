@@ -18,7 +18,7 @@ use crate::inst::{Alu, BranchCond, CsrOp, Inst};
 use crate::RiscV;
 
 /// Most instructions in one block.
-pub const MAX_BLOCK_INSNS: u32 = 48;
+pub const MAX_BLOCK_INSNS: u32 = 32;
 
 const LE: Endian = Endian::Little;
 
