@@ -26,7 +26,10 @@
 //! - loads and stores may use the TLB fast path ([`crate::TlbLayout`],
 //!   table at `ctx.tlb`), else call the load / store trampolines
 //!   ([`NativeAbi::load`], [`NativeAbi::store`]); helper calls put their arguments in
-//!   `ctx.args` and call [`NativeAbi::call`]. Each trampoline takes the
+//!   `ctx.args` and call [`NativeAbi::call`] (or the helper's own, see
+//!   [`NativeAbi::call_for`]); a helper that touches no globals may
+//!   instead be called through [`NativeAbi::free_call_for`] with its
+//!   arguments in registers ([`FreeCallFn`]). Each trampoline takes the
 //!   index of the current instruction in the block (0-based; 0 before the
 //!   first `InsnStart`) and its pc. A call to a leaf helper
 //!   ([`NativeAbi::leaf_helpers`]) does not count as a trampoline call for
@@ -152,6 +155,12 @@ pub type StoreFn = extern "C" fn(*mut NativeCtx, u64, u64, u64, u64);
 /// What runs compiled code of a backend's own convention:
 /// `(ctx, entry) -> next pc` (see [`NativeCode::with_runner`]).
 pub type RunnerFn = extern "C" fn(*mut NativeCtx, usize) -> u64;
+/// A trampoline for a helper that touches no globals:
+/// `(ctx, a0, a1, a2, a3, a4) -> result`, with the pc in `ctx.args[0]` and
+/// [`call_info`] in `ctx.args[1]` (arguments past the helper's count are
+/// ignored). Arguments in registers and no bookkeeping of globals: the
+/// float operations of a guest call one per instruction.
+pub type FreeCallFn = extern "C" fn(*mut NativeCtx, u64, u64, u64, u64, u64) -> u64;
 /// A trampoline for helper calls: `(ctx, helper, pc, info) -> result`,
 /// where `info` is [`call_info`]; the arguments are in `ctx.args`.
 pub type CallFn = extern "C" fn(*mut NativeCtx, u64, u64, u64) -> u64;
@@ -192,6 +201,9 @@ pub struct NativeAbi {
     /// Trampolines of the first [`OWN_TRAMPOLINES`] helpers, one each
     /// (same signature as `call`).
     pub own_calls: [usize; OWN_TRAMPOLINES],
+    /// Register-argument trampolines ([`FreeCallFn`]) of the first
+    /// [`OWN_TRAMPOLINES`] helpers, for those in `global_free_helpers`.
+    pub free_calls: [usize; OWN_TRAMPOLINES],
 }
 
 impl NativeAbi {
@@ -202,6 +214,14 @@ impl NativeAbi {
             .get(helper as usize)
             .copied()
             .unwrap_or(self.call)
+    }
+
+    /// The register-argument trampoline of helper `helper`, when it
+    /// touches no globals and has one.
+    pub fn free_call_for(&self, helper: u32) -> Option<usize> {
+        let free = helper < 128 && self.global_free_helpers & (1 << helper) != 0;
+        free.then(|| self.free_calls.get(helper as usize).copied())
+            .flatten()
     }
 }
 
@@ -250,6 +270,56 @@ impl Trampolines {
         Self::call_inner::<F>(ctx, N, pc, info)
     }
 
+    /// The trampoline of helper `N` when it touches no globals (see
+    /// [`FreeCallFn`]).
+    extern "C" fn call_free_n<F: Frontend, const N: u64>(
+        ctx: *mut NativeCtx,
+        a0: u64,
+        a1: u64,
+        a2: u64,
+        a3: u64,
+        a4: u64,
+    ) -> u64 {
+        let argv = [a0, a1, a2, a3, a4];
+        // SAFETY: as in `with_run`: `ctx` is the context `run_native::<F>`
+        // made and handed to compiled code, `run` its `RunRefs<F>`, whose
+        // `cpu` and `env` come from `&mut` borrows held for the run; the
+        // helper touches no globals, which compiled code may hold in
+        // registers meanwhile, so these are the only live references.
+        unsafe {
+            let (pc, info) = ((*ctx).args[0], (*ctx).args[1]);
+            let insn = (*ctx).retired.wrapping_add((info >> 32) as u32);
+            let run = &mut *((*ctx).run as *mut RunRefs<'_, '_, F>);
+            let cpu = &mut *run.cpu;
+            let env = &mut *run.env;
+            env.block_offset = insn;
+            let nargs = ((info & 0xff) as usize).min(argv.len());
+            let result = match run.fe.helpers().get(N as usize) {
+                Some(h) => {
+                    let mut hctx = HelperCtx {
+                        frontend: run.fe,
+                        cpu,
+                        env,
+                        pc,
+                    };
+                    (h.func)(&mut hctx, &argv[..nargs])
+                }
+                None => Err(Trap::Guest {
+                    cause: u64::MAX,
+                    value: N,
+                }),
+            };
+            match result {
+                Ok(v) => v,
+                Err(trap) => {
+                    run.trap = Some((trap, pc, insn));
+                    (*ctx).status = 1;
+                    0
+                }
+            }
+        }
+    }
+
     #[inline(always)]
     fn call_inner<F: Frontend>(ctx: *mut NativeCtx, helper: u64, pc: u64, info: u64) -> u64 {
         // SAFETY: `ctx` is the context `run_native` made and handed to the
@@ -291,6 +361,16 @@ fn own_trampolines<F: Frontend>() -> [usize; OWN_TRAMPOLINES] {
     macro_rules! table {
         ($($n:literal)*) => {
             [$(Trampolines::call_n::<F, $n> as CallFn as usize),*]
+        };
+    }
+    table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
+}
+
+/// The register-argument trampolines of frontend `F`.
+fn free_trampolines<F: Frontend>() -> [usize; OWN_TRAMPOLINES] {
+    macro_rules! table {
+        ($($n:literal)*) => {
+            [$(Trampolines::call_free_n::<F, $n> as FreeCallFn as usize),*]
         };
     }
     table!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
@@ -480,6 +560,7 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
         leaf_helpers,
         global_free_helpers,
         own_calls: own_trampolines::<F>(),
+        free_calls: free_trampolines::<F>(),
     }
 }
 

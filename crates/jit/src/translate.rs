@@ -92,6 +92,8 @@ struct Emitter<'a, 'f> {
     load_sig: SigRef,
     store_sig: SigRef,
     call_sig: SigRef,
+    /// A register-argument trampoline's ([`chimera_engine::native::FreeCallFn`]).
+    free_sig: SigRef,
     /// `Goto` and `Jump` exits emitted so far (their chain links are in
     /// that order).
     exits: usize,
@@ -966,6 +968,35 @@ impl Emitter<'_, '_> {
                     return Err("helper call with more than 6 arguments".into());
                 }
                 let c = self.ctx;
+                if let Some(f) = self.abi.free_call_for(helper.0).filter(|_| args.len() <= 5) {
+                    self.sync_retired();
+                    let pc = self.b.ins().iconst(types::I64, self.pc as i64);
+                    let info = call_info(self.insn, args.len() as u8);
+                    let info = self.b.ins().iconst(types::I64, info as i64);
+                    let at = self.abi.ctx.args as i32;
+                    self.b.ins().store(trusted(), pc, c, at);
+                    self.b.ins().store(trusted(), info, c, at + 8);
+                    let mut values = vec![c];
+                    for k in 0..5 {
+                        let v = match args.get(k) {
+                            Some(a) => self.wide(*a),
+                            None => self.b.ins().iconst(types::I64, 0),
+                        };
+                        values.push(v);
+                    }
+                    let f = self.callee(f);
+                    let call = self.b.ins().call_indirect(self.free_sig, f, &values);
+                    let r = self.b.inst_results(call)[0];
+                    self.after_call(CallKind::Free);
+                    if let Some(d) = dst {
+                        let v = match self.ty(*d) {
+                            Ty::I32 => self.b.ins().ireduce(types::I32, r),
+                            Ty::I64 => r,
+                        };
+                        self.set(*d, v);
+                    }
+                    return Ok(());
+                }
                 for (k, a) in args.iter().enumerate() {
                     let v = self.wide(*a);
                     let off = self.abi.ctx.args as i32 + 8 * k as i32;
@@ -1141,6 +1172,7 @@ pub(crate) fn translate(
     let load_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true);
     let store_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t, i64t], false);
     let call_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true);
+    let free_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t, i64t, i64t], true);
     let vars = block
         .temps
         .iter()
@@ -1277,6 +1309,7 @@ pub(crate) fn translate(
         load_sig,
         store_sig,
         call_sig,
+        free_sig,
         exits: 0,
         known: vec![None; block.temps.len()],
         insn: 0,
