@@ -19,10 +19,11 @@
 //!   in the interpreter); the pointer must be read again from the context
 //!   after every trampoline call. Code may keep globals in host registers,
 //!   but they must be in memory at every exit, before every helper call
-//!   (reading them again after it) and when a load or store trampoline
-//!   reports a trap: those trampolines (the soft-MMU, devices, the
-//!   frontend's address translation and CPU-local registers) never read or
-//!   write the CPU's globals;
+//!   (reading them again after it) except to helpers that touch none
+//!   ([`NativeAbi::global_free_helpers`]), and whenever a trampoline
+//!   reports a trap: the load and store trampolines (the soft-MMU,
+//!   devices, the frontend's address translation and CPU-local registers)
+//!   never read or write the CPU's globals;
 //! - loads and stores may use the TLB fast path ([`crate::TlbLayout`],
 //!   table at `ctx.tlb`), else call the load / store trampolines
 //!   ([`NativeAbi::load`], [`NativeAbi::store`]); helper calls put their arguments in
