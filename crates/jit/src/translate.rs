@@ -229,8 +229,7 @@ impl Emitter<'_, '_> {
 
     /// A `Goto` to another block: straight on through its chain link when
     /// no trampoline was called, the budget allows and the link is of
-    /// this epoch; else back to the engine. (Straight-line checks, one
-    /// branch: fewer blocks compile faster.)
+    /// this epoch; else back to the engine.
     fn goto(&mut self, pc: u64) {
         let next = self.b.ins().iconst(types::I64, pc as i64);
         let link = self.next_link();
