@@ -2,6 +2,7 @@
 //! give (division by zero, shift amounts, extension) spelled out so that
 //! the code never traps on the host.
 
+use chimera_engine::ir::verify::op_dst;
 use chimera_engine::ir::{sign_extend_to, BinOp, Cond, Exit, Op, Temp, Ty, UnOp};
 use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
 use chimera_engine::{Block, NativeAbi};
@@ -136,23 +137,6 @@ enum Folded {
     Same(Temp),
 }
 
-/// The temporary `op` defines, if any.
-fn defined(op: &Op) -> Option<Temp> {
-    match *op {
-        Op::Const { dst, .. }
-        | Op::Mov { dst, .. }
-        | Op::GetGlobal { dst, .. }
-        | Op::Unary { dst, .. }
-        | Op::Binary { dst, .. }
-        | Op::Compare { dst, .. }
-        | Op::Select { dst, .. }
-        | Op::Extend { dst, .. }
-        | Op::Load { dst, .. } => Some(dst),
-        Op::Call { dst, .. } => dst,
-        _ => None,
-    }
-}
-
 /// What a trampoline call may have touched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CallKind {
@@ -164,6 +148,11 @@ enum CallKind {
     Free,
     /// Any other helper.
     Helper,
+}
+
+/// Global `index` from the globals at `g`.
+fn load_global(b: &mut FunctionBuilder, g: Value, index: u32) -> Value {
+    b.ins().load(types::I64, trusted(), g, (index * 8) as i32)
 }
 
 fn trusted() -> MemFlagsData {
@@ -397,17 +386,9 @@ impl Emitter<'_, '_> {
     /// Loads every global held in a variable so far into it again.
     fn load_cached(&mut self) {
         let g = self.b.use_var(self.globals);
-        let (eager, lazy) = (self.eager.len(), self.loaded.len());
-        for i in 0..eager + lazy {
-            let (index, var) = if i < eager {
-                self.eager[i]
-            } else {
-                self.loaded[i - eager]
-            };
-            let v = self
-                .b
-                .ins()
-                .load(types::I64, trusted(), g, (index * 8) as i32);
+        let held: Vec<_> = self.eager.iter().chain(&self.loaded).copied().collect();
+        for (index, var) in held {
+            let v = load_global(&mut self.b, g, index);
             self.b.def_var(var, v);
         }
     }
@@ -420,10 +401,7 @@ impl Emitter<'_, '_> {
         let list = std::mem::take(list);
         let g = self.b.use_var(self.globals);
         for (index, var) in list {
-            let v = self
-                .b
-                .ins()
-                .load(types::I64, trusted(), g, (index * 8) as i32);
+            let v = load_global(&mut self.b, g, index);
             self.b.def_var(var, v);
             self.loaded.push((index, var));
         }
@@ -432,13 +410,13 @@ impl Emitter<'_, '_> {
     /// Stores every global that may have been written before this point.
     fn spill(&mut self) {
         let g = self.b.use_var(self.globals);
-        let (eager, lazy) = (self.eager.len(), self.written_so_far.len());
-        for i in 0..eager + lazy {
-            let (index, var) = if i < eager {
-                self.eager[i]
-            } else {
-                self.written_so_far[i - eager]
-            };
+        let written: Vec<_> = self
+            .eager
+            .iter()
+            .chain(&self.written_so_far)
+            .copied()
+            .collect();
+        for (index, var) in written {
             let v = self.b.use_var(var);
             self.b.ins().store(trusted(), v, g, (index * 8) as i32);
         }
@@ -806,7 +784,7 @@ impl Emitter<'_, '_> {
             }
             Op::SetLabel(_) => self.known.iter_mut().for_each(|k| *k = None),
             _ => {
-                if let Some(dst) = defined(op) {
+                if let Some(dst) = op_dst(op) {
                     self.known[dst.0 as usize] = None;
                 }
             }
@@ -867,11 +845,7 @@ impl Emitter<'_, '_> {
                     // Never written here: straight from memory.
                     None if (global.0 as usize) < self.abi.globals_len => {
                         let g = self.b.use_var(self.globals);
-                        Some(
-                            self.b
-                                .ins()
-                                .load(types::I64, trusted(), g, (global.0 * 8) as i32),
-                        )
+                        Some(load_global(&mut self.b, g, global.0))
                     }
                     None => None,
                 };
@@ -1261,7 +1235,7 @@ pub(crate) fn translate(
             if looped[index] {
                 is_eager[index] = true;
                 eager.push((index as u32, var));
-                let v = b.ins().load(types::I64, trusted(), g, (index * 8) as i32);
+                let v = load_global(&mut b, g, index as u32);
                 b.def_var(var, v);
             } else {
                 if loads_at.len() <= count as usize {
