@@ -285,17 +285,7 @@ impl Compiler {
             &mut self.fctx,
             self.isa.as_ref(),
         )?;
-        let mut guard = self.module.0.lock().unwrap_or_else(|e| e.into_inner());
-        let module = guard.as_mut().ok_or("code module already freed")?;
-        let id = module
-            .declare_anonymous_function(&self.ctx.func.signature)
-            .map_err(|e| e.to_string())?;
-        module
-            .define_function(id, &mut self.ctx)
-            .map_err(|e| format!("{e:?}"))?;
-        module.finalize_definitions().map_err(|e| e.to_string())?;
-        let entry = module.get_finalized_function(id) as usize;
-        drop(guard);
+        let entry = self.define_current()?;
         self.in_module += 1;
         self.compiled = self.compiled.wrapping_add(1);
         Ok(match runner {
@@ -357,6 +347,12 @@ impl Compiler {
         b.ins().return_(&[result]);
         b.seal_all_blocks();
         b.finalize(self.isa.frontend_config());
+        self.define_current()
+    }
+
+    /// Compiles the function in `self.ctx` into the current module and
+    /// makes it executable: its address.
+    fn define_current(&mut self) -> Result<usize, String> {
         let mut guard = self.module.0.lock().unwrap_or_else(|e| e.into_inner());
         let module = guard.as_mut().ok_or("code module already freed")?;
         let id = module
