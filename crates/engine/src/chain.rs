@@ -11,6 +11,8 @@
 //!
 //! [`Frontend::chain_mode`]: crate::Frontend::chain_mode
 
+use std::sync::atomic::Ordering;
+
 use crate::ChainLink;
 
 /// What a CPU's current epoch was handed out for.
@@ -55,6 +57,43 @@ impl ChainEpoch {
     }
 }
 
+/// A CPU's chain epoch and jump table: what it enters compiled code with.
+#[derive(Debug)]
+pub(crate) struct CpuChains {
+    epoch: ChainEpoch,
+    /// Compiled entries by virtual pc, for compiled code's indirect jumps.
+    pub(crate) jumps: JumpTable,
+}
+
+impl CpuChains {
+    pub(crate) fn new() -> Self {
+        CpuChains {
+            epoch: ChainEpoch::new(),
+            jumps: JumpTable::new(),
+        }
+    }
+
+    /// The epoch in which the CPU enters `entry`, the code of the block
+    /// at `pc` translated for `mode`, under MMU `generation`, cache
+    /// `drops` and `chain_mode` ([`ChainEpoch::get`]); the jump table
+    /// learns the block when its whole mode is chain mode.
+    #[inline]
+    pub(crate) fn enter(
+        &mut self,
+        counter: &mut u64,
+        (generation, drops, chain_mode): (u64, u64, u32),
+        mode: u32,
+        pc: u64,
+        entry: usize,
+    ) -> u64 {
+        let epoch = self.epoch.get(counter, generation, drops, chain_mode);
+        if chain_mode == mode {
+            self.jumps.set(pc, entry, epoch);
+        }
+        epoch
+    }
+}
+
 /// Entries of a [`JumpTable`] (a power of two).
 pub const JUMP_TABLE_ENTRIES: u32 = 1024;
 
@@ -92,9 +131,9 @@ impl JumpTable {
     #[inline]
     pub fn set(&self, pc: u64, entry: usize, epoch: u64) {
         let link = &self.links[jump_table_index(pc)];
-        if link.pc.load(std::sync::atomic::Ordering::Relaxed) != pc
-            || link.epoch.load(std::sync::atomic::Ordering::Relaxed) != epoch
-            || link.entry.load(std::sync::atomic::Ordering::Relaxed) != entry
+        if link.pc.load(Ordering::Relaxed) != pc
+            || link.epoch.load(Ordering::Relaxed) != epoch
+            || link.entry.load(Ordering::Relaxed) != entry
         {
             link.set(entry, pc, epoch);
         }
@@ -136,14 +175,8 @@ mod tests {
         let t = JumpTable::new();
         t.set(0x8000_0000, 0x1000, 7);
         let link = &t.links[jump_table_index(0x8000_0000)];
-        assert_eq!(
-            link.entry.load(std::sync::atomic::Ordering::Relaxed),
-            0x1000
-        );
-        assert_eq!(
-            link.pc.load(std::sync::atomic::Ordering::Relaxed),
-            0x8000_0000
-        );
-        assert_eq!(link.epoch.load(std::sync::atomic::Ordering::Relaxed), 7);
+        assert_eq!(link.entry.load(Ordering::Relaxed), 0x1000);
+        assert_eq!(link.pc.load(Ordering::Relaxed), 0x8000_0000);
+        assert_eq!(link.epoch.load(Ordering::Relaxed), 7);
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chimera_core::PinInfo;
 use chimera_memory::{AddressSpace, Ram};
 
-use crate::chain::{ChainEpoch, JumpTable};
+use crate::chain::CpuChains;
 use crate::interp::{self, BlockEnd, Stops};
 use crate::ir::verify::verify;
 use crate::ir::IrBuilder;
@@ -133,10 +133,8 @@ struct CpuSlot<C> {
     /// Blocks by virtual pc, for going from block to block in compiled
     /// code (used only with a backend).
     jump: JumpCache,
-    /// Its chain epoch, for compiled code's links.
-    epoch: ChainEpoch,
-    /// Compiled entries by virtual pc, for compiled code's indirect jumps.
-    native_jumps: JumpTable,
+    /// Its chain epoch and jump table, for compiled code.
+    chains: CpuChains,
 }
 
 impl<C> CpuSlot<C> {
@@ -372,8 +370,7 @@ impl<F: Frontend> Cluster<F> {
                     irq_seen: 0,
                     reset_pending: true,
                     jump: JumpCache::new(),
-                    epoch: ChainEpoch::new(),
-                    native_jumps: JumpTable::new(),
+                    chains: CpuChains::new(),
                 }
             })
             .collect();
@@ -631,16 +628,17 @@ impl<F: Frontend> Cluster<F> {
                     backend.submit(&block, &abi);
                 }
                 if let Some(code) = block.native() {
-                    let chain_mode = fe.chain_mode(&slot.state);
-                    let epoch = slot.epoch.get(
+                    let epoch = slot.chains.enter(
                         epochs,
-                        env.mmu.generation(),
-                        self.cache.drops(),
-                        chain_mode,
+                        (
+                            env.mmu.generation(),
+                            self.cache.drops(),
+                            fe.chain_mode(&slot.state),
+                        ),
+                        mode,
+                        pc,
+                        code.entry(),
                     );
-                    if chain_mode == mode {
-                        slot.native_jumps.set(pc, code.entry(), epoch);
-                    }
                     run = native::run_native(
                         fe,
                         code,
@@ -648,7 +646,7 @@ impl<F: Frontend> Cluster<F> {
                         &mut env,
                         0,
                         epoch,
-                        &slot.native_jumps,
+                        &slot.chains.jumps,
                         &self.cache,
                     );
                 }
@@ -748,20 +746,21 @@ impl<F: Frontend> Cluster<F> {
                     let Some(code) = block.native() else {
                         break;
                     };
-                    let chain_mode = fe.chain_mode(&slot.state);
-                    let epoch = slot.epoch.get(
+                    let epoch = slot.chains.enter(
                         epochs,
-                        env.mmu.generation(),
-                        self.cache.drops(),
-                        chain_mode,
+                        (
+                            env.mmu.generation(),
+                            self.cache.drops(),
+                            fe.chain_mode(&slot.state),
+                        ),
+                        mode,
+                        pc,
+                        code.entry(),
                     );
                     // The exit just taken leads here: compiled code may
                     // go straight on next time.
                     if let Some(link) = pending.take() {
                         link.fill(code, epoch);
-                    }
-                    if chain_mode == mode {
-                        slot.native_jumps.set(pc, code.entry(), epoch);
                     }
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
@@ -773,7 +772,7 @@ impl<F: Frontend> Cluster<F> {
                         &mut env,
                         limit - slot.insns,
                         epoch,
-                        &slot.native_jumps,
+                        &slot.chains.jumps,
                         &self.cache,
                     ) else {
                         break;
