@@ -233,7 +233,7 @@ struct Trampolines;
 impl Trampolines {
     /// The load trampoline.
     extern "C" fn load<F: Frontend>(ctx: *mut NativeCtx, vaddr: u64, pc: u64, info: u64) -> u64 {
-        with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
+        with_run::<F, _>(ctx, pc, info, true, |fe, cpu, env| {
             let size = (info & 0xff) as usize;
             mmu::load(fe, cpu, env, vaddr, size, endian_of(info), AccessKind::Read)
         })
@@ -247,7 +247,7 @@ impl Trampolines {
         pc: u64,
         info: u64,
     ) {
-        with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
+        with_run::<F, _>(ctx, pc, info, true, |fe, cpu, env| {
             let size = (info & 0xff) as usize;
             mmu::store(fe, cpu, env, vaddr, size, endian_of(info), value).map(|()| 0)
         });
@@ -282,43 +282,20 @@ impl Trampolines {
         a4: u64,
     ) -> u64 {
         let argv = [a0, a1, a2, a3, a4];
-        // SAFETY: as in `with_run`: `ctx` is the context `run_native::<F>`
-        // made and handed to compiled code, `run` its `RunRefs<F>`, whose
-        // `cpu` and `env` come from `&mut` borrows held for the run; the
-        // helper touches no globals, which compiled code may hold in
-        // registers meanwhile, so these are the only live references.
-        unsafe {
-            let (pc, info) = ((*ctx).args[0], (*ctx).args[1]);
-            let insn = (*ctx).retired.wrapping_add((info >> 32) as u32);
-            let run = &mut *((*ctx).run as *mut RunRefs<'_, '_, F>);
-            let cpu = &mut *run.cpu;
-            let env = &mut *run.env;
-            env.block_offset = insn;
-            let nargs = ((info & 0xff) as usize).min(argv.len());
-            let result = match run.fe.helpers().get(N as usize) {
-                Some(h) => {
-                    let mut hctx = HelperCtx {
-                        frontend: run.fe,
-                        cpu,
-                        env,
-                        pc,
-                    };
-                    (h.func)(&mut hctx, &argv[..nargs])
-                }
-                None => Err(Trap::Guest {
-                    cause: u64::MAX,
-                    value: N,
-                }),
-            };
-            match result {
-                Ok(v) => v,
-                Err(trap) => {
-                    run.trap = Some((trap, pc, insn));
-                    (*ctx).status = 1;
-                    0
-                }
-            }
-        }
+        // SAFETY: `ctx` is the context `run_native` made and handed to the
+        // compiled code, which passes it back unchanged and stored the pc
+        // and call info in its first two argument slots.
+        let (pc, info) = unsafe { ((*ctx).args[0], (*ctx).args[1]) };
+        with_run::<F, _>(ctx, pc, info, false, |fe, cpu, env| {
+            call_helper(
+                fe,
+                cpu,
+                env,
+                N,
+                pc,
+                &argv[..((info & 0xff) as usize).min(5)],
+            )
+        })
     }
 
     #[inline(always)]
@@ -332,26 +309,45 @@ impl Trampolines {
         // cycles on every helper call).
         let argv: [u64; 6] =
             std::array::from_fn(|i| unsafe { std::ptr::read_volatile(&raw const (*ctx).args[i]) });
-        with_run::<F, _>(ctx, pc, info, |fe, cpu, env| {
-            let nargs = ((info & 0xff) as usize).min(6);
-            let Some(h) = usize::try_from(helper)
-                .ok()
-                .and_then(|i| fe.helpers().get(i))
-            else {
-                return Err(Trap::Guest {
-                    cause: u64::MAX,
-                    value: helper,
-                });
-            };
-            let mut hctx = HelperCtx {
-                frontend: fe,
+        with_run::<F, _>(ctx, pc, info, true, |fe, cpu, env| {
+            call_helper(
+                fe,
                 cpu,
                 env,
+                helper,
                 pc,
-            };
-            (h.func)(&mut hctx, &argv[..nargs])
+                &argv[..((info & 0xff) as usize).min(6)],
+            )
         })
     }
+}
+
+/// Runs helper `helper` of `fe` for the instruction at `pc`.
+#[inline(always)]
+fn call_helper<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    helper: u64,
+    pc: u64,
+    args: &[u64],
+) -> Result<u64, Trap> {
+    let Some(h) = usize::try_from(helper)
+        .ok()
+        .and_then(|i| fe.helpers().get(i))
+    else {
+        return Err(Trap::Guest {
+            cause: u64::MAX,
+            value: helper,
+        });
+    };
+    let mut hctx = HelperCtx {
+        frontend: fe,
+        cpu,
+        env,
+        pc,
+    };
+    (h.func)(&mut hctx, args)
 }
 
 /// Helpers with a trampoline of their own ([`NativeAbi::call_for`]).
@@ -395,7 +391,10 @@ struct RunRefs<'r, 'e, F: Frontend> {
 
 /// Runs `f` on the run's frontend, CPU and environment, for instruction
 /// `info >> 32` at `pc`; records a trap and reports it in `ctx.status`.
-fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, f: G) -> u64
+/// With `refresh`, hands compiled code the globals' address and the
+/// block-end request again (a global-free leaf helper changes neither).
+#[inline(always)]
+fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, refresh: bool, f: G) -> u64
 where
     G: FnOnce(&F, &mut F::Cpu, &mut CpuEnv) -> Result<u64, Trap>,
 {
@@ -415,8 +414,10 @@ where
         let env = &mut *run.env;
         env.block_offset = insn;
         let result = f(run.fe, cpu, env);
-        (*ctx).globals = cpu.globals_mut().as_mut_ptr();
-        (*ctx).end_block = u32::from(env.end_block);
+        if refresh {
+            (*ctx).globals = cpu.globals_mut().as_mut_ptr();
+            (*ctx).end_block = u32::from(env.end_block);
+        }
         match result {
             Ok(v) => v,
             Err(trap) => {
