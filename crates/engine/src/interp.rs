@@ -170,6 +170,10 @@ pub fn run_block_with<F: Frontend>(
             Op::Binary { op, dst, a, b } => {
                 vals[dst.0 as usize] = op.eval(ty(*dst), vals[a.0 as usize], vals[b.0 as usize]);
             }
+            Op::Float { op, dst, args } => {
+                let v = args.map(|a| vals.get(a.0 as usize).copied().unwrap_or(0));
+                vals[dst.0 as usize] = op.eval(ty(*dst), v);
+            }
             Op::Compare { cond, dst, a, b } => {
                 vals[dst.0 as usize] =
                     u64::from(cond.eval(ty(*a), vals[a.0 as usize], vals[b.0 as usize]));

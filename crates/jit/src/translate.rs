@@ -3,11 +3,14 @@
 //! the code never traps on the host.
 
 use chimera_engine::ir::verify::op_dst;
-use chimera_engine::ir::{sign_extend_to, BinOp, Cond, Exit, Op, Temp, Ty, UnOp};
+use chimera_engine::ir::{
+    sign_extend_to, BinOp, Cond, Exit, FloatOp, Op, Temp, Ty, UnOp, CANONICAL_NAN_32,
+    CANONICAL_NAN_64,
+};
 use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
 use chimera_engine::{Block, NativeAbi};
 use chimera_memory::Endian;
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value,
 };
@@ -695,6 +698,38 @@ impl Emitter<'_, '_> {
         }
     }
 
+    /// [`FloatOp`] on integer bit patterns `args` of IR type `ty`.
+    fn float(&mut self, op: FloatOp, ty: Ty, args: &[Value]) -> Value {
+        let (int, fl, nan) = match ty {
+            Ty::I32 => (types::I32, types::F32, u64::from(CANONICAL_NAN_32)),
+            Ty::I64 => (types::I64, types::F64, CANONICAL_NAN_64),
+        };
+        let f: Vec<Value> = args
+            .iter()
+            .map(|&v| self.b.ins().bitcast(fl, MemFlagsData::new(), v))
+            .collect();
+        let compare = |cc: FloatCC, e: &mut Self| {
+            let c = e.b.ins().fcmp(cc, f[0], f[1]);
+            e.b.ins().uextend(int, c)
+        };
+        let r = match op {
+            FloatOp::Add => self.b.ins().fadd(f[0], f[1]),
+            FloatOp::Sub => self.b.ins().fsub(f[0], f[1]),
+            FloatOp::Mul => self.b.ins().fmul(f[0], f[1]),
+            FloatOp::Div => self.b.ins().fdiv(f[0], f[1]),
+            FloatOp::Sqrt => self.b.ins().sqrt(f[0]),
+            FloatOp::MulAdd => self.b.ins().fma(f[0], f[1], f[2]),
+            FloatOp::Eq => return compare(FloatCC::Equal, self),
+            FloatOp::Lt => return compare(FloatCC::LessThan, self),
+            FloatOp::Le => return compare(FloatCC::LessThanOrEqual, self),
+        };
+        // The host's NaN (x86's is negative) becomes the IR's canonical one.
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+        let bits = self.b.ins().bitcast(int, MemFlagsData::new(), r);
+        let canonical = self.iconst(int, nan);
+        self.b.ins().select(is_nan, canonical, bits)
+    }
+
     fn konst(&self, t: Temp) -> Option<u64> {
         self.known.get(t.0 as usize).copied().flatten()
     }
@@ -882,6 +917,12 @@ impl Emitter<'_, '_> {
                 let ty = cl_ty(self.ty(*dst));
                 let (va, vb) = (self.get(*a), self.get(*b));
                 let v = self.binary(*op, ty, va, vb);
+                self.set(*dst, v);
+            }
+            Op::Float { op, dst, args } => {
+                let ty = self.ty(*dst);
+                let vals: Vec<Value> = args[..op.arity()].iter().map(|a| self.get(*a)).collect();
+                let v = self.float(*op, ty, &vals);
                 self.set(*dst, v);
             }
             Op::Compare { cond, dst, a, b } => {

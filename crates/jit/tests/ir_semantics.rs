@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chimera_core::PinInfo;
-use chimera_engine::ir::{BinOp, Cond, Global, HelperId, IrBuilder, Ty, UnOp};
+use chimera_engine::ir::{BinOp, Cond, FloatOp, Global, HelperId, IrBuilder, Ty, UnOp};
 use chimera_engine::{
     irq_inputs_for, Clock, Cluster, ClusterParams, ClusterSetup, CodeReader, CpuEnv, CpuState,
     ExitRequest, Frontend, Helper, HelperCtx, IrqInputs, MemoryOrder, RunControl, RunLimits,
@@ -190,10 +190,11 @@ const BINOPS: &[BinOp] = &[
     BinOp::RotateRight,
 ];
 
-/// Writes the result of `f(a, b)` for every pair of edge values into
+/// Writes the result of `f(a, b)` for every pair of `values` into
 /// consecutive globals.
 fn pairs(
     ty: Ty,
+    values: &'static [u64],
     f: impl Fn(
             &mut IrBuilder,
             chimera_engine::ir::Temp,
@@ -211,8 +212,8 @@ fn pairs(
         let f = f.clone();
         same_on_both(move |b: &mut IrBuilder| {
             let mut g = 0;
-            for &x in VALUES {
-                for &y in VALUES {
+            for &x in values {
+                for &y in values {
                     let (mut tx, mut ty_) = (b.constant(ty, x), b.constant(ty, y));
                     if opaque_x {
                         tx = through_global(b, tx, SCRATCH, ty);
@@ -247,7 +248,7 @@ fn through_global(
 fn binary_ops_match_the_interpreter_at_both_widths() {
     for ty in [Ty::I32, Ty::I64] {
         for &op in BINOPS {
-            pairs(ty, move |b, x, y| b.binary(op, x, y));
+            pairs(ty, VALUES, move |b, x, y| b.binary(op, x, y));
         }
     }
 }
@@ -263,9 +264,81 @@ fn comparisons_and_selects_match_the_interpreter() {
             Cond::LtUnsigned,
             Cond::GeUnsigned,
         ] {
-            pairs(ty, move |b, x, y| {
+            pairs(ty, VALUES, move |b, x, y| {
                 let c = b.compare(cond, x, y, Ty::I32);
                 b.select(c, x, y)
+            });
+        }
+    }
+}
+
+/// binary32 edge values: zeros, ones, the least normal and its
+/// neighbours, subnormals, the largest finite, infinities, quiet and
+/// signalling NaNs of both signs, inexact quotients.
+const SINGLES: &[u64] = &[
+    0,
+    0x8000_0000,
+    0x3f80_0000,
+    0xbf80_0000,
+    0x4040_0000,
+    0x3eaa_aaab,
+    0x0080_0000,
+    0x0080_0001,
+    0x007f_ffff,
+    0x0000_0001,
+    0x7f7f_ffff,
+    0xff7f_ffff,
+    0x7f80_0000,
+    0xff80_0000,
+    0x7fc0_0000,
+    0xffc0_0001,
+    0x7f80_0001,
+    0x5f00_0000,
+];
+
+/// binary64 edge values, as [`SINGLES`].
+const DOUBLES: &[u64] = &[
+    0,
+    0x8000_0000_0000_0000,
+    0x3ff0_0000_0000_0000,
+    0xbff0_0000_0000_0000,
+    0x4008_0000_0000_0000,
+    0x3fd5_5555_5555_5555,
+    0x0010_0000_0000_0000,
+    0x0010_0000_0000_0001,
+    0x000f_ffff_ffff_ffff,
+    1,
+    0x7fef_ffff_ffff_ffff,
+    0xffef_ffff_ffff_ffff,
+    0x7ff0_0000_0000_0000,
+    0xfff0_0000_0000_0000,
+    0x7ff8_0000_0000_0000,
+    0xfff8_0000_0000_0001,
+    0x7ff0_0000_0000_0001,
+    0x5fe0_0000_0000_0000,
+];
+
+#[test]
+fn float_ops_match_the_interpreter_at_both_widths() {
+    for (ty, values) in [(Ty::I32, SINGLES), (Ty::I64, DOUBLES)] {
+        for op in [
+            FloatOp::Add,
+            FloatOp::Sub,
+            FloatOp::Mul,
+            FloatOp::Div,
+            FloatOp::Eq,
+            FloatOp::Lt,
+            FloatOp::Le,
+        ] {
+            pairs(ty, values, move |b, x, y| b.float(op, &[x, y]));
+        }
+        pairs(ty, values, |b, x, _| b.float(FloatOp::Sqrt, &[x]));
+        // The addend is each value of the list in turn, with the product of
+        // every pair.
+        for &c in values {
+            pairs(ty, values, move |b, x, y| {
+                let c = b.constant(b.ty(x), c);
+                b.float(FloatOp::MulAdd, &[x, y, c])
             });
         }
     }

@@ -3,7 +3,7 @@
 
 use chimera_memory::Endian;
 
-use super::{BinOp, Cond, Exit, Global, HelperId, Label, MemOp, Op, Temp, Ty, UnOp};
+use super::{BinOp, Cond, Exit, FloatOp, Global, HelperId, Label, MemOp, Op, Temp, Ty, UnOp};
 
 /// Collects the ops of one block as a frontend decodes it.
 #[derive(Debug, Default, Clone)]
@@ -143,6 +143,20 @@ impl IrBuilder {
     pub fn unary(&mut self, op: UnOp, src: Temp) -> Temp {
         let dst = self.temp(self.ty(src));
         self.push(Op::Unary { op, dst, src });
+        dst
+    }
+
+    /// `op(args)` on float bit patterns, in a fresh temporary of the
+    /// operands' type; `args` holds `op.arity()` temporaries.
+    pub fn float(&mut self, op: FloatOp, args: &[Temp]) -> Temp {
+        let first = args.first().copied().unwrap_or(Temp(0));
+        let arg = |i: usize| args.get(i).copied().unwrap_or(first);
+        let dst = self.temp(self.ty(first));
+        self.push(Op::Float {
+            op,
+            dst,
+            args: [arg(0), arg(1), arg(2)],
+        });
         dst
     }
 

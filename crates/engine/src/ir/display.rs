@@ -17,6 +17,13 @@ impl fmt::Display for Op {
             Op::Binary { op, dst, a, b } => {
                 write!(f, "t{} = {op:?} t{}, t{}", dst.0, a.0, b.0)
             }
+            Op::Float { op, dst, args } => {
+                write!(f, "t{} = float.{op:?}", dst.0)?;
+                for (i, a) in args[..op.arity()].iter().enumerate() {
+                    write!(f, "{} t{}", if i == 0 { "" } else { "," }, a.0)?;
+                }
+                Ok(())
+            }
             Op::Compare { cond, dst, a, b } => {
                 write!(f, "t{} = cmp.{cond:?} t{}, t{}", dst.0, a.0, b.0)
             }

@@ -33,14 +33,17 @@
 //! types and exact result; the [`verify`] module checks those rules. The
 //! arithmetic of [`BinOp`], [`UnOp`] and [`Cond`] is defined on the
 //! variant docs, including every edge case (shift amounts, division by
-//! zero, overflow), so that no backend has a choice to make.
+//! zero, overflow), so that no backend has a choice to make; [`FloatOp`]'s
+//! IEEE 754 operations fix their rounding and NaN results the same way.
 
 mod builder;
 mod display;
+mod float;
 mod op;
 pub mod verify;
 
 pub use builder::IrBuilder;
+pub use float::{FloatOp, CANONICAL_NAN_32, CANONICAL_NAN_64};
 pub use op::{
     sign_extend, sign_extend_to, BinOp, Cond, Exit, Global, HelperId, Label, MemOp, Op, Temp, Ty,
     UnOp,

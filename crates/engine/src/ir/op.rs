@@ -2,6 +2,8 @@
 
 use chimera_memory::Endian;
 
+use super::FloatOp;
+
 /// The type of a temporary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ty {
@@ -276,6 +278,18 @@ pub enum Op {
         src: Temp,
         /// Size and byte order (`signed` is ignored).
         mem: MemOp,
+    },
+    /// `dst = op(args)` on IEEE 754 bit patterns: binary32 when `dst` is
+    /// `I32`, binary64 when `I64`; see [`FloatOp`] for the exact results.
+    /// The first `op.arity()` args are read, each of `dst`'s type; the
+    /// rest are ignored.
+    Float {
+        /// The operation.
+        op: FloatOp,
+        /// Destination; also the operands' type.
+        dst: Temp,
+        /// Operands.
+        args: [Temp; 3],
     },
     /// Calls helper `helper` of the frontend with the arguments
     /// zero-extended to 64 bits; its result, truncated, goes to `dst`.

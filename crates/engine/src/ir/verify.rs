@@ -72,6 +72,14 @@ pub fn verify(ops: &[Op], temps: &[Ty], helper_count: usize) -> Result<(), Verif
                     return fail("Binary needs dst, a and b of one type".into());
                 }
             }
+            Op::Float { op, dst, args } => {
+                let t = check_def(*dst)?;
+                for a in &args[..op.arity()] {
+                    if check_use(*a, &defined)? != t {
+                        return fail("Float needs dst and its operands of one type".into());
+                    }
+                }
+            }
             Op::Compare { dst, a, b, .. } => {
                 if check_use(*a, &defined)? != check_use(*b, &defined)? {
                     return fail("Compare needs a and b of one type".into());
@@ -201,6 +209,7 @@ pub fn op_dst(op: &Op) -> Option<Temp> {
         | Op::Unary { dst, .. }
         | Op::Binary { dst, .. }
         | Op::Compare { dst, .. }
+        | Op::Float { dst, .. }
         | Op::Select { dst, .. }
         | Op::Extend { dst, .. }
         | Op::Load { dst, .. } => Some(*dst),
