@@ -18,7 +18,8 @@ use chimera_memory::Endian;
 use chimera_softfloat as sf;
 use chimera_softfloat::{Flags, FloatEnv, Rounding};
 
-use crate::cpu::G_F0;
+use crate::cpu::{RiscvCpu, G_F0};
+use crate::hardfloat::{emit_inline, host_arithmetic, FpInsn, Inline};
 use crate::helpers::{H_FP, H_FP_ENABLE};
 use crate::inst::{FpFmt, FpOp, Inst, Sgnj, FP_OPS};
 use crate::translate::Emit;
@@ -28,11 +29,23 @@ const BOX: u64 = 0xffff_ffff_0000_0000;
 /// binary32's canonical NaN, boxed.
 const CANONICAL_S: u64 = BOX | 0x7fc0_0000;
 
-/// What the current block has already checked of `mstatus.FS`.
+/// What the current block has already checked of `mstatus.FS`, and
+/// whether it may round on the host ([`host_arithmetic`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FpBlock {
     checked: bool,
     dirtied: bool,
+    host_rounding: bool,
+}
+
+impl FpBlock {
+    /// The state of a block starting on `cpu`.
+    pub fn new(cpu: &RiscvCpu) -> Self {
+        FpBlock {
+            host_rounding: host_arithmetic(cpu),
+            ..FpBlock::default()
+        }
+    }
 }
 
 fn f_get(e: &mut Emit, r: u8) -> Temp {
@@ -170,6 +183,28 @@ pub(crate) fn emit_float(e: &mut Emit, fp: &mut FpBlock, inst: Inst, raw: u64) {
             } else {
                 e.b.constant(Ty::I64, 0)
             };
+            let slow = e.b.label();
+            let done = e.b.label();
+            let fast = FpInsn {
+                op,
+                fmt,
+                rm,
+                srcs: [a, b, c],
+            };
+            let inline = if op.reads_int() {
+                None
+            } else {
+                emit_inline(e, &fast, fp.host_rounding, slow)
+            };
+            match inline {
+                Some(Inline::Float(r)) => f_set(e, rd, r),
+                Some(Inline::Int(r)) => e.write(rd, r),
+                None => {}
+            }
+            if inline.is_some() {
+                e.b.jump(done);
+                e.b.set_label(slow);
+            }
             let insn = e.b.constant(Ty::I64, raw);
             if op.writes_int() {
                 if let Some(r) = e.b.call(H_FP, &[code, a, b, c, insn], Some(ty)) {
@@ -177,6 +212,9 @@ pub(crate) fn emit_float(e: &mut Emit, fp: &mut FpBlock, inst: Inst, raw: u64) {
                 }
             } else if let Some(r) = e.b.call(H_FP, &[code, a, b, c, insn], Some(Ty::I64)) {
                 f_set(e, rd, r);
+            }
+            if inline.is_some() {
+                e.b.set_label(done);
             }
         }
         _ => {}

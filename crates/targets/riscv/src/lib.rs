@@ -12,6 +12,7 @@ pub mod csr;
 pub mod decode;
 pub mod float;
 pub mod gdb;
+pub mod hardfloat;
 pub mod helpers;
 pub mod inst;
 pub mod mmu;
@@ -112,7 +113,9 @@ impl Frontend for RiscV {
     fn block_mode(&self, cpu: &RiscvCpu) -> u32 {
         let paged =
             cpu.privilege != csr::PRIV_M && mmu::satp_mode(self.xlen, cpu.csr.satp).is_some();
-        u32::from(cpu.privilege) | (u32::from(paged) << 2)
+        u32::from(cpu.privilege)
+            | (u32::from(paged) << 2)
+            | (u32::from(hardfloat::host_arithmetic(cpu)) << 3)
     }
 
     fn translate_addr(

@@ -129,7 +129,7 @@ impl RiscV {
     ) -> Result<(), Trap> {
         let mut pc = code.start();
         let mut count = 0;
-        let mut fp = FpBlock::default();
+        let mut fp = FpBlock::new(code.cpu());
         loop {
             let low = match code.fetch(pc, 2, LE) {
                 Ok(v) => v as u16,

@@ -6,62 +6,14 @@
 //! mode while `frm` holds a reserved one; everything else runs or takes
 //! the fault its access earns.
 
-use std::sync::Arc;
+mod common;
 
-use chimera_engine::{
-    irq_inputs_for, Clock, Cluster, ClusterParams, ClusterRun, ClusterSetup, MemoryOrder,
-    RunControl,
-};
-use chimera_memory::{AddressSpace, Endian, Ram, Region};
+use chimera_engine::{Clock, ClusterRun};
+use chimera_memory::Endian;
 use chimera_riscv::compressed::decode16;
 use chimera_riscv::decode::decode32;
 use chimera_riscv::inst::Inst;
-use chimera_riscv::RiscV;
-
-const BASE: u64 = 0x8000_0000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn hart(xlen: u32) -> (Cluster<RiscV>, Arc<Ram>) {
-    let ram = Arc::new(Ram::new(0x10000));
-    let mut space = AddressSpace::new("sys");
-    space.map(BASE, Region::ram("ram", ram.clone()), 0).unwrap();
-    let fe = RiscV::new(xlen, 10_000_000, BASE);
-    let irqs = irq_inputs_for(&fe, 1);
-    let params = ClusterParams {
-        word_bits: xlen,
-        endian: Endian::Little,
-        page_bits: 12,
-        paddr_bits: 34,
-        vaddr_bits: 32,
-        memory_order: MemoryOrder::Weak,
-        freq_hz: 1_000_000_000,
-    };
-    let mut cluster = Cluster::new(
-        fe,
-        ClusterSetup {
-            name: "cpu".into(),
-            params,
-            first_index: 0,
-            watcher: 0,
-            irqs,
-            space: Arc::new(space),
-            control: Arc::new(RunControl::new()),
-            console: None,
-        },
-    );
-    cluster.set_verify(true);
-    (cluster, ram)
-}
+use common::{hart, Rng, BASE};
 
 fn run_words(xlen: u32, count: u32, seed: u64) {
     let (mut cluster, ram) = hart(xlen);
