@@ -160,6 +160,26 @@ impl IrBuilder {
         dst
     }
 
+    /// Goes to `target` unless float `r` (binary32 when `I32`, binary64
+    /// when `I64`) is finite and larger in magnitude than the least normal
+    /// number: the results of round-to-nearest arithmetic on numbers that
+    /// raise no exception but inexact (an overflow, underflow, invalid
+    /// operation or division by zero gives an infinity, a NaN, a zero, a
+    /// subnormal or, tiny before rounding, exactly the least normal).
+    pub fn branch_unless_normal(&mut self, r: Temp, target: Label) {
+        let ty = self.ty(r);
+        let (sign, least_normal, infinity) = match ty {
+            Ty::I32 => (1u64 << 31, 0x0080_0000, 0x7f80_0000),
+            Ty::I64 => (1u64 << 63, 1u64 << 52, 0x7ff0_0000_0000_0000),
+        };
+        // |r| - (least + 1) below infinity - (least + 1), unsigned.
+        let magnitude = self.binary_imm(BinOp::And, r, !sign);
+        let offset = self.binary_imm(BinOp::Sub, magnitude, least_normal + 1);
+        let range = self.constant(ty, infinity - least_normal - 1);
+        let special = self.compare(Cond::GeUnsigned, offset, range, Ty::I32);
+        self.branch(special, target);
+    }
+
     /// `(a cond b) ? 1 : 0` as `ty`.
     pub fn compare(&mut self, cond: Cond, a: Temp, b: Temp, ty: Ty) -> Temp {
         let dst = self.temp(ty);

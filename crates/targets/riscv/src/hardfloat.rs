@@ -70,9 +70,9 @@ pub(crate) fn emit_inline(
         FpOp::MulAdd | FpOp::MulSub | FpOp::NegMulSub | FpOp::NegMulAdd => (FloatOp::MulAdd, false),
         _ => return None,
     };
-    let (ty, sign, least_normal, infinity) = match insn.fmt {
-        FpFmt::S => (Ty::I32, 1u64 << 31, 0x0080_0000, 0x7f80_0000),
-        FpFmt::D => (Ty::I64, 1u64 << 63, 1u64 << 52, 0x7ff0_0000_0000_0000),
+    let (ty, sign) = match insn.fmt {
+        FpFmt::S => (Ty::I32, 1u64 << 31),
+        FpFmt::D => (Ty::I64, 1u64 << 63),
     };
     let n = insn.op.sources();
     let mut x = insn.srcs;
@@ -111,13 +111,7 @@ pub(crate) fn emit_inline(
         _ => {}
     }
     let r = e.b.float(op, &x[..op.arity()]);
-    // Normal and above the least normal: |r| - (least + 1) below
-    // infinity - (least + 1), unsigned.
-    let magnitude = e.b.binary_imm(BinOp::And, r, !sign);
-    let offset = e.b.binary_imm(BinOp::Sub, magnitude, least_normal + 1);
-    let range = e.b.constant(ty, infinity - least_normal - 1);
-    let special = e.b.compare(Cond::GeUnsigned, offset, range, Ty::I32);
-    e.b.branch(special, slow);
+    e.b.branch_unless_normal(r, slow);
     Some(Inline::Float(match insn.fmt {
         FpFmt::S => {
             let wide = e.b.zext(r, 32, Ty::I64);
