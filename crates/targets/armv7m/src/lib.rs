@@ -11,6 +11,7 @@ pub mod dsp;
 pub mod exception;
 pub mod fpu;
 pub mod gdb;
+pub mod hardfloat;
 pub mod helpers;
 pub mod scs;
 pub mod semihost;
@@ -138,6 +139,7 @@ impl Frontend for ArmM {
             | (u32::from(fp_on) << 9)
             | (u32::from(unalign_trp) << 10)
             | (u32::from(cpu.control & cpu::CONTROL_FPCA != 0) << 11)
+            | (u32::from(self.fpu && hardfloat::host_arithmetic(cpu)) << 12)
     }
 
     fn chain_mode(&self, cpu: &ArmCpu) -> u32 {
@@ -235,8 +237,8 @@ impl Frontend for ArmM {
             (old & !mask) | (((value as u32) << shift) & mask)
         };
         let effect = cpu.scs.write_word(offset & !3, value, tick);
-        if offset & !3 == 0xd14 || offset & !3 == 0xd88 {
-            // CCR and CPACR decide how code translates.
+        if matches!(offset & !3, 0xd14 | 0xd88 | 0xf34) {
+            // CCR, CPACR and FPCCR decide how code translates.
             env.request_block_end();
         }
         if effect.reset {

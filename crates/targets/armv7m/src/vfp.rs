@@ -7,6 +7,7 @@ use chimera_engine::ir::{BinOp, Global, Temp, Ty};
 
 use crate::cpu::G_S0;
 use crate::fpu::op;
+use crate::hardfloat;
 use crate::helpers::{H_FP_ACTIVE, H_VFP};
 use crate::translate::{Emit, Flow};
 
@@ -269,8 +270,25 @@ fn data_processing(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         (0b111, _) => return other(e, hw1, hw2, d, m),
         _ => return e.undefined(),
     };
+    arithmetic(e, code, d, n, m)
+}
+
+/// FPU operation `code` on `d`, `n`, `m`: inline where the block may
+/// round on the host, through the helper otherwise or where the inline
+/// checks fail.
+fn arithmetic(e: &mut Emit, code: u32, d: u32, n: u32, m: u32) -> Flow {
+    let slow = e.b.label();
+    let done = e.b.label();
+    let inline = e.host_float && hardfloat::emit_inline(e, code, d, n, m, slow);
+    if inline {
+        e.b.jump(done);
+        e.b.set_label(slow);
+    }
     let dv = e.k(d);
     fpu_call(e, code, dv, n, m);
+    if inline {
+        e.b.set_label(done);
+    }
     Flow::Next
 }
 
@@ -303,7 +321,7 @@ fn other(e: &mut Emit, hw1: u32, hw2: u32, d: u32, m: u32) -> Flow {
             set_s_reg(e, d, r);
             return Flow::Next;
         }
-        (0b0001, _) => op::VSQRT,
+        (0b0001, _) => return arithmetic(e, op::VSQRT, d, 0, m),
         (0b0010, _) => op::VCVT_F32_F16,
         (0b0011, _) => op::VCVT_F16_F32,
         (0b0100, _) => op::VCMP + t,

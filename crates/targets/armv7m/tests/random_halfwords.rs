@@ -4,80 +4,13 @@
 //! frame's return address at the faulting instruction (or, for SVC, after
 //! it).
 
-use std::sync::Arc;
+mod common;
 
 use chimera_armv7m::scs::{cfsr, exc, CoreKind};
-use chimera_armv7m::{ArmCpu, ArmM};
-use chimera_engine::{
-    irq_inputs_for, Clock, Cluster, ClusterParams, ClusterRun, ClusterSetup, MemoryOrder,
-    RunControl,
-};
-use chimera_memory::{AddressSpace, Endian, Ram, Region};
-
-const CODE: u64 = 0x2000_0000;
-const STACK_TOP: u64 = 0x2000_f000;
-const HANDLERS: u64 = 0x1000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-fn core(kind: CoreKind, fpu: bool) -> (Cluster<ArmM>, Arc<Ram>, Arc<Ram>) {
-    let flash = Arc::new(Ram::new(0x10000));
-    let sram = Arc::new(Ram::new(0x10000));
-    let mut space = AddressSpace::new("sys");
-    space
-        .map(0, Region::ram("flash", flash.clone()), 0)
-        .unwrap();
-    space
-        .map(CODE, Region::ram("sram", sram.clone()), 0)
-        .unwrap();
-    // The vector table: the initial stack, reset at a NOP, and every
-    // exception at a handler of its own.
-    flash.write(0, 4, Endian::Little, STACK_TOP).unwrap();
-    flash
-        .write(4, 4, Endian::Little, (CODE + 0x100) | 1)
-        .unwrap();
-    for n in 2..48u64 {
-        flash
-            .write(4 * n, 4, Endian::Little, (HANDLERS + 16 * n) | 1)
-            .unwrap();
-    }
-    sram.write(0x100, 2, Endian::Little, 0xbf00).unwrap();
-    let fe = ArmM::new(kind, fpu, 32);
-    let irqs = irq_inputs_for(&fe, 1);
-    let params = ClusterParams {
-        word_bits: 32,
-        endian: Endian::Little,
-        page_bits: 12,
-        paddr_bits: 32,
-        vaddr_bits: 32,
-        memory_order: MemoryOrder::Weak,
-        freq_hz: 25_000_000,
-    };
-    let mut cluster = Cluster::new(
-        fe,
-        ClusterSetup {
-            name: "cpu".into(),
-            params,
-            first_index: 0,
-            watcher: 0,
-            irqs,
-            space: Arc::new(space),
-            control: Arc::new(RunControl::new()),
-            console: None,
-        },
-    );
-    cluster.set_verify(true);
-    (cluster, flash, sram)
-}
+use chimera_armv7m::ArmCpu;
+use chimera_engine::{Clock, ClusterRun};
+use chimera_memory::Endian;
+use common::{core, Rng, CODE, HANDLERS};
 
 fn run_pairs(kind: CoreKind, fpu: bool, count: u32, seed: u64) {
     let (mut cluster, _flash, sram) = core(kind, fpu);

@@ -1,0 +1,139 @@
+//! The inline VFP path against the soft-float crate: 40,000 random
+//! arithmetic instructions on a Cortex-M4F, on operands drawn near the
+//! edges where the host's result or flags could differ (zeros, the least
+//! normal, subnormals, overflow, infinities, NaNs), run with FPSCR.IXC
+//! already set (the inline path) and, one run in eight, clear (the
+//! helper), with default NaN on and off. The destination register and
+//! FPSCR must be what the soft-float crate computes under FPSCR's rules.
+
+mod common;
+
+use chimera_armv7m::fpu::{float_env, fpscr_flags};
+use chimera_armv7m::scs::CoreKind;
+use chimera_armv7m::ArmCpu;
+use chimera_engine::{Clock, ClusterRun};
+use chimera_memory::Endian;
+use chimera_softfloat as sf;
+use common::{core, Rng, CODE};
+
+/// The operations with an inline path: name, `hw1` opcode bits (opc1 and,
+/// for VSQRT, opc2) and `hw2`'s `o` bit.
+const OPS: &[(&str, u32, u32)] = &[
+    ("vmla", 0x00, 0),
+    ("vmls", 0x00, 1),
+    ("vnmls", 0x10, 0),
+    ("vnmla", 0x10, 1),
+    ("vmul", 0x20, 0),
+    ("vnmul", 0x20, 1),
+    ("vadd", 0x30, 0),
+    ("vsub", 0x30, 1),
+    ("vdiv", 0x80, 0),
+    ("vfnms", 0x90, 0),
+    ("vfnma", 0x90, 1),
+    ("vfma", 0xa0, 0),
+    ("vfms", 0xa0, 1),
+    ("vsqrt", 0xb1, 1),
+];
+
+/// `op.f32 s2, s4, s6` (VSQRT: `s2, s6`) as the two halfwords in memory
+/// order.
+fn encode(opc: u32, o: u32) -> u32 {
+    let (vd, vn, vm) = (1, 2, 3);
+    let sqrt = opc == 0xb1;
+    let hw1 = 0xee00 | opc | if sqrt { 0 } else { vn };
+    let hw2 = 0x0a00 | (vd << 12) | (o << 6) | if sqrt { 0x80 } else { 0 } | vm;
+    hw1 | (hw2 << 16)
+}
+
+/// What the FPU computes for `name` on `d`, `n`, `m`.
+fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> u32 {
+    const SIGN: u32 = 1 << 31;
+    let fused = |e: &mut sf::FloatEnv, neg_n: bool, neg_d: bool| {
+        let a = if neg_n { n ^ SIGN } else { n };
+        let acc = if neg_d { d ^ SIGN } else { d };
+        sf::f32_mul_add_nan_order(e, a, m, acc, true)
+    };
+    let chained = |e: &mut sf::FloatEnv, neg_p: bool, neg_d: bool| {
+        let p = sf::f32_mul(e, n, m);
+        let p = if neg_p { p ^ SIGN } else { p };
+        sf::f32_add(e, if neg_d { d ^ SIGN } else { d }, p)
+    };
+    match name {
+        "vmla" => chained(e, false, false),
+        "vmls" => chained(e, true, false),
+        "vnmls" => chained(e, false, true),
+        "vnmla" => chained(e, true, true),
+        "vmul" => sf::f32_mul(e, n, m),
+        "vnmul" => sf::f32_mul(e, n, m) ^ SIGN,
+        "vadd" => sf::f32_add(e, n, m),
+        "vsub" => sf::f32_sub(e, n, m),
+        "vdiv" => sf::f32_div(e, n, m),
+        "vfma" => fused(e, false, false),
+        "vfms" => fused(e, true, false),
+        "vfnma" => fused(e, true, true),
+        "vfnms" => fused(e, false, true),
+        _ => sf::f32_sqrt(e, m),
+    }
+}
+
+/// A single near an edge: the exponent field from a list that reaches
+/// both the least normal and overflow through one product or quotient.
+fn single(rng: &mut Rng) -> u32 {
+    const EXPONENTS: [u32; 12] = [0, 1, 2, 63, 64, 65, 126, 127, 128, 190, 253, 254];
+    let r = rng.next();
+    let exp = if r % 5 == 0 {
+        255
+    } else {
+        EXPONENTS[((r >> 8) % 12) as usize]
+    };
+    let fraction = match (r >> 16) % 4 {
+        0 => 0,
+        1 => 0x7f_ffff,
+        _ => (rng.next() as u32) & 0x7f_ffff,
+    };
+    (((r >> 24) as u32 & 1) << 31) | (exp << 23) | fraction
+}
+
+#[test]
+fn inline_vfp_arithmetic_matches_soft_float() {
+    let (mut cluster, _flash, sram) = core(CoreKind::CortexM4, true);
+    let clock = Clock::new();
+    cluster.step(0, &clock);
+    let mut fresh: ArmCpu = cluster.cpu_state(0).unwrap().clone();
+    fresh.scs.cpacr = 0xf << 20;
+    // An active FP context: FPSCR is not reloaded from FPDSCR.
+    fresh.control |= chimera_armv7m::cpu::CONTROL_FPCA;
+    let mut rng = Rng(0x9e6c_63d0_676a_9a99);
+    let mut inline_runs = 0;
+    for run in 0..40_000 {
+        let (name, opc, o) = OPS[(rng.next() % OPS.len() as u64) as usize];
+        sram.write(0, 4, Endian::Little, u64::from(encode(opc, o)))
+            .unwrap();
+        let (d, n, m) = (single(&mut rng), single(&mut rng), single(&mut rng));
+        let ixc = rng.next() % 8 != 0;
+        let default_nan = rng.next() & 1 == 0;
+        let fpscr =
+            (rng.next() as u32 & 0xf) | (u32::from(ixc) << 4) | (u32::from(default_nan) << 25);
+        inline_runs += u32::from(ixc);
+        {
+            let cpu = cluster.cpu_state_mut(0).unwrap();
+            *cpu = fresh.clone();
+            cpu.pc = CODE;
+            cpu.fpscr = fpscr;
+            let s0 = chimera_armv7m::cpu::G_S0 as usize;
+            cpu.regs[s0 + 2] = u64::from(d);
+            cpu.regs[s0 + 4] = u64::from(n);
+            cpu.regs[s0 + 6] = u64::from(m);
+        }
+        cluster.step(0, &clock);
+        let cpu = cluster.cpu_state(0).unwrap();
+        let mut env = float_env(fpscr);
+        let want = reference(name, &mut env, d, n, m);
+        let what = format!("run {run}: {name} d {d:#x} n {n:#x} m {m:#x} fpscr {fpscr:#x}");
+        assert_eq!(cpu.pc, CODE + 4, "{what}: did not retire");
+        let got = cpu.regs[chimera_armv7m::cpu::G_S0 as usize + 2] as u32;
+        assert_eq!(got, want, "{what}: result");
+        assert_eq!(cpu.fpscr, fpscr | fpscr_flags(env.flags), "{what}: fpscr");
+    }
+    assert!(inline_runs > 30_000);
+}
