@@ -28,8 +28,11 @@ pub const G_GE: u32 = 21;
 pub const G_IT: u32 = 22;
 /// Global slot of single-precision register S0 (S0–S31 follow).
 pub const G_S0: u32 = 23;
+/// Global slot of FPSCR (a global so that compiled code can compare
+/// and move its flags without a helper).
+pub const G_FPSCR: u32 = G_S0 + 32;
 /// Size of the register file.
-pub const GLOBALS: usize = G_S0 as usize + 32;
+pub const GLOBALS: usize = G_FPSCR as usize + 1;
 
 /// CONTROL.nPRIV: thread mode is unprivileged.
 pub const CONTROL_NPRIV: u32 = 1;
@@ -47,7 +50,8 @@ pub const REG_NAMES: [&str; 16] = [
 /// One Cortex-M core.
 #[derive(Debug, Clone)]
 pub struct ArmCpu {
-    /// R0–R15 (R13 is the active stack pointer), flags, IT state, S0–S31.
+    /// R0–R15 (R13 is the active stack pointer), flags, IT state, S0–S31,
+    /// FPSCR.
     pub regs: [u64; GLOBALS],
     /// The address of the next instruction.
     pub pc: u64,
@@ -66,8 +70,6 @@ pub struct ArmCpu {
     pub ipsr: u32,
     /// EPSR.T: clear after an interworking branch to an even address.
     pub thumb: bool,
-    /// FPSCR.
-    pub fpscr: u32,
     /// The local exclusive monitor: the address and value a `LDREX` saw.
     pub monitor: Option<(u32, u32, u8)>,
     /// NVIC, SCB, SysTick and FPU control registers.
@@ -90,7 +92,6 @@ impl ArmCpu {
             basepri: 0,
             ipsr: 0,
             thumb: true,
-            fpscr: 0,
             monitor: None,
             scs: Scs::new(num_irq),
             boot_pc: None,
@@ -105,6 +106,16 @@ impl ArmCpu {
     /// Sets register `r` (R0–R14).
     pub fn set_reg(&mut self, r: usize, v: u32) {
         self.regs[r] = u64::from(v);
+    }
+
+    /// FPSCR.
+    pub fn fpscr(&self) -> u32 {
+        self.regs[G_FPSCR as usize] as u32
+    }
+
+    /// Sets FPSCR (all 32 bits; callers mask what software may write).
+    pub fn set_fpscr(&mut self, v: u32) {
+        self.regs[G_FPSCR as usize] = u64::from(v);
     }
 
     /// Whether the core is in handler mode.

@@ -44,7 +44,7 @@ pub fn save_fp_context(cpu: &ArmCpu, env: &mut CpuEnv, at: u32) -> bool {
         ok &= env.phys_write(u64::from(at) + 4 * i as u64, 4, s).is_ok();
     }
     ok & env
-        .phys_write(u64::from(at) + 0x40, 4, u64::from(cpu.fpscr))
+        .phys_write(u64::from(at) + 0x40, 4, u64::from(cpu.fpscr()))
         .is_ok()
 }
 
@@ -303,7 +303,7 @@ impl ArmM {
                 }
             }
             if let Ok(v) = env.phys_read(u64::from(frame) + 0x60, 4, AccessKind::Read) {
-                cpu.fpscr = v as u32;
+                cpu.set_fpscr(v as u32);
             }
         }
         if !ok {

@@ -9,7 +9,7 @@ use chimera_engine::{HelperCtx, Trap};
 use chimera_softfloat as sf;
 use sf::{Flags, FloatEnv, Rounding};
 
-use crate::cpu::{ArmCpu, G_C, G_N, G_S0, G_V, G_Z};
+use crate::cpu::{ArmCpu, G_S0};
 use crate::ArmM;
 
 /// Operation codes of the FPU helper.
@@ -58,10 +58,6 @@ pub mod op {
     pub const VCVT_F16_F32: u32 = 25;
     /// FPSCR = value.
     pub const VMSR: u32 = 26;
-    /// Gives FPSCR.
-    pub const VMRS: u32 = 27;
-    /// APSR.NZCV = value's top four bits.
-    pub const FLAGS_TO_APSR: u32 = 28;
     /// Fixed-point conversion of `d` in place: | to_fixed << 8 |
     /// unsigned << 9 | halfword << 10 | fraction bits.
     pub const FIXED: u32 = 0x1000;
@@ -135,19 +131,13 @@ pub fn vfp(ctx: &mut HelperCtx<'_, '_, ArmM>, args: &[u64]) -> Result<u64, Trap>
         args[3] as u32,
     );
     let d = v;
-    let mut env = float_env(cpu.fpscr);
-    let ahp = cpu.fpscr & FPSCR_AHP != 0;
+    let fpscr = cpu.fpscr();
+    let mut env = float_env(fpscr);
+    let ahp = fpscr & FPSCR_AHP != 0;
     let e = &mut env;
     let result = match code {
         op::VMSR => {
-            cpu.fpscr = v & FPSCR_MASK;
-            return Ok(0);
-        }
-        op::VMRS => return Ok(u64::from(cpu.fpscr)),
-        op::FLAGS_TO_APSR => {
-            for (bit, g) in [(31, G_N), (30, G_Z), (29, G_C), (28, G_V)] {
-                cpu.regs[g as usize] = u64::from((v >> bit) & 1);
-            }
+            cpu.set_fpscr(v & FPSCR_MASK);
             return Ok(0);
         }
         op::VMLA | op::VMLS | op::VNMLS | op::VNMLA => {
@@ -187,7 +177,7 @@ pub fn vfp(ctx: &mut HelperCtx<'_, '_, ArmM>, args: &[u64]) -> Result<u64, Trap>
                 sf::Ordering4::Greater => 0b0010,
                 sf::Ordering4::Unordered => 0b0011,
             };
-            cpu.fpscr = (cpu.fpscr & 0x0fff_ffff) | (nzcv << 28);
+            cpu.set_fpscr((cpu.fpscr() & 0x0fff_ffff) | (nzcv << 28));
             None
         }
         op::VCVT_F32_U32 => Some(sf::f32_from_u32(e, s(cpu, m))),
@@ -230,7 +220,7 @@ pub fn vfp(ctx: &mut HelperCtx<'_, '_, ArmM>, args: &[u64]) -> Result<u64, Trap>
     if let Some(r) = result {
         set_s(cpu, d, r);
     }
-    cpu.fpscr |= fpscr_flags(env.flags);
+    cpu.set_fpscr(cpu.fpscr() | fpscr_flags(env.flags));
     Ok(0)
 }
 

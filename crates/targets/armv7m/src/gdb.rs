@@ -60,7 +60,7 @@ impl ArmGdb {
                 let s = G_S0 as usize + 2 * (r - D0);
                 (cpu.regs[s] & 0xffff_ffff) | (cpu.regs[s + 1] << 32)
             }
-            FPSCR if self.fpu => u64::from(cpu.fpscr),
+            FPSCR if self.fpu => u64::from(cpu.fpscr()),
             _ => return None,
         })
     }
@@ -85,7 +85,7 @@ impl ArmGdb {
                 cpu.regs[s] = v & 0xffff_ffff;
                 cpu.regs[s + 1] = v >> 32;
             }
-            FPSCR if self.fpu => cpu.fpscr = w,
+            FPSCR if self.fpu => cpu.set_fpscr(w),
             _ => return false,
         }
         true

@@ -1,23 +1,25 @@
-//! The inline path of VFP arithmetic: the host's IEEE operations
-//! ([`FloatOp`]) where FPSCR's rules give the same result and flags, the
-//! FPU helper everywhere else.
+//! The inline path of VFP arithmetic and comparisons: the host's IEEE
+//! operations ([`FloatOp`]) where FPSCR's rules give the same result and
+//! flags, the FPU helper everywhere else.
 //!
+//! A comparison of two numbers (no NaN) raises nothing unless
+//! flush-to-zero is on (a subnormal operand raises IDC).
 //! Round-to-nearest arithmetic whose result is a normal number above the
 //! least one raises at most the inexact flag (see
 //! [`IrBuilder::branch_unless_normal`](chimera_engine::ir::IrBuilder::branch_unless_normal);
 //! ARM detects tininess before rounding, which such a result never is),
 //! so where FPSCR.IXC is already set it changes nothing in FPSCR. Whether
 //! it is, with round-to-nearest and no flush-to-zero, is part of the block
-//! mode ([`host_arithmetic`]). FPSCR changes only through the FPU helper
+//! mode ([`host_float`]). FPSCR changes only through the FPU helper
 //! (IXC from clear to set, which keeps blocks of the old mode correct),
 //! VMSR (which ends the block), exception entry and return (block
 //! boundaries), and the first FP instruction of a context under automatic
 //! preservation, which loads FPDSCR: blocks where that can happen keep the
 //! helper.
 
-use chimera_engine::ir::{BinOp, FloatOp, Global, Label, Temp, Ty};
+use chimera_engine::ir::{BinOp, Cond, FloatOp, Global, Label, Temp, Ty};
 
-use crate::cpu::{ArmCpu, CONTROL_FPCA, G_S0};
+use crate::cpu::{ArmCpu, CONTROL_FPCA, G_FPSCR, G_S0};
 use crate::fpu::op;
 use crate::translate::Emit;
 
@@ -25,16 +27,40 @@ use crate::translate::Emit;
 const FPSCR_IXC: u32 = 1 << 4;
 /// FPSCR.RMode (00: round to nearest) and FZ.
 const FPSCR_RMODE_FZ: u32 = 0b111 << 22;
+/// FPSCR.FZ.
+const FPSCR_FZ: u32 = 1 << 24;
 /// FPCCR.ASPEN: the first FP instruction of a context loads FPDSCR.
 const FPCCR_ASPEN: u32 = 1 << 31;
 const SIGN: u64 = 1 << 31;
 
-/// Whether blocks may do VFP arithmetic on the host (see the module
-/// docs): IXC set, round to nearest, no flush to zero, and FPSCR cannot
-/// be reloaded from FPDSCR by the block's first FP instruction.
-pub fn host_arithmetic(cpu: &ArmCpu) -> bool {
+/// What VFP instructions a block may run on the host (see the module
+/// docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostFloat {
+    /// Comparisons: no flush to zero.
+    pub compare: bool,
+    /// Arithmetic: also IXC set and round to nearest.
+    pub arithmetic: bool,
+}
+
+impl HostFloat {
+    /// Its two bits in the block mode.
+    pub fn mode_bits(self) -> u32 {
+        u32::from(self.compare) | (u32::from(self.arithmetic) << 1)
+    }
+}
+
+/// What a block starting on `cpu` may run on the host; both need that
+/// FPSCR cannot be reloaded from FPDSCR by the block's first FP
+/// instruction.
+pub fn host_float(cpu: &ArmCpu) -> HostFloat {
     let kept = cpu.control & CONTROL_FPCA != 0 || cpu.scs.fpccr & FPCCR_ASPEN == 0;
-    cpu.fpscr & FPSCR_IXC != 0 && cpu.fpscr & FPSCR_RMODE_FZ == 0 && kept
+    let fpscr = cpu.fpscr();
+    let compare = kept && fpscr & FPSCR_FZ == 0;
+    HostFloat {
+        compare,
+        arithmetic: compare && fpscr & FPSCR_IXC != 0 && fpscr & FPSCR_RMODE_FZ == 0,
+    }
 }
 
 fn s_reg(e: &mut Emit, s: u32) -> Temp {
@@ -48,9 +74,16 @@ fn checked(e: &mut Emit, op: FloatOp, args: &[Temp], slow: Label) -> Temp {
 }
 
 /// Emits FPU operation `code` on `d`, `n`, `m` inline when it has an
-/// inline path: `d` is written only when no check sent control to `slow`
-/// (where the caller emits the helper call). Returns whether it did.
+/// inline path the block may use: `d` (or FPSCR) is written only when no
+/// check sent control to `slow` (where the caller emits the helper call).
+/// Returns whether it did.
 pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow: Label) -> bool {
+    if matches!(code, op::VCMP..=17) {
+        return e.host_float.compare && compare(e, code, d, m, slow);
+    }
+    if !e.host_float.arithmetic {
+        return false;
+    }
     let binary = match code {
         op::VADD => Some(FloatOp::Add),
         op::VSUB => Some(FloatOp::Sub),
@@ -98,5 +131,36 @@ pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow:
         }
     };
     e.b.set(Global(G_S0 + d), r);
+    true
+}
+
+/// VCMP{E} `d` with `m` (or zero): FPSCR.NZCV from a comparison of two
+/// numbers; a NaN goes to `slow`.
+fn compare(e: &mut Emit, code: u32, d: u32, m: u32, slow: Label) -> bool {
+    let a = s_reg(e, d);
+    let b = if code >= op::VCMP_ZERO {
+        e.b.constant(Ty::I32, 0)
+    } else {
+        s_reg(e, m)
+    };
+    let a_number = e.b.float(FloatOp::Eq, &[a, a]);
+    let b_number = e.b.float(FloatOp::Eq, &[b, b]);
+    let numbers = e.b.binary(BinOp::And, a_number, b_number);
+    let zero = e.b.constant(Ty::I32, 0);
+    let nan = e.b.compare(Cond::Eq, numbers, zero, Ty::I32);
+    e.b.branch(nan, slow);
+    // Less 1000, equal 0110, greater 0010.
+    let less = e.b.float(FloatOp::Lt, &[a, b]);
+    let equal = e.b.float(FloatOp::Eq, &[a, b]);
+    let n = e.b.binary_imm(BinOp::Shl, less, 31);
+    let z = e.b.binary_imm(BinOp::Shl, equal, 30);
+    let not_less = e.b.binary_imm(BinOp::Xor, less, 1);
+    let c = e.b.binary_imm(BinOp::Shl, not_less, 29);
+    let fpscr = e.b.get(Global(G_FPSCR), Ty::I32);
+    let others = e.b.binary_imm(BinOp::And, fpscr, 0x0fff_ffff);
+    let nz = e.b.binary(BinOp::Or, n, z);
+    let nzc = e.b.binary(BinOp::Or, nz, c);
+    let r = e.b.binary(BinOp::Or, others, nzc);
+    e.b.set(Global(G_FPSCR), r);
     true
 }

@@ -122,7 +122,7 @@ fn fp_active(ctx: &mut Ctx, _: &[u64]) -> Result<u64, Trap> {
     // defaults from FPDSCR.
     if cpu.scs.fpccr & (1 << 31) != 0 && cpu.control & CONTROL_FPCA == 0 {
         cpu.control |= CONTROL_FPCA;
-        cpu.fpscr = cpu.scs.fpdscr;
+        cpu.set_fpscr(cpu.scs.fpdscr);
     }
     Ok(0)
 }

@@ -139,7 +139,11 @@ impl Frontend for ArmM {
             | (u32::from(fp_on) << 9)
             | (u32::from(unalign_trp) << 10)
             | (u32::from(cpu.control & cpu::CONTROL_FPCA != 0) << 11)
-            | (u32::from(self.fpu && hardfloat::host_arithmetic(cpu)) << 12)
+            | (if self.fpu {
+                hardfloat::host_float(cpu).mode_bits() << 12
+            } else {
+                0
+            })
     }
 
     fn chain_mode(&self, cpu: &ArmCpu) -> u32 {

@@ -117,8 +117,8 @@ pub struct Emit<'a> {
     pub unalign_trp: bool,
     /// CONTROL.FPCA is known set (no need to mark the FP context active).
     pub fp_active: bool,
-    /// VFP arithmetic may run on the host ([`crate::hardfloat`]).
-    pub host_float: bool,
+    /// What VFP instructions may run on the host ([`crate::hardfloat`]).
+    pub host_float: crate::hardfloat::HostFloat,
     /// The block's first address.
     pub block_start: u32,
     /// Set by a branch the block follows: where decoding goes on.
@@ -596,7 +596,7 @@ pub fn translate_block(
     let fp_enabled = fe.fpu && cpu.scs.cpacr & (0xf << 20) == 0xf << 20;
     let unalign_trp = cpu.scs.ccr & crate::scs::CCR_UNALIGN_TRP != 0;
     let mut fp_active = cpu.control & crate::cpu::CONTROL_FPCA != 0;
-    let host_float = crate::hardfloat::host_arithmetic(cpu);
+    let host_float = crate::hardfloat::host_float(cpu);
     let mut it_stored = it;
     let code_start = code.start() as u32;
     let mut pc = code_start;

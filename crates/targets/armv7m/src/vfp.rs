@@ -5,7 +5,7 @@
 
 use chimera_engine::ir::{BinOp, Global, Temp, Ty};
 
-use crate::cpu::G_S0;
+use crate::cpu::{G_C, G_FPSCR, G_N, G_S0, G_V, G_Z};
 use crate::fpu::op;
 use crate::hardfloat;
 use crate::helpers::{H_FP_ACTIVE, H_VFP};
@@ -221,11 +221,13 @@ fn transfer(e: &mut Emit, hw1: u32, hw2: u32, double: bool) -> Flow {
             if bits(hw1, 3, 0) != 1 {
                 return e.undefined();
             }
-            let zero = e.k(0);
-            let v = fpu_call(e, op::VMRS, zero, 0, 0);
+            let v = e.b.get(Global(G_FPSCR), I32);
             if rt == 15 {
-                let code = e.k(op::FLAGS_TO_APSR);
-                e.b.call(H_VFP, &[code, v, zero, zero], None);
+                for (bit, g) in [(31, G_N), (30, G_Z), (29, G_C), (28, G_V)] {
+                    let shifted = e.b.binary_imm(BinOp::ShrUnsigned, v, bit);
+                    let flag = e.b.binary_imm(BinOp::And, shifted, 1);
+                    e.b.set(Global(g), flag);
+                }
             } else {
                 e.w(rt, v);
             }
@@ -270,16 +272,16 @@ fn data_processing(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         (0b111, _) => return other(e, hw1, hw2, d, m),
         _ => return e.undefined(),
     };
-    arithmetic(e, code, d, n, m)
+    fpu_op(e, code, d, n, m)
 }
 
 /// FPU operation `code` on `d`, `n`, `m`: inline where the block may
 /// round on the host, through the helper otherwise or where the inline
 /// checks fail.
-fn arithmetic(e: &mut Emit, code: u32, d: u32, n: u32, m: u32) -> Flow {
+fn fpu_op(e: &mut Emit, code: u32, d: u32, n: u32, m: u32) -> Flow {
     let slow = e.b.label();
     let done = e.b.label();
-    let inline = e.host_float && hardfloat::emit_inline(e, code, d, n, m, slow);
+    let inline = hardfloat::emit_inline(e, code, d, n, m, slow);
     if inline {
         e.b.jump(done);
         e.b.set_label(slow);
@@ -321,11 +323,11 @@ fn other(e: &mut Emit, hw1: u32, hw2: u32, d: u32, m: u32) -> Flow {
             set_s_reg(e, d, r);
             return Flow::Next;
         }
-        (0b0001, _) => return arithmetic(e, op::VSQRT, d, 0, m),
+        (0b0001, _) => return fpu_op(e, op::VSQRT, d, 0, m),
         (0b0010, _) => op::VCVT_F32_F16,
         (0b0011, _) => op::VCVT_F16_F32,
-        (0b0100, _) => op::VCMP + t,
-        (0b0101, _) => op::VCMP_ZERO + t,
+        (0b0100, _) => return fpu_op(e, op::VCMP + t, d, 0, m),
+        (0b0101, _) => return fpu_op(e, op::VCMP_ZERO + t, d, 0, m),
         (0b1000, _) => op::VCVT_F32_U32 + t,
         (0b1010 | 0b1011 | 0b1110 | 0b1111, _) => {
             // VCVT between floating point and fixed point: `d` is both

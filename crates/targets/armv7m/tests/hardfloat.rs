@@ -1,10 +1,10 @@
 //! The inline VFP path against the soft-float crate: 40,000 random
-//! arithmetic instructions on a Cortex-M4F, on operands drawn near the
+//! arithmetic and comparison instructions on a Cortex-M4F, on operands drawn near the
 //! edges where the host's result or flags could differ (zeros, the least
 //! normal, subnormals, overflow, infinities, NaNs), run with FPSCR.IXC
 //! already set (the inline path) and, one run in eight, clear (the
 //! helper), with default NaN on and off. The destination register and
-//! FPSCR must be what the soft-float crate computes under FPSCR's rules.
+//! FPSCR (flags and NZCV) must be what the soft-float crate computes under FPSCR's rules.
 
 mod common;
 
@@ -16,37 +16,38 @@ use chimera_memory::Endian;
 use chimera_softfloat as sf;
 use common::{core, Rng, CODE};
 
-/// The operations with an inline path: name, `hw1` opcode bits (opc1 and,
-/// for VSQRT, opc2) and `hw2`'s `o` bit.
+/// The operations with an inline path, as `op.f32 s2, s4, s6` (VSQRT:
+/// `s2, s6`; VCMP: `s2, s6` or `s2, #0`): name, first halfword, and the
+/// second's low byte (opc3/`o` bits and Vm).
 const OPS: &[(&str, u32, u32)] = &[
-    ("vmla", 0x00, 0),
-    ("vmls", 0x00, 1),
-    ("vnmls", 0x10, 0),
-    ("vnmla", 0x10, 1),
-    ("vmul", 0x20, 0),
-    ("vnmul", 0x20, 1),
-    ("vadd", 0x30, 0),
-    ("vsub", 0x30, 1),
-    ("vdiv", 0x80, 0),
-    ("vfnms", 0x90, 0),
-    ("vfnma", 0x90, 1),
-    ("vfma", 0xa0, 0),
-    ("vfms", 0xa0, 1),
-    ("vsqrt", 0xb1, 1),
+    ("vmla", 0xee02, 0x03),
+    ("vmls", 0xee02, 0x43),
+    ("vnmls", 0xee12, 0x03),
+    ("vnmla", 0xee12, 0x43),
+    ("vmul", 0xee22, 0x03),
+    ("vnmul", 0xee22, 0x43),
+    ("vadd", 0xee32, 0x03),
+    ("vsub", 0xee32, 0x43),
+    ("vdiv", 0xee82, 0x03),
+    ("vfnms", 0xee92, 0x03),
+    ("vfnma", 0xee92, 0x43),
+    ("vfma", 0xeea2, 0x03),
+    ("vfms", 0xeea2, 0x43),
+    ("vsqrt", 0xeeb1, 0xc3),
+    ("vcmp", 0xeeb4, 0x43),
+    ("vcmpe", 0xeeb4, 0xc3),
+    ("vcmp0", 0xeeb5, 0x40),
+    ("vcmpe0", 0xeeb5, 0xc0),
 ];
 
-/// `op.f32 s2, s4, s6` (VSQRT: `s2, s6`) as the two halfwords in memory
-/// order.
-fn encode(opc: u32, o: u32) -> u32 {
-    let (vd, vn, vm) = (1, 2, 3);
-    let sqrt = opc == 0xb1;
-    let hw1 = 0xee00 | opc | if sqrt { 0 } else { vn };
-    let hw2 = 0x0a00 | (vd << 12) | (o << 6) | if sqrt { 0x80 } else { 0 } | vm;
-    hw1 | (hw2 << 16)
+/// The instruction's two halfwords in memory order (Vd = 1: `s2`).
+fn encode(hw1: u32, low: u32) -> u32 {
+    hw1 | ((0x1a00 | low) << 16)
 }
 
-/// What the FPU computes for `name` on `d`, `n`, `m`.
-fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> u32 {
+/// What the FPU computes for `name` on `d`, `n`, `m`: the new `d`, or for
+/// a comparison the new FPSCR.NZCV.
+fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> Result<u32, u32> {
     const SIGN: u32 = 1 << 31;
     let fused = |e: &mut sf::FloatEnv, neg_n: bool, neg_d: bool| {
         let a = if neg_n { n ^ SIGN } else { n };
@@ -58,7 +59,16 @@ fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> u32 {
         let p = if neg_p { p ^ SIGN } else { p };
         sf::f32_add(e, if neg_d { d ^ SIGN } else { d }, p)
     };
-    match name {
+    if let Some(kind) = name.strip_prefix("vcmp") {
+        let b = if kind.ends_with('0') { 0 } else { m };
+        return Err(match sf::f32_compare(e, d, b, kind.starts_with('e')) {
+            sf::Ordering4::Less => 0b1000,
+            sf::Ordering4::Equal => 0b0110,
+            sf::Ordering4::Greater => 0b0010,
+            sf::Ordering4::Unordered => 0b0011,
+        });
+    }
+    Ok(match name {
         "vmla" => chained(e, false, false),
         "vmls" => chained(e, true, false),
         "vnmls" => chained(e, false, true),
@@ -73,7 +83,7 @@ fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> u32 {
         "vfnma" => fused(e, true, true),
         "vfnms" => fused(e, false, true),
         _ => sf::f32_sqrt(e, m),
-    }
+    })
 }
 
 /// A single near an edge: the exponent field from a list that reaches
@@ -106,8 +116,8 @@ fn inline_vfp_arithmetic_matches_soft_float() {
     let mut rng = Rng(0x9e6c_63d0_676a_9a99);
     let mut inline_runs = 0;
     for run in 0..40_000 {
-        let (name, opc, o) = OPS[(rng.next() % OPS.len() as u64) as usize];
-        sram.write(0, 4, Endian::Little, u64::from(encode(opc, o)))
+        let (name, hw1, low) = OPS[(rng.next() % OPS.len() as u64) as usize];
+        sram.write(0, 4, Endian::Little, u64::from(encode(hw1, low)))
             .unwrap();
         let (d, n, m) = (single(&mut rng), single(&mut rng), single(&mut rng));
         let ixc = rng.next() % 8 != 0;
@@ -119,7 +129,7 @@ fn inline_vfp_arithmetic_matches_soft_float() {
             let cpu = cluster.cpu_state_mut(0).unwrap();
             *cpu = fresh.clone();
             cpu.pc = CODE;
-            cpu.fpscr = fpscr;
+            cpu.set_fpscr(fpscr);
             let s0 = chimera_armv7m::cpu::G_S0 as usize;
             cpu.regs[s0 + 2] = u64::from(d);
             cpu.regs[s0 + 4] = u64::from(n);
@@ -128,12 +138,17 @@ fn inline_vfp_arithmetic_matches_soft_float() {
         cluster.step(0, &clock);
         let cpu = cluster.cpu_state(0).unwrap();
         let mut env = float_env(fpscr);
-        let want = reference(name, &mut env, d, n, m);
+        let (want, nzcv) = match reference(name, &mut env, d, n, m) {
+            Ok(r) => (r, fpscr >> 28),
+            Err(nzcv) => (d, nzcv),
+        };
         let what = format!("run {run}: {name} d {d:#x} n {n:#x} m {m:#x} fpscr {fpscr:#x}");
         assert_eq!(cpu.pc, CODE + 4, "{what}: did not retire");
         let got = cpu.regs[chimera_armv7m::cpu::G_S0 as usize + 2] as u32;
         assert_eq!(got, want, "{what}: result");
-        assert_eq!(cpu.fpscr, fpscr | fpscr_flags(env.flags), "{what}: fpscr");
+        let flags = fpscr_flags(env.flags);
+        let want_fpscr = (fpscr & 0x0fff_ffff) | (nzcv << 28) | flags;
+        assert_eq!(cpu.fpscr(), want_fpscr, "{what}: fpscr");
     }
     assert!(inline_runs > 30_000);
 }
