@@ -174,6 +174,9 @@ pub fn run_block_with<F: Frontend>(
                 let v = args.map(|a| vals.get(a.0 as usize).copied().unwrap_or(0));
                 vals[dst.0 as usize] = op.eval(ty(*dst), v);
             }
+            Op::FloatConvert { conv, dst, src } => {
+                vals[dst.0 as usize] = conv.eval(ty(*src), ty(*dst), vals[src.0 as usize]);
+            }
             Op::Compare { cond, dst, a, b } => {
                 vals[dst.0 as usize] =
                     u64::from(cond.eval(ty(*a), vals[a.0 as usize], vals[b.0 as usize]));

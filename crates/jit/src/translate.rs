@@ -4,7 +4,7 @@
 
 use chimera_engine::ir::verify::op_dst;
 use chimera_engine::ir::{
-    sign_extend_to, BinOp, Cond, Exit, FloatOp, Op, Temp, Ty, UnOp, CANONICAL_NAN_32,
+    sign_extend_to, BinOp, Cond, Exit, FloatConv, FloatOp, Op, Temp, Ty, UnOp, CANONICAL_NAN_32,
     CANONICAL_NAN_64,
 };
 use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
@@ -698,11 +698,61 @@ impl Emitter<'_, '_> {
         }
     }
 
+    /// [`FloatConv`] of `x` from IR type `from` to `to`.
+    fn float_convert(&mut self, conv: FloatConv, from: Ty, to: Ty, x: Value) -> Value {
+        let format = |t: Ty| match t {
+            Ty::I32 => types::F32,
+            Ty::I64 => types::F64,
+        };
+        let as_float =
+            |e: &mut Self, v: Value| e.b.ins().bitcast(format(from), MemFlagsData::new(), v);
+        match conv {
+            FloatConv::FromSigned | FloatConv::FromUnsigned => {
+                let f = if conv == FloatConv::FromSigned {
+                    self.b.ins().fcvt_from_sint(format(to), x)
+                } else {
+                    self.b.ins().fcvt_from_uint(format(to), x)
+                };
+                self.b.ins().bitcast(cl_ty(to), MemFlagsData::new(), f)
+            }
+            FloatConv::ToSignedTruncated => {
+                let f = as_float(self, x);
+                self.b.ins().fcvt_to_sint_sat(cl_ty(to), f)
+            }
+            FloatConv::ToUnsignedTruncated => {
+                let f = as_float(self, x);
+                self.b.ins().fcvt_to_uint_sat(cl_ty(to), f)
+            }
+            FloatConv::Resize => {
+                let f = as_float(self, x);
+                let r = if to == Ty::I64 {
+                    self.b.ins().fpromote(types::F64, f)
+                } else {
+                    self.b.ins().fdemote(types::F32, f)
+                };
+                self.canonical(to, r)
+            }
+        }
+    }
+
+    /// The bits of float `r` (of IR type `ty`), with a NaN made the IR's
+    /// canonical one (x86's is negative).
+    fn canonical(&mut self, ty: Ty, r: Value) -> Value {
+        let (int, nan) = match ty {
+            Ty::I32 => (types::I32, u64::from(CANONICAL_NAN_32)),
+            Ty::I64 => (types::I64, CANONICAL_NAN_64),
+        };
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
+        let bits = self.b.ins().bitcast(int, MemFlagsData::new(), r);
+        let canonical = self.iconst(int, nan);
+        self.b.ins().select(is_nan, canonical, bits)
+    }
+
     /// [`FloatOp`] on integer bit patterns `args` of IR type `ty`.
     fn float(&mut self, op: FloatOp, ty: Ty, args: &[Value]) -> Value {
-        let (int, fl, nan) = match ty {
-            Ty::I32 => (types::I32, types::F32, u64::from(CANONICAL_NAN_32)),
-            Ty::I64 => (types::I64, types::F64, CANONICAL_NAN_64),
+        let (int, fl) = match ty {
+            Ty::I32 => (types::I32, types::F32),
+            Ty::I64 => (types::I64, types::F64),
         };
         let f: Vec<Value> = args
             .iter()
@@ -723,11 +773,7 @@ impl Emitter<'_, '_> {
             FloatOp::Lt => return compare(FloatCC::LessThan, self),
             FloatOp::Le => return compare(FloatCC::LessThanOrEqual, self),
         };
-        // The host's NaN (x86's is negative) becomes the IR's canonical one.
-        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
-        let bits = self.b.ins().bitcast(int, MemFlagsData::new(), r);
-        let canonical = self.iconst(int, nan);
-        self.b.ins().select(is_nan, canonical, bits)
+        self.canonical(ty, r)
     }
 
     fn konst(&self, t: Temp) -> Option<u64> {
@@ -923,6 +969,12 @@ impl Emitter<'_, '_> {
                 let ty = self.ty(*dst);
                 let vals: Vec<Value> = args[..op.arity()].iter().map(|a| self.get(*a)).collect();
                 let v = self.float(*op, ty, &vals);
+                self.set(*dst, v);
+            }
+            Op::FloatConvert { conv, dst, src } => {
+                let (from, to) = (self.ty(*src), self.ty(*dst));
+                let x = self.get(*src);
+                let v = self.float_convert(*conv, from, to, x);
                 self.set(*dst, v);
             }
             Op::Compare { cond, dst, a, b } => {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chimera_core::PinInfo;
-use chimera_engine::ir::{BinOp, Cond, FloatOp, Global, HelperId, IrBuilder, Ty, UnOp};
+use chimera_engine::ir::{BinOp, Cond, FloatConv, FloatOp, Global, HelperId, IrBuilder, Ty, UnOp};
 use chimera_engine::{
     irq_inputs_for, Clock, Cluster, ClusterParams, ClusterSetup, CodeReader, CpuEnv, CpuState,
     ExitRequest, Frontend, Helper, HelperCtx, IrqInputs, MemoryOrder, RunControl, RunLimits,
@@ -339,6 +339,43 @@ fn float_ops_match_the_interpreter_at_both_widths() {
             pairs(ty, values, move |b, x, y| {
                 let c = b.constant(b.ty(x), c);
                 b.float(FloatOp::MulAdd, &[x, y, c])
+            });
+        }
+    }
+}
+
+#[test]
+fn float_conversions_match_the_interpreter() {
+    // Floats of both formats and integers of both widths: the edge values
+    // of each, and each list read as the other kind.
+    for (from, values) in [(Ty::I32, SINGLES), (Ty::I64, DOUBLES), (Ty::I64, VALUES)] {
+        for opaque in [false, true] {
+            same_on_both(move |b: &mut IrBuilder| {
+                let mut g = 0u32;
+                let mut put = |b: &mut IrBuilder, t| {
+                    b.set(Global(g), t);
+                    g = (g + 1) % SCRATCH;
+                };
+                for &v in values {
+                    let mut x = b.constant(from, v);
+                    if opaque {
+                        x = through_global(b, x, SCRATCH, from);
+                    }
+                    for to in [Ty::I32, Ty::I64] {
+                        for conv in [
+                            FloatConv::FromSigned,
+                            FloatConv::FromUnsigned,
+                            FloatConv::ToSignedTruncated,
+                            FloatConv::ToUnsignedTruncated,
+                        ] {
+                            let r = b.float_convert(conv, x, to);
+                            put(b, r);
+                        }
+                    }
+                    let other = if from == Ty::I32 { Ty::I64 } else { Ty::I32 };
+                    let r = b.float_convert(FloatConv::Resize, x, other);
+                    put(b, r);
+                }
             });
         }
     }

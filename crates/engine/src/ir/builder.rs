@@ -3,7 +3,9 @@
 
 use chimera_memory::Endian;
 
-use super::{BinOp, Cond, Exit, FloatOp, Global, HelperId, Label, MemOp, Op, Temp, Ty, UnOp};
+use super::{
+    BinOp, Cond, Exit, FloatConv, FloatOp, Global, HelperId, Label, MemOp, Op, Temp, Ty, UnOp,
+};
 
 /// Collects the ops of one block as a frontend decodes it.
 #[derive(Debug, Default, Clone)]
@@ -157,6 +159,13 @@ impl IrBuilder {
             dst,
             args: [arg(0), arg(1), arg(2)],
         });
+        dst
+    }
+
+    /// `conv(src)` in a fresh temporary of type `to`.
+    pub fn float_convert(&mut self, conv: FloatConv, src: Temp, to: Ty) -> Temp {
+        let dst = self.temp(to);
+        self.push(Op::FloatConvert { conv, dst, src });
         dst
     }
 

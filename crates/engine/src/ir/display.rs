@@ -24,6 +24,9 @@ impl fmt::Display for Op {
                 }
                 Ok(())
             }
+            Op::FloatConvert { conv, dst, src } => {
+                write!(f, "t{} = float.{conv:?} t{}", dst.0, src.0)
+            }
             Op::Compare { cond, dst, a, b } => {
                 write!(f, "t{} = cmp.{cond:?} t{}, t{}", dst.0, a.0, b.0)
             }

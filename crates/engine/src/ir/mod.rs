@@ -43,7 +43,7 @@ mod op;
 pub mod verify;
 
 pub use builder::IrBuilder;
-pub use float::{FloatOp, CANONICAL_NAN_32, CANONICAL_NAN_64};
+pub use float::{FloatConv, FloatOp, CANONICAL_NAN_32, CANONICAL_NAN_64};
 pub use op::{
     sign_extend, sign_extend_to, BinOp, Cond, Exit, Global, HelperId, Label, MemOp, Op, Temp, Ty,
     UnOp,

@@ -2,7 +2,7 @@
 
 use chimera_memory::Endian;
 
-use super::FloatOp;
+use super::{FloatConv, FloatOp};
 
 /// The type of a temporary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -290,6 +290,16 @@ pub enum Op {
         dst: Temp,
         /// Operands.
         args: [Temp; 3],
+    },
+    /// `dst = conv(src)`: see [`FloatConv`]; the types of `src` and `dst`
+    /// give the widths and formats (different for `Resize`).
+    FloatConvert {
+        /// The conversion.
+        conv: FloatConv,
+        /// Destination.
+        dst: Temp,
+        /// Operand.
+        src: Temp,
     },
     /// Calls helper `helper` of the frontend with the arguments
     /// zero-extended to 64 bits; its result, truncated, goes to `dst`.

@@ -80,6 +80,14 @@ pub fn verify(ops: &[Op], temps: &[Ty], helper_count: usize) -> Result<(), Verif
                     }
                 }
             }
+            Op::FloatConvert { conv, dst, src } => {
+                let s = check_use(*src, &defined)?;
+                let resize = *conv == crate::ir::FloatConv::Resize;
+                let d = check_def(*dst)?;
+                if resize && d == s {
+                    return fail("FloatConvert Resize needs dst and src of two types".into());
+                }
+            }
             Op::Compare { dst, a, b, .. } => {
                 if check_use(*a, &defined)? != check_use(*b, &defined)? {
                     return fail("Compare needs a and b of one type".into());
@@ -210,6 +218,7 @@ pub fn op_dst(op: &Op) -> Option<Temp> {
         | Op::Binary { dst, .. }
         | Op::Compare { dst, .. }
         | Op::Float { dst, .. }
+        | Op::FloatConvert { dst, .. }
         | Op::Select { dst, .. }
         | Op::Extend { dst, .. }
         | Op::Load { dst, .. } => Some(*dst),
