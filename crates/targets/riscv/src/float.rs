@@ -191,19 +191,19 @@ pub(crate) fn emit_float(e: &mut Emit, fp: &mut FpBlock, inst: Inst, raw: u64) {
                 rm,
                 srcs: [a, b, c],
             };
-            let inline = if op.reads_int() {
-                None
-            } else {
-                emit_inline(e, &fast, fp.host_rounding, slow)
-            };
+            let inline = emit_inline(e, &fast, fp.host_rounding, slow);
             match inline {
-                Some(Inline::Float(r)) => f_set(e, rd, r),
-                Some(Inline::Int(r)) => e.write(rd, r),
+                Some((Inline::Float(r), _)) => f_set(e, rd, r),
+                Some((Inline::Int(r), _)) => e.write(rd, r),
                 None => {}
             }
-            if inline.is_some() {
-                e.b.jump(done);
-                e.b.set_label(slow);
+            match inline {
+                Some((_, false)) => return,
+                Some((_, true)) => {
+                    e.b.jump(done);
+                    e.b.set_label(slow);
+                }
+                None => {}
             }
             let insn = e.b.constant(Ty::I64, raw);
             if op.writes_int() {

@@ -1,11 +1,13 @@
 //! The inline float path against the soft-float reference: 60,000 random
-//! arithmetic and comparison instructions (single and double, static and
-//! dynamic round-to-nearest) on operands drawn near the edges where the
-//! host's result or flags could differ (zeros, the least normal,
-//! subnormals, overflow, infinities, NaNs, unboxed singles), run with
-//! `fflags.NX` already set (the inline path) and, one run in eight, clear
-//! (the helper). Each run's result register and `fflags` must be what
-//! `float::compute` gives.
+//! arithmetic, comparison and conversion instructions (single and
+//! double, static and dynamic round-to-nearest, toward zero) on operands
+//! drawn near the edges where the host's result or flags could differ
+//! (zeros, the least normal, subnormals, overflow, infinities, NaNs,
+//! unboxed singles, the integer types' limits), run with `fflags.NX`
+//! already set (the inline path) and, one run in eight, clear (the
+//! helper), one in sixteen under another or a reserved `frm`. Each run's
+//! result register and `fflags` must be what `float::compute` gives, or
+//! the instruction must raise illegal-instruction.
 
 mod common;
 
@@ -30,6 +32,15 @@ const OPS: &[(FpOp, Encoding)] = &[
     (FpOp::MulSub, Encoding::Fused(0x47)),
     (FpOp::NegMulSub, Encoding::Fused(0x4b)),
     (FpOp::NegMulAdd, Encoding::Fused(0x4f)),
+    (FpOp::ToW, Encoding::Convert(0x18, 0)),
+    (FpOp::ToWu, Encoding::Convert(0x18, 1)),
+    (FpOp::ToL, Encoding::Convert(0x18, 2)),
+    (FpOp::ToLu, Encoding::Convert(0x18, 3)),
+    (FpOp::FromW, Encoding::Convert(0x1a, 0)),
+    (FpOp::FromWu, Encoding::Convert(0x1a, 1)),
+    (FpOp::FromL, Encoding::Convert(0x1a, 2)),
+    (FpOp::FromLu, Encoding::Convert(0x1a, 3)),
+    (FpOp::FromOther, Encoding::Resize),
 ];
 
 #[derive(Clone, Copy)]
@@ -37,6 +48,10 @@ enum Encoding {
     OpFp(u32),
     Compare(u32),
     Fused(u32),
+    /// `funct5` and the `rs2` field that selects the integer type.
+    Convert(u32, u32),
+    /// `fcvt.s.d` / `fcvt.d.s`.
+    Resize,
 }
 
 /// `op.fmt rd, f1, f2, f3` with rounding field `rm` (comparisons: `x`
@@ -58,6 +73,14 @@ fn encode(enc: Encoding, double: bool, rm: u32, rd: u32) -> u32 {
                 | (rd << 7)
                 | 0x53
         }
+        Encoding::Convert(funct5, rs2) => {
+            (funct5 << 27) | (fmt << 25) | (rs2 << 20) | (rs1 << 15) | (rm << 12) | (rd << 7) | 0x53
+        }
+        Encoding::Resize => {
+            // The source is the other format.
+            let rs2 = 1 - fmt;
+            (0x08 << 27) | (fmt << 25) | (rs2 << 20) | (rs1 << 15) | (rm << 12) | (rd << 7) | 0x53
+        }
         Encoding::Fused(opcode) => {
             (rs3 << 27) | (fmt << 25) | (rs2 << 20) | (rs1 << 15) | (rm << 12) | (rd << 7) | opcode
         }
@@ -65,13 +88,14 @@ fn encode(enc: Encoding, double: bool, rm: u32, rd: u32) -> u32 {
 }
 
 /// An operand near an edge: (sign, exponent field, fraction) drawn so that
-/// results land on both sides of the least normal and of overflow.
+/// results land on both sides of the least normal, of overflow and of
+/// the integer types' ranges.
 fn operand(rng: &mut Rng, double: bool) -> u64 {
     let (exp_bits, frac_bits) = if double { (11, 52) } else { (8, 23) };
     let max_exp = (1u64 << exp_bits) - 1;
     let bias = max_exp >> 1;
     let r = rng.next();
-    let exp = match r % 8 {
+    let exp = match r % 9 {
         0 => 0,
         1 => 1 + (r >> 8) % 2,
         2 => max_exp,
@@ -80,6 +104,8 @@ fn operand(rng: &mut Rng, double: bool) -> u64 {
         // the least normal and overflow.
         4 => bias / 2 + (r >> 8) % 4,
         5 => bias + bias / 2 - (r >> 8) % 4,
+        // Around the integer types' limits.
+        6 => bias + [30, 31, 32, 62, 63, 64][((r >> 8) % 6) as usize],
         _ => bias - 4 + (r >> 8) % 8,
     };
     let frac = match (r >> 16) % 4 {
@@ -107,6 +133,23 @@ struct Case {
     rm: u32,
     operands: [u64; 3],
     flags: u8,
+    /// `frm`: round-to-nearest mostly, sometimes another or a reserved one.
+    frm: u8,
+}
+
+/// An integer to convert: small of either sign, near the formats'
+/// precision limits, or any 64 bits.
+fn integer(rng: &mut Rng) -> u64 {
+    let r = rng.next();
+    let near = |p: u32| (1u64 << p).wrapping_add((r >> 8) % 5).wrapping_sub(2);
+    match r % 6 {
+        0 => ((r >> 8) % 2001).wrapping_sub(1000),
+        1 => near(24),
+        2 => near(53),
+        3 => near(31).wrapping_neg(),
+        4 => near(63),
+        _ => rng.next(),
+    }
 }
 
 #[test]
@@ -130,6 +173,7 @@ fn inline_float_operations_match_soft_float() {
         rm: 7,
         operands: [a, b, 0],
         flags: 1,
+        frm: 0,
     })
     .collect();
     for _ in 0..60_000u32 {
@@ -140,9 +184,22 @@ fn inline_float_operations_match_soft_float() {
             op,
             enc,
             double,
-            rm: if rng.next() & 1 == 0 { 0 } else { 7 },
-            operands: [0; 3].map(|_| operand(&mut rng, double)),
+            // Dynamic and static round-to-nearest, and toward zero (C's
+            // float-to-integer casts).
+            rm: [0, 7, 1][(rng.next() % 3) as usize],
+            operands: if op.reads_int() {
+                [0; 3].map(|_| integer(&mut rng))
+            } else {
+                // fcvt.s.d and fcvt.d.s read the other format.
+                let source_double = double != (op == FpOp::FromOther);
+                [0; 3].map(|_| operand(&mut rng, source_double))
+            },
             flags: (rng.next() as u8 & 0x1e) | u8::from(nx),
+            frm: if rng.next() % 16 == 0 {
+                (rng.next() % 8) as u8
+            } else {
+                0
+            },
         });
     }
     let (mut cluster, ram) = hart(64);
@@ -156,6 +213,7 @@ fn inline_float_operations_match_soft_float() {
             rm,
             operands: [a, b, c],
             flags,
+            frm,
         } = *case;
         let nx = flags & 1 != 0;
         let rd = 5;
@@ -165,9 +223,12 @@ fn inline_float_operations_match_soft_float() {
         {
             let cpu = cluster.cpu_state_mut(0).unwrap();
             cpu.csr.mstatus |= 1 << 13;
-            cpu.csr.frm = 0;
+            cpu.csr.frm = frm;
+            cpu.csr.mtvec = BASE + 0x100;
+            cpu.csr.mcause = 0;
             cpu.csr.fflags = flags;
             cpu.regs[32 + 1] = a;
+            cpu.regs[1] = a;
             cpu.regs[32 + 2] = b;
             cpu.regs[32 + 3] = c;
             cpu.pc = BASE;
@@ -180,15 +241,20 @@ fn inline_float_operations_match_soft_float() {
             Encoding::Compare(f) => f as u8,
             _ => rm as u8,
         };
-        let (want, raised) = compute(fp_code(op, fmt, funct3), a, b, c, 0).unwrap();
+        let what = format!(
+            "run {run}: {op:?}.{fmt:?} rm {rm} of {a:#x}, {b:#x}, {c:#x}, fflags {flags:#x}, frm {frm}"
+        );
+        let Ok((want, raised)) = compute(fp_code(op, fmt, funct3), a, b, c, frm) else {
+            // A reserved rounding mode: illegal instruction.
+            assert_eq!(cpu.pc, BASE + 0x100, "{what}: did not trap");
+            assert_eq!(cpu.csr.mcause, 2, "{what}: cause");
+            continue;
+        };
         let got = if op.writes_int() {
             cpu.regs[rd as usize]
         } else {
             cpu.regs[32 + rd as usize]
         };
-        let what = format!(
-            "run {run}: {op:?}.{fmt:?} rm {rm} of {a:#x}, {b:#x}, {c:#x}, fflags {flags:#x}"
-        );
         assert_eq!(cpu.pc, BASE + 4, "{what}: did not retire");
         assert_eq!(got, want, "{what}: result");
         assert_eq!(cpu.csr.fflags, flags | raised, "{what}: fflags");
