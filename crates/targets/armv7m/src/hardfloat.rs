@@ -1,4 +1,5 @@
-//! The inline path of VFP arithmetic and comparisons: the host's IEEE
+//! The inline path of VFP arithmetic, comparisons and integer
+//! conversions: the host's IEEE
 //! operations ([`FloatOp`]) where FPSCR's rules give the same result and
 //! flags, the FPU helper everywhere else.
 //!
@@ -17,7 +18,7 @@
 //! preservation, which loads FPDSCR: blocks where that can happen keep the
 //! helper.
 
-use chimera_engine::ir::{BinOp, Cond, FloatOp, Global, Label, Temp, Ty};
+use chimera_engine::ir::{BinOp, Cond, FloatConv, FloatOp, Global, Label, Temp, Ty};
 
 use crate::cpu::{ArmCpu, CONTROL_FPCA, G_FPSCR, G_S0};
 use crate::fpu::op;
@@ -84,6 +85,10 @@ pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow:
     if !e.host_float.arithmetic {
         return false;
     }
+    if let Some(r) = convert(e, code, m, slow) {
+        e.b.set(Global(G_S0 + d), r);
+        return true;
+    }
     let binary = match code {
         op::VADD => Some(FloatOp::Add),
         op::VSUB => Some(FloatOp::Sub),
@@ -132,6 +137,36 @@ pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow:
     };
     e.b.set(Global(G_S0 + d), r);
     true
+}
+
+/// VCVT between single precision and 32-bit integers: from an integer
+/// (rounded to nearest), or to one toward zero (VCVT, not VCVTR) from a
+/// value in range; `None` for the other conversions.
+fn convert(e: &mut Emit, code: u32, m: u32, slow: Label) -> Option<Temp> {
+    let to_int_toward_zero = [op::VCVT_U32_F32 + 1, op::VCVT_S32_F32 + 1];
+    if !(matches!(code, op::VCVT_F32_U32..=19) || to_int_toward_zero.contains(&code)) {
+        return None;
+    }
+    let x = s_reg(e, m);
+    let (conv, limit) = match code {
+        op::VCVT_F32_U32 => return Some(e.b.float_convert(FloatConv::FromUnsigned, x, Ty::I32)),
+        c if c == op::VCVT_F32_U32 + 1 => {
+            return Some(e.b.float_convert(FloatConv::FromSigned, x, Ty::I32))
+        }
+        // The bit patterns of 2^32 and 2^31: an unsigned result needs the
+        // sign clear, a signed one the magnitude below; NaNs and
+        // infinities lie above.
+        c if c == op::VCVT_U32_F32 + 1 => (FloatConv::ToUnsignedTruncated, (x, 0x4f80_0000)),
+        c if c == op::VCVT_S32_F32 + 1 => {
+            let magnitude = e.b.binary_imm(BinOp::And, x, !SIGN);
+            (FloatConv::ToSignedTruncated, (magnitude, 0x4f00_0000))
+        }
+        _ => return None,
+    };
+    let bound = e.b.constant(Ty::I32, limit.1);
+    let out = e.b.compare(Cond::GeUnsigned, limit.0, bound, Ty::I32);
+    e.b.branch(out, slow);
+    Some(e.b.float_convert(conv, x, Ty::I32))
 }
 
 /// VCMP{E} `d` with `m` (or zero): FPSCR.NZCV from a comparison of two

@@ -328,7 +328,7 @@ fn other(e: &mut Emit, hw1: u32, hw2: u32, d: u32, m: u32) -> Flow {
         (0b0011, _) => op::VCVT_F16_F32,
         (0b0100, _) => return fpu_op(e, op::VCMP + t, d, 0, m),
         (0b0101, _) => return fpu_op(e, op::VCMP_ZERO + t, d, 0, m),
-        (0b1000, _) => op::VCVT_F32_U32 + t,
+        (0b1000, _) => return fpu_op(e, op::VCVT_F32_U32 + t, d, 0, m),
         (0b1010 | 0b1011 | 0b1110 | 0b1111, _) => {
             // VCVT between floating point and fixed point: `d` is both
             // source and destination; the fraction bits are imm4:i.
@@ -346,8 +346,8 @@ fn other(e: &mut Emit, hw1: u32, hw2: u32, d: u32, m: u32) -> Flow {
             fpu_call(e, code, dv, d, d);
             return Flow::Next;
         }
-        (0b1100, _) => op::VCVT_U32_F32 + t,
-        (0b1101, _) => op::VCVT_S32_F32 + t,
+        (0b1100, _) => return fpu_op(e, op::VCVT_U32_F32 + t, d, 0, m),
+        (0b1101, _) => return fpu_op(e, op::VCVT_S32_F32 + t, d, 0, m),
         _ => return e.undefined(),
     };
     let dv = e.k(d);

@@ -1,5 +1,5 @@
 //! The inline VFP path against the soft-float crate: 40,000 random
-//! arithmetic and comparison instructions on a Cortex-M4F, on operands drawn near the
+//! arithmetic, comparison and integer conversion instructions on a Cortex-M4F, on operands drawn near the
 //! edges where the host's result or flags could differ (zeros, the least
 //! normal, subnormals, overflow, infinities, NaNs), run with FPSCR.IXC
 //! already set (the inline path) and, one run in eight, clear (the
@@ -38,6 +38,12 @@ const OPS: &[(&str, u32, u32)] = &[
     ("vcmpe", 0xeeb4, 0xc3),
     ("vcmp0", 0xeeb5, 0x40),
     ("vcmpe0", 0xeeb5, 0xc0),
+    ("vcvt.f32.u32", 0xeeb8, 0x43),
+    ("vcvt.f32.s32", 0xeeb8, 0xc3),
+    ("vcvtr.u32.f32", 0xeebc, 0x43),
+    ("vcvt.u32.f32", 0xeebc, 0xc3),
+    ("vcvtr.s32.f32", 0xeebd, 0x43),
+    ("vcvt.s32.f32", 0xeebd, 0xc3),
 ];
 
 /// The instruction's two halfwords in memory order (Vd = 1: `s2`).
@@ -82,6 +88,12 @@ fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> Result
         "vfms" => fused(e, true, false),
         "vfnma" => fused(e, true, true),
         "vfnms" => fused(e, false, true),
+        "vcvt.f32.u32" => sf::f32_from_u32(e, m),
+        "vcvt.f32.s32" => sf::f32_from_i32(e, m as i32),
+        "vcvt.u32.f32" => sf::f32_to_u32_arm(e, m, sf::Rounding::TowardZero),
+        "vcvtr.u32.f32" => sf::f32_to_u32_arm(e, m, e.rounding),
+        "vcvt.s32.f32" => sf::f32_to_i32_arm(e, m, sf::Rounding::TowardZero) as u32,
+        "vcvtr.s32.f32" => sf::f32_to_i32_arm(e, m, e.rounding) as u32,
         _ => sf::f32_sqrt(e, m),
     })
 }
@@ -89,12 +101,15 @@ fn reference(name: &str, e: &mut sf::FloatEnv, d: u32, n: u32, m: u32) -> Result
 /// A single near an edge: the exponent field from a list that reaches
 /// both the least normal and overflow through one product or quotient.
 fn single(rng: &mut Rng) -> u32 {
-    const EXPONENTS: [u32; 12] = [0, 1, 2, 63, 64, 65, 126, 127, 128, 190, 253, 254];
+    // ... and, at 157-159, the 32-bit integers' limits.
+    const EXPONENTS: [u32; 15] = [
+        0, 1, 2, 63, 64, 65, 126, 127, 128, 157, 158, 159, 190, 253, 254,
+    ];
     let r = rng.next();
     let exp = if r % 5 == 0 {
         255
     } else {
-        EXPONENTS[((r >> 8) % 12) as usize]
+        EXPONENTS[((r >> 8) % 15) as usize]
     };
     let fraction = match (r >> 16) % 4 {
         0 => 0,
