@@ -74,20 +74,34 @@ fn checked(e: &mut Emit, op: FloatOp, args: &[Temp], slow: Label) -> Temp {
     r
 }
 
+/// How [`emit_inline`] emitted an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Inlined {
+    /// Not at all: the helper does it.
+    No,
+    /// Inline, with checks that may go to the helper.
+    WithFallback,
+    /// Inline, never needing the helper.
+    Complete,
+}
+
 /// Emits FPU operation `code` on `d`, `n`, `m` inline when it has an
 /// inline path the block may use: `d` (or FPSCR) is written only when no
 /// check sent control to `slow` (where the caller emits the helper call).
-/// Returns whether it did.
-pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow: Label) -> bool {
+pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow: Label) -> Inlined {
     if matches!(code, op::VCMP..=17) {
-        return e.host_float.compare && compare(e, code, d, m, slow);
+        if !e.host_float.compare {
+            return Inlined::No;
+        }
+        compare(e, code, d, m, slow);
+        return Inlined::WithFallback;
     }
     if !e.host_float.arithmetic {
-        return false;
+        return Inlined::No;
     }
-    if let Some(r) = convert(e, code, m, slow) {
+    if let Some((r, inlined)) = convert(e, code, m, slow) {
         e.b.set(Global(G_S0 + d), r);
-        return true;
+        return inlined;
     }
     let binary = match code {
         op::VADD => Some(FloatOp::Add),
@@ -132,26 +146,31 @@ pub(crate) fn emit_inline(e: &mut Emit, code: u32, d: u32, n: u32, m: u32, slow:
                 }
                 checked(e, FloatOp::Add, &[acc, p], slow)
             }
-            _ => return false,
+            _ => return Inlined::No,
         }
     };
     e.b.set(Global(G_S0 + d), r);
-    true
+    Inlined::WithFallback
 }
 
 /// VCVT between single precision and 32-bit integers: from an integer
 /// (rounded to nearest), or to one toward zero (VCVT, not VCVTR) from a
 /// value in range; `None` for the other conversions.
-fn convert(e: &mut Emit, code: u32, m: u32, slow: Label) -> Option<Temp> {
+fn convert(e: &mut Emit, code: u32, m: u32, slow: Label) -> Option<(Temp, Inlined)> {
     let to_int_toward_zero = [op::VCVT_U32_F32 + 1, op::VCVT_S32_F32 + 1];
     if !(matches!(code, op::VCVT_F32_U32..=19) || to_int_toward_zero.contains(&code)) {
         return None;
     }
     let x = s_reg(e, m);
     let (conv, limit) = match code {
-        op::VCVT_F32_U32 => return Some(e.b.float_convert(FloatConv::FromUnsigned, x, Ty::I32)),
+        // Any integer converts; only inexact can be raised.
+        op::VCVT_F32_U32 => {
+            let r = e.b.float_convert(FloatConv::FromUnsigned, x, Ty::I32);
+            return Some((r, Inlined::Complete));
+        }
         c if c == op::VCVT_F32_U32 + 1 => {
-            return Some(e.b.float_convert(FloatConv::FromSigned, x, Ty::I32))
+            let r = e.b.float_convert(FloatConv::FromSigned, x, Ty::I32);
+            return Some((r, Inlined::Complete));
         }
         // The bit patterns of 2^32 and 2^31: an unsigned result needs the
         // sign clear, a signed one the magnitude below; NaNs and
@@ -166,12 +185,12 @@ fn convert(e: &mut Emit, code: u32, m: u32, slow: Label) -> Option<Temp> {
     let bound = e.b.constant(Ty::I32, limit.1);
     let out = e.b.compare(Cond::GeUnsigned, limit.0, bound, Ty::I32);
     e.b.branch(out, slow);
-    Some(e.b.float_convert(conv, x, Ty::I32))
+    Some((e.b.float_convert(conv, x, Ty::I32), Inlined::WithFallback))
 }
 
 /// VCMP{E} `d` with `m` (or zero): FPSCR.NZCV from a comparison of two
 /// numbers; a NaN goes to `slow`.
-fn compare(e: &mut Emit, code: u32, d: u32, m: u32, slow: Label) -> bool {
+fn compare(e: &mut Emit, code: u32, d: u32, m: u32, slow: Label) {
     let a = s_reg(e, d);
     let b = if code >= op::VCMP_ZERO {
         e.b.constant(Ty::I32, 0)
@@ -197,5 +216,4 @@ fn compare(e: &mut Emit, code: u32, d: u32, m: u32, slow: Label) -> bool {
     let nzc = e.b.binary(BinOp::Or, nz, c);
     let r = e.b.binary(BinOp::Or, others, nzc);
     e.b.set(Global(G_FPSCR), r);
-    true
 }

@@ -7,7 +7,7 @@ use chimera_engine::ir::{BinOp, Global, Temp, Ty};
 
 use crate::cpu::{G_C, G_FPSCR, G_N, G_S0, G_V, G_Z};
 use crate::fpu::op;
-use crate::hardfloat;
+use crate::hardfloat::{self, Inlined};
 use crate::helpers::{H_FP_ACTIVE, H_VFP};
 use crate::translate::{Emit, Flow};
 
@@ -281,14 +281,18 @@ fn data_processing(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
 fn fpu_op(e: &mut Emit, code: u32, d: u32, n: u32, m: u32) -> Flow {
     let slow = e.b.label();
     let done = e.b.label();
-    let inline = hardfloat::emit_inline(e, code, d, n, m, slow);
-    if inline {
-        e.b.jump(done);
-        e.b.set_label(slow);
+    let inlined = hardfloat::emit_inline(e, code, d, n, m, slow);
+    match inlined {
+        Inlined::Complete => return Flow::Next,
+        Inlined::WithFallback => {
+            e.b.jump(done);
+            e.b.set_label(slow);
+        }
+        Inlined::No => {}
     }
     let dv = e.k(d);
     fpu_call(e, code, dv, n, m);
-    if inline {
+    if inlined == Inlined::WithFallback {
         e.b.set_label(done);
     }
     Flow::Next
