@@ -86,9 +86,11 @@ pub(crate) fn emit_inline(
         return Some(converted);
     }
     let rounds_to_nearest = host_rounding && (insn.rm == 0 || insn.rm == 7);
+    // Comparisons, fmin and fmax of two numbers round nothing and raise
+    // nothing.
     let (op, compare) = match insn.op {
         FpOp::Eq => (FloatOp::Eq, true),
-        FpOp::Lt => (FloatOp::Lt, true),
+        FpOp::Lt | FpOp::Min | FpOp::Max => (FloatOp::Lt, true),
         FpOp::Le => (FloatOp::Le, true),
         _ if !rounds_to_nearest => return None,
         FpOp::Add => (FloatOp::Add, false),
@@ -115,6 +117,9 @@ pub(crate) fn emit_inline(
         let zero = e.b.constant(ty, 0);
         let nan = e.b.compare(Cond::Eq, numbers, zero, Ty::I32);
         e.b.branch(nan, slow);
+        if matches!(insn.op, FpOp::Min | FpOp::Max) {
+            return Some((Inline::Float(min_max(e, insn.op, x[0], x[1])), true));
+        }
         let r = e.b.float(op, &[x[0], x[1]]);
         return Some((Inline::Int(e.b.zext(r, 1, e.ty)), true));
     }
@@ -131,6 +136,23 @@ pub(crate) fn emit_inline(
     let r = e.b.float(op, &x[..op.arity()]);
     e.b.branch_unless_normal(r, slow);
     Some((Inline::Float(boxed(e, r)), true))
+}
+
+/// `fmin`/`fmax` (`op`) of numbers `a` and `b`, boxed: the smaller or
+/// larger, and of two equal ones (only zeros differ) the bitwise OR (min:
+/// -0 if either is) or AND (max: +0 if either is).
+fn min_max(e: &mut Emit, op: FpOp, a: Temp, b: Temp) -> Temp {
+    let max = op == FpOp::Max;
+    let first = if max {
+        e.b.float(FloatOp::Lt, &[b, a])
+    } else {
+        e.b.float(FloatOp::Lt, &[a, b])
+    };
+    let picked = e.b.select(first, a, b);
+    let equal = e.b.float(FloatOp::Eq, &[a, b]);
+    let merged = e.b.binary(if max { BinOp::And } else { BinOp::Or }, a, b);
+    let r = e.b.select(equal, merged, picked);
+    boxed(e, r)
 }
 
 /// The inline path of a conversion (see [`emit_inline`]): integer to

@@ -1,5 +1,5 @@
 //! The inline float path against the soft-float reference: 60,000 random
-//! arithmetic, comparison and conversion instructions (single and
+//! arithmetic, comparison, min/max and conversion instructions (single and
 //! double, static and dynamic round-to-nearest, toward zero) on operands
 //! drawn near the edges where the host's result or flags could differ
 //! (zeros, the least normal, subnormals, overflow, infinities, NaNs,
@@ -25,9 +25,11 @@ const OPS: &[(FpOp, Encoding)] = &[
     (FpOp::Mul, Encoding::OpFp(0x02)),
     (FpOp::Div, Encoding::OpFp(0x03)),
     (FpOp::Sqrt, Encoding::OpFp(0x0b)),
-    (FpOp::Le, Encoding::Compare(0)),
-    (FpOp::Lt, Encoding::Compare(1)),
-    (FpOp::Eq, Encoding::Compare(2)),
+    (FpOp::Min, Encoding::Compare(0x05, 0)),
+    (FpOp::Max, Encoding::Compare(0x05, 1)),
+    (FpOp::Le, Encoding::Compare(0x14, 0)),
+    (FpOp::Lt, Encoding::Compare(0x14, 1)),
+    (FpOp::Eq, Encoding::Compare(0x14, 2)),
     (FpOp::MulAdd, Encoding::Fused(0x43)),
     (FpOp::MulSub, Encoding::Fused(0x47)),
     (FpOp::NegMulSub, Encoding::Fused(0x4b)),
@@ -46,7 +48,8 @@ const OPS: &[(FpOp, Encoding)] = &[
 #[derive(Clone, Copy)]
 enum Encoding {
     OpFp(u32),
-    Compare(u32),
+    /// `funct5` and the `funct3` that selects the operation.
+    Compare(u32, u32),
     Fused(u32),
     /// `funct5` and the `rs2` field that selects the integer type.
     Convert(u32, u32),
@@ -64,8 +67,8 @@ fn encode(enc: Encoding, double: bool, rm: u32, rd: u32) -> u32 {
             let rs2 = if funct5 == 0x0b { 0 } else { rs2 };
             (funct5 << 27) | (fmt << 25) | (rs2 << 20) | (rs1 << 15) | (rm << 12) | (rd << 7) | 0x53
         }
-        Encoding::Compare(funct3) => {
-            (0x14 << 27)
+        Encoding::Compare(funct5, funct3) => {
+            (funct5 << 27)
                 | (fmt << 25)
                 | (rs2 << 20)
                 | (rs1 << 15)
@@ -176,6 +179,27 @@ fn inline_float_operations_match_soft_float() {
         frm: 0,
     })
     .collect();
+    // fmin/fmax of zeros of both signs: -0 is the smaller.
+    for (op, funct3) in [(FpOp::Min, 0), (FpOp::Max, 1)] {
+        for double in [false, true] {
+            let (plus, minus) = if double {
+                (0, 1u64 << 63)
+            } else {
+                (0xffff_ffff_0000_0000, 0xffff_ffff_8000_0000)
+            };
+            for (a, b) in [(plus, minus), (minus, plus)] {
+                cases.push(Case {
+                    op,
+                    enc: Encoding::Compare(0x05, funct3),
+                    double,
+                    rm: funct3,
+                    operands: [a, b, 0],
+                    flags: 1,
+                    frm: 0,
+                });
+            }
+        }
+    }
     for _ in 0..60_000u32 {
         let (op, enc) = OPS[(rng.next() % OPS.len() as u64) as usize];
         let double = rng.next() & 1 == 0;
@@ -238,7 +262,7 @@ fn inline_float_operations_match_soft_float() {
         let cpu = cluster.cpu_state(0).unwrap();
         let fmt = if double { FpFmt::D } else { FpFmt::S };
         let funct3 = match enc {
-            Encoding::Compare(f) => f as u8,
+            Encoding::Compare(_, f) => f as u8,
             _ => rm as u8,
         };
         let what = format!(
