@@ -2,7 +2,7 @@
 //! give (division by zero, shift amounts, extension) spelled out so that
 //! the code never traps on the host.
 
-use chimera_engine::ir::verify::op_dst;
+use chimera_engine::ir::verify::{insn_counts, op_dst};
 use chimera_engine::ir::{
     sign_extend_to, BinOp, Cond, Exit, FloatConv, FloatOp, Op, Temp, Ty, UnOp, CANONICAL_NAN_32,
     CANONICAL_NAN_64,
@@ -17,36 +17,28 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
-/// Checks that every instruction's ops run under a known instruction
-/// index: no branch may jump over an `InsnStart`, so the index of the
-/// instruction an op belongs to is its static position. Returns, for
-/// each op, the number of `InsnStart`s at or before it.
-fn insn_counts(block: &Block) -> Result<Vec<u32>, String> {
-    let mut counts = Vec::with_capacity(block.ops.len());
+/// The index of the first branch to a label in another instruction (a
+/// side path).
+fn first_side_branch(block: &Block) -> usize {
+    // InsnStarts up to each op, by position.
+    let mut seen = Vec::with_capacity(block.ops.len());
     let mut n = 0u32;
     for op in block.ops.iter() {
-        if matches!(op, Op::InsnStart { .. }) {
-            n += 1;
-        }
-        counts.push(n);
+        n += u32::from(matches!(op, Op::InsnStart { .. }));
+        seen.push(n);
     }
-    for (i, op) in block.ops.iter().enumerate() {
-        let target = match op {
-            Op::Branch { target, .. } | Op::Jump { target } => target,
-            _ => continue,
-        };
-        let at = *block
-            .labels
-            .get(target.0 as usize)
-            .ok_or("branch to an unplaced label")? as usize;
-        if at <= i || at >= counts.len() {
-            return Err("branch that does not go forward".into());
-        }
-        if counts[at] != counts[i] {
-            return Err("branch across an instruction boundary".into());
-        }
-    }
-    Ok(counts)
+    block
+        .ops
+        .iter()
+        .enumerate()
+        .position(|(i, op)| {
+            let Op::Branch { target, .. } = op else {
+                return false;
+            };
+            let at = block.labels.get(target.0 as usize).copied().unwrap_or(0) as usize;
+            seen.get(at).is_some_and(|&s| s != seen[i])
+        })
+        .unwrap_or(usize::MAX)
 }
 
 fn cl_ty(ty: Ty) -> Type {
@@ -1227,7 +1219,9 @@ pub(crate) fn translate(
     fctx: &mut FunctionBuilderContext,
     isa: &dyn TargetIsa,
 ) -> Result<(), String> {
-    let counts = insn_counts(block)?;
+    // Instruction counts follow paths: a side path counts on from the
+    // instruction that branched to it.
+    let (counts, side_paths) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
     let ptr = isa.pointer_type();
     let i64t = types::I64;
     let mut b = FunctionBuilder::new(func, fctx);
@@ -1296,11 +1290,20 @@ pub(crate) fn translate(
             _ => {}
         }
     }
+    // Lazy globals are loaded and stored by op order, which a side path
+    // does not run in: from the first branch to a side path on, every
+    // global touched is held from entry to every exit instead, as one a
+    // loop touches is.
+    let side_from = if side_paths {
+        first_side_branch(block)
+    } else {
+        usize::MAX
+    };
     // Globals read or written inside a loop.
     let mut looped = vec![false; abi.globals_len];
     for (j, op) in block.ops.iter().enumerate() {
         if let Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } = op {
-            if loops.iter().any(|&(from, to)| from <= j && j <= to) {
+            if j >= side_from || loops.iter().any(|&(from, to)| from <= j && j <= to) {
                 if let Some(l) = looped.get_mut(global.0 as usize) {
                     *l = true;
                 }

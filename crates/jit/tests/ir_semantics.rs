@@ -382,6 +382,29 @@ fn float_conversions_match_the_interpreter() {
 }
 
 #[test]
+fn side_paths_count_and_keep_globals_along_their_own_path() {
+    // First pass (g0 clear): the main path writes g1 and g0 and leaves.
+    // Second pass: the branch goes to the side path, which never ran the
+    // main path's later instructions: it must count from the branch and
+    // leave g1 as the first pass stored it.
+    same_on_both(|b: &mut IrBuilder| {
+        let flag = b.get(Global(0), Ty::I64);
+        let side = b.label();
+        b.branch(flag, side);
+        b.insn_start(4);
+        let v = b.constant(Ty::I64, 77);
+        b.set(Global(1), v);
+        let one = b.constant(Ty::I64, 1);
+        b.set(Global(0), one);
+        b.return_to_loop(0);
+        b.set_label(side);
+        b.insn_start(8);
+        let v = b.constant(Ty::I64, 5);
+        b.set(Global(2), v);
+    });
+}
+
+#[test]
 fn unary_ops_and_extensions_match_the_interpreter() {
     for opaque in [false, true] {
         unary_and_extensions(opaque);

@@ -41,9 +41,10 @@ struct End {
     registers: Vec<String>,
 }
 
-/// Runs `image` on `profile` with `harts` CPUs; `jit` = Some(threshold)
-/// runs it on the JIT. Returns what it left and the blocks compiled.
-fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>) -> (End, u64) {
+/// Runs `image` on `profile` with `harts` CPUs for at most `max_insns`;
+/// `jit` = Some(threshold) runs it on the JIT. Returns what it left and
+/// the blocks compiled.
+fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>, max_insns: u64) -> (End, u64) {
     let mut loaded = load_profile(profile, builtin_registry()).expect("profile loads");
     if harts > 1 {
         loaded
@@ -79,7 +80,7 @@ fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>) -> (End, u64) 
         }
     }
     let outcome = machine.run(RunLimits {
-        max_insns: Some(300_000_000),
+        max_insns: Some(max_insns),
         max_ns: None,
     });
     let clusters = machine.scheduler().clusters();
@@ -103,13 +104,24 @@ fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>) -> (End, u64) 
 }
 
 fn check(profile: &str, dir: &str, programs: &[&str], harts_for: impl Fn(&str) -> u32) {
+    check_for(profile, dir, programs, harts_for, 300_000_000);
+}
+
+/// [`check`], stopping every run after `max_insns` instructions.
+fn check_for(
+    profile: &str,
+    dir: &str,
+    programs: &[&str],
+    harts_for: impl Fn(&str) -> u32,
+    max_insns: u64,
+) {
     let mut failures = Vec::new();
     for name in programs {
         let image = guests().join(format!("{dir}/{name}.elf"));
         let harts = harts_for(name);
-        let (reference, _) = run(profile, &image, harts, None);
+        let (reference, _) = run(profile, &image, harts, None, max_insns);
         for threshold in [1, chimera_engine::cluster::DEFAULT_HOT_THRESHOLD] {
-            let (end, compiled) = run(profile, &image, harts, Some(threshold));
+            let (end, compiled) = run(profile, &image, harts, Some(threshold), max_insns);
             if end != reference {
                 failures.push(format!(
                     "{dir}/{name} (threshold {threshold}):\n interp {reference:#?}\n jit {end:#?}"
@@ -128,6 +140,21 @@ fn riscv_harts(name: &str) -> u32 {
     } else {
         1
     }
+}
+
+/// The benchmark workloads, stopped mid-run: the compiled code's
+/// superblocks, loops, side paths and inline float paths meet the
+/// interpreter's registers and instruction count exactly there.
+const BENCH: &[&str] = &[
+    "crc", "sort", "hash", "matmul", "interp", "memory", "branchy", "float",
+];
+
+#[test]
+fn bench_prefixes_end_identically_on_the_jit() {
+    let one = |_: &str| 1;
+    check_for("riscv-virt", "bench/images/rv64", BENCH, one, 3_000_000);
+    check_for("riscv32-virt", "bench/images/rv32", BENCH, one, 3_000_000);
+    check_for("mps2-an386", "bench/images/m4", BENCH, one, 3_000_000);
 }
 
 #[test]

@@ -15,6 +15,14 @@
 //! backward, so every block runs in bounded time. The block ends at the
 //! first [`Op::Exit`] reached.
 //!
+//! A branch usually goes to a label inside its own instruction. It may
+//! also start a *side path*: a label placed where no op falls through
+//! (after an exit), followed by more instructions, say a branch's taken
+//! side that soon jumps back into the block. Instructions are therefore
+//! counted along paths, not by position: an op's instruction count is
+//! the number of `InsnStart`s a pass runs up to it, and every path into
+//! a label must bring the same count ([`verify::insn_counts`]).
+//!
 //! Each guest instruction opens with [`Op::InsnStart`] carrying its pc.
 //! When a load, store or helper raises a trap, the engine charges the
 //! instructions before the current one as retired and hands the trap with

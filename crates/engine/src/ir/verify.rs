@@ -199,6 +199,8 @@ pub fn verify(ops: &[Op], temps: &[Ty], helper_count: usize) -> Result<(), Verif
             }
         }
     }
+    insn_counts(ops)?;
+
     match ops.last() {
         Some(Op::Exit(_)) => Ok(()),
         _ => Err(VerifyError {
@@ -206,6 +208,72 @@ pub fn verify(ops: &[Op], temps: &[Ty], helper_count: usize) -> Result<(), Verif
             rule: "a block ends with an Exit".into(),
         }),
     }
+}
+
+/// Each op's instruction count along the paths that reach it (the
+/// number of `InsnStart`s run before it in a pass through the block, its
+/// own included), and whether the block has side paths (a label reached
+/// with a count other than its position gives). Fails where paths with
+/// different counts meet at a label, or a branch does not go forward.
+pub fn insn_counts(ops: &[Op]) -> Result<(Vec<u32>, bool), VerifyError> {
+    let mut placed: Vec<Option<usize>> = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        if let Op::SetLabel(l) = op {
+            let l = l.0 as usize;
+            if placed.len() <= l {
+                placed.resize(l + 1, None);
+            }
+            placed[l] = Some(index);
+        }
+    }
+    let mut at_label: Vec<Option<u32>> = vec![None; placed.len()];
+    let mut counts = Vec::with_capacity(ops.len());
+    let (mut n, mut positional) = (0u32, 0u32);
+    let mut side_paths = false;
+    // Whether the op before falls through to this one.
+    let mut live = true;
+    for (index, op) in ops.iter().enumerate() {
+        let fail = |rule: String| Err(VerifyError { index, rule });
+        match op {
+            Op::SetLabel(l) => match at_label.get(l.0 as usize).copied().flatten() {
+                Some(c) if live && c != n => {
+                    return fail(format!(
+                        "paths meet at L{} after {c} and {n} instructions",
+                        l.0
+                    ))
+                }
+                Some(c) => n = c,
+                None => {}
+            },
+            Op::InsnStart { .. } => {
+                n += 1;
+                positional += 1;
+            }
+            _ => {}
+        }
+        side_paths |= n != positional;
+        live = true;
+        counts.push(n);
+        match op {
+            Op::Branch { target, .. } | Op::Jump { target } => {
+                let l = target.0 as usize;
+                match placed.get(l).copied().flatten() {
+                    Some(at) if at > index => {}
+                    _ => return fail(format!("branch to L{l} does not go forward")),
+                }
+                match at_label[l] {
+                    Some(c) if c != n => {
+                        return fail(format!("branches to L{l} after {c} and {n} instructions"))
+                    }
+                    _ => at_label[l] = Some(n),
+                }
+                live = !matches!(op, Op::Jump { .. });
+            }
+            Op::Exit(_) => live = false,
+            _ => {}
+        }
+    }
+    Ok((counts, side_paths))
 }
 
 /// The temporary an op assigns, if any.
@@ -282,6 +350,45 @@ mod tests {
         ];
         let err = verify(&ops, b.temps(), 0).unwrap_err();
         assert!(err.rule.contains("before it is assigned"), "{err}");
+    }
+
+    #[test]
+    fn side_paths_count_from_their_branch() {
+        let mut b = IrBuilder::new();
+        b.insn_start(0);
+        let c = b.constant(Ty::I32, 1);
+        let side = b.label();
+        b.branch(c, side);
+        b.insn_start(4);
+        b.insn_start(8);
+        b.goto(12, 0);
+        b.set_label(side);
+        b.insn_start(100);
+        b.goto(8, 1);
+        let (ops, temps) = b.take();
+        verify(&ops, &temps, 0).unwrap();
+        let (counts, side_paths) = insn_counts(&ops).unwrap();
+        assert!(side_paths);
+        // The side path's instruction is the second of its pass.
+        assert_eq!(counts[counts.len() - 1], 2);
+        assert_eq!(counts[counts.len() - 4], 3);
+    }
+
+    #[test]
+    fn paths_that_meet_with_different_counts_are_caught() {
+        let mut b = IrBuilder::new();
+        b.insn_start(0);
+        let c = b.constant(Ty::I32, 1);
+        let l = b.label();
+        b.branch(c, l);
+        b.insn_start(4);
+        b.set_label(l);
+        b.goto(8, 0);
+        let (ops, temps) = b.take();
+        assert!(verify(&ops, &temps, 0)
+            .unwrap_err()
+            .rule
+            .contains("paths meet"));
     }
 
     #[test]

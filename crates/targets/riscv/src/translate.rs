@@ -1,9 +1,11 @@
 //! From decoded instructions to IR: one block at a time, ending at any
 //! jump or system instruction, at a page boundary, or after
 //! [`MAX_BLOCK_INSNS`] instructions. A conditional branch leaves the block
-//! when taken and lets it go on when not.
+//! when taken and lets it go on when not; when its taken side is a few
+//! instructions that jump back (an `if` inside a loop), that side becomes
+//! a side path of the block instead of an exit.
 
-use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Temp, Ty};
+use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Label, Temp, Ty};
 use chimera_engine::{CodeReader, Trap};
 use chimera_memory::Endian;
 
@@ -17,8 +19,26 @@ use crate::helpers::{
 use crate::inst::{Alu, BranchCond, CsrOp, Inst};
 use crate::RiscV;
 
-/// Most instructions in one block.
+/// Most instructions in one block's main path.
 pub const MAX_BLOCK_INSNS: u32 = 32;
+/// Most side paths in one block.
+const MAX_SIDE_PATHS: usize = 4;
+/// Most instructions on a side path before its jump back.
+const MAX_SIDE_INSNS: usize = 4;
+
+/// A branch's taken side that soon jumps back into the block: its
+/// instructions are translated after the block's main path, as a side
+/// path (see the IR's module docs) instead of an exit.
+struct SidePath {
+    /// Where the branch goes.
+    label: Label,
+    /// The instructions before the jump: pc, decoded, bits.
+    insts: Vec<(u64, Inst, u64)>,
+    /// The jump's pc.
+    jump_at: u64,
+    /// Where it jumps.
+    to: u64,
+}
 
 const LE: Endian = Endian::Little;
 
@@ -121,42 +141,110 @@ impl RiscV {
         }
     }
 
-    /// Decodes one block.
+    /// Decodes one block: the main path, then the side paths its
+    /// branches left for the end.
     pub fn translate_block(
         &self,
         code: &mut CodeReader<'_, '_, Self>,
         b: &mut IrBuilder,
     ) -> Result<(), Trap> {
+        let mut side = Vec::new();
+        self.translate_main(code, b, &mut side)?;
+        for path in side {
+            b.set_label(path.label);
+            for &(pc, inst, raw) in &path.insts {
+                b.insn_start(pc);
+                let len = if raw & 3 == 3 { 4 } else { 2 };
+                self.emit(b, inst, pc, self.wrap(pc + len), raw);
+            }
+            b.insn_start(path.jump_at);
+            b.goto(path.to, 1);
+        }
+        Ok(())
+    }
+
+    /// The instruction at `pc`: decoded, its length and its bits.
+    fn fetch_decode(
+        &self,
+        code: &mut CodeReader<'_, '_, Self>,
+        pc: u64,
+    ) -> Result<(Inst, u64, u64), Trap> {
+        let low = code.fetch(pc, 2, LE)? as u16;
+        if low & 3 != 3 {
+            return Ok((decode16(low, self.xlen), 2, u64::from(low)));
+        }
+        let high = code.fetch(self.wrap(pc + 2), 2, LE)?;
+        let w = u32::from(low) | ((high as u32) << 16);
+        Ok((decode32(w, self.xlen), 4, u64::from(w)))
+    }
+
+    /// The side path of a branch taken to `target`, if it makes one: at
+    /// most [`MAX_SIDE_INSNS`] ALU, load or store instructions, then a
+    /// `j` back, all in the block's page.
+    fn side_path(&self, code: &mut CodeReader<'_, '_, Self>, target: u64) -> Option<SidePath> {
+        let mut pc = target;
+        let mut insts = Vec::new();
+        let start = code.start();
+        let same_page = |pc: u64| (pc ^ start) >> 12 == 0;
+        loop {
+            if !same_page(pc) {
+                return None;
+            }
+            let (inst, len, raw) = self.fetch_decode(code, pc).ok()?;
+            match inst {
+                Inst::Jal { rd: 0, offset } => {
+                    let to = self.wrap(pc.wrapping_add(offset as u64));
+                    return same_page(to).then_some(SidePath {
+                        label: Label(0),
+                        insts,
+                        jump_at: pc,
+                        to,
+                    });
+                }
+                Inst::Lui { .. }
+                | Inst::Auipc { .. }
+                | Inst::AluImm { .. }
+                | Inst::AluReg { .. }
+                | Inst::Load { .. }
+                | Inst::Store { .. }
+                    if insts.len() < MAX_SIDE_INSNS =>
+                {
+                    insts.push((pc, inst, raw));
+                }
+                _ => return None,
+            }
+            pc = self.wrap(pc + len);
+        }
+    }
+
+    /// Decodes the block's main path; a branch whose taken side makes a
+    /// side path (see [`RiscV::side_path`]) goes there instead of leaving,
+    /// and the path is left in `side` for the end of the block.
+    fn translate_main(
+        &self,
+        code: &mut CodeReader<'_, '_, Self>,
+        b: &mut IrBuilder,
+        side: &mut Vec<SidePath>,
+    ) -> Result<(), Trap> {
         let mut pc = code.start();
         let mut count = 0;
         let mut fp = FpBlock::new(code.cpu());
+        let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
+        // The main path's instructions so far.
+        let mut emitted = Vec::new();
         loop {
-            let low = match code.fetch(pc, 2, LE) {
-                Ok(v) => v as u16,
+            let (inst, len, raw) = match self.fetch_decode(code, pc) {
+                Ok(decoded) => decoded,
                 Err(trap) if count == 0 => return Err(trap),
                 Err(_) => {
                     b.goto(pc, 0);
                     return Ok(());
                 }
             };
-            let (inst, len, raw) = if low & 3 == 3 {
-                match code.fetch(self.wrap(pc + 2), 2, LE) {
-                    Ok(high) => {
-                        let w = u32::from(low) | ((high as u32) << 16);
-                        (decode32(w, self.xlen), 4, u64::from(w))
-                    }
-                    Err(trap) if count == 0 => return Err(trap),
-                    Err(_) => {
-                        b.goto(pc, 0);
-                        return Ok(());
-                    }
-                }
-            } else {
-                (decode16(low, self.xlen), 2, u64::from(low))
-            };
             // No RISC-V instruction is translated differently for what came
             // before it in the block.
             b.entry_insn_start(pc);
+            emitted.push(pc);
             count += 1;
             let next = self.wrap(pc + len);
             // A direct jump or call within the block's page goes on in
@@ -167,7 +255,6 @@ impl RiscV {
                 let target = self.wrap(pc.wrapping_add(offset as u64));
                 let same_page = (target ^ code.start()) >> 12 == 0;
                 if same_page && target != code.start() && count < MAX_BLOCK_INSNS {
-                    let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
                     let mut e = Emit { b, ty };
                     let link = e.imm(next as i64);
                     e.write(rd, link);
@@ -175,8 +262,31 @@ impl RiscV {
                     continue;
                 }
             }
-            if inst.is_float() {
-                let ty = if self.xlen == 64 { Ty::I64 } else { Ty::I32 };
+            // Only a side path that rejoins the main path pays: one that
+            // leaves anyway holds the block's later globals in registers
+            // from its entry for little. It rejoins where it jumps to an
+            // instruction already here or a few ahead on the fall-through.
+            let side_path = match inst {
+                Inst::Branch { offset, .. } if side.len() < MAX_SIDE_PATHS => self
+                    .side_path(code, self.wrap(pc.wrapping_add(offset as u64)))
+                    .filter(|p| emitted.contains(&p.to) || (p.to > pc && p.to <= pc + 16)),
+                _ => None,
+            };
+            if let (
+                Some(mut path),
+                Inst::Branch {
+                    cond: c, rs1, rs2, ..
+                },
+            ) = (side_path, inst)
+            {
+                let mut e = Emit { b, ty };
+                let x = e.read(rs1);
+                let y = e.read(rs2);
+                let taken = e.b.compare(cond(c), x, y, Ty::I32);
+                path.label = e.b.label();
+                e.b.branch(taken, path.label);
+                side.push(path);
+            } else if inst.is_float() {
                 emit_float(&mut Emit { b, ty }, &mut fp, inst, raw);
             } else if self.emit(b, inst, pc, next, raw) {
                 return Ok(());
