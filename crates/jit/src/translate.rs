@@ -1109,6 +1109,10 @@ impl Emitter<'_, '_> {
                 let to = self.label(l.0)?;
                 self.b.ins().jump(to, &[]);
                 self.b.switch_to_block(to);
+                // A side path counts on from its branch, even before (or
+                // without) an instruction of its own.
+                self.count = counts[i];
+                self.insn = counts[i].saturating_sub(1);
             }
             Op::Exit(exit) => {
                 let back = self.back_edges.iter().find(|(at, ..)| *at == i).copied();

@@ -137,7 +137,14 @@ fn run(build: Build, jit: bool) -> String {
     let c = &scheduler.clusters()[0];
     if jit {
         let (_, stats) = c.backend_stats().expect("a backend");
-        assert_eq!((stats.compiled, stats.failed), (1, 0), "the block compiled");
+        // The block, and for a test that leaves to another pc, the same
+        // ops translated there.
+        assert!(
+            stats.compiled >= 1 && stats.failed == 0,
+            "the block compiled: {} compiled, {} failed",
+            stats.compiled,
+            stats.failed
+        );
     }
     c.dump_registers(0).expect("one CPU")
 }
@@ -401,6 +408,32 @@ fn side_paths_count_and_keep_globals_along_their_own_path() {
         b.insn_start(8);
         let v = b.constant(Ty::I64, 5);
         b.set(Global(2), v);
+    });
+}
+
+#[test]
+fn an_empty_side_path_counts_from_its_branch() {
+    // Once g0 is set, the branch skips the instruction at 4 through a side
+    // path holding nothing but the jump to 8, which compiled code takes as
+    // a loop edge; the run stops on its instruction budget, so a wrong
+    // count stops it after a different number of increments of g2.
+    same_on_both(|b: &mut IrBuilder| {
+        let flag = b.get(Global(0), Ty::I64);
+        let side = b.label();
+        b.branch(flag, side);
+        b.entry_insn_start(4);
+        let g1 = b.get(Global(1), Ty::I64);
+        let g1 = b.add_imm(g1, 1);
+        b.set(Global(1), g1);
+        b.entry_insn_start(8);
+        let g2 = b.get(Global(2), Ty::I64);
+        let g2 = b.add_imm(g2, 1);
+        b.set(Global(2), g2);
+        let one = b.constant(Ty::I64, 1);
+        b.set(Global(0), one);
+        b.goto(0, 0);
+        b.set_label(side);
+        b.goto(8, 1);
     });
 }
 
