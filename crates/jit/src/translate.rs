@@ -76,8 +76,9 @@ struct Emitter<'a, 'f> {
     /// Per global index, whether it is in `eager`.
     is_eager: Vec<bool>,
     /// Per instruction count, the lazy globals first used by that
-    /// instruction.
-    loads_at: Vec<Vec<(u32, Variable)>>,
+    /// instruction, and whether their value is read (`false`: the
+    /// instruction writes it first, on every path through it).
+    loads_at: Vec<Vec<(u32, Variable, bool)>>,
     /// The lazy globals loaded so far, in op order.
     loaded: Vec<(u32, Variable)>,
     /// The lazy globals written so far, in op order.
@@ -395,9 +396,13 @@ impl Emitter<'_, '_> {
         };
         let list = std::mem::take(list);
         let g = self.b.use_var(self.globals);
-        for (index, var) in list {
-            let v = load_global(&mut self.b, g, index);
-            self.b.def_var(var, v);
+        for (index, var, read) in list {
+            if read {
+                let v = load_global(&mut self.b, g, index);
+                self.b.def_var(var, v);
+            }
+            // Held from here on: reloaded after helpers like the others
+            // (a helper before the first write may change it).
             self.loaded.push((index, var));
         }
     }
@@ -1317,8 +1322,16 @@ pub(crate) fn translate(
     let mut gvars: Vec<Option<Variable>> = vec![None; abi.globals_len];
     let mut is_eager = vec![false; abi.globals_len];
     let mut eager = Vec::new();
-    let mut loads_at: Vec<Vec<(u32, Variable)>> = vec![Vec::new(); block.insns as usize + 2];
+    let mut loads_at: Vec<Vec<(u32, Variable, bool)>> = vec![Vec::new(); block.insns as usize + 2];
+    // Whether control may have branched since the current instruction's
+    // start: an op after that may be skipped on some path.
+    let mut branched = false;
     for (op, &count) in block.ops.iter().zip(&counts) {
+        match op {
+            Op::InsnStart { .. } => branched = false,
+            Op::Branch { .. } | Op::Jump { .. } | Op::SetLabel(_) => branched = true,
+            _ => {}
+        }
         let index = match op {
             Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } => global.0 as usize,
             _ => continue,
@@ -1341,7 +1354,8 @@ pub(crate) fn translate(
                 if loads_at.len() <= count as usize {
                     loads_at.resize(count as usize + 1, Vec::new());
                 }
-                loads_at[count as usize].push((index as u32, var));
+                let read = branched || !matches!(op, Op::SetGlobal { .. });
+                loads_at[count as usize].push((index as u32, var, read));
             }
         }
     }
