@@ -9,6 +9,7 @@
 //! and implements the engine's [`Backend`] trait. It knows no
 //! architecture.
 
+mod shim;
 mod translate;
 
 use std::sync::{mpsc, Arc, Mutex};

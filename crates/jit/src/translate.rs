@@ -88,6 +88,8 @@ struct Emitter<'a, 'f> {
     looping: bool,
     load_sig: SigRef,
     store_sig: SigRef,
+    /// The shims memory slow paths call, if the host has them.
+    shims: Option<Shims>,
     call_sig: SigRef,
     /// A register-argument trampoline's ([`chimera_engine::native::FreeCallFn`]).
     free_sig: SigRef,
@@ -525,17 +527,19 @@ impl Emitter<'_, '_> {
         self.b.switch_to_block(slow);
         self.spill();
         self.sync_retired();
-        let f = self.callee(self.abi.load);
+        let (f, target) = match self.shims {
+            Some(s) => (self.callee(s.load), Some(self.callee(self.abi.load))),
+            None => (self.callee(self.abi.load), None),
+        };
         let pc = self.b.ins().iconst(types::I64, self.pc as i64);
         let info = self
             .b
             .ins()
             .iconst(types::I64, mem_info(self.insn, size, endian) as i64);
         let c = self.ctx;
-        let call = self
-            .b
-            .ins()
-            .call_indirect(self.load_sig, f, &[c, a, pc, info]);
+        let mut args = vec![c, a, pc, info];
+        args.extend(target);
+        let call = self.b.ins().call_indirect(self.load_sig, f, &args);
         let v = self.b.inst_results(call)[0];
         self.after_call(CallKind::Memory);
         self.b.ins().jump(join, &[v.into()]);
@@ -581,16 +585,19 @@ impl Emitter<'_, '_> {
         self.b.switch_to_block(slow);
         self.spill();
         self.sync_retired();
-        let f = self.callee(self.abi.store);
+        let (f, target) = match self.shims {
+            Some(s) => (self.callee(s.store), Some(self.callee(self.abi.store))),
+            None => (self.callee(self.abi.store), None),
+        };
         let pc = self.b.ins().iconst(types::I64, self.pc as i64);
         let info = self
             .b
             .ins()
             .iconst(types::I64, mem_info(self.insn, size, endian) as i64);
         let c = self.ctx;
-        self.b
-            .ins()
-            .call_indirect(self.store_sig, f, &[c, a, v64, pc, info]);
+        let mut args = vec![c, a, v64, pc, info];
+        args.extend(target);
+        self.b.ins().call_indirect(self.store_sig, f, &args);
         self.after_call(CallKind::Memory);
         self.b.ins().jump(join, &[]);
 
@@ -1210,6 +1217,39 @@ impl Emitter<'_, '_> {
     }
 }
 
+/// The register-preserving entries to the memory trampolines
+/// ([`crate::shim`]), on hosts that have them.
+#[derive(Debug, Clone, Copy)]
+struct Shims {
+    load: usize,
+    store: usize,
+}
+
+impl Shims {
+    #[cfg(target_arch = "x86_64")]
+    fn for_host() -> Option<Shims> {
+        Some(Shims {
+            load: crate::shim::load_shim as *const () as usize,
+            store: crate::shim::store_shim as *const () as usize,
+        })
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn for_host() -> Option<Shims> {
+        None
+    }
+}
+
+/// A signature of the `preserve_all` convention, as the shims have.
+fn shim_sig(b: &mut FunctionBuilder, params: &[Type], ret: bool) -> SigRef {
+    let mut sig = Signature::new(cranelift_codegen::isa::CallConv::PreserveAll);
+    sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+    if ret {
+        sig.returns.push(AbiParam::new(types::I64));
+    }
+    b.import_signature(sig)
+}
+
 fn import_sig(b: &mut FunctionBuilder, isa: &dyn TargetIsa, params: &[Type], ret: bool) -> SigRef {
     let mut sig = Signature::new(isa.default_call_conv());
     sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
@@ -1228,6 +1268,7 @@ pub(crate) fn translate(
     fctx: &mut FunctionBuilderContext,
     isa: &dyn TargetIsa,
 ) -> Result<(), String> {
+    let shims = Shims::for_host();
     // Instruction counts follow paths: a side path counts on from the
     // instruction that branched to it.
     let (counts, side_paths) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
@@ -1238,8 +1279,17 @@ pub(crate) fn translate(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let ctx = b.block_params(entry)[0];
-    let load_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true);
-    let store_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t, i64t], false);
+    let (load_sig, store_sig) = if shims.is_some() {
+        (
+            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, ptr], true),
+            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, i64t, ptr], false),
+        )
+    } else {
+        (
+            import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true),
+            import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t, i64t], false),
+        )
+    };
     let call_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true);
     let free_sig = import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t, i64t, i64t], true);
     let vars = block
@@ -1395,6 +1445,7 @@ pub(crate) fn translate(
         looping: !loops.is_empty(),
         load_sig,
         store_sig,
+        shims,
         call_sig,
         free_sig,
         exits: 0,

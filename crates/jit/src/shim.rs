@@ -1,0 +1,105 @@
+//! Register-preserving entries to the engine's memory trampolines, for
+//! the slow paths of compiled loads and stores (x86-64).
+//!
+//! A call to a trampoline of the host's convention clobbers every
+//! caller-saved register, so Cranelift spills the values a block holds
+//! around each load and store, on the fast path too. Calling through
+//! these shims instead, declared `preserve_all` to Cranelift, clobbers
+//! nothing but a load's result: they save the caller-saved registers
+//! (and the SSE registers, which hold float values) on the slow path
+//! only, align the stack, and call the trampoline passed in the last
+//! argument register. Written by hand because no crate provides such
+//! glue and Cranelift's own `preserve_all` functions do not save the
+//! registers a call inside them clobbers.
+
+/// Defines a shim that saves the caller-saved registers (and `extra`),
+/// calls the trampoline in register `target`, and restores them.
+macro_rules! shim {
+    ($(#[$doc:meta])* $name:ident, $target:literal, $save_extra:literal, $restore_extra:literal) => {
+        $(#[$doc])*
+        #[cfg(target_arch = "x86_64")]
+        #[unsafe(naked)]
+        pub(crate) unsafe extern "C" fn $name() {
+            core::arch::naked_asm!(
+                "push rbp",
+                "mov rbp, rsp",
+                "sub rsp, 336",
+                "and rsp, -16",
+                "mov [rsp + 256], rcx",
+                "mov [rsp + 264], rdx",
+                "mov [rsp + 272], rsi",
+                "mov [rsp + 280], rdi",
+                "mov [rsp + 288], r8",
+                "mov [rsp + 296], r9",
+                "mov [rsp + 304], r10",
+                "mov [rsp + 312], r11",
+                $save_extra,
+                "movdqa [rsp + 0], xmm0",
+                "movdqa [rsp + 16], xmm1",
+                "movdqa [rsp + 32], xmm2",
+                "movdqa [rsp + 48], xmm3",
+                "movdqa [rsp + 64], xmm4",
+                "movdqa [rsp + 80], xmm5",
+                "movdqa [rsp + 96], xmm6",
+                "movdqa [rsp + 112], xmm7",
+                "movdqa [rsp + 128], xmm8",
+                "movdqa [rsp + 144], xmm9",
+                "movdqa [rsp + 160], xmm10",
+                "movdqa [rsp + 176], xmm11",
+                "movdqa [rsp + 192], xmm12",
+                "movdqa [rsp + 208], xmm13",
+                "movdqa [rsp + 224], xmm14",
+                "movdqa [rsp + 240], xmm15",
+                concat!("call ", $target),
+                "movdqa xmm0, [rsp + 0]",
+                "movdqa xmm1, [rsp + 16]",
+                "movdqa xmm2, [rsp + 32]",
+                "movdqa xmm3, [rsp + 48]",
+                "movdqa xmm4, [rsp + 64]",
+                "movdqa xmm5, [rsp + 80]",
+                "movdqa xmm6, [rsp + 96]",
+                "movdqa xmm7, [rsp + 112]",
+                "movdqa xmm8, [rsp + 128]",
+                "movdqa xmm9, [rsp + 144]",
+                "movdqa xmm10, [rsp + 160]",
+                "movdqa xmm11, [rsp + 176]",
+                "movdqa xmm12, [rsp + 192]",
+                "movdqa xmm13, [rsp + 208]",
+                "movdqa xmm14, [rsp + 224]",
+                "movdqa xmm15, [rsp + 240]",
+                "mov rcx, [rsp + 256]",
+                "mov rdx, [rsp + 264]",
+                "mov rsi, [rsp + 272]",
+                "mov rdi, [rsp + 280]",
+                "mov r8, [rsp + 288]",
+                "mov r9, [rsp + 296]",
+                "mov r10, [rsp + 304]",
+                "mov r11, [rsp + 312]",
+                $restore_extra,
+                "mov rsp, rbp",
+                "pop rbp",
+                "ret",
+            );
+        }
+    };
+}
+
+shim!(
+    /// `load_shim(ctx, addr, pc, info, trampoline) -> value`: calls the
+    /// load trampoline `trampoline(ctx, addr, pc, info)` preserving every
+    /// register but `rax`, which holds its result.
+    load_shim,
+    "r8",
+    "",
+    ""
+);
+
+shim!(
+    /// `store_shim(ctx, addr, value, pc, info, trampoline)`: calls the
+    /// store trampoline `trampoline(ctx, addr, value, pc, info)` preserving
+    /// every register.
+    store_shim,
+    "r9",
+    "mov [rsp + 320], rax",
+    "mov rax, [rsp + 320]"
+);
