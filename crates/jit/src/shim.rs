@@ -5,17 +5,19 @@
 //! caller-saved register, so Cranelift spills the values a block holds
 //! around each load and store, on the fast path too. Calling through
 //! these shims instead, declared `preserve_all` to Cranelift, clobbers
-//! nothing but a load's result: they save the caller-saved registers
-//! (and the SSE registers, which hold float values) on the slow path
-//! only, align the stack, and call the trampoline passed in the last
-//! argument register. Written by hand because no crate provides such
-//! glue and Cranelift's own `preserve_all` functions do not save the
-//! registers a call inside them clobbers.
+//! nothing: they save the caller-saved registers (and the SSE registers,
+//! which hold float values) on the slow path only, align the stack, call
+//! the trampoline passed in an argument register and restore them. A
+//! load's result goes to memory, as Cranelift expects a `preserve_all`
+//! callee to return nothing in registers. Written by hand because no
+//! crate provides such glue and Cranelift's own `preserve_all` functions
+//! do not save the registers a call inside them clobbers.
 
-/// Defines a shim that saves the caller-saved registers (and `extra`),
-/// calls the trampoline in register `target`, and restores them.
+/// Defines a shim that saves the caller-saved registers, calls the
+/// trampoline in register `target`, runs `after_call` (two lines, maybe
+/// empty) and restores them.
 macro_rules! shim {
-    ($(#[$doc:meta])* $name:ident, $target:literal, $save_extra:literal, $restore_extra:literal) => {
+    ($(#[$doc:meta])* $name:ident, $target:literal, $after_call_1:literal, $after_call_2:literal) => {
         $(#[$doc])*
         #[cfg(target_arch = "x86_64")]
         #[unsafe(naked)]
@@ -33,7 +35,7 @@ macro_rules! shim {
                 "mov [rsp + 296], r9",
                 "mov [rsp + 304], r10",
                 "mov [rsp + 312], r11",
-                $save_extra,
+                "mov [rsp + 320], rax",
                 "movdqa [rsp + 0], xmm0",
                 "movdqa [rsp + 16], xmm1",
                 "movdqa [rsp + 32], xmm2",
@@ -51,6 +53,8 @@ macro_rules! shim {
                 "movdqa [rsp + 224], xmm14",
                 "movdqa [rsp + 240], xmm15",
                 concat!("call ", $target),
+                $after_call_1,
+                $after_call_2,
                 "movdqa xmm0, [rsp + 0]",
                 "movdqa xmm1, [rsp + 16]",
                 "movdqa xmm2, [rsp + 32]",
@@ -75,7 +79,7 @@ macro_rules! shim {
                 "mov r9, [rsp + 296]",
                 "mov r10, [rsp + 304]",
                 "mov r11, [rsp + 312]",
-                $restore_extra,
+                "mov rax, [rsp + 320]",
                 "mov rsp, rbp",
                 "pop rbp",
                 "ret",
@@ -85,21 +89,21 @@ macro_rules! shim {
 }
 
 shim!(
-    /// `load_shim(ctx, addr, pc, info, trampoline) -> value`: calls the
-    /// load trampoline `trampoline(ctx, addr, pc, info)` preserving every
-    /// register but `rax`, which holds its result.
+    /// `load_shim(ctx, addr, pc, info, trampoline, out)`: calls the load
+    /// trampoline `trampoline(ctx, addr, pc, info)`, stores its result at
+    /// `out` and preserves every register.
     load_shim,
     "r8",
-    "",
-    ""
+    "mov r9, [rsp + 296]",
+    "mov [r9], rax"
 );
 
 shim!(
     /// `store_shim(ctx, addr, value, pc, info, trampoline)`: calls the
-    /// store trampoline `trampoline(ctx, addr, value, pc, info)` preserving
-    /// every register.
+    /// store trampoline `trampoline(ctx, addr, value, pc, info)` and
+    /// preserves every register.
     store_shim,
     "r9",
-    "mov [rsp + 320], rax",
-    "mov rax, [rsp + 320]"
+    "",
+    ""
 );

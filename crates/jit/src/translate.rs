@@ -537,10 +537,26 @@ impl Emitter<'_, '_> {
             .ins()
             .iconst(types::I64, mem_info(self.insn, size, endian) as i64);
         let c = self.ctx;
-        let mut args = vec![c, a, pc, info];
-        args.extend(target);
-        let call = self.b.ins().call_indirect(self.load_sig, f, &args);
-        let v = self.b.inst_results(call)[0];
+        let v = match target {
+            Some(target) => {
+                // The shim leaves the result in the context's argument
+                // slots, unused during a memory access.
+                let out = self
+                    .b
+                    .ins()
+                    .iadd_imm_s(c, i64::from(self.abi.ctx.args as i32));
+                let args = [c, a, pc, info, target, out];
+                self.b.ins().call_indirect(self.load_sig, f, &args);
+                self.b.ins().load(types::I64, trusted(), out, 0)
+            }
+            None => {
+                let call = self
+                    .b
+                    .ins()
+                    .call_indirect(self.load_sig, f, &[c, a, pc, info]);
+                self.b.inst_results(call)[0]
+            }
+        };
         self.after_call(CallKind::Memory);
         self.b.ins().jump(join, &[v.into()]);
 
@@ -1240,13 +1256,11 @@ impl Shims {
     }
 }
 
-/// A signature of the `preserve_all` convention, as the shims have.
-fn shim_sig(b: &mut FunctionBuilder, params: &[Type], ret: bool) -> SigRef {
+/// A signature of the `preserve_all` convention, as the shims have (no
+/// results).
+fn shim_sig(b: &mut FunctionBuilder, params: &[Type]) -> SigRef {
     let mut sig = Signature::new(cranelift_codegen::isa::CallConv::PreserveAll);
     sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-    if ret {
-        sig.returns.push(AbiParam::new(types::I64));
-    }
     b.import_signature(sig)
 }
 
@@ -1281,8 +1295,8 @@ pub(crate) fn translate(
     let ctx = b.block_params(entry)[0];
     let (load_sig, store_sig) = if shims.is_some() {
         (
-            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, ptr], true),
-            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, i64t, ptr], false),
+            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, ptr, ptr]),
+            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, i64t, ptr]),
         )
     } else {
         (
