@@ -1,8 +1,12 @@
-//! The inline path of float arithmetic and comparisons: the host's IEEE
-//! operations ([`FloatOp`]) where RISC-V's rules give the same result and
-//! flags, the float helper everywhere else.
+//! The inline path of float arithmetic, comparisons, `fmin`/`fmax` and
+//! conversions: the host's IEEE operations ([`FloatOp`], [`FloatConv`])
+//! where RISC-V's rules give the same result and flags, the float helper
+//! everywhere else.
 //!
-//! A comparison of two numbers (no NaN) raises nothing. Arithmetic
+//! A comparison, `fmin` or `fmax` of two numbers (no NaN) raises nothing,
+//! nor does `fcvt.d.s` of a number; a conversion from an integer, or one
+//! toward zero to an integer of a value in range, raises at most inexact.
+//! Arithmetic
 //! rounding to nearest even whose result is a normal number larger than
 //! the least one raises at most the inexact flag (an infinite or NaN
 //! operand, a division by zero, an overflow or an underflow each give an
