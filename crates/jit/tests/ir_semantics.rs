@@ -10,7 +10,7 @@ use chimera_engine::ir::{BinOp, Cond, FloatConv, FloatOp, Global, HelperId, IrBu
 use chimera_engine::{
     irq_inputs_for, Clock, Cluster, ClusterParams, ClusterSetup, CodeReader, CpuEnv, CpuState,
     ExitRequest, Frontend, Helper, HelperCtx, IrqInputs, MemoryOrder, RunControl, RunLimits,
-    Scheduler, Trap,
+    RunOutcome, Scheduler, Trap,
 };
 use chimera_jit::JitBackend;
 use chimera_memory::{AddressSpace, Endian};
@@ -130,10 +130,19 @@ fn run(build: Build, jit: bool) -> String {
         c.set_backend(Some(Box::new(JitBackend::new().expect("host supported"))));
         c.set_hot_threshold(1);
     }
-    scheduler.run(RunLimits {
+    let outcome = scheduler.run(RunLimits {
         max_insns: Some(10),
         max_ns: None,
     });
+    // A block that fails verification (or traps) ends the run with an
+    // error before anything is compared.
+    assert!(
+        matches!(
+            outcome,
+            RunOutcome::Exit(ExitRequest::Exit(0)) | RunOutcome::InsnLimit
+        ),
+        "the block ran to its end: {outcome:?}"
+    );
     let c = &scheduler.clusters()[0];
     if jit {
         let (_, stats) = c.backend_stats().expect("a backend");
