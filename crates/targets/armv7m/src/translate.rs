@@ -3,7 +3,7 @@
 //! conditions, shifts, add-with-carry, data processing, loads and stores,
 //! and the three ways of writing the pc.
 
-use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Temp, Ty};
+use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Op, Temp, Ty};
 use chimera_engine::{CodeReader, Trap};
 use chimera_memory::Endian;
 
@@ -91,6 +91,18 @@ impl Shift {
     }
 }
 
+/// The comparison true exactly when `c` is false.
+fn inverse(c: Cond) -> Cond {
+    match c {
+        Cond::Eq => Cond::Ne,
+        Cond::Ne => Cond::Eq,
+        Cond::LtSigned => Cond::GeSigned,
+        Cond::GeSigned => Cond::LtSigned,
+        Cond::LtUnsigned => Cond::GeUnsigned,
+        Cond::GeUnsigned => Cond::LtUnsigned,
+    }
+}
+
 /// Emits the IR of one instruction.
 pub struct Emit<'a> {
     /// The frontend (core features).
@@ -123,6 +135,13 @@ pub struct Emit<'a> {
     pub block_start: u32,
     /// Set by a branch the block follows: where decoding goes on.
     pub follow: Option<u32>,
+    /// The operands of the subtraction whose flags are current, when the
+    /// block computed them (see [`translate_block`]): conditions compare
+    /// them instead of recombining flags.
+    pub compared: Option<(Temp, Temp)>,
+    /// Set by a flag-setting subtraction (`CMP`, `SUBS`, `RSBS`): its
+    /// operands.
+    pub compared_out: Option<(Temp, Temp)>,
 }
 
 impl std::fmt::Debug for Emit<'_> {
@@ -288,6 +307,22 @@ impl Emit<'_> {
 
     /// Whether condition `cond` (0–14) holds, as 0 or 1.
     pub fn cond(&mut self, cond: u32) -> Temp {
+        if let Some((x, y)) = self.compared {
+            // After x - y: Z is x == y, C is x >= y unsigned, N == V is
+            // x >= y signed.
+            let direct = match cond >> 1 {
+                0 => Some((Cond::Eq, x, y)),
+                1 => Some((Cond::GeUnsigned, x, y)),
+                4 => Some((Cond::LtUnsigned, y, x)),
+                5 => Some((Cond::GeSigned, x, y)),
+                6 => Some((Cond::LtSigned, y, x)),
+                _ => None,
+            };
+            if let Some((c, a, b)) = direct {
+                let c = if cond & 1 == 1 { inverse(c) } else { c };
+                return self.b.compare(c, a, b, I32);
+            }
+        }
         let base = match cond >> 1 {
             0 => self.flag(G_Z),
             1 => self.flag(G_C),
@@ -446,6 +481,7 @@ impl Emit<'_> {
             }
             Sub | Cmp | Rsb => {
                 let (x, y) = if op == Rsb { (b, a) } else { (a, b) };
+                self.compared_out = Some((x, y));
                 let r = self.b.binary(BinOp::Sub, x, y);
                 let c = self.b.compare(Cond::GeUnsigned, x, y, I32);
                 let xy = self.b.binary(BinOp::Xor, x, y);
@@ -607,6 +643,9 @@ pub fn translate_block(
         return Ok(());
     }
     let mut count = 0;
+    // The operands of the compare whose flags are current, while the next
+    // instruction (or the IT block after it) may use them.
+    let mut compared: Option<(Temp, Temp)> = None;
     loop {
         let hw1 = match code.fetch(u64::from(pc), 2, LE) {
             Ok(v) => v as u32,
@@ -624,8 +663,10 @@ pub fn translate_block(
             hw1
         };
         // Outside IT blocks an instruction is translated the same wherever
-        // the block started.
-        if it == 0 {
+        // the block started, unless it reads the operands of the compare
+        // before it.
+        let ops_before = b.ops().len();
+        if it == 0 && compared.is_none() {
             b.entry_insn_start(u64::from(pc));
         } else {
             b.insn_start(u64::from(pc));
@@ -655,6 +696,8 @@ pub fn translate_block(
             unalign_trp,
             fp_active,
             host_float,
+            compared,
+            compared_out: None,
         };
         let cond = it >> 4;
         let skip = if in_it && cond != 14 {
@@ -672,7 +715,14 @@ pub fn translate_block(
         };
         let new_it = e.new_it;
         let follow = e.follow;
+        let compared_out = e.compared_out;
         fp_active = e.fp_active;
+        compared = next_compared(
+            &b.ops()[ops_before..],
+            compared,
+            compared_out.filter(|_| skip.is_none()),
+            new_it.is_some() || it_next != 0,
+        );
         if let Some(l) = skip {
             b.set_label(l);
             if flow == Flow::End {
@@ -691,6 +741,34 @@ pub fn translate_block(
         if count >= MAX_BLOCK_INSNS || pc & 0xfff == 0 {
             return end_block(b, pc, it, it_stored);
         }
+    }
+}
+
+/// What the next instruction may take as the compared operands, after
+/// one whose ops are `ops`: a flag-setting subtraction's operands when it
+/// set the flags unconditionally (`fresh`); those from before while an IT
+/// instruction or its block is under way (`in_it`) and no flag changed;
+/// otherwise none, so that the instruction after is an entry again.
+fn next_compared(
+    ops: &[Op],
+    before: Option<(Temp, Temp)>,
+    fresh: Option<(Temp, Temp)>,
+    in_it: bool,
+) -> Option<(Temp, Temp)> {
+    let flag = |g: &Global| matches!(g.0, G_N | G_Z | G_C | G_V);
+    let wrote_flags = ops
+        .iter()
+        .any(|op| matches!(op, Op::SetGlobal { global, .. } if flag(global)));
+    // A helper may write the flags too.
+    let called = ops.iter().any(|op| matches!(op, Op::Call { .. }));
+    if called {
+        None
+    } else if wrote_flags {
+        fresh
+    } else if in_it {
+        before
+    } else {
+        None
     }
 }
 
