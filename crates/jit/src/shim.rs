@@ -1,5 +1,7 @@
 //! Register-preserving entries to the engine's memory trampolines, for
-//! the slow paths of compiled loads and stores (x86-64).
+//! the slow paths of compiled loads and stores (x86-64 with the System V
+//! convention: Unix hosts; elsewhere blocks call the trampolines
+//! directly).
 //!
 //! A call to a trampoline of the host's convention clobbers every
 //! caller-saved register, so Cranelift spills the values a block holds
@@ -19,7 +21,7 @@
 macro_rules! shim {
     ($(#[$doc:meta])* $name:ident, $target:literal, $after_call_1:literal, $after_call_2:literal) => {
         $(#[$doc])*
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(all(target_arch = "x86_64", unix))]
         #[unsafe(naked)]
         pub(crate) unsafe extern "C" fn $name() {
             core::arch::naked_asm!(

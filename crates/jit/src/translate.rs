@@ -1242,7 +1242,7 @@ struct Shims {
 }
 
 impl Shims {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", unix))]
     fn for_host() -> Option<Shims> {
         Some(Shims {
             load: crate::shim::load_shim as *const () as usize,
@@ -1250,7 +1250,7 @@ impl Shims {
         })
     }
 
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", unix)))]
     fn for_host() -> Option<Shims> {
         None
     }
