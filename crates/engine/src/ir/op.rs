@@ -407,6 +407,18 @@ impl UnOp {
 }
 
 impl Cond {
+    /// The comparison true exactly when this one is false.
+    pub fn inverse(self) -> Cond {
+        match self {
+            Cond::Eq => Cond::Ne,
+            Cond::Ne => Cond::Eq,
+            Cond::LtSigned => Cond::GeSigned,
+            Cond::GeSigned => Cond::LtSigned,
+            Cond::LtUnsigned => Cond::GeUnsigned,
+            Cond::GeUnsigned => Cond::LtUnsigned,
+        }
+    }
+
     /// Evaluates the comparison at width `ty`.
     pub fn eval(self, ty: Ty, a: u64, b: u64) -> bool {
         let w = ty.bits();
@@ -479,6 +491,21 @@ mod tests {
         assert_eq!(MulHighUnsigned.eval(Ty::I64, m1, m1), m1 - 1);
         assert_eq!(MulHighSignedUnsigned.eval(Ty::I64, m1, m1), m1);
         assert_eq!(MulHighSigned.eval(Ty::I32, 0xffff_ffff, 2), 0xffff_ffff);
+    }
+
+    #[test]
+    fn an_inverse_condition_holds_exactly_when_the_condition_does_not() {
+        use Cond::*;
+        let values = [0, 1, 0x7fff_ffff, 0x8000_0000, u64::MAX];
+        for c in [Eq, Ne, LtSigned, GeSigned, LtUnsigned, GeUnsigned] {
+            for ty in [Ty::I32, Ty::I64] {
+                for a in values {
+                    for b in values {
+                        assert_ne!(c.eval(ty, a, b), c.inverse().eval(ty, a, b));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

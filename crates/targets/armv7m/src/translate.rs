@@ -91,18 +91,6 @@ impl Shift {
     }
 }
 
-/// The comparison true exactly when `c` is false.
-fn inverse(c: Cond) -> Cond {
-    match c {
-        Cond::Eq => Cond::Ne,
-        Cond::Ne => Cond::Eq,
-        Cond::LtSigned => Cond::GeSigned,
-        Cond::GeSigned => Cond::LtSigned,
-        Cond::LtUnsigned => Cond::GeUnsigned,
-        Cond::GeUnsigned => Cond::LtUnsigned,
-    }
-}
-
 /// Emits the IR of one instruction.
 pub struct Emit<'a> {
     /// The frontend (core features).
@@ -319,7 +307,7 @@ impl Emit<'_> {
                 _ => None,
             };
             if let Some((c, a, b)) = direct {
-                let c = if cond & 1 == 1 { inverse(c) } else { c };
+                let c = if cond & 1 == 1 { c.inverse() } else { c };
                 return self.b.compare(c, a, b, I32);
             }
         }

@@ -120,18 +120,6 @@ fn cond(c: BranchCond) -> Cond {
     }
 }
 
-/// The condition that is true exactly when `c` is false.
-fn inverse(c: Cond) -> Cond {
-    match c {
-        Cond::Eq => Cond::Ne,
-        Cond::Ne => Cond::Eq,
-        Cond::LtSigned => Cond::GeSigned,
-        Cond::GeSigned => Cond::LtSigned,
-        Cond::LtUnsigned => Cond::GeUnsigned,
-        Cond::GeUnsigned => Cond::LtUnsigned,
-    }
-}
-
 impl RiscV {
     fn wrap(&self, pc: u64) -> u64 {
         if self.xlen == 32 {
@@ -337,7 +325,7 @@ impl RiscV {
                 // one or two blocks rather than three or four.
                 let a = e.read(rs1);
                 let bb = e.read(rs2);
-                let stays = e.b.compare(inverse(cond(c)), a, bb, Ty::I32);
+                let stays = e.b.compare(cond(c).inverse(), a, bb, Ty::I32);
                 let fall_through = e.b.label();
                 e.b.branch(stays, fall_through);
                 e.b.goto(self.wrap(pc.wrapping_add(offset as u64)), 1);
