@@ -50,43 +50,36 @@ impl FloatOp {
     /// [`arity`](Self::arity) are read); the reference semantics every
     /// backend follows.
     pub fn eval(self, ty: Ty, args: [u64; 3]) -> u64 {
+        // The result (`Ok`) or a comparison's truth (`Err`), in either
+        // format.
+        macro_rules! apply {
+            ($a:expr, $b:expr, $c:expr) => {
+                match self {
+                    FloatOp::Add => Ok($a + $b),
+                    FloatOp::Sub => Ok($a - $b),
+                    FloatOp::Mul => Ok($a * $b),
+                    FloatOp::Div => Ok($a / $b),
+                    FloatOp::Sqrt => Ok($a.sqrt()),
+                    FloatOp::MulAdd => Ok($a.mul_add($b, $c)),
+                    FloatOp::Eq => Err($a == $b),
+                    FloatOp::Lt => Err($a < $b),
+                    FloatOp::Le => Err($a <= $b),
+                }
+            };
+        }
         match ty {
             Ty::I32 => {
                 let [a, b, c] = args.map(|v| f32::from_bits(v as u32));
-                let r = match self {
-                    FloatOp::Add => a + b,
-                    FloatOp::Sub => a - b,
-                    FloatOp::Mul => a * b,
-                    FloatOp::Div => a / b,
-                    FloatOp::Sqrt => a.sqrt(),
-                    FloatOp::MulAdd => a.mul_add(b, c),
-                    FloatOp::Eq => return u64::from(a == b),
-                    FloatOp::Lt => return u64::from(a < b),
-                    FloatOp::Le => return u64::from(a <= b),
-                };
-                u64::from(if r.is_nan() {
-                    CANONICAL_NAN_32
-                } else {
-                    r.to_bits()
-                })
+                match apply!(a, b, c) {
+                    Ok(r) => u64::from(canonical_32(r)),
+                    Err(holds) => u64::from(holds),
+                }
             }
             Ty::I64 => {
                 let [a, b, c] = args.map(f64::from_bits);
-                let r = match self {
-                    FloatOp::Add => a + b,
-                    FloatOp::Sub => a - b,
-                    FloatOp::Mul => a * b,
-                    FloatOp::Div => a / b,
-                    FloatOp::Sqrt => a.sqrt(),
-                    FloatOp::MulAdd => a.mul_add(b, c),
-                    FloatOp::Eq => return u64::from(a == b),
-                    FloatOp::Lt => return u64::from(a < b),
-                    FloatOp::Le => return u64::from(a <= b),
-                };
-                if r.is_nan() {
-                    CANONICAL_NAN_64
-                } else {
-                    r.to_bits()
+                match apply!(a, b, c) {
+                    Ok(r) => canonical_64(r),
+                    Err(holds) => u64::from(holds),
                 }
             }
         }
