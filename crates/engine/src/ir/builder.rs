@@ -169,6 +169,26 @@ impl IrBuilder {
         dst
     }
 
+    /// Goes to `target` when any of `values`, floats of one type, is a
+    /// NaN: what comparisons and exact conversions on the host must leave
+    /// to the guest's rules.
+    pub fn branch_if_nan(&mut self, values: &[Temp], target: Label) {
+        let mut numbers: Option<Temp> = None;
+        for &v in values {
+            let number = self.float(FloatOp::Eq, &[v, v]);
+            numbers = Some(match numbers {
+                Some(all) => self.binary(BinOp::And, all, number),
+                None => number,
+            });
+        }
+        let Some(numbers) = numbers else {
+            return;
+        };
+        let zero = self.constant(self.ty(numbers), 0);
+        let nan = self.compare(Cond::Eq, numbers, zero, Ty::I32);
+        self.branch(nan, target);
+    }
+
     /// Goes to `target` unless float `r` (binary32 when `I32`, binary64
     /// when `I64`) is finite and larger in magnitude than the least normal
     /// number: the results of round-to-nearest arithmetic on numbers that

@@ -197,12 +197,7 @@ fn compare(e: &mut Emit, code: u32, d: u32, m: u32, slow: Label) {
     } else {
         s_reg(e, m)
     };
-    let a_number = e.b.float(FloatOp::Eq, &[a, a]);
-    let b_number = e.b.float(FloatOp::Eq, &[b, b]);
-    let numbers = e.b.binary(BinOp::And, a_number, b_number);
-    let zero = e.b.constant(Ty::I32, 0);
-    let nan = e.b.compare(Cond::Eq, numbers, zero, Ty::I32);
-    e.b.branch(nan, slow);
+    e.b.branch_if_nan(&[a, b], slow);
     // Less 1000, equal 0110, greater 0010.
     let less = e.b.float(FloatOp::Lt, &[a, b]);
     let equal = e.b.float(FloatOp::Eq, &[a, b]);

@@ -105,9 +105,9 @@ pub(crate) fn emit_inline(
         FpOp::MulAdd | FpOp::MulSub | FpOp::NegMulSub | FpOp::NegMulAdd => (FloatOp::MulAdd, false),
         _ => return None,
     };
-    let (ty, sign) = match insn.fmt {
-        FpFmt::S => (Ty::I32, 1u64 << 31),
-        FpFmt::D => (Ty::I64, 1u64 << 63),
+    let sign = match insn.fmt {
+        FpFmt::S => 1u64 << 31,
+        FpFmt::D => 1u64 << 63,
     };
     let n = insn.op.sources();
     let mut x = insn.srcs;
@@ -115,12 +115,7 @@ pub(crate) fn emit_inline(
         unbox_all(e, &mut x[..n], slow);
     }
     if compare {
-        let a_number = e.b.float(FloatOp::Eq, &[x[0], x[0]]);
-        let b_number = e.b.float(FloatOp::Eq, &[x[1], x[1]]);
-        let numbers = e.b.binary(BinOp::And, a_number, b_number);
-        let zero = e.b.constant(ty, 0);
-        let nan = e.b.compare(Cond::Eq, numbers, zero, Ty::I32);
-        e.b.branch(nan, slow);
+        e.b.branch_if_nan(&x[..2], slow);
         if matches!(insn.op, FpOp::Min | FpOp::Max) {
             return Some((Inline::Float(min_max(e, insn.op, x[0], x[1])), true));
         }
@@ -253,10 +248,7 @@ fn resize(e: &mut Emit, insn: &FpInsn, host_rounding: bool, slow: Label) -> Opti
         FpFmt::D if !valid_rounding => None,
         FpFmt::D => {
             unbox_all(e, &mut v, slow);
-            let number = e.b.float(FloatOp::Eq, &[v[0], v[0]]);
-            let zero = e.b.constant(Ty::I32, 0);
-            let nan = e.b.compare(Cond::Eq, number, zero, Ty::I32);
-            e.b.branch(nan, slow);
+            e.b.branch_if_nan(&v, slow);
             let r = e.b.float_convert(FloatConv::Resize, v[0], Ty::I64);
             Some((Inline::Float(r), true))
         }
