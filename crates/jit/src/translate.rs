@@ -17,30 +17,6 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
-/// The index of the first branch to a label in another instruction (a
-/// side path).
-fn first_side_branch(block: &Block) -> usize {
-    // InsnStarts up to each op, by position.
-    let mut seen = Vec::with_capacity(block.ops.len());
-    let mut n = 0u32;
-    for op in block.ops.iter() {
-        n += u32::from(matches!(op, Op::InsnStart { .. }));
-        seen.push(n);
-    }
-    block
-        .ops
-        .iter()
-        .enumerate()
-        .position(|(i, op)| {
-            let Op::Branch { target, .. } = op else {
-                return false;
-            };
-            let at = block.labels.get(target.0 as usize).copied().unwrap_or(0) as usize;
-            seen.get(at).is_some_and(|&s| s != seen[i])
-        })
-        .unwrap_or(usize::MAX)
-}
-
 fn cl_ty(ty: Ty) -> Type {
     match ty {
         Ty::I32 => types::I32,
@@ -1285,7 +1261,7 @@ pub(crate) fn translate(
     let shims = Shims::for_host();
     // Instruction counts follow paths: a side path counts on from the
     // instruction that branched to it.
-    let (counts, side_paths) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
+    let (counts, first_side_branch) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
     let ptr = isa.pointer_type();
     let i64t = types::I64;
     let mut b = FunctionBuilder::new(func, fctx);
@@ -1367,11 +1343,7 @@ pub(crate) fn translate(
     // does not run in: from the first branch to a side path on, every
     // global touched is held from entry to every exit instead, as one a
     // loop touches is.
-    let side_from = if side_paths {
-        first_side_branch(block)
-    } else {
-        usize::MAX
-    };
+    let side_from = first_side_branch.unwrap_or(usize::MAX);
     // Globals read or written inside a loop.
     let mut looped = vec![false; abi.globals_len];
     for (j, op) in block.ops.iter().enumerate() {

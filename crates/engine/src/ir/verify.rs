@@ -212,10 +212,11 @@ pub fn verify(ops: &[Op], temps: &[Ty], helper_count: usize) -> Result<(), Verif
 
 /// Each op's instruction count along the paths that reach it (the
 /// number of `InsnStart`s run before it in a pass through the block, its
-/// own included), and whether the block has side paths (a label reached
-/// with a count other than its position gives). Fails where paths with
-/// different counts meet at a label, or a branch does not go forward.
-pub fn insn_counts(ops: &[Op]) -> Result<(Vec<u32>, bool), VerifyError> {
+/// own included), and the index of the first branch to a side path (a
+/// label in another instruction than the branch), if any. Fails where
+/// paths with different counts meet at a label, or a branch does not go
+/// forward.
+pub fn insn_counts(ops: &[Op]) -> Result<(Vec<u32>, Option<usize>), VerifyError> {
     let mut placed: Vec<Option<usize>> = Vec::new();
     for (index, op) in ops.iter().enumerate() {
         if let Op::SetLabel(l) = op {
@@ -229,29 +230,36 @@ pub fn insn_counts(ops: &[Op]) -> Result<(Vec<u32>, bool), VerifyError> {
     let mut at_label: Vec<Option<u32>> = vec![None; placed.len()];
     let mut counts = Vec::with_capacity(ops.len());
     let (mut n, mut positional) = (0u32, 0u32);
-    let mut side_paths = false;
+    // Per label, the `InsnStart`s before it by position; per branch, its
+    // index, label and the same count.
+    let mut label_position: Vec<u32> = vec![0; placed.len()];
+    let mut branches: Vec<(usize, usize, u32)> = Vec::new();
     // Whether the op before falls through to this one.
     let mut live = true;
     for (index, op) in ops.iter().enumerate() {
         let fail = |rule: String| Err(VerifyError { index, rule });
         match op {
-            Op::SetLabel(l) => match at_label.get(l.0 as usize).copied().flatten() {
-                Some(c) if live && c != n => {
-                    return fail(format!(
-                        "paths meet at L{} after {c} and {n} instructions",
-                        l.0
-                    ))
+            Op::SetLabel(l) => {
+                if let Some(p) = label_position.get_mut(l.0 as usize) {
+                    *p = positional;
                 }
-                Some(c) => n = c,
-                None => {}
-            },
+                match at_label.get(l.0 as usize).copied().flatten() {
+                    Some(c) if live && c != n => {
+                        return fail(format!(
+                            "paths meet at L{} after {c} and {n} instructions",
+                            l.0
+                        ))
+                    }
+                    Some(c) => n = c,
+                    None => {}
+                }
+            }
             Op::InsnStart { .. } => {
                 n += 1;
                 positional += 1;
             }
             _ => {}
         }
-        side_paths |= n != positional;
         live = true;
         counts.push(n);
         match op {
@@ -267,13 +275,20 @@ pub fn insn_counts(ops: &[Op]) -> Result<(Vec<u32>, bool), VerifyError> {
                     }
                     _ => at_label[l] = Some(n),
                 }
+                if matches!(op, Op::Branch { .. }) {
+                    branches.push((index, l, positional));
+                }
                 live = !matches!(op, Op::Jump { .. });
             }
             Op::Exit(_) => live = false,
             _ => {}
         }
     }
-    Ok((counts, side_paths))
+    let first_side_branch = branches
+        .iter()
+        .find(|&&(_, l, p)| label_position[l] != p)
+        .map(|&(index, ..)| index);
+    Ok((counts, first_side_branch))
 }
 
 /// The temporary an op assigns, if any.
@@ -367,8 +382,9 @@ mod tests {
         b.goto(8, 1);
         let (ops, temps) = b.take();
         verify(&ops, &temps, 0).unwrap();
-        let (counts, side_paths) = insn_counts(&ops).unwrap();
-        assert!(side_paths);
+        let (counts, first_side_branch) = insn_counts(&ops).unwrap();
+        // The branch, after the first instruction and a constant.
+        assert_eq!(first_side_branch, Some(2));
         // The side path's instruction is the second of its pass.
         assert_eq!(counts[counts.len() - 1], 2);
         assert_eq!(counts[counts.len() - 4], 3);
