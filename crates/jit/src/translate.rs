@@ -24,6 +24,14 @@ fn cl_ty(ty: Ty) -> Type {
     }
 }
 
+/// The float format whose bit patterns IR type `ty` holds.
+fn float_ty(ty: Ty) -> Type {
+    match ty {
+        Ty::I32 => types::F32,
+        Ty::I64 => types::F64,
+    }
+}
+
 struct Emitter<'a, 'f> {
     b: FunctionBuilder<'f>,
     block: &'a Block,
@@ -696,18 +704,14 @@ impl Emitter<'_, '_> {
 
     /// [`FloatConv`] of `x` from IR type `from` to `to`.
     fn float_convert(&mut self, conv: FloatConv, from: Ty, to: Ty, x: Value) -> Value {
-        let format = |t: Ty| match t {
-            Ty::I32 => types::F32,
-            Ty::I64 => types::F64,
-        };
         let as_float =
-            |e: &mut Self, v: Value| e.b.ins().bitcast(format(from), MemFlagsData::new(), v);
+            |e: &mut Self, v: Value| e.b.ins().bitcast(float_ty(from), MemFlagsData::new(), v);
         match conv {
             FloatConv::FromSigned | FloatConv::FromUnsigned => {
                 let f = if conv == FloatConv::FromSigned {
-                    self.b.ins().fcvt_from_sint(format(to), x)
+                    self.b.ins().fcvt_from_sint(float_ty(to), x)
                 } else {
-                    self.b.ins().fcvt_from_uint(format(to), x)
+                    self.b.ins().fcvt_from_uint(float_ty(to), x)
                 };
                 self.b.ins().bitcast(cl_ty(to), MemFlagsData::new(), f)
             }
@@ -722,9 +726,9 @@ impl Emitter<'_, '_> {
             FloatConv::Resize => {
                 let f = as_float(self, x);
                 let r = if to == Ty::I64 {
-                    self.b.ins().fpromote(types::F64, f)
+                    self.b.ins().fpromote(float_ty(to), f)
                 } else {
-                    self.b.ins().fdemote(types::F32, f)
+                    self.b.ins().fdemote(float_ty(to), f)
                 };
                 self.canonical(to, r)
             }
@@ -734,10 +738,11 @@ impl Emitter<'_, '_> {
     /// The bits of float `r` (of IR type `ty`), with a NaN made the IR's
     /// canonical one (x86's is negative).
     fn canonical(&mut self, ty: Ty, r: Value) -> Value {
-        let (int, nan) = match ty {
-            Ty::I32 => (types::I32, u64::from(CANONICAL_NAN_32)),
-            Ty::I64 => (types::I64, CANONICAL_NAN_64),
+        let nan = match ty {
+            Ty::I32 => u64::from(CANONICAL_NAN_32),
+            Ty::I64 => CANONICAL_NAN_64,
         };
+        let int = cl_ty(ty);
         let is_nan = self.b.ins().fcmp(FloatCC::Unordered, r, r);
         let bits = self.b.ins().bitcast(int, MemFlagsData::new(), r);
         let canonical = self.iconst(int, nan);
@@ -746,13 +751,10 @@ impl Emitter<'_, '_> {
 
     /// [`FloatOp`] on integer bit patterns `args` of IR type `ty`.
     fn float(&mut self, op: FloatOp, ty: Ty, args: &[Value]) -> Value {
-        let (int, fl) = match ty {
-            Ty::I32 => (types::I32, types::F32),
-            Ty::I64 => (types::I64, types::F64),
-        };
+        let int = cl_ty(ty);
         let f: Vec<Value> = args
             .iter()
-            .map(|&v| self.b.ins().bitcast(fl, MemFlagsData::new(), v))
+            .map(|&v| self.b.ins().bitcast(float_ty(ty), MemFlagsData::new(), v))
             .collect();
         let compare = |cc: FloatCC, e: &mut Self| {
             let c = e.b.ins().fcmp(cc, f[0], f[1]);
