@@ -167,6 +167,17 @@ struct RamWindow {
     size: u64,
 }
 
+/// What a CPU's chain epoch follows ([`crate::chain::CpuChains::enter`]):
+/// its MMU generation, the blocks the cache dropped, its chain mode.
+fn epoch_key<F: Frontend>(
+    fe: &F,
+    mmu: &Mmu,
+    cache: &BlockCache,
+    state: &F::Cpu,
+) -> (u64, u64, u32) {
+    (mmu.generation(), cache.drops(), fe.chain_mode(state))
+}
+
 fn drop_written_code(rams: &[RamWindow], cache: &mut BlockCache, watcher: u32) {
     let bits = chimera_memory::ram::CODE_PAGE_BITS;
     for (i, w) in rams.iter().enumerate() {
@@ -630,11 +641,7 @@ impl<F: Frontend> Cluster<F> {
                 if let Some(code) = block.native() {
                     let epoch = slot.chains.enter(
                         epochs,
-                        (
-                            env.mmu.generation(),
-                            self.cache.drops(),
-                            fe.chain_mode(&slot.state),
-                        ),
+                        epoch_key(&*fe, env.mmu, &self.cache, &slot.state),
                         mode,
                         pc,
                         code.entry(),
@@ -748,11 +755,7 @@ impl<F: Frontend> Cluster<F> {
                     };
                     let epoch = slot.chains.enter(
                         epochs,
-                        (
-                            env.mmu.generation(),
-                            self.cache.drops(),
-                            fe.chain_mode(&slot.state),
-                        ),
+                        epoch_key(&*fe, env.mmu, &self.cache, &slot.state),
                         mode,
                         pc,
                         code.entry(),
