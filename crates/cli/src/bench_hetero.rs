@@ -22,6 +22,7 @@ const QUANTUM_NS: u64 = 100_000;
 fn budget(accel: Accel) -> u64 {
     match accel {
         Accel::Interp => 60_000_000,
+        Accel::Baseline => 300_000_000,
         Accel::Jit | Accel::JitSync => 1_000_000_000,
     }
 }

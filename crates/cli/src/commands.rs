@@ -118,9 +118,10 @@ pub struct RunArgs {
     pub stats: bool,
     /// How every cluster runs guest code: `jit` (the default: hot blocks
     /// compiled to host code by Cranelift in a thread of their own),
-    /// `jit-sync` (compiled in the CPU's thread) or `interp` (the portable
-    /// interpreter). Guest results and instruction counts are the same.
-    #[arg(long, value_name = "jit|jit-sync|interp")]
+    /// `jit-sync` (compiled in the CPU's thread), `baseline` (the JIT's
+    /// quick first tier only) or `interp` (the portable interpreter).
+    /// Guest results and instruction counts are the same.
+    #[arg(long, value_name = "jit|jit-sync|baseline|interp")]
     pub accel: Option<chimera_machine::Accel>,
     /// Run each cluster on its own host thread (guest results are the same;
     /// the default single-threaded mode is reproducible to the instruction).
@@ -333,10 +334,13 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             );
             if let Some((name, b)) = c.backend_stats() {
                 eprintln!(
-                    "  {name}: {} blocks compiled, {} refused, median compile {:.1} us",
+                    "  {name}: {} blocks compiled, {} refused, median compile {:.1} us; \
+                     first tier: {} blocks, median {:.1} us",
                     b.compiled,
                     b.failed,
-                    b.median_compile_ns as f64 / 1e3
+                    b.median_compile_ns as f64 / 1e3,
+                    b.baseline_compiled,
+                    b.median_baseline_ns as f64 / 1e3
                 );
             }
             for cpu in c.cpus() {

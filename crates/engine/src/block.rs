@@ -85,6 +85,9 @@ pub struct Block {
     /// Its compiled code, once a backend was asked (`None`: it could not
     /// compile it).
     native: OnceLock<Option<NativeCode>>,
+    /// Its first-tier code (quick to make, slower to run), used until
+    /// `native` is there, once a backend was asked for it.
+    baseline: OnceLock<Option<NativeCode>>,
     /// Dropped from its cache (its code was written, or the cache flushed).
     invalid: AtomicBool,
     /// One per `Goto` or `Jump` exit, in op order, for compiled code
@@ -129,6 +132,7 @@ impl Block {
             code: code.into(),
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
+            baseline: OnceLock::new(),
             invalid: AtomicBool::new(false),
             links: (0..exits).map(|_| ChainLink::default()).collect(),
         }
@@ -181,7 +185,12 @@ impl Block {
 
     /// Counts a run; true on the `threshold`-th (when it becomes hot).
     pub fn count_run(&self, threshold: u32) -> bool {
-        self.runs.fetch_add(1, Ordering::Relaxed).wrapping_add(1) == threshold
+        self.count_runs() == threshold
+    }
+
+    /// Counts a run: the runs counted so far, this one included.
+    pub fn count_runs(&self) -> u32 {
+        self.runs.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
     }
 
     /// Its compiled code, if compiled.
@@ -199,6 +208,23 @@ impl Block {
     /// Records the outcome of compiling it; the first outcome stays.
     pub fn set_native(&self, code: Option<NativeCode>) {
         let _ = self.native.set(code);
+    }
+
+    /// Its first-tier code, if made (see [`Backend::baseline`](crate::Backend::baseline)).
+    #[inline]
+    pub fn baseline(&self) -> Option<&NativeCode> {
+        self.baseline.get().and_then(Option::as_ref)
+    }
+
+    /// Whether a backend was asked for first-tier code.
+    #[inline]
+    pub fn baseline_tried(&self) -> bool {
+        self.baseline.get().is_some()
+    }
+
+    /// Records the outcome of the first-tier compile; the first stays.
+    pub fn set_baseline(&self, code: Option<NativeCode>) {
+        let _ = self.baseline.set(code);
     }
 
     /// The block's ops as text, one a line.

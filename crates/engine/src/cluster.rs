@@ -342,6 +342,35 @@ const CPU_SLICE_NS: u64 = 2_000;
 /// prompt in 0.52 s; at 200, 0.28 s, QEMU 0.25 s).
 pub const DEFAULT_HOT_THRESHOLD: u32 = 200;
 
+/// Runs after which a block gets first-tier code ([`Backend::baseline`]),
+/// when the hot threshold is not lower: twice is a loop or a routine
+/// called again, while code run once (start-up, initialisation) stays
+/// interpreted, which costs less than compiling it.
+pub const BASELINE_THRESHOLD: u32 = 2;
+
+/// Counts a run of `block`, which waits for compiled code, and asks
+/// `backend` for first-tier code at [`BASELINE_THRESHOLD`] runs and for
+/// compiled code at `hot` runs; `abi` gives the ABI to compile for.
+fn count_and_compile(
+    backend: &mut dyn Backend,
+    block: &Arc<Block>,
+    hot: u32,
+    abi: impl FnOnce() -> native::NativeAbi,
+) {
+    let runs = block.count_runs();
+    let first = BASELINE_THRESHOLD.min(hot);
+    if runs != first && runs != hot {
+        return;
+    }
+    let abi = abi();
+    if runs == first && !block.baseline_tried() {
+        block.set_baseline(backend.baseline(block, &abi));
+    }
+    if runs == hot {
+        backend.submit(block, &abi);
+    }
+}
+
 impl<F: Frontend> Cluster<F> {
     /// A cluster running `frontend` as `setup` describes; it has one CPU
     /// per entry of `setup.irqs`.
@@ -634,9 +663,10 @@ impl<F: Frontend> Cluster<F> {
             let mut run = None;
             if let Some(backend) = backend.as_mut().filter(|_| !stops.active()) {
                 slot.jump.insert(pc, mode, generation, &block);
-                if !block.compile_tried() && block.count_run(*hot_threshold) {
-                    let abi = native::abi_for(&*fe, env.mmu, slot.state.globals().len());
-                    backend.submit(&block, &abi);
+                if !block.compile_tried() {
+                    count_and_compile(&mut **backend, &block, *hot_threshold, || {
+                        native::abi_for(&*fe, env.mmu, slot.state.globals().len())
+                    });
                 }
                 if let Some(code) = block.native() {
                     let epoch = slot.chains.enter(
@@ -653,6 +683,17 @@ impl<F: Frontend> Cluster<F> {
                         &mut env,
                         0,
                         epoch,
+                        &slot.chains.jumps,
+                        &self.cache,
+                    );
+                } else if let Some(code) = block.baseline() {
+                    run = native::run_native(
+                        fe,
+                        code,
+                        &mut slot.state,
+                        &mut env,
+                        0,
+                        0,
                         &slot.chains.jumps,
                         &self.cache,
                     );
@@ -750,21 +791,34 @@ impl<F: Frontend> Cluster<F> {
                     let Some(block) = slot.jump.get(pc, mode, env.mmu.generation()) else {
                         break;
                     };
-                    let Some(code) = block.native() else {
+                    let (code, epoch) = if let Some(code) = block.native() {
+                        let epoch = slot.chains.enter(
+                            epochs,
+                            epoch_key(&*fe, env.mmu, &self.cache, &slot.state),
+                            mode,
+                            pc,
+                            code.entry(),
+                        );
+                        // The exit just taken leads here: compiled code may
+                        // go straight on next time.
+                        if let Some(link) = pending.take() {
+                            link.fill(code, epoch);
+                        }
+                        (code, epoch)
+                    } else if let Some(code) = block.baseline() {
+                        // First-tier code is never chained to (the pending
+                        // link is left unfilled): the exit comes back here
+                        // until the block's compiled code is there, and a
+                        // link would outlive that.
+                        if let Some(backend) = backend.as_mut().filter(|_| !block.compile_tried()) {
+                            count_and_compile(&mut **backend, block, *hot_threshold, || {
+                                native::abi_for(&*fe, env.mmu, slot.state.globals().len())
+                            });
+                        }
+                        (code, 0)
+                    } else {
                         break;
                     };
-                    let epoch = slot.chains.enter(
-                        epochs,
-                        epoch_key(&*fe, env.mmu, &self.cache, &slot.state),
-                        mode,
-                        pc,
-                        code.entry(),
-                    );
-                    // The exit just taken leads here: compiled code may
-                    // go straight on next time.
-                    if let Some(link) = pending.take() {
-                        link.fill(code, epoch);
-                    }
                     env.block_start_insns = slot.insns;
                     env.block_offset = 0;
                     env.end_block = false;

@@ -504,6 +504,12 @@ pub struct BackendStats {
     pub failed: u64,
     /// Median time to compile a block, in nanoseconds.
     pub median_compile_ns: u64,
+    /// Blocks given first-tier code ([`Backend::baseline`]).
+    pub baseline_compiled: u64,
+    /// Blocks the first tier refused.
+    pub baseline_failed: u64,
+    /// Median time to make a block's first-tier code, in nanoseconds.
+    pub median_baseline_ns: u64,
 }
 
 /// A code generator for blocks.
@@ -517,6 +523,16 @@ pub trait Backend: Send + std::fmt::Debug {
     /// default compiles at once.
     fn submit(&mut self, block: &Arc<Block>, abi: &NativeAbi) {
         block.set_native(self.compile(block, abi).ok());
+    }
+    /// First-tier code for `block`, made at once: a compile quick enough
+    /// to pay off after a few runs, used until [`Backend::submit`]'s code
+    /// is there. Such code never chains nor loops (it leaves `ctx.link`
+    /// and `ctx.next` at 0), so it runs between any two blocks. `None`:
+    /// the backend has no first tier, or refuses the block. The default
+    /// has none.
+    fn baseline(&mut self, block: &Block, abi: &NativeAbi) -> Option<NativeCode> {
+        let _ = (block, abi);
+        None
     }
     /// What it did so far.
     fn stats(&self) -> BackendStats;

@@ -9,6 +9,10 @@
 //! and implements the engine's [`Backend`] trait. It knows no
 //! architecture.
 
+#[cfg(all(target_arch = "x86_64", unix))]
+mod baseline;
+#[cfg(all(target_arch = "x86_64", unix))]
+mod heap;
 mod shim;
 mod translate;
 
@@ -71,6 +75,15 @@ struct Tally {
     compile_ns: Vec<u64>,
     compiled: u64,
     failed: u64,
+    baseline_ns: Vec<u64>,
+    baseline_failed: u64,
+}
+
+/// The median of `times` (0 when empty).
+fn median(times: &[u64]) -> u64 {
+    let mut times = times.to_vec();
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or(0)
 }
 
 impl Tally {
@@ -95,6 +108,9 @@ struct Job {
 enum Mode {
     /// In the CPU's thread, when the block becomes hot.
     Inline(Box<Compiler>),
+    /// Nowhere: blocks keep their first-tier code (for testing and
+    /// measuring that tier).
+    FirstTierOnly,
     /// In a thread of the backend's own; the block runs interpreted until
     /// its code is ready (which changes no guest-visible result: compiled
     /// and interpreted runs are equivalent to the instruction).
@@ -104,11 +120,14 @@ enum Mode {
     },
 }
 
-/// The Cranelift backend of one cluster.
+/// The Cranelift backend of one cluster, with its first tier where the
+/// host has one (x86-64 Unix).
 pub struct JitBackend {
     triple: String,
     mode: Mode,
     tally: Arc<Mutex<Tally>>,
+    #[cfg(all(target_arch = "x86_64", unix))]
+    baseline: Option<baseline::Baseline>,
 }
 
 impl std::fmt::Debug for JitBackend {
@@ -139,12 +158,32 @@ impl JitBackend {
             triple: compiler.isa.triple().to_string(),
             mode: Mode::Inline(Box::new(compiler)),
             tally: Arc::default(),
+            #[cfg(all(target_arch = "x86_64", unix))]
+            baseline: None,
         })
     }
 
+    /// A backend that gives blocks first-tier code only (the template
+    /// compiler's, see [`Backend::baseline`]); an error on hosts without
+    /// a first tier.
+    pub fn first_tier_only() -> Result<Self, String> {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        {
+            Ok(JitBackend {
+                triple: "x86_64".into(),
+                mode: Mode::FirstTierOnly,
+                tally: Arc::default(),
+                baseline: Some(baseline::Baseline::default()),
+            })
+        }
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        Err("no first-tier compiler for this host".into())
+    }
+
     /// A backend for the host that compiles in a thread of its own while
-    /// the CPU goes on interpreting; an error when Cranelift does not
-    /// support the host or no thread can be started.
+    /// the CPU goes on with the block's first-tier code (where the host
+    /// has a first tier) or interpreting it; an error when Cranelift does
+    /// not support the host or no thread can be started.
     pub fn background() -> Result<Self, String> {
         let mut compiler = Compiler::new()?;
         let triple = compiler.isa.triple().to_string();
@@ -173,6 +212,8 @@ impl JitBackend {
                 worker: Some(worker),
             },
             tally,
+            #[cfg(all(target_arch = "x86_64", unix))]
+            baseline: Some(baseline::Baseline::default()),
         })
     }
 }
@@ -380,7 +421,30 @@ impl Backend for JitBackend {
                 result
             }
             Mode::Background { .. } => Err("this backend compiles in the background".into()),
+            Mode::FirstTierOnly => Err("this backend gives first-tier code only".into()),
         }
+    }
+
+    fn baseline(&mut self, block: &Block, abi: &NativeAbi) -> Option<NativeCode> {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        if let Some(compiler) = &mut self.baseline {
+            let start = Instant::now();
+            let code = compiler.compile(block, abi);
+            let ns = start.elapsed().as_nanos() as u64;
+            let mut tally = lock(&self.tally);
+            match code {
+                Ok(code) => {
+                    tally.baseline_ns.push(ns);
+                    return Some(code);
+                }
+                Err(_) => {
+                    tally.baseline_failed += 1;
+                    return None;
+                }
+            }
+        }
+        let _ = (block, abi);
+        None
     }
 
     fn submit(&mut self, block: &Arc<Block>, abi: &NativeAbi) {
@@ -389,6 +453,7 @@ impl Backend for JitBackend {
                 let code = self.compile(block, abi).ok();
                 block.set_native(code);
             }
+            Mode::FirstTierOnly => block.set_native(None),
             Mode::Background { jobs, .. } => {
                 let job = Job {
                     block: block.clone(),
@@ -404,12 +469,13 @@ impl Backend for JitBackend {
 
     fn stats(&self) -> BackendStats {
         let tally = lock(&self.tally);
-        let mut times = tally.compile_ns.clone();
-        times.sort_unstable();
         BackendStats {
             compiled: tally.compiled,
             failed: tally.failed,
-            median_compile_ns: times.get(times.len() / 2).copied().unwrap_or(0),
+            median_compile_ns: median(&tally.compile_ns),
+            baseline_compiled: tally.baseline_ns.len() as u64,
+            baseline_failed: tally.baseline_failed,
+            median_baseline_ns: median(&tally.baseline_ns),
         }
     }
 }

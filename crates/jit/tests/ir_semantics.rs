@@ -1,7 +1,8 @@
 //! Every integer operation of the IR at both widths over edge-case
 //! operands (zero, one, all ones, the signed minimum and maximum, shift
 //! amounts at and past the width), every extension and comparison:
-//! compiled code gives the interpreter's results, register for register.
+//! compiled code, of both tiers, gives the interpreter's results,
+//! register for register.
 
 use std::sync::Arc;
 
@@ -96,7 +97,17 @@ impl Frontend for Calc {
     }
 }
 
-fn run(build: Build, jit: bool) -> String {
+/// How [`run`] executes the block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Exec {
+    Interp,
+    /// Cranelift, before the block's first run.
+    Jit,
+    /// The first tier alone, before the block's first run.
+    FirstTier,
+}
+
+fn run(build: Build, exec: Exec) -> String {
     let fe = Calc(build);
     let control = Arc::new(RunControl::new());
     let clock = Clock::new();
@@ -125,9 +136,14 @@ fn run(build: Build, jit: bool) -> String {
     );
     cluster.set_verify(true);
     let mut scheduler = Scheduler::new(vec![Box::new(cluster)], clock, control);
-    if jit {
+    let backend = match exec {
+        Exec::Interp => None,
+        Exec::Jit => Some(JitBackend::new().expect("host supported")),
+        Exec::FirstTier => Some(JitBackend::first_tier_only().expect("host supported")),
+    };
+    if let Some(backend) = backend {
         let c = &mut scheduler.clusters_mut()[0];
-        c.set_backend(Some(Box::new(JitBackend::new().expect("host supported"))));
+        c.set_backend(Some(Box::new(backend)));
         c.set_hot_threshold(1);
     }
     let outcome = scheduler.run(RunLimits {
@@ -144,24 +160,28 @@ fn run(build: Build, jit: bool) -> String {
         "the block ran to its end: {outcome:?}"
     );
     let c = &scheduler.clusters()[0];
-    if jit {
+    if exec != Exec::Interp {
         let (_, stats) = c.backend_stats().expect("a backend");
         // The block, and for a test that leaves to another pc, the same
         // ops translated there.
+        let (compiled, failed) = match exec {
+            Exec::FirstTier => (stats.baseline_compiled, stats.baseline_failed),
+            _ => (stats.compiled, stats.failed),
+        };
         assert!(
-            stats.compiled >= 1 && stats.failed == 0,
-            "the block compiled: {} compiled, {} failed",
-            stats.compiled,
-            stats.failed
+            compiled >= 1 && failed == 0,
+            "the block compiled ({exec:?}): {compiled} compiled, {failed} failed",
         );
     }
     c.dump_registers(0).expect("one CPU")
 }
 
 fn same_on_both(build: impl Fn(&mut IrBuilder) + Clone + Send + Sync + 'static) {
-    let interp = run(Box::new(build.clone()), false);
-    let jit = run(Box::new(build), true);
+    let interp = run(Box::new(build.clone()), Exec::Interp);
+    let first_tier = run(Box::new(build.clone()), Exec::FirstTier);
+    let jit = run(Box::new(build), Exec::Jit);
     assert_eq!(jit, interp);
+    assert_eq!(first_tier, interp, "first tier");
 }
 
 const VALUES: &[u64] = &[

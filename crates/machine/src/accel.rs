@@ -24,6 +24,11 @@ pub enum Accel {
     /// in every run (for testing the JIT itself).
     #[serde(rename = "jit-sync")]
     JitSync,
+    /// Blocks given only the JIT's first-tier code (a template compiler:
+    /// compiled in microseconds, slower than Cranelift's code), after
+    /// two runs; for testing and measuring that tier. The interpreter
+    /// where the host has no first tier.
+    Baseline,
 }
 
 impl FromStr for Accel {
@@ -34,8 +39,9 @@ impl FromStr for Accel {
             "interp" => Ok(Accel::Interp),
             "jit" => Ok(Accel::Jit),
             "jit-sync" => Ok(Accel::JitSync),
+            "baseline" => Ok(Accel::Baseline),
             other => Err(format!(
-                "unknown accelerator `{other}` (expected `jit`, `jit-sync` or `interp`)"
+                "unknown accelerator `{other}` (expected `jit`, `jit-sync`, `baseline` or `interp`)"
             )),
         }
     }
@@ -47,6 +53,7 @@ impl std::fmt::Display for Accel {
             Accel::Interp => "interp",
             Accel::Jit => "jit",
             Accel::JitSync => "jit-sync",
+            Accel::Baseline => "baseline",
         })
     }
 }
@@ -60,6 +67,7 @@ impl Accel {
             Accel::Interp => None,
             Accel::Jit => Self::jit(chimera_jit::JitBackend::background()),
             Accel::JitSync => Self::jit(chimera_jit::JitBackend::new()),
+            Accel::Baseline => Self::jit(chimera_jit::JitBackend::first_tier_only()),
         }
     }
 

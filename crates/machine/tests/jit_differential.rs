@@ -1,8 +1,9 @@
 //! Interpreter against JIT: every guest program of the RISC-V and Cortex-M
 //! suites runs under the interpreter, under the JIT with every block
-//! compiled before its first run, and under the JIT with the default
-//! tiering; all three must end with the same outcome, console output,
-//! instruction count, virtual time and registers of every CPU.
+//! compiled before its first run, under the JIT with the default
+//! tiering, and on the JIT's first tier alone from every block's first
+//! run; all must end with the same outcome, console output, instruction
+//! count, virtual time and registers of every CPU.
 
 use std::path::{Path, PathBuf};
 
@@ -41,10 +42,20 @@ struct End {
     registers: Vec<String>,
 }
 
-/// Runs `image` on `profile` with `harts` CPUs for at most `max_insns`;
-/// `jit` = Some(threshold) runs it on the JIT. Returns what it left and
-/// the blocks compiled.
-fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>, max_insns: u64) -> (End, u64) {
+/// How a run executes guest code.
+#[derive(Debug, Clone, Copy)]
+enum Exec {
+    Interp,
+    /// Cranelift in the CPU's thread, blocks compiled at this many runs.
+    Jit(u32),
+    /// The first tier only, from every block's first run.
+    FirstTier,
+}
+
+/// Runs `image` on `profile` with `harts` CPUs for at most `max_insns`
+/// as `exec` says. Returns what it left and the blocks compiled (by
+/// either tier).
+fn run(profile: &str, image: &Path, harts: u32, exec: Exec, max_insns: u64) -> (End, u64) {
     let mut loaded = load_profile(profile, builtin_registry()).expect("profile loads");
     if harts > 1 {
         loaded
@@ -64,17 +75,18 @@ fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>, max_insns: u64
         .unwrap();
     // Compiling in the CPU's thread: with a threshold of 1, every block
     // runs compiled from its first run.
-    loaded.builder.set_accel(if jit.is_some() {
-        Accel::JitSync
-    } else {
-        Accel::Interp
-    });
+    let (accel, threshold) = match exec {
+        Exec::Interp => (Accel::Interp, None),
+        Exec::Jit(t) => (Accel::JitSync, Some(t)),
+        Exec::FirstTier => (Accel::Baseline, Some(1)),
+    };
+    loaded.builder.set_accel(accel);
     let console = BufferBackend::new();
     console.push_input(&std::fs::read(guests().join("riscv/input.txt")).expect("console input"));
     let mut serial = SerialConfig::default();
     serial.set("uart0", SerialSpec::Buffer(console.clone()));
     let mut machine = loaded.realize(&serial).expect("machine builds");
-    if let Some(threshold) = jit {
+    if let Some(threshold) = threshold {
         for c in machine.scheduler_mut().clusters_mut() {
             c.set_hot_threshold(threshold);
         }
@@ -91,7 +103,7 @@ fn run(profile: &str, image: &Path, harts: u32, jit: Option<u32>, max_insns: u64
     let compiled = clusters
         .iter()
         .filter_map(|c| c.backend_stats())
-        .map(|(_, s)| s.compiled)
+        .map(|(_, s)| s.compiled + s.baseline_compiled)
         .sum();
     let end = End {
         outcome,
@@ -119,15 +131,20 @@ fn check_for(
     for name in programs {
         let image = guests().join(format!("{dir}/{name}.elf"));
         let harts = harts_for(name);
-        let (reference, _) = run(profile, &image, harts, None, max_insns);
-        for threshold in [1, chimera_engine::cluster::DEFAULT_HOT_THRESHOLD] {
-            let (end, compiled) = run(profile, &image, harts, Some(threshold), max_insns);
+        let (reference, _) = run(profile, &image, harts, Exec::Interp, max_insns);
+        let execs = [
+            Exec::Jit(1),
+            Exec::Jit(chimera_engine::cluster::DEFAULT_HOT_THRESHOLD),
+            Exec::FirstTier,
+        ];
+        for exec in execs {
+            let (end, compiled) = run(profile, &image, harts, exec, max_insns);
             if end != reference {
                 failures.push(format!(
-                    "{dir}/{name} (threshold {threshold}):\n interp {reference:#?}\n jit {end:#?}"
+                    "{dir}/{name} ({exec:?}):\n interp {reference:#?}\n jit {end:#?}"
                 ));
-            } else if threshold == 1 && compiled == 0 {
-                failures.push(format!("{dir}/{name}: nothing was compiled"));
+            } else if !matches!(exec, Exec::Jit(200)) && compiled == 0 {
+                failures.push(format!("{dir}/{name} ({exec:?}): nothing was compiled"));
             }
         }
     }
@@ -215,6 +232,7 @@ fn hetero_demo_ends_identically_on_the_jit() {
     };
     let reference = run(Accel::Interp, 1);
     assert_eq!(run(Accel::JitSync, 1), reference);
+    assert_eq!(run(Accel::Baseline, 1), reference);
     assert_eq!(
         run(Accel::Jit, chimera_engine::cluster::DEFAULT_HOT_THRESHOLD),
         reference
@@ -240,6 +258,7 @@ fn the_accel_property_chooses_a_cluster_backend() {
     };
     assert_eq!(backend("jit"), Ok(Some("jit".to_string())));
     assert_eq!(backend("interp"), Ok(None));
+    assert_eq!(backend("baseline"), Ok(Some("jit".to_string())));
     let err = backend("fast").unwrap_err();
     assert!(err.contains("unknown accelerator `fast`"), "{err}");
 }

@@ -1,0 +1,764 @@
+//! The first tier: a template compiler that turns a block into x86-64
+//! code in one pass over its ops, in microseconds, while Cranelift takes
+//! milliseconds. Blocks run this code between their first few runs and
+//! the moment their Cranelift code is ready.
+//!
+//! Every temporary lives in a stack slot and every global in the CPU's
+//! register file; each op loads its operands into fixed scratch
+//! registers, computes and stores its result, so there is no register
+//! allocation to do. Loads and stores take the soft-MMU's inline fast
+//! path (as Cranelift's code does) with the trampolines out of line;
+//! operations x86-64 has no short sequence for (division, high
+//! multiplies, bit counts, float) call [`eval`], which applies the IR's
+//! own reference semantics. The code follows the engine's native
+//! contract ([`chimera_engine::native`]) in its simplest form: it never
+//! loops or chains, and keeps no global in a register, so helpers and
+//! traps find every global in memory.
+//!
+//! Registers: `rbx` holds the context, `r12` the globals' address
+//! (reloaded after every trampoline), `rax`, `rcx`, `rdx`, `rsi`, `rdi`
+//! and `r8` are scratch.
+
+use std::sync::Arc;
+
+use chimera_engine::ir::verify::insn_counts;
+use chimera_engine::ir::{BinOp, Cond, Exit, FloatConv, FloatOp, Op, Temp, Ty, UnOp};
+use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
+use chimera_engine::{Block, NativeAbi, NativeCode};
+use chimera_memory::Endian;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+
+use crate::heap::{Chunk, CodeHeap};
+
+/// Bytes of stack the temporaries may take (16 Ki temporaries; blocks
+/// with more wait for Cranelift): a small part of a thread's stack.
+const MAX_FRAME: usize = 128 << 10;
+
+/// Frames grow by at most this much before a page of them is touched,
+/// so that they cannot step over a thread stack's guard page.
+const PROBE_STEP: i32 = 4096;
+
+/// An operation done by [`eval`] rather than inline.
+#[derive(Debug)]
+enum Desc {
+    Binary(BinOp, Ty),
+    Unary(UnOp, Ty),
+    Float(FloatOp, Ty),
+    Convert(FloatConv, Ty, Ty),
+}
+
+/// Applies the reference semantics of `desc` to up to three operands.
+extern "C" fn eval(desc: *const Desc, a: u64, b: u64, c: u64) -> u64 {
+    // SAFETY: compiled code passes a pointer into the `descs` of the
+    // `Compiled` that owns it, alive while the code can run.
+    match unsafe { &*desc } {
+        Desc::Binary(op, ty) => op.eval(*ty, a, b),
+        Desc::Unary(op, ty) => op.eval(*ty, a),
+        Desc::Float(op, ty) => op.eval(*ty, [a, b, c]),
+        Desc::Convert(conv, from, to) => conv.eval(*from, *to, a),
+    }
+}
+
+/// What a first-tier function keeps alive: its code memory and the
+/// operations it hands to [`eval`].
+struct Compiled {
+    _chunk: Arc<Chunk>,
+    _descs: Box<[Desc]>,
+}
+
+/// The template compiler of one backend, with its code memory.
+#[derive(Default)]
+pub(crate) struct Baseline {
+    heap: CodeHeap,
+}
+
+impl Baseline {
+    /// Compiles `block` for `abi`.
+    ///
+    /// Must be called on the one thread that runs this compiler's code,
+    /// while none of it runs (see [`CodeHeap::place`]).
+    pub(crate) fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+        let frame = (block.temps.len() * 8).next_multiple_of(16);
+        if frame > MAX_FRAME {
+            return Err(format!("{} temporaries are too many", block.temps.len()));
+        }
+        let (counts, _) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
+        let descs = descs(block)?;
+        let mut asm = VecAssembler::new_with_capacity(0, block.ops.len() * 40, 0, 0, 64, 0, 64);
+        let done = asm.new_dynamic_label();
+        let mut e = Emit {
+            asm,
+            abi,
+            temps: &block.temps,
+            labels: Vec::new(),
+            slow: Vec::new(),
+            done,
+            frame: frame as i32,
+            pc: block.pc,
+            insn: 0,
+            called: false,
+            descs: &descs,
+            next_desc: 0,
+        };
+        e.prologue();
+        for (i, op) in block.ops.iter().enumerate() {
+            e.op(op, counts[i])?;
+        }
+        e.out_of_line();
+        let code = e
+            .asm
+            .finalize()
+            .map_err(|err| format!("assembler: {err}"))?;
+        let (entry, chunk) = self.heap.place(&code)?;
+        let owner = Compiled {
+            _chunk: chunk,
+            _descs: descs,
+        };
+        // SAFETY: `entry` is the function just assembled from `block`,
+        // which follows the native contract for `abi` (globals past
+        // `globals_len` are never touched) in the host's C convention; it
+        // stays mapped while `owner` holds its chunk, and the `Desc`s it
+        // points at live in `owner` too.
+        Ok(unsafe { NativeCode::new(entry, abi.globals_len, Arc::new(owner)) })
+    }
+}
+
+/// The operations of `block` that [`eval`] does, in op order.
+fn descs(block: &Block) -> Result<Box<[Desc]>, String> {
+    let ty = |t: &Temp| {
+        block
+            .temps
+            .get(t.0 as usize)
+            .copied()
+            .ok_or_else(|| format!("temporary {} out of range", t.0))
+    };
+    let mut out = Vec::new();
+    for op in block.ops.iter() {
+        match op {
+            Op::Binary { op, dst, .. } if by_eval(*op) => out.push(Desc::Binary(*op, ty(dst)?)),
+            Op::Unary { op, dst, .. } if !matches!(op, UnOp::Not | UnOp::Neg | UnOp::ByteSwap) => {
+                out.push(Desc::Unary(*op, ty(dst)?))
+            }
+            Op::Float { op, dst, .. } => out.push(Desc::Float(*op, ty(dst)?)),
+            Op::FloatConvert { conv, dst, src } => {
+                out.push(Desc::Convert(*conv, ty(src)?, ty(dst)?))
+            }
+            _ => {}
+        }
+    }
+    Ok(out.into())
+}
+
+/// Whether `op` goes through [`eval`].
+fn by_eval(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::MulHighSigned
+            | BinOp::MulHighUnsigned
+            | BinOp::MulHighSignedUnsigned
+            | BinOp::DivSigned
+            | BinOp::DivUnsigned
+            | BinOp::RemSigned
+            | BinOp::RemUnsigned
+    )
+}
+
+/// A memory access's slow path, emitted after the block's code.
+struct Slow {
+    /// Where the fast path jumps on a miss.
+    entry: DynamicLabel,
+    /// Where the slow path goes back to.
+    resume: DynamicLabel,
+    /// The load or store trampoline.
+    trampoline: usize,
+    /// Whether it is a store (value in `rdx`).
+    store: bool,
+    pc: u64,
+    info: u64,
+}
+
+/// The assembler and what it needs while walking the ops.
+struct Emit<'a> {
+    asm: VecAssembler<X64Relocation>,
+    abi: &'a NativeAbi,
+    temps: &'a [Ty],
+    /// The code label of each IR label, made when first named.
+    labels: Vec<Option<DynamicLabel>>,
+    slow: Vec<Slow>,
+    /// The epilogue: returns `rax`.
+    done: DynamicLabel,
+    frame: i32,
+    /// The current instruction's pc and index.
+    pc: u64,
+    insn: u32,
+    /// Whether a trampoline call came before (in op order).
+    called: bool,
+    descs: &'a [Desc],
+    next_desc: usize,
+}
+
+impl Emit<'_> {
+    /// The stack slot of `t`, checked against the temporaries' table.
+    fn slot(&self, t: Temp) -> Result<i32, String> {
+        if (t.0 as usize) < self.temps.len() {
+            Ok(t.0 as i32 * 8)
+        } else {
+            Err(format!("temporary {} out of range", t.0))
+        }
+    }
+
+    fn ty(&self, t: Temp) -> Ty {
+        self.temps.get(t.0 as usize).copied().unwrap_or(Ty::I64)
+    }
+
+    fn label(&mut self, l: u32) -> DynamicLabel {
+        let l = l as usize;
+        if self.labels.len() <= l {
+            self.labels.resize(l + 1, None);
+        }
+        match self.labels[l] {
+            Some(d) => d,
+            None => {
+                let d = self.asm.new_dynamic_label();
+                self.labels[l] = Some(d);
+                d
+            }
+        }
+    }
+
+    /// The address of the next [`Desc`], in op order.
+    fn desc(&mut self) -> Result<i64, String> {
+        let d = self
+            .descs
+            .get(self.next_desc)
+            .ok_or("operation table out of step")?;
+        self.next_desc += 1;
+        Ok(d as *const Desc as i64)
+    }
+
+    fn prologue(&mut self) {
+        let (frame, globals) = (self.frame, self.abi.ctx.globals as i32);
+        dynasm!(self.asm
+            ; .arch x64
+            ; push rbx
+            ; push r12
+            ; push rbp
+        );
+        let mut left = frame;
+        while left > PROBE_STEP {
+            dynasm!(self.asm
+                ; .arch x64
+                ; sub rsp, PROBE_STEP
+                ; or DWORD [rsp], 0
+            );
+            left -= PROBE_STEP;
+        }
+        dynasm!(self.asm
+            ; .arch x64
+            ; sub rsp, left
+            ; mov rbx, rdi
+            ; mov r12, QWORD [rbx + globals]
+        );
+    }
+
+    /// Loads temporary `t` into `rax`.
+    fn load_rax(&mut self, t: Temp) -> Result<(), String> {
+        let s = self.slot(t)?;
+        dynasm!(self.asm ; .arch x64 ; mov rax, QWORD [rsp + s]);
+        Ok(())
+    }
+
+    /// Stores `rax` into `t`, cut to its type.
+    fn store_rax(&mut self, t: Temp) -> Result<(), String> {
+        let s = self.slot(t)?;
+        if self.ty(t) == Ty::I32 {
+            dynasm!(self.asm ; .arch x64 ; mov eax, eax);
+        }
+        dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax);
+        Ok(())
+    }
+
+    /// Jumps to the epilogue after a trampoline when the instruction
+    /// trapped, and reloads the globals' address; keeps `rax`.
+    fn after_trampoline(&mut self) {
+        let (status, globals, done) = (
+            self.abi.ctx.status as i32,
+            self.abi.ctx.globals as i32,
+            self.done,
+        );
+        dynasm!(self.asm
+            ; .arch x64
+            ; cmp DWORD [rbx + status], 0
+            ; jne =>done
+            ; mov r12, QWORD [rbx + globals]
+        );
+        self.called = true;
+    }
+
+    /// Leaves the block: `rax` holds the next pc.
+    fn leave(&mut self, kind: u32, count: u32) {
+        let (exit_kind, retired, done) = (
+            self.abi.ctx.exit_kind as i32,
+            self.abi.ctx.retired as i32,
+            self.done,
+        );
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov DWORD [rbx + exit_kind], kind as i32
+            ; add DWORD [rbx + retired], count as i32
+            ; jmp =>done
+        );
+    }
+
+    fn op(&mut self, op: &Op, count: u32) -> Result<(), String> {
+        match op {
+            Op::InsnStart { pc, .. } => {
+                let before = count.saturating_sub(1);
+                if before > 0 && self.called {
+                    // A trampoline may have asked to end the block here.
+                    let (end_block, go_on) =
+                        (self.abi.ctx.end_block as i32, self.asm.new_dynamic_label());
+                    dynasm!(self.asm
+                        ; .arch x64
+                        ; cmp DWORD [rbx + end_block], 0
+                        ; je =>go_on
+                        ; mov rax, QWORD *pc as i64
+                    );
+                    self.leave(EXIT_END_BLOCK, before);
+                    dynasm!(self.asm ; .arch x64 ; =>go_on);
+                }
+                self.pc = *pc;
+                self.insn = before;
+            }
+            Op::Const { dst, value } => {
+                let s = self.slot(*dst)?;
+                let v = value & self.ty(*dst).mask();
+                match i32::try_from(v as i64) {
+                    Ok(imm) => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], imm),
+                    Err(_) => dynasm!(self.asm
+                        ; .arch x64
+                        ; mov rax, QWORD v as i64
+                        ; mov QWORD [rsp + s], rax
+                    ),
+                }
+            }
+            Op::Mov { dst, src } => {
+                self.load_rax(*src)?;
+                self.store_rax(*dst)?;
+            }
+            Op::GetGlobal { dst, global } => {
+                let s = self.slot(*dst)?;
+                if (global.0 as usize) < self.abi.globals_len {
+                    let g = global.0 as i32 * 8;
+                    match self.ty(*dst) {
+                        Ty::I32 => dynasm!(self.asm ; .arch x64 ; mov eax, DWORD [r12 + g]),
+                        Ty::I64 => dynasm!(self.asm ; .arch x64 ; mov rax, QWORD [r12 + g]),
+                    }
+                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax);
+                } else {
+                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], 0);
+                }
+            }
+            Op::SetGlobal { global, src } => {
+                self.load_rax(*src)?;
+                if (global.0 as usize) < self.abi.globals_len {
+                    let g = global.0 as i32 * 8;
+                    dynasm!(self.asm ; .arch x64 ; mov QWORD [r12 + g], rax);
+                }
+            }
+            Op::Unary { op, dst, src } => {
+                let wide = self.ty(*dst) == Ty::I64;
+                self.load_rax(*src)?;
+                match (op, wide) {
+                    (UnOp::Not, _) => dynasm!(self.asm ; .arch x64 ; not rax),
+                    (UnOp::Neg, true) => dynasm!(self.asm ; .arch x64 ; neg rax),
+                    (UnOp::Neg, false) => dynasm!(self.asm ; .arch x64 ; neg eax),
+                    (UnOp::ByteSwap, true) => dynasm!(self.asm ; .arch x64 ; bswap rax),
+                    (UnOp::ByteSwap, false) => dynasm!(self.asm ; .arch x64 ; bswap eax),
+                    _ => {
+                        let d = self.desc()?;
+                        dynasm!(self.asm ; .arch x64 ; mov rsi, rax);
+                        self.call_eval(d)?;
+                    }
+                }
+                self.store_rax(*dst)?;
+            }
+            Op::Binary { op, dst, a, b } => self.binary(*op, *dst, *a, *b)?,
+            Op::Compare { cond, dst, a, b } => {
+                let sb = self.slot(*b)?;
+                let wide = self.ty(*a) == Ty::I64;
+                self.load_rax(*a)?;
+                dynasm!(self.asm ; .arch x64 ; xor ecx, ecx);
+                if wide {
+                    dynasm!(self.asm ; .arch x64 ; cmp rax, QWORD [rsp + sb]);
+                } else {
+                    dynasm!(self.asm ; .arch x64 ; cmp eax, DWORD [rsp + sb]);
+                }
+                match cond {
+                    Cond::Eq => dynasm!(self.asm ; .arch x64 ; sete cl),
+                    Cond::Ne => dynasm!(self.asm ; .arch x64 ; setne cl),
+                    Cond::LtSigned => dynasm!(self.asm ; .arch x64 ; setl cl),
+                    Cond::GeSigned => dynasm!(self.asm ; .arch x64 ; setge cl),
+                    Cond::LtUnsigned => dynasm!(self.asm ; .arch x64 ; setb cl),
+                    Cond::GeUnsigned => dynasm!(self.asm ; .arch x64 ; setae cl),
+                }
+                let sd = self.slot(*dst)?;
+                dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + sd], rcx);
+            }
+            Op::Select {
+                dst,
+                cond,
+                if_true,
+                if_false,
+            } => {
+                let (sc, st) = (self.slot(*cond)?, self.slot(*if_true)?);
+                self.load_rax(*if_false)?;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; cmp QWORD [rsp + sc], 0
+                    ; cmovne rax, QWORD [rsp + st]
+                );
+                self.store_rax(*dst)?;
+            }
+            Op::Extend {
+                dst,
+                src,
+                bits,
+                signed,
+            } => {
+                self.load_rax(*src)?;
+                let shift = 64i8 - (*bits).clamp(1, 64) as i8;
+                if shift > 0 {
+                    dynasm!(self.asm ; .arch x64 ; shl rax, shift);
+                    if *signed {
+                        dynasm!(self.asm ; .arch x64 ; sar rax, shift);
+                    } else {
+                        dynasm!(self.asm ; .arch x64 ; shr rax, shift);
+                    }
+                }
+                self.store_rax(*dst)?;
+            }
+            Op::Load { dst, addr, mem } => {
+                self.load(*addr, mem.size, mem.endian)?;
+                if mem.signed && mem.size < 8 {
+                    let shift = 64 - 8 * mem.size as i8;
+                    dynasm!(self.asm ; .arch x64 ; shl rax, shift ; sar rax, shift);
+                }
+                self.store_rax(*dst)?;
+            }
+            Op::Store { addr, src, mem } => self.store(*addr, *src, mem.size, mem.endian)?,
+            Op::Float { op, dst, args } => {
+                let d = self.desc()?;
+                let [a, b, c] = *args;
+                let n = op.arity();
+                let (sa, sb, sc) = (self.slot(a)?, self.slot(b)?, self.slot(c)?);
+                dynasm!(self.asm ; .arch x64 ; mov rsi, QWORD [rsp + sa]);
+                if n > 1 {
+                    dynasm!(self.asm ; .arch x64 ; mov rdx, QWORD [rsp + sb]);
+                }
+                if n > 2 {
+                    dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rsp + sc]);
+                }
+                self.call_eval(d)?;
+                self.store_rax(*dst)?;
+            }
+            Op::FloatConvert { dst, src, .. } => {
+                let d = self.desc()?;
+                let s = self.slot(*src)?;
+                dynasm!(self.asm ; .arch x64 ; mov rsi, QWORD [rsp + s]);
+                self.call_eval(d)?;
+                self.store_rax(*dst)?;
+            }
+            Op::Call { helper, dst, args } => {
+                if args.len() > 6 {
+                    return Err("helper call with more than 6 arguments".into());
+                }
+                let at = self.abi.ctx.args as i32;
+                for (k, a) in args.iter().enumerate() {
+                    self.load_rax(*a)?;
+                    let off = at + 8 * k as i32;
+                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + off], rax);
+                }
+                let f = self.abi.call_for(helper.0) as i64;
+                let info = call_info(self.insn, args.len() as u8) as i64;
+                let pc = self.pc as i64;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rdi, rbx
+                    ; mov esi, helper.0 as i32
+                    ; mov rdx, QWORD pc
+                    ; mov rcx, QWORD info
+                    ; mov rax, QWORD f
+                    ; call rax
+                );
+                self.after_trampoline();
+                if let Some(d) = dst {
+                    self.store_rax(*d)?;
+                }
+            }
+            Op::Branch { cond, target } => {
+                let s = self.slot(*cond)?;
+                let l = self.label(target.0);
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; cmp QWORD [rsp + s], 0
+                    ; jne =>l
+                );
+            }
+            Op::Jump { target } => {
+                let l = self.label(target.0);
+                dynasm!(self.asm ; .arch x64 ; jmp =>l);
+            }
+            Op::SetLabel(l) => {
+                let l = self.label(l.0);
+                dynasm!(self.asm ; .arch x64 ; =>l);
+            }
+            Op::Exit(exit) => {
+                let kind = match exit {
+                    Exit::Goto { pc, .. } => {
+                        let pc = *pc as i64;
+                        dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
+                        EXIT_CHAIN
+                    }
+                    Exit::Jump { pc } => {
+                        self.load_rax(*pc)?;
+                        EXIT_CHAIN
+                    }
+                    Exit::Return { pc } => {
+                        let pc = *pc as i64;
+                        dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
+                        EXIT_TO_LOOP
+                    }
+                };
+                self.leave(kind, count);
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls [`eval`] on the next [`Desc`] (`d`), operands in `rsi`,
+    /// `rdx`, `rcx`; the result is in `rax`.
+    fn call_eval(&mut self, d: i64) -> Result<(), String> {
+        let f = eval as extern "C" fn(*const Desc, u64, u64, u64) -> u64 as usize as i64;
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov rdi, QWORD d
+            ; mov rax, QWORD f
+            ; call rax
+        );
+        Ok(())
+    }
+
+    fn binary(&mut self, op: BinOp, dst: Temp, a: Temp, b: Temp) -> Result<(), String> {
+        let sb = self.slot(b)?;
+        let wide = self.ty(dst) == Ty::I64;
+        self.load_rax(a)?;
+        if by_eval(op) {
+            let d = self.desc()?;
+            dynasm!(self.asm
+                ; .arch x64
+                ; mov rsi, rax
+                ; mov rdx, QWORD [rsp + sb]
+            );
+            self.call_eval(d)?;
+            return self.store_rax(dst);
+        }
+        macro_rules! arith {
+            ($ins:ident) => {
+                if wide {
+                    dynasm!(self.asm ; .arch x64 ; $ins rax, QWORD [rsp + sb])
+                } else {
+                    dynasm!(self.asm ; .arch x64 ; $ins eax, DWORD [rsp + sb])
+                }
+            };
+        }
+        macro_rules! shift {
+            ($ins:ident) => {{
+                dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rsp + sb]);
+                if wide {
+                    dynasm!(self.asm ; .arch x64 ; $ins rax, cl)
+                } else {
+                    dynasm!(self.asm ; .arch x64 ; $ins eax, cl)
+                }
+            }};
+        }
+        // x86 shifts and rotates take their count modulo the operand
+        // width, as the IR defines them.
+        match op {
+            BinOp::Add => arith!(add),
+            BinOp::Sub => arith!(sub),
+            BinOp::And => arith!(and),
+            BinOp::Or => arith!(or),
+            BinOp::Xor => arith!(xor),
+            BinOp::Mul => arith!(imul),
+            BinOp::Shl => shift!(shl),
+            BinOp::ShrUnsigned => shift!(shr),
+            BinOp::ShrSigned => shift!(sar),
+            BinOp::RotateLeft => shift!(rol),
+            BinOp::RotateRight => shift!(ror),
+            _ => return Err(format!("{op:?} has no inline form")),
+        }
+        self.store_rax(dst)
+    }
+
+    /// Looks `addr` up in the TLB for an access of `size` bytes with the
+    /// tag at `tag`: `rsi` = the address, `rax` = the entry; jumps to a
+    /// new slow path on a miss (returned).
+    fn tlb_probe(&mut self, addr: Temp, size: u8, tag: u32) -> Result<DynamicLabel, String> {
+        let l = self.abi.tlb;
+        if l.page_bits >= 31 || !l.entry_size.is_power_of_two() {
+            return Err("TLB layout not supported by the first tier".into());
+        }
+        let s = self.slot(addr)?;
+        let page_bits = l.page_bits as i8;
+        let index_mask = l.entries.saturating_sub(1) as i32;
+        let entry_shift = l.entry_size.trailing_zeros() as i8;
+        let page_mask = !((1i32 << l.page_bits) - 1);
+        let (tlb, tag, last) = (self.abi.ctx.tlb as i32, tag as i32, i32::from(size) - 1);
+        let miss = self.asm.new_dynamic_label();
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov rsi, QWORD [rsp + s]
+            ; mov rax, rsi
+            ; shr rax, page_bits
+            ; and eax, index_mask
+            ; shl rax, entry_shift
+            ; add rax, QWORD [rbx + tlb]
+            ; lea rcx, [rsi + last]
+            ; and rcx, page_mask
+            ; cmp rcx, QWORD [rax + tag]
+            ; jne =>miss
+        );
+        Ok(miss)
+    }
+
+    /// Loads `size` bytes at `addr` into `rax`, zero-extended.
+    fn load(&mut self, addr: Temp, size: u8, endian: Endian) -> Result<(), String> {
+        let miss = self.tlb_probe(addr, size, self.abi.tlb.fast_read_tag)?;
+        let addend = self.abi.tlb.addend as i32;
+        dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rax + addend]);
+        match size {
+            1 => dynasm!(self.asm ; .arch x64 ; movzx eax, BYTE [rsi + rcx]),
+            2 => dynasm!(self.asm ; .arch x64 ; movzx eax, WORD [rsi + rcx]),
+            4 => dynasm!(self.asm ; .arch x64 ; mov eax, DWORD [rsi + rcx]),
+            8 => dynasm!(self.asm ; .arch x64 ; mov rax, QWORD [rsi + rcx]),
+            _ => return Err(format!("load of {size} bytes")),
+        }
+        if size > 1 && endian == Endian::Big {
+            let shift = 64 - 8 * size as i8;
+            dynasm!(self.asm ; .arch x64 ; bswap rax);
+            if shift > 0 {
+                dynasm!(self.asm ; .arch x64 ; shr rax, shift);
+            }
+        }
+        self.out_of_line_access(miss, self.abi.load, false, size, endian);
+        Ok(())
+    }
+
+    /// Stores the low `size` bytes of `src` at `addr`.
+    fn store(&mut self, addr: Temp, src: Temp, size: u8, endian: Endian) -> Result<(), String> {
+        let sv = self.slot(src)?;
+        dynasm!(self.asm ; .arch x64 ; mov rdx, QWORD [rsp + sv]);
+        let miss = self.tlb_probe(addr, size, self.abi.tlb.fast_write_tag)?;
+        let (code_word, addend) = (self.abi.tlb.code_word as i32, self.abi.tlb.addend as i32);
+        // Writes to pages with translated code take the slow path, which
+        // tells the block caches.
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov rcx, QWORD [rax + code_word]
+            ; cmp QWORD [rcx], 0
+            ; jne =>miss
+            ; mov rcx, QWORD [rax + addend]
+        );
+        if size > 1 && endian == Endian::Big {
+            let shift = 64 - 8 * size as i8;
+            dynasm!(self.asm ; .arch x64 ; bswap rdx);
+            if shift > 0 {
+                dynasm!(self.asm ; .arch x64 ; shr rdx, shift);
+            }
+        }
+        match size {
+            1 => dynasm!(self.asm ; .arch x64 ; mov BYTE [rsi + rcx], dl),
+            2 => dynasm!(self.asm ; .arch x64 ; mov WORD [rsi + rcx], dx),
+            4 => dynasm!(self.asm ; .arch x64 ; mov DWORD [rsi + rcx], edx),
+            8 => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsi + rcx], rdx),
+            _ => return Err(format!("store of {size} bytes")),
+        }
+        self.out_of_line_access(miss, self.abi.store, true, size, endian);
+        Ok(())
+    }
+
+    /// Records the slow path of the access whose fast path just ended,
+    /// and places the label it comes back to.
+    fn out_of_line_access(
+        &mut self,
+        entry: DynamicLabel,
+        trampoline: usize,
+        store: bool,
+        size: u8,
+        endian: Endian,
+    ) {
+        let resume = self.asm.new_dynamic_label();
+        dynasm!(self.asm ; .arch x64 ; =>resume);
+        self.slow.push(Slow {
+            entry,
+            resume,
+            trampoline,
+            store,
+            pc: self.pc,
+            info: mem_info(self.insn, size, endian),
+        });
+        // The slow path calls a trampoline: from here on, an instruction
+        // start must look for a request to end the block.
+        self.called = true;
+    }
+
+    /// The slow paths, then the epilogue.
+    fn out_of_line(&mut self) {
+        let (status, globals) = (self.abi.ctx.status as i32, self.abi.ctx.globals as i32);
+        for s in std::mem::take(&mut self.slow) {
+            let (f, pc, info, done, resume) = (
+                s.trampoline as i64,
+                s.pc as i64,
+                s.info as i64,
+                self.done,
+                s.resume,
+            );
+            // `rsi` holds the address, `rdx` a store's value.
+            dynasm!(self.asm ; .arch x64 ; =>s.entry ; mov rdi, rbx);
+            if s.store {
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rcx, QWORD pc
+                    ; mov r8, QWORD info
+                );
+            } else {
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mov rdx, QWORD pc
+                    ; mov rcx, QWORD info
+                );
+            }
+            dynasm!(self.asm
+                ; .arch x64
+                ; mov r9, QWORD f
+                ; call r9
+                ; cmp DWORD [rbx + status], 0
+                ; jne =>done
+                ; mov r12, QWORD [rbx + globals]
+                ; jmp =>resume
+            );
+        }
+        let (frame, done) = (self.frame, self.done);
+        dynasm!(self.asm
+            ; .arch x64
+            ; =>done
+            ; add rsp, frame
+            ; pop rbp
+            ; pop r12
+            ; pop rbx
+            ; ret
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! Executable memory for the first tier's code: chunks the template
+//! compiler appends functions to, each freed when the last function
+//! placed in it is dropped.
+//!
+//! Chunks are mapped writable and executable at once where the host
+//! allows it (as QEMU maps its translation buffer): placing a function
+//! is then a copy, where switching pages between writable and executable
+//! costs two system calls, 5 to 30 us here, more than compiling the
+//! block. Hosts that refuse such mappings get the switching.
+//!
+//! Written by hand because the job is small and specific: Cranelift's
+//! module owns its own memory, and `dynasmrt`'s buffers map one region
+//! per assembler (a system call pair and at least a page per block).
+
+use std::sync::Arc;
+
+/// Bytes mapped per chunk.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Alignment of each function placed.
+const FUNCTION_ALIGN: usize = 16;
+
+/// One mapping of code memory.
+pub(crate) struct Chunk {
+    mem: region::Allocation,
+}
+
+// SAFETY: a `Chunk` is only the ownership of its mapping: the memory is
+// written through `CodeHeap::place` (one owner at a time) and otherwise
+// only executed; nothing in it refers to a thread.
+unsafe impl Send for Chunk {}
+// SAFETY: as above; shared references give no access to the memory.
+unsafe impl Sync for Chunk {}
+
+/// Where the first tier puts its functions.
+#[derive(Default)]
+pub(crate) struct CodeHeap {
+    chunk: Option<Arc<Chunk>>,
+    used: usize,
+    /// The host refused a writable and executable mapping: pages are
+    /// switched for each copy.
+    switch_pages: bool,
+}
+
+impl CodeHeap {
+    /// Copies the function `code` into executable memory: its address,
+    /// and the chunk to keep alive while it may run.
+    ///
+    /// The pages it lands on may hold functions placed before, and are
+    /// writable for the copy: the caller must be the only thread that
+    /// runs functions of this heap, and run none during the call (the
+    /// engine asks for first-tier code between two blocks, on the thread
+    /// of the cluster that runs it).
+    pub(crate) fn place(&mut self, code: &[u8]) -> Result<(usize, Arc<Chunk>), String> {
+        if code.len() > CHUNK_BYTES {
+            return Err(format!("function of {} bytes is too big", code.len()));
+        }
+        let start = self.used.next_multiple_of(FUNCTION_ALIGN);
+        let chunk = match &self.chunk {
+            Some(c) if start + code.len() <= CHUNK_BYTES => c.clone(),
+            _ => {
+                let rwx = region::alloc(CHUNK_BYTES, region::Protection::READ_WRITE_EXECUTE);
+                let mem = match rwx {
+                    Ok(mem) if !self.switch_pages => mem,
+                    _ => {
+                        self.switch_pages = true;
+                        region::alloc(CHUNK_BYTES, region::Protection::READ_WRITE)
+                            .map_err(|e| format!("cannot map code memory: {e}"))?
+                    }
+                };
+                let c = Arc::new(Chunk { mem });
+                self.chunk = Some(c.clone());
+                self.used = 0;
+                return self.place(code);
+            }
+        };
+        let base = chunk.mem.as_ptr::<u8>() as usize;
+        if !self.switch_pages {
+            // SAFETY: the bytes past `used` lie in the chunk's writable
+            // mapping (checked against its length above) and belong to no
+            // function placed so far.
+            unsafe {
+                std::ptr::copy_nonoverlapping(code.as_ptr(), (base + start) as *mut u8, code.len());
+            }
+            self.used = start + code.len();
+            return Ok((base + start, chunk));
+        }
+        let page = region::page::size();
+        let first = (base + start) & !(page - 1);
+        let end = (base + start + code.len()).next_multiple_of(page);
+        // SAFETY: `first..end` lies inside the chunk's mapping (`base` is
+        // page-aligned and the chunk's length a multiple of the page), no
+        // function of it runs meanwhile (this function's contract), and
+        // the copy writes only the bytes past `used`, which no function
+        // placed so far occupies.
+        unsafe {
+            region::protect(
+                first as *const u8,
+                end - first,
+                region::Protection::READ_WRITE,
+            )
+            .map_err(|e| format!("cannot write code memory: {e}"))?;
+            std::ptr::copy_nonoverlapping(code.as_ptr(), (base + start) as *mut u8, code.len());
+            region::protect(
+                first as *const u8,
+                end - first,
+                region::Protection::READ_EXECUTE,
+            )
+            .map_err(|e| format!("cannot make code memory executable: {e}"))?;
+        }
+        self.used = start + code.len();
+        Ok((base + start, chunk))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_placed_aligned_and_run() {
+        let mut heap = CodeHeap::default();
+        // mov eax, 42; ret
+        let (f, _keep) = heap.place(&[0xb8, 42, 0, 0, 0, 0xc3]).unwrap();
+        // mov eax, 7; ret
+        let (g, _keep2) = heap.place(&[0xb8, 7, 0, 0, 0, 0xc3]).unwrap();
+        assert_eq!(f % FUNCTION_ALIGN, 0);
+        assert_eq!(g, f + FUNCTION_ALIGN);
+        // SAFETY: both are the complete functions just placed.
+        let (f, g): (extern "C" fn() -> u32, extern "C" fn() -> u32) =
+            unsafe { (std::mem::transmute(f), std::mem::transmute(g)) };
+        assert_eq!((f(), g()), (42, 7));
+    }
+
+    #[test]
+    fn functions_run_where_pages_are_switched_too() {
+        let mut heap = CodeHeap {
+            switch_pages: true,
+            ..CodeHeap::default()
+        };
+        let (f, _keep) = heap.place(&[0xb8, 42, 0, 0, 0, 0xc3]).unwrap();
+        let (g, _keep2) = heap.place(&[0xb8, 7, 0, 0, 0, 0xc3]).unwrap();
+        // SAFETY: both are the complete functions just placed.
+        let (f, g): (extern "C" fn() -> u32, extern "C" fn() -> u32) =
+            unsafe { (std::mem::transmute(f), std::mem::transmute(g)) };
+        assert_eq!((f(), g()), (42, 7));
+    }
+
+    #[test]
+    fn a_full_chunk_is_followed_by_a_new_one() {
+        let mut heap = CodeHeap::default();
+        let big = vec![0xc3u8; CHUNK_BYTES - 8];
+        let (_, a) = heap.place(&big).unwrap();
+        let (_, b) = heap.place(&[0xc3; 32]).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(heap.place(&vec![0xc3; CHUNK_BYTES + 1]).is_err());
+    }
+}
