@@ -235,11 +235,15 @@ fn opensbi_and_uboot_reach_the_prompt_answer_commands_and_quit() {
     if !firmware_present() {
         return;
     }
-    // The JIT is the default; the interpreter must reach the same answers.
+    // The JIT is the default; the interpreter and the JIT's first tier
+    // alone must reach the same answers.
     let chimera = chimera_session("chimera", "jit");
     let interp = chimera_session("chimera-interp", "interp");
+    let first_tier = chimera_session("chimera-baseline", "baseline");
     assert_eq!(chimera.version, interp.version);
     assert_eq!(chimera.help, interp.help);
+    assert_eq!(first_tier.version, interp.version);
+    assert_eq!(first_tier.help, interp.help);
     assert!(
         chimera
             .version
@@ -262,6 +266,10 @@ fn opensbi_and_uboot_reach_the_prompt_answer_commands_and_quit() {
     eprintln!(
         "chimera --accel interp: U-Boot prompt after {:?}",
         interp.to_prompt
+    );
+    eprintln!(
+        "chimera --accel baseline: U-Boot prompt after {:?}",
+        first_tier.to_prompt
     );
 
     let qemu_there = Command::new("qemu-system-riscv64")
