@@ -1,8 +1,8 @@
 //! `chimera bench`: guest MIPS of the workloads in guests/bench (each
 //! built for rv64, rv32, Cortex-M3 and Cortex-M4) under Chimera's
 //! interpreter, its JIT and, when it is installed, QEMU on the same image,
-//! in one run, with the median time the JIT took to compile a block and
-//! geometric means per target. Wall-clock time; the instruction count is
+//! in one run, with the median time the JIT took to compile a block (its
+//! first tier's and Cranelift's) and geometric means per target. Wall-clock time; the instruction count is
 //! Chimera's (the guests are deterministic, so QEMU retires the same
 //! instructions, give or take its UART polling).
 
@@ -95,8 +95,9 @@ struct ChimeraRun {
     insns: u64,
     secs: f64,
     output: String,
-    /// Median block compile time (ns), under the JIT.
-    compile_ns: Option<u64>,
+    /// Median block compile times (ns) under the JIT: Cranelift's and
+    /// the first tier's.
+    compile_ns: Option<(u64, u64)>,
 }
 
 /// Instructions the interpreter runs of each workload: enough for a
@@ -143,7 +144,7 @@ fn run_chimera(w: &Workload, accel: Accel, limit: Option<u64>) -> Result<Chimera
         .clusters()
         .iter()
         .find_map(|c| c.backend_stats())
-        .map(|(_, s)| s.median_compile_ns);
+        .map(|(_, s)| (s.median_compile_ns, s.median_baseline_ns));
     Ok(ChimeraRun {
         insns: machine.scheduler().insns(),
         secs,
@@ -274,7 +275,7 @@ struct Ratios {
 /// a table; returns the exit code.
 pub fn bench(filters: &[String]) -> u8 {
     println!(
-        "{:<14} {:>11} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9}",
+        "{:<14} {:>11} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9} {:>6}",
         "workload",
         "insns",
         "interp",
@@ -285,12 +286,13 @@ pub fn bench(filters: &[String]) -> u8 {
         "jit/qemu",
         "jit*/qm*",
         "jit/int",
-        "compile"
+        "compile",
+        "tier1"
     );
     let mut failed = false;
     let mut ratios: Vec<(&str, Ratios)> = Vec::new();
     let mut startups: Vec<(&str, (f64, Option<f64>))> = Vec::new();
-    let mut compile_ns = Vec::new();
+    let (mut compile_ns, mut first_tier_ns) = (Vec::new(), Vec::new());
     for w in selected(filters) {
         let runs = run_chimera(&w, Accel::Interp, Some(INTERP_PREFIX))
             .and_then(|i| Ok((i, run_chimera(&w, Accel::Jit, None)?)));
@@ -347,12 +349,15 @@ pub fn bench(filters: &[String]) -> u8 {
             }
             _ => ((dash(), dash()), (dash(), dash())),
         };
-        compile_ns.extend(jit.compile_ns);
-        let compile = jit
-            .compile_ns
-            .map_or(dash(), |ns| format!("{:.0}us", ns as f64 / 1e3));
+        compile_ns.extend(jit.compile_ns.map(|(c, _)| c));
+        first_tier_ns.extend(jit.compile_ns.map(|(_, t)| t));
+        let us = |ns: Option<u64>| ns.map_or(dash(), |ns| format!("{:.0}us", ns as f64 / 1e3));
+        let (compile, first_tier) = (
+            us(jit.compile_ns.map(|(c, _)| c)),
+            us(jit.compile_ns.map(|(_, t)| t)),
+        );
         println!(
-            "{:<14} {:>11} {:>7.1} {:>7.0} {:>7} {:>7.0} {:>7} {:>8} {:>8} {:>7.1} {:>9}",
+            "{:<14} {:>11} {:>7.1} {:>7.0} {:>7} {:>7.0} {:>7} {:>8} {:>8} {:>7.1} {:>9} {:>6}",
             w.name,
             insns,
             interp_mips,
@@ -363,7 +368,8 @@ pub fn bench(filters: &[String]) -> u8 {
             ratio_cols.0,
             ratio_cols.1,
             jit_mips / interp_mips,
-            compile
+            compile,
+            first_tier
         );
     }
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
@@ -382,18 +388,21 @@ pub fn bench(filters: &[String]) -> u8 {
             qemu.map_or("-".to_string(), |q| format!("{:.1} ms", q * 1e3))
         );
     }
-    compile_ns.sort_unstable();
-    if let Some(median) = compile_ns.get(compile_ns.len() / 2) {
-        println!(
-            "median of the workloads' median block compile times: {:.1} us",
-            *median as f64 / 1e3
-        );
+    for (name, mut times) in [("Cranelift", compile_ns), ("first tier", first_tier_ns)] {
+        times.sort_unstable();
+        if let Some(median) = times.get(times.len() / 2) {
+            println!(
+                "median of the workloads' median block compile times, {name}: {:.1} us",
+                *median as f64 / 1e3
+            );
+        }
     }
     println!(
         "(MIPS from wall-clock time. jit, qemu: best of {TIMED_RUNS} whole-process runs; \
          jit*, qemu*: the same less each one's start-up on an idle guest; \
          interp: the first {INTERP_PREFIX} instructions, the run alone. \
-         The JIT compiles in the background.)"
+         A block runs the JIT's first-tier code from its second run and \
+         Cranelift's, compiled in the background, once it is hot.)"
     );
     if filters.is_empty() || filters.iter().any(|f| "hetero".contains(f.as_str())) {
         failed |= !crate::bench_hetero::bench_hetero();
