@@ -117,6 +117,13 @@ impl CodeHeap {
 mod tests {
     use super::*;
 
+    /// Calls the function placed at `addr` (`mov eax, imm32; ret`).
+    fn call(addr: usize) -> u32 {
+        // SAFETY: the tests place complete functions of this signature.
+        let f = unsafe { std::mem::transmute::<usize, extern "C" fn() -> u32>(addr) };
+        f()
+    }
+
     #[test]
     fn functions_are_placed_aligned_and_run() {
         let mut heap = CodeHeap::default();
@@ -126,10 +133,7 @@ mod tests {
         let (g, _keep2) = heap.place(&[0xb8, 7, 0, 0, 0, 0xc3]).unwrap();
         assert_eq!(f % FUNCTION_ALIGN, 0);
         assert_eq!(g, f + FUNCTION_ALIGN);
-        // SAFETY: both are the complete functions just placed.
-        let (f, g): (extern "C" fn() -> u32, extern "C" fn() -> u32) =
-            unsafe { (std::mem::transmute(f), std::mem::transmute(g)) };
-        assert_eq!((f(), g()), (42, 7));
+        assert_eq!((call(f), call(g)), (42, 7));
     }
 
     #[test]
@@ -140,10 +144,7 @@ mod tests {
         };
         let (f, _keep) = heap.place(&[0xb8, 42, 0, 0, 0, 0xc3]).unwrap();
         let (g, _keep2) = heap.place(&[0xb8, 7, 0, 0, 0, 0xc3]).unwrap();
-        // SAFETY: both are the complete functions just placed.
-        let (f, g): (extern "C" fn() -> u32, extern "C" fn() -> u32) =
-            unsafe { (std::mem::transmute(f), std::mem::transmute(g)) };
-        assert_eq!((f(), g()), (42, 7));
+        assert_eq!((call(f), call(g)), (42, 7));
     }
 
     #[test]
