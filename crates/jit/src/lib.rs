@@ -429,7 +429,12 @@ impl Backend for JitBackend {
         #[cfg(all(target_arch = "x86_64", unix))]
         if let Some(compiler) = &mut self.baseline {
             let start = Instant::now();
-            let code = compiler.compile(block, abi);
+            // A panic in the assembler (a bug that guest code must not
+            // turn into a crash) is a refusal: the block stays below.
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compiler.compile(block, abi)
+            }))
+            .unwrap_or_else(|_| Err("first-tier compiler failed".into()));
             let ns = start.elapsed().as_nanos() as u64;
             let mut tally = lock(&self.tally);
             match code {
