@@ -117,6 +117,10 @@ pub struct NativeCtx {
     jumps: usize,
 }
 
+/// Offset of [`NativeCtx`]'s argument slots ([`CtxLayout::args`]), as a
+/// constant for hand-written code.
+pub const CTX_ARGS_OFFSET: usize = std::mem::offset_of!(NativeCtx, args);
+
 /// Offsets of [`NativeCtx`]'s fields, for code generators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CtxLayout {
@@ -562,7 +566,7 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
             end_block: std::mem::offset_of!(NativeCtx, end_block) as u32,
             retired: std::mem::offset_of!(NativeCtx, retired) as u32,
             exit_kind: std::mem::offset_of!(NativeCtx, exit_kind) as u32,
-            args: std::mem::offset_of!(NativeCtx, args) as u32,
+            args: CTX_ARGS_OFFSET as u32,
             budget: std::mem::offset_of!(NativeCtx, budget) as u32,
             next: std::mem::offset_of!(NativeCtx, next) as u32,
             link: std::mem::offset_of!(NativeCtx, link) as u32,

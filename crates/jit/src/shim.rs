@@ -9,17 +9,22 @@
 //! these shims instead, declared `preserve_all` to Cranelift, clobbers
 //! nothing: they save the caller-saved registers (and the SSE registers,
 //! which hold float values) on the slow path only, align the stack, call
-//! the trampoline passed in an argument register and restore them. A
-//! load's result goes to memory, as Cranelift expects a `preserve_all`
-//! callee to return nothing in registers. Written by hand because no
+//! the trampoline and restore them. Their only register argument is the
+//! context: the trampoline's arguments, and a load's result, go through
+//! the context's argument slots, so that no value of the block has to
+//! move to or from an argument register around the call (regalloc
+//! splits such values on the fast path too, not knowing the call is
+//! cold), and Cranelift expects a `preserve_all` callee to return nothing
+//! in registers. Written by hand because no
 //! crate provides such glue and Cranelift's own `preserve_all` functions
 //! do not save the registers a call inside them clobbers.
 
-/// Defines a shim that saves the caller-saved registers, calls the
-/// trampoline in register `target`, runs `after_call` (two lines, maybe
-/// empty) and restores them.
+/// Defines a shim that saves the caller-saved registers, runs `call`
+/// (lines that load the trampoline's arguments from the context's
+/// argument slots, at `{a}`, and call it) and `after_call`, and restores
+/// them.
 macro_rules! shim {
-    ($(#[$doc:meta])* $name:ident, $target:literal, $after_call_1:literal, $after_call_2:literal) => {
+    ($(#[$doc:meta])* $name:ident, [$($call:literal),*], [$($after_call:literal),*]) => {
         $(#[$doc])*
         #[cfg(all(target_arch = "x86_64", unix))]
         #[unsafe(naked)]
@@ -54,9 +59,8 @@ macro_rules! shim {
                 "movdqa [rsp + 208], xmm13",
                 "movdqa [rsp + 224], xmm14",
                 "movdqa [rsp + 240], xmm15",
-                concat!("call ", $target),
-                $after_call_1,
-                $after_call_2,
+                $($call,)*
+                $($after_call,)*
                 "movdqa xmm0, [rsp + 0]",
                 "movdqa xmm1, [rsp + 16]",
                 "movdqa xmm2, [rsp + 32]",
@@ -85,27 +89,39 @@ macro_rules! shim {
                 "mov rsp, rbp",
                 "pop rbp",
                 "ret",
+                a = const chimera_engine::native::CTX_ARGS_OFFSET,
             );
         }
     };
 }
 
 shim!(
-    /// `load_shim(ctx, addr, pc, info, trampoline, out)`: calls the load
-    /// trampoline `trampoline(ctx, addr, pc, info)`, stores its result at
-    /// `out` and preserves every register.
+    /// `load_shim(ctx)`, with the context's argument slots holding
+    /// `[addr, pc, info, trampoline]`: calls the load trampoline
+    /// `trampoline(ctx, addr, pc, info)`, stores its result in the first
+    /// slot and preserves every register.
     load_shim,
-    "r8",
-    "mov r9, [rsp + 296]",
-    "mov [r9], rax"
+    [
+        "mov rsi, [rdi + {a}]",
+        "mov rdx, [rdi + {a} + 8]",
+        "mov rcx, [rdi + {a} + 16]",
+        "call [rdi + {a} + 24]"
+    ],
+    ["mov rdi, [rsp + 280]", "mov [rdi + {a}], rax"]
 );
 
 shim!(
-    /// `store_shim(ctx, addr, value, pc, info, trampoline)`: calls the
-    /// store trampoline `trampoline(ctx, addr, value, pc, info)` and
-    /// preserves every register.
+    /// `store_shim(ctx)`, with the context's argument slots holding
+    /// `[addr, value, pc, info, trampoline]`: calls the store trampoline
+    /// `trampoline(ctx, addr, value, pc, info)` and preserves every
+    /// register.
     store_shim,
-    "r9",
-    "",
-    ""
+    [
+        "mov rsi, [rdi + {a}]",
+        "mov rdx, [rdi + {a} + 8]",
+        "mov rcx, [rdi + {a} + 16]",
+        "mov r8, [rdi + {a} + 24]",
+        "call [rdi + {a} + 32]"
+    ],
+    []
 );

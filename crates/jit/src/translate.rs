@@ -523,15 +523,13 @@ impl Emitter<'_, '_> {
         let c = self.ctx;
         let v = match target {
             Some(target) => {
-                // The shim leaves the result in the context's argument
-                // slots, unused during a memory access.
-                let out = self
-                    .b
-                    .ins()
-                    .iadd_imm_s(c, i64::from(self.abi.ctx.args as i32));
-                let args = [c, a, pc, info, target, out];
-                self.b.ins().call_indirect(self.load_sig, f, &args);
-                self.b.ins().load(types::I64, trusted(), out, 0)
+                // The shim takes its arguments from, and leaves the result
+                // in, the context's argument slots, unused during a
+                // memory access.
+                self.shim_args(&[a, pc, info, target]);
+                self.b.ins().call_indirect(self.load_sig, f, &[c]);
+                let at = self.abi.ctx.args as i32;
+                self.b.ins().load(types::I64, trusted(), c, at)
             }
             None => {
                 let call = self
@@ -595,13 +593,31 @@ impl Emitter<'_, '_> {
             .ins()
             .iconst(types::I64, mem_info(self.insn, size, endian) as i64);
         let c = self.ctx;
-        let mut args = vec![c, a, v64, pc, info];
-        args.extend(target);
-        self.b.ins().call_indirect(self.store_sig, f, &args);
+        match target {
+            Some(target) => {
+                self.shim_args(&[a, v64, pc, info, target]);
+                self.b.ins().call_indirect(self.store_sig, f, &[c]);
+            }
+            None => {
+                self.b
+                    .ins()
+                    .call_indirect(self.store_sig, f, &[c, a, v64, pc, info]);
+            }
+        }
         self.after_call(CallKind::Memory);
         self.b.ins().jump(join, &[]);
 
         self.b.switch_to_block(join);
+    }
+
+    /// Stores a shim's arguments in the context's argument slots.
+    fn shim_args(&mut self, args: &[Value]) {
+        let at = self.abi.ctx.args as i32;
+        for (k, v) in args.iter().enumerate() {
+            self.b
+                .ins()
+                .store(trusted(), *v, self.ctx, at + 8 * k as i32);
+        }
     }
 
     /// The low `bits` bits of `v` (of type `from`), extended to `to`.
@@ -1272,10 +1288,7 @@ pub(crate) fn translate(
     b.switch_to_block(entry);
     let ctx = b.block_params(entry)[0];
     let (load_sig, store_sig) = if shims.is_some() {
-        (
-            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, ptr, ptr]),
-            shim_sig(&mut b, &[ptr, i64t, i64t, i64t, i64t, ptr]),
-        )
+        (shim_sig(&mut b, &[ptr]), shim_sig(&mut b, &[ptr]))
     } else {
         (
             import_sig(&mut b, isa, &[ptr, i64t, i64t, i64t], true),
