@@ -230,9 +230,14 @@ impl Compiler {
             f.set(k, v)
                 .map_err(|e| format!("cranelift setting {k}: {e}"))
         };
-        // Blocks are short and straight: Cranelift's mid-end optimisations
-        // cost more compile time than they win at run time.
-        set(&mut flags, "opt_level", "none")?;
+        // The mid-end (e-graph) sinks values into the exits that need them
+        // (ARM's flags: a CMP computes N, Z, C and V for the side exits)
+        // and folds constants: callgrind, host instructions per guest
+        // instruction, m4 crc 7.9 -> 4.8, hash 11.8 -> 9.2, sort 15.0 ->
+        // 13.2, rv64 matmul 9.3 -> 8.4, float 26.4 -> 23.7, the rest
+        // within 2%. It costs ~35% more compile time, which the first
+        // tier's code hides.
+        set(&mut flags, "opt_level", "speed")?;
         set(&mut flags, "use_colocated_libcalls", "false")?;
         set(&mut flags, "is_pic", "false")?;
         set(&mut flags, "enable_verifier", "false")?;
