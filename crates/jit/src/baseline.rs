@@ -16,8 +16,8 @@
 //! traps find every global in memory.
 //!
 //! Registers: `rbx` holds the context, `r12` the globals' address
-//! (reloaded after every trampoline), `rax`, `rcx`, `rdx`, `rsi`, `rdi`
-//! and `r8` are scratch.
+//! (reloaded after every trampoline); `rax`, `rcx`, `rdx`, `rsi`, `rdi`,
+//! `r8` and `r9` are scratch.
 
 use std::sync::Arc;
 
