@@ -631,8 +631,8 @@ pub fn translate_block(
         return Ok(());
     }
     let mut count = 0;
-    // The operands of the compare whose flags are current, while the next
-    // instruction (or the IT block after it) may use them.
+    // The operands of the compare whose flags are current, while the
+    // instructions after it may use them.
     let mut compared: Option<(Temp, Temp)> = None;
     loop {
         let hw1 = match code.fetch(u64::from(pc), 2, LE) {
@@ -709,7 +709,6 @@ pub fn translate_block(
             &b.ops()[ops_before..],
             compared,
             compared_out.filter(|_| skip.is_none()),
-            new_it.is_some() || it_next != 0,
         );
         if let Some(l) = skip {
             b.set_label(l);
@@ -734,14 +733,15 @@ pub fn translate_block(
 
 /// What the next instruction may take as the compared operands, after
 /// one whose ops are `ops`: a flag-setting subtraction's operands when it
-/// set the flags unconditionally (`fresh`); those from before while an IT
-/// instruction or its block is under way (`in_it`) and no flag changed;
-/// otherwise none, so that the instruction after is an entry again.
+/// set the flags unconditionally (`fresh`); those from before while no
+/// flag changed (a loop's `CMP`, then a load, a multiply-accumulate and a
+/// store, then the `BNE` that reads the flags); none after any other
+/// flag write or a helper call, so that the instruction after is an
+/// entry again.
 fn next_compared(
     ops: &[Op],
     before: Option<(Temp, Temp)>,
     fresh: Option<(Temp, Temp)>,
-    in_it: bool,
 ) -> Option<(Temp, Temp)> {
     let flag = |g: &Global| matches!(g.0, G_N | G_Z | G_C | G_V);
     let wrote_flags = ops
@@ -753,10 +753,8 @@ fn next_compared(
         None
     } else if wrote_flags {
         fresh
-    } else if in_it {
-        before
     } else {
-        None
+        before
     }
 }
 

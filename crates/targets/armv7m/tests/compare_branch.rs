@@ -1,7 +1,9 @@
-//! Conditions after a compare: a `B<cond>` right after `CMP`, and an
-//! `ITE <cond>` block after it, test the compare's operands directly
-//! instead of the flags; for every condition and edge operand pairs the
-//! branch and the IT block must pick what the flags say.
+//! Conditions after a compare: a `B<cond>` after `CMP` (right after it,
+//! or after instructions that leave the flags but overwrite the compared
+//! registers), and an `ITE <cond>` block after it, test the compare's
+//! operands directly instead of the flags; for every condition and edge
+//! operand pairs the branch and the IT block must pick what the flags
+//! say.
 
 mod common;
 
@@ -77,12 +79,29 @@ fn branches_and_it_blocks_after_a_compare_follow_the_flags() {
             0x2200,
             0xe7fe,
         ];
+        // cmp r0, r1; mov r0, r3; mov r1, r3 (no flags: the branch must
+        // still see the compared values); then as `branch`.
+        let later = [
+            0x4288,
+            0x4618,
+            0x4619,
+            0xd001 | (cond << 8) as u16,
+            0x2200,
+            0xe000,
+            0x2201,
+            0xe7fe,
+        ];
         for a in VALUES {
             for b in VALUES {
                 let want = u32::from(holds(cond, a, b));
                 let what = format!("cond {cond} after cmp {a:#x}, {b:#x}");
                 assert_eq!(run(&branch, a, b), want, "b<cond>: {what}");
                 assert_eq!(run(&ite, a, b), want, "ite: {what}");
+                assert_eq!(
+                    run(&later, a, b),
+                    want,
+                    "movs between, then b<cond>: {what}"
+                );
             }
         }
     }
