@@ -2,9 +2,10 @@
 //! built for rv64, rv32, Cortex-M3 and Cortex-M4) under Chimera's
 //! interpreter, its JIT and, when it is installed, QEMU on the same image,
 //! in one run, with the median time the JIT took to compile a block (its
-//! first tier's and Cranelift's) and geometric means per target. Wall-clock time; the instruction count is
-//! Chimera's (the guests are deterministic, so QEMU retires the same
-//! instructions, give or take its UART polling).
+//! first tier's and Cranelift's) and geometric means per target.
+//! Wall-clock time; the instruction count is Chimera's (the guests are
+//! deterministic, so QEMU retires the same instructions, give or take its
+//! UART polling).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -349,13 +350,11 @@ pub fn bench(filters: &[String]) -> u8 {
             }
             _ => ((dash(), dash()), (dash(), dash())),
         };
-        compile_ns.extend(jit.compile_ns.map(|(c, _)| c));
-        first_tier_ns.extend(jit.compile_ns.map(|(_, t)| t));
+        let (cranelift, tier1) = (jit.compile_ns.map(|t| t.0), jit.compile_ns.map(|t| t.1));
+        compile_ns.extend(cranelift);
+        first_tier_ns.extend(tier1);
         let us = |ns: Option<u64>| ns.map_or(dash(), |ns| format!("{:.0}us", ns as f64 / 1e3));
-        let (compile, first_tier) = (
-            us(jit.compile_ns.map(|(c, _)| c)),
-            us(jit.compile_ns.map(|(_, t)| t)),
-        );
+        let (compile, first_tier) = (us(cranelift), us(tier1));
         println!(
             "{:<14} {:>11} {:>7.1} {:>7.0} {:>7} {:>7.0} {:>7} {:>8} {:>8} {:>7.1} {:>9} {:>6}",
             w.name,

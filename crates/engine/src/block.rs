@@ -79,8 +79,8 @@ pub struct Block {
     pub insns: u32,
     /// Physical byte ranges (`start..end`) its code was read from.
     pub code: Box<[(u64, u64)]>,
-    /// Times it ran on the interpreter while a backend was waiting for it
-    /// to become hot.
+    /// Times it ran, interpreted or on first-tier code, while a backend
+    /// was waiting for it to become hot.
     runs: AtomicU32,
     /// Its compiled code, once a backend was asked (`None`: it could not
     /// compile it).
@@ -181,11 +181,6 @@ impl Block {
     /// Marks it dropped from its cache.
     pub(crate) fn invalidate(&self) {
         self.invalid.store(true, Ordering::Relaxed);
-    }
-
-    /// Counts a run; true on the `threshold`-th (when it becomes hot).
-    pub fn count_run(&self, threshold: u32) -> bool {
-        self.count_runs() == threshold
     }
 
     /// Counts a run: the runs counted so far, this one included.

@@ -136,10 +136,10 @@ fn descs(block: &Block) -> Result<Box<[Desc]>, String> {
     let mut out = Vec::new();
     for op in block.ops.iter() {
         match op {
-            Op::Binary { op, dst, .. } if by_eval(*op) => out.push(Desc::Binary(*op, ty(dst)?)),
-            Op::Unary { op, dst, .. } if !matches!(op, UnOp::Not | UnOp::Neg | UnOp::ByteSwap) => {
-                out.push(Desc::Unary(*op, ty(dst)?))
+            Op::Binary { op, dst, .. } if binary_by_eval(*op) => {
+                out.push(Desc::Binary(*op, ty(dst)?))
             }
+            Op::Unary { op, dst, .. } if unary_by_eval(*op) => out.push(Desc::Unary(*op, ty(dst)?)),
             Op::Float { op, dst, .. } => out.push(Desc::Float(*op, ty(dst)?)),
             Op::FloatConvert { conv, dst, src } => {
                 out.push(Desc::Convert(*conv, ty(src)?, ty(dst)?))
@@ -150,8 +150,13 @@ fn descs(block: &Block) -> Result<Box<[Desc]>, String> {
     Ok(out.into())
 }
 
-/// Whether `op` goes through [`eval`].
-fn by_eval(op: BinOp) -> bool {
+/// Whether unary `op` goes through [`eval`].
+fn unary_by_eval(op: UnOp) -> bool {
+    !matches!(op, UnOp::Not | UnOp::Neg | UnOp::ByteSwap)
+}
+
+/// Whether binary `op` goes through [`eval`].
+fn binary_by_eval(op: BinOp) -> bool {
     matches!(
         op,
         BinOp::MulHighSigned
@@ -370,16 +375,17 @@ impl Emit<'_> {
             Op::Unary { op, dst, src } => {
                 let wide = self.ty(*dst) == Ty::I64;
                 self.load_rax(*src)?;
-                match (op, wide) {
-                    (UnOp::Not, _) => dynasm!(self.asm ; .arch x64 ; not rax),
-                    (UnOp::Neg, true) => dynasm!(self.asm ; .arch x64 ; neg rax),
-                    (UnOp::Neg, false) => dynasm!(self.asm ; .arch x64 ; neg eax),
-                    (UnOp::ByteSwap, true) => dynasm!(self.asm ; .arch x64 ; bswap rax),
-                    (UnOp::ByteSwap, false) => dynasm!(self.asm ; .arch x64 ; bswap eax),
-                    _ => {
-                        let d = self.desc()?;
-                        dynasm!(self.asm ; .arch x64 ; mov rsi, rax);
-                        self.call_eval(d)?;
+                if unary_by_eval(*op) {
+                    dynasm!(self.asm ; .arch x64 ; mov rsi, rax);
+                    self.call_eval()?;
+                } else {
+                    match (op, wide) {
+                        (UnOp::Not, _) => dynasm!(self.asm ; .arch x64 ; not rax),
+                        (UnOp::Neg, true) => dynasm!(self.asm ; .arch x64 ; neg rax),
+                        (UnOp::Neg, false) => dynasm!(self.asm ; .arch x64 ; neg eax),
+                        (UnOp::ByteSwap, true) => dynasm!(self.asm ; .arch x64 ; bswap rax),
+                        (UnOp::ByteSwap, false) => dynasm!(self.asm ; .arch x64 ; bswap eax),
+                        _ => return Err(format!("{op:?} has no inline form")),
                     }
                 }
                 self.store_rax(*dst)?;
@@ -449,7 +455,6 @@ impl Emit<'_> {
             }
             Op::Store { addr, src, mem } => self.store(*addr, *src, mem.size, mem.endian)?,
             Op::Float { op, dst, args } => {
-                let d = self.desc()?;
                 let [a, b, c] = *args;
                 let n = op.arity();
                 let (sa, sb, sc) = (self.slot(a)?, self.slot(b)?, self.slot(c)?);
@@ -460,14 +465,13 @@ impl Emit<'_> {
                 if n > 2 {
                     dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rsp + sc]);
                 }
-                self.call_eval(d)?;
+                self.call_eval()?;
                 self.store_rax(*dst)?;
             }
             Op::FloatConvert { dst, src, .. } => {
-                let d = self.desc()?;
                 let s = self.slot(*src)?;
                 dynasm!(self.asm ; .arch x64 ; mov rsi, QWORD [rsp + s]);
-                self.call_eval(d)?;
+                self.call_eval()?;
                 self.store_rax(*dst)?;
             }
             Op::Call { helper, dst, args } => {
@@ -537,9 +541,10 @@ impl Emit<'_> {
         Ok(())
     }
 
-    /// Calls [`eval`] on the next [`Desc`] (`d`), operands in `rsi`,
-    /// `rdx`, `rcx`; the result is in `rax`.
-    fn call_eval(&mut self, d: i64) -> Result<(), String> {
+    /// Calls [`eval`] on the next [`Desc`], in op order, with the
+    /// operands in `rsi`, `rdx`, `rcx`; the result is in `rax`.
+    fn call_eval(&mut self) -> Result<(), String> {
+        let d = self.desc()?;
         let f = eval as extern "C" fn(*const Desc, u64, u64, u64) -> u64 as usize as i64;
         dynasm!(self.asm
             ; .arch x64
@@ -554,14 +559,13 @@ impl Emit<'_> {
         let sb = self.slot(b)?;
         let wide = self.ty(dst) == Ty::I64;
         self.load_rax(a)?;
-        if by_eval(op) {
-            let d = self.desc()?;
+        if binary_by_eval(op) {
             dynasm!(self.asm
                 ; .arch x64
                 ; mov rsi, rax
                 ; mov rdx, QWORD [rsp + sb]
             );
-            self.call_eval(d)?;
+            self.call_eval()?;
             return self.store_rax(dst);
         }
         macro_rules! arith {

@@ -1,13 +1,15 @@
-//! Chimera's Cranelift backend: compiles one engine [`Block`] at a time to
-//! a host function that behaves exactly as the interpreter does on it (the
-//! contract is in [`chimera_engine::native`]).
+//! Chimera's JIT backend: compiles one engine [`Block`] at a time to a
+//! host function that behaves exactly as the interpreter does on it (the
+//! contract is in [`chimera_engine::native`]), in two tiers.
 //!
-//! `translate` turns the IR into Cranelift IR (temporaries become
-//! Cranelift variables, globals are loads and stores through the context,
-//! memory accesses get an inline soft-MMU fast path, helpers and slow
-//! paths call the engine's trampolines); this module owns the code memory
-//! and implements the engine's [`Backend`] trait. It knows no
-//! architecture.
+//! `baseline` (x86-64 Unix hosts) is the first tier: a template compiler
+//! whose code a block runs from its second run, made in microseconds.
+//! `translate` turns the IR into Cranelift IR for the second (temporaries
+//! become Cranelift variables, globals are loads and stores through the
+//! context, memory accesses get an inline soft-MMU fast path, helpers and
+//! slow paths call the engine's trampolines); this module owns
+//! Cranelift's code memory and implements the engine's [`Backend`] trait.
+//! It knows no architecture.
 
 #[cfg(all(target_arch = "x86_64", unix))]
 mod baseline;
@@ -111,9 +113,10 @@ enum Mode {
     /// Nowhere: blocks keep their first-tier code (for testing and
     /// measuring that tier).
     FirstTierOnly,
-    /// In a thread of the backend's own; the block runs interpreted until
-    /// its code is ready (which changes no guest-visible result: compiled
-    /// and interpreted runs are equivalent to the instruction).
+    /// In a thread of the backend's own; the block runs its first-tier
+    /// code, or interpreted, until its code is ready (which changes no
+    /// guest-visible result: compiled and interpreted runs are equivalent
+    /// to the instruction).
     Background {
         jobs: Option<mpsc::Sender<Job>>,
         worker: Option<std::thread::JoinHandle<()>>,
