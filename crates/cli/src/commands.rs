@@ -106,6 +106,17 @@ pub struct RunArgs {
     /// id in a0 and a device tree of the machine in a1.
     #[arg(long)]
     pub bios: Option<PathBuf>,
+    /// An initial RAM disk for the `--kernel` payload, placed where QEMU's
+    /// `virt` puts it and named in the device tree's `/chosen`.
+    #[arg(long, requires = "bios", value_name = "FILE")]
+    pub initrd: Option<PathBuf>,
+    /// The payload's command line (`/chosen/bootargs`), as QEMU's `-append`.
+    #[arg(long, requires = "bios", value_name = "ARGS")]
+    pub append: Option<String>,
+    /// A device tree blob to hand the firmware instead of the generated
+    /// one (`/chosen` still gets `--append` and `--initrd`).
+    #[arg(long, requires = "bios", value_name = "FILE")]
+    pub dtb: Option<PathBuf>,
     /// Where a UART's output goes: `stdio`, `file:PATH`, `none`, optionally
     /// prefixed by the UART's path (`app.uart0=file:app.log`).
     #[arg(long = "serial", value_name = "[UART=]stdio|file:PATH|none")]
@@ -268,6 +279,14 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             }
             continue;
         }
+        if let Some(firmware) =
+            chimera_machine::image::linux_firmware_hint(std::path::Path::new(path))
+        {
+            return Err(cli_error(
+                format!("--kernel {k}: this is a Linux kernel `Image`, which needs firmware to start it"),
+                Some(firmware),
+            ));
+        }
         let spec = ImageSpec {
             cluster,
             path: PathBuf::from(path),
@@ -293,6 +312,9 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             bios: bios.clone(),
             bios_base: base,
             kernel: payload,
+            initrd: args.initrd.clone(),
+            append: args.append.clone(),
+            dtb: args.dtb.clone(),
         };
         loaded
             .builder

@@ -8,6 +8,7 @@ use chimera_engine::ClusterRun;
 
 use crate::builder::{load_segments, FirmwareSpec};
 use crate::error::{BuildError, BuildErrorKind, Subject};
+use crate::fdt::Chosen;
 use crate::image::{read_image, Image, Segment};
 use crate::inventory::{ClusterFacts, Inventory};
 use crate::Machine;
@@ -42,16 +43,77 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
         None => None,
     };
 
-    let dtb = crate::fdt::generate(&inventory, &spec.cluster)
-        .map_err(|e| BuildError::new(Subject::Machine, e))?;
     let (ram_base, ram_size) = boot_ram(&inventory, &facts, spec.bios_base)
         .ok_or_else(|| failed(format!("cluster `{}` sees no RAM", spec.cluster)))?;
+    let ram_end = ram_base.saturating_add(ram_size);
+    let initrd = match &spec.initrd {
+        Some(path) => {
+            let kernel = kernel
+                .as_ref()
+                .ok_or_else(|| failed("an initial RAM disk needs a kernel (--kernel)".into()))?;
+            let at = initrd_addr(image_start(kernel), ram_size);
+            let data = std::fs::read(path).map_err(|e| {
+                failed(format!(
+                    "cannot read the initial RAM disk `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+            let end = at
+                .checked_add(data.len() as u64)
+                .filter(|&end| end <= ram_end);
+            let end = end.ok_or_else(|| {
+                failed(format!(
+                    "the initial RAM disk `{}` ({} bytes) does not fit in the RAM at {at:#x} \
+                     (RAM ends at {ram_end:#x})",
+                    path.display(),
+                    data.len()
+                ))
+            })?;
+            let image = Image {
+                path: path.clone(),
+                entry: None,
+                segments: vec![Segment { addr: at, data }],
+            };
+            Some((image, end))
+        }
+        None => None,
+    };
+    let chosen = Chosen {
+        bootargs: spec.append.clone(),
+        initrd: initrd
+            .as_ref()
+            .map(|(image, end)| (image_start(image), *end)),
+        rng_seed: Some(rng_seed(&inventory.name)),
+    };
+    let dtb = match &spec.dtb {
+        Some(path) => {
+            let blob = std::fs::read(path).map_err(|e| {
+                failed(format!(
+                    "cannot read the device tree `{}`: {e}",
+                    path.display()
+                ))
+            })?;
+            crate::fdt_edit::with_chosen(&blob, &chosen)
+                .map_err(|e| failed(format!("`{}`: {e}", path.display())))?
+        }
+        None => crate::fdt::generate(&inventory, &spec.cluster, &chosen)
+            .map_err(|e| BuildError::new(Subject::Machine, e))?,
+    };
     let fdt_addr = fdt_addr(ram_base, ram_size, dtb.len() as u64).ok_or_else(|| {
         failed(format!(
             "a {}-byte device tree does not fit in the RAM at {ram_base:#x}",
             dtb.len()
         ))
     })?;
+    if let Some((image, end)) = &initrd {
+        if *end > fdt_addr {
+            return Err(failed(format!(
+                "the initial RAM disk `{}` ends at {end:#x}, over the device tree at \
+                 {fdt_addr:#x}: give the machine more RAM (--set ram.size=...)",
+                image.path.display()
+            )));
+        }
+    }
     let fdt = Image {
         path: "<device tree>".into(),
         entry: None,
@@ -75,6 +137,10 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
     machine.keep_image(index, bios);
     if let Some(kernel) = kernel {
         machine.keep_image(index, kernel);
+    }
+    if let Some((image, _)) = initrd {
+        load_segments(machine.scheduler().clusters()[index].space(), &image).map_err(failed)?;
+        machine.keep_image(index, image);
     }
     machine.keep_image(index, fdt);
     Ok(())
@@ -110,6 +176,37 @@ fn image_end(image: &Image) -> u64 {
         .map(|s| s.addr.saturating_add(s.data.len() as u64))
         .max()
         .unwrap_or(0)
+}
+
+/// The address of an image's first byte.
+fn image_start(image: &Image) -> u64 {
+    image.segments.iter().map(|s| s.addr).min().unwrap_or(0)
+}
+
+/// Where QEMU 10 puts the initial RAM disk (`riscv_load_initrd`): past the
+/// kernel by half the RAM, at most 512 MiB, so that the kernel unpacking
+/// itself does not overwrite it and it stays in the kernel's low memory.
+fn initrd_addr(kernel_start: u64, ram_size: u64) -> u64 {
+    kernel_start.saturating_add((ram_size / 2).min(512 * MIB))
+}
+
+/// Seed bytes for `/chosen/rng-seed`: fixed for a machine (from its name),
+/// so that runs stay reproducible, and different from one machine to the
+/// next.
+fn rng_seed(machine: &str) -> Vec<u8> {
+    // splitmix64 over the name's FNV-1a hash.
+    let mut x = machine.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    (0..4)
+        .flat_map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)).to_le_bytes()
+        })
+        .collect()
 }
 
 /// Where a raw payload goes: the first superpage boundary at or after the
@@ -193,6 +290,20 @@ mod tests {
     }
 
     #[test]
+    fn the_initrd_goes_where_qemu_10_puts_it() {
+        // Read off `qemu-system-riscv64 -M virt,dumpdtb=… -m SIZE -kernel
+        // Image -initrd …` (QEMU 10.0): linux,initrd-start.
+        for (ram, start) in [
+            (128 * MIB, 0x8420_0000),
+            (256 * MIB, 0x8820_0000),
+            (512 * MIB, 0x9020_0000),
+            (2048 * MIB, 0xa020_0000),
+        ] {
+            assert_eq!(initrd_addr(0x8020_0000, ram), start, "{ram:#x}");
+        }
+    }
+
+    #[test]
     fn the_device_tree_sits_2m_aligned_below_the_top_of_ram() {
         assert_eq!(fdt_addr(0x8000_0000, 128 * MIB, 2000), Some(0x87e0_0000));
         // RAM past 3 GiB: QEMU keeps the tree below 3 GiB.
@@ -220,6 +331,9 @@ mod tests {
                 bios: bios.clone(),
                 bios_base: 0x8000_0000,
                 kernel: None,
+                initrd: None,
+                append: None,
+                dtb: None,
             })
             .unwrap();
         let mut machine = loaded.realize(&crate::SerialConfig::default()).unwrap();

@@ -59,6 +59,15 @@ pub struct FirmwareSpec {
     /// file at its own addresses, a raw image at the first superpage
     /// boundary after the firmware.
     pub kernel: Option<PathBuf>,
+    /// An initial RAM disk for the payload, placed where QEMU 10 puts it
+    /// and named in the device tree's `/chosen` (`linux,initrd-start`,
+    /// `linux,initrd-end`).
+    pub initrd: Option<PathBuf>,
+    /// The payload's command line (`/chosen/bootargs`).
+    pub append: Option<String>,
+    /// A device tree blob used instead of the generated one; `/chosen` is
+    /// still given the command line and the initial RAM disk.
+    pub dtb: Option<PathBuf>,
 }
 
 /// An image to load at realize.
@@ -383,7 +392,8 @@ impl MachineBuilder {
                 },
             ));
         }
-        for path in std::iter::once(&firmware.bios).chain(&firmware.kernel) {
+        let paths = [&firmware.kernel, &firmware.initrd, &firmware.dtb];
+        for path in std::iter::once(&firmware.bios).chain(paths.into_iter().flatten()) {
             if !path.is_file() {
                 return Err(BuildError::new(
                     Subject::Machine,

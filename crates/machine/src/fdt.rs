@@ -178,9 +178,54 @@ fn config<T: DeserializeOwned>(part: &Part) -> Result<T> {
     })
 }
 
+/// What a loader tells the payload through `/chosen`, besides the console.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chosen {
+    /// The command line (`bootargs`).
+    pub bootargs: Option<String>,
+    /// The initial RAM disk's first byte and the byte after its last
+    /// (`linux,initrd-start`, `linux,initrd-end`).
+    pub initrd: Option<(u64, u64)>,
+    /// Seed bytes for the kernel's random number generator (`rng-seed`).
+    pub rng_seed: Option<Vec<u8>>,
+}
+
+impl Chosen {
+    /// Writes these properties into the open `/chosen` node.
+    pub(crate) fn write(&self, w: &mut FdtWriter) -> Result<()> {
+        if let Some(args) = &self.bootargs {
+            w.property_string("bootargs", args)?;
+        }
+        if let Some((start, end)) = self.initrd {
+            // Two cells each, as QEMU writes them.
+            w.property_u64("linux,initrd-start", start)?;
+            w.property_u64("linux,initrd-end", end)?;
+        }
+        if let Some(seed) = &self.rng_seed {
+            w.property("rng-seed", seed)?;
+        }
+        Ok(())
+    }
+
+    /// The property names [`Chosen::write`] writes.
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.bootargs.is_some() {
+            names.push("bootargs");
+        }
+        if self.initrd.is_some() {
+            names.extend(["linux,initrd-start", "linux,initrd-end"]);
+        }
+        if self.rng_seed.is_some() {
+            names.push("rng-seed");
+        }
+        names
+    }
+}
+
 /// The device tree of what cluster `cluster` sees in `inventory`'s
-/// machine, as a flattened blob.
-pub fn generate(inventory: &Inventory, cluster: &str) -> Result<Vec<u8>> {
+/// machine, as a flattened blob, with `chosen` in its `/chosen` node.
+pub fn generate(inventory: &Inventory, cluster: &str, chosen: &Chosen) -> Result<Vec<u8>> {
     let part = inventory
         .part(cluster)
         .filter(|p| p.cluster.is_some())
@@ -243,11 +288,12 @@ pub fn generate(inventory: &Inventory, cluster: &str) -> Result<Vec<u8>> {
     w.property_string("compatible", &format!("chimera,{}", inventory.name))?;
     w.property_string("model", &format!("chimera {}", inventory.name))?;
 
-    let chosen = w.begin_node("chosen")?;
+    let chosen_node = w.begin_node("chosen")?;
     if let Some(first) = uarts.first() {
         w.property_string("stdout-path", first)?;
     }
-    w.end_node(chosen)?;
+    chosen.write(&mut w)?;
+    w.end_node(chosen_node)?;
     if !uarts.is_empty() {
         let aliases = w.begin_node("aliases")?;
         for (i, path) in uarts.iter().enumerate() {
@@ -531,21 +577,21 @@ mod tests {
     fn other_architectures_and_unknown_clusters_are_errors() {
         let mut inv = machine();
         assert!(matches!(
-            generate(&inv, "nope"),
+            generate(&inv, "nope", &Chosen::default()),
             Err(FdtError::UnknownCluster { .. })
         ));
         if let Some(f) = inv.parts[0].cluster.as_mut() {
             f.arch = "cortex-m4".into();
         }
         assert!(matches!(
-            generate(&inv, "cpu"),
+            generate(&inv, "cpu", &Chosen::default()),
             Err(FdtError::UnsupportedArch { .. })
         ));
     }
 
     #[test]
     fn a_uart_names_its_plic_source() {
-        let blob = generate(&machine(), "cpu").unwrap();
+        let blob = generate(&machine(), "cpu", &Chosen::default()).unwrap();
         assert_eq!(&blob[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
         // The strings block holds every property name used.
         let text = String::from_utf8_lossy(&blob);

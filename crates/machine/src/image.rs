@@ -32,6 +32,32 @@ pub struct Image {
 /// us allocate without bound.
 const MAX_SEGMENT: u64 = 1 << 32;
 
+/// When `path` is a Linux kernel `Image` (recognised by its header's
+/// magic numbers), which firmware must start it and how: such an image
+/// expects to be entered by a boot loader, with a device tree, in a mode
+/// below the machine's most privileged one. `None` for anything else,
+/// including files that cannot be read.
+pub fn linux_firmware_hint(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut header = [0u8; 64];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .ok()?;
+    // RISC-V: "RISCV\0\0\0" at 0x30 (deprecated) and "RSC\x05" at 0x38.
+    if &header[0x38..0x3c] == b"RSC\x05" || &header[0x30..0x38] == b"RISCV\0\0\0" {
+        return Some(
+            "boot it through OpenSBI: --bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin \
+             (Debian package `opensbi`), with --initrd and --append as needed"
+                .into(),
+        );
+    }
+    // AArch64: "ARM\x64" at 0x38.
+    if &header[0x38..0x3c] == b"ARM\x64" {
+        return Some("an AArch64 kernel needs a machine with AArch64 CPUs and its firmware".into());
+    }
+    None
+}
+
 /// Reads an image: ELF when the file starts with the ELF magic, otherwise
 /// raw bytes at `raw_addr` (which a raw image must have).
 pub fn read_image(path: &Path, raw_addr: Option<u64>) -> Result<Image, String> {

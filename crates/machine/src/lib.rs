@@ -10,6 +10,7 @@ pub mod description;
 pub mod diag;
 pub mod error;
 pub mod fdt;
+mod fdt_edit;
 pub mod image;
 pub mod inventory;
 pub mod load;

@@ -122,7 +122,7 @@ impl Machine {
     /// A flattened device tree of what cluster `cluster`'s CPUs see (see
     /// [`crate::fdt`]).
     pub fn device_tree(&self, cluster: &str) -> Result<Vec<u8>, crate::fdt::FdtError> {
-        crate::fdt::generate(&self.inventory, cluster)
+        crate::fdt::generate(&self.inventory, cluster, &crate::fdt::Chosen::default())
     }
 
     /// Adds an image that was loaded into cluster `cluster` (its index in
