@@ -85,11 +85,17 @@ pub struct Block {
     /// Its compiled code, once a backend was asked (`None`: it could not
     /// compile it).
     native: OnceLock<Option<NativeCode>>,
+    /// The entry of its compiled code once there, else 0: where its
+    /// first-tier code goes on at once when entered through a link made
+    /// before the compiled code was ready.
+    native_entry: AtomicUsize,
     /// Its first-tier code (quick to make, slower to run), used until
     /// `native` is there, once a backend was asked for it.
     baseline: OnceLock<Option<NativeCode>>,
     /// Dropped from its cache (its code was written, or the cache flushed).
     invalid: AtomicBool,
+    /// Handed to the optimising compiler (which may not have answered yet).
+    submitted: AtomicBool,
     /// One per `Goto` or `Jump` exit, in op order, for compiled code
     /// (per exit, not per chaining slot: a frontend may give two exits
     /// to different places the same slot).
@@ -132,8 +138,10 @@ impl Block {
             code: code.into(),
             runs: AtomicU32::new(0),
             native: OnceLock::new(),
+            native_entry: AtomicUsize::new(0),
             baseline: OnceLock::new(),
             invalid: AtomicBool::new(false),
+            submitted: AtomicBool::new(false),
             links: (0..exits).map(|_| ChainLink::default()).collect(),
         }
     }
@@ -188,6 +196,25 @@ impl Block {
         self.runs.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
     }
 
+    /// Its runs counted so far (the interpreter's and its first-tier
+    /// code's).
+    pub fn runs(&self) -> u32 {
+        self.runs.load(Ordering::Relaxed)
+    }
+
+    /// The run counter, which first-tier code increments itself (its
+    /// address is stable for the block's life).
+    pub fn run_counter(&self) -> &AtomicU32 {
+        &self.runs
+    }
+
+    /// The word holding its compiled code's entry once there (0 before),
+    /// which first-tier code reads on entry (its address is stable for the
+    /// block's life).
+    pub fn native_entry(&self) -> &AtomicUsize {
+        &self.native_entry
+    }
+
     /// Its compiled code, if compiled.
     #[inline]
     pub fn native(&self) -> Option<&NativeCode> {
@@ -200,9 +227,25 @@ impl Block {
         self.native.get().is_some()
     }
 
+    /// Notes that it goes to the optimising compiler: whether it had not
+    /// been before (so that it goes once).
+    pub fn mark_submitted(&self) -> bool {
+        !self.submitted.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether it went to the optimising compiler (perhaps not answered
+    /// yet).
+    #[inline]
+    pub fn submitted(&self) -> bool {
+        self.submitted.load(Ordering::Relaxed)
+    }
+
     /// Records the outcome of compiling it; the first outcome stays.
     pub fn set_native(&self, code: Option<NativeCode>) {
-        let _ = self.native.set(code);
+        let entry = code.as_ref().map_or(0, NativeCode::entry);
+        if self.native.set(code).is_ok() && entry != 0 {
+            self.native_entry.store(entry, Ordering::Release);
+        }
     }
 
     /// Its first-tier code, if made (see [`Backend::baseline`](crate::Backend::baseline)).

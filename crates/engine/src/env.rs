@@ -4,6 +4,8 @@
 
 use chimera_memory::{AccessKind, AddressSpace, BusError, MmioCtx};
 
+use crate::run::CpuRun;
+use crate::time::CpuTime;
 use crate::{ClusterParams, Mmu, RunControl};
 
 /// The environment of one CPU for the span of one run slice.
@@ -25,10 +27,8 @@ pub struct CpuEnv<'a> {
     pub(crate) block_start_insns: u64,
     /// Instructions of the current block retired so far.
     pub(crate) block_offset: u32,
-    /// Virtual time (ns) at instruction count `anchor_insns`.
-    pub(crate) anchor_ns: u64,
-    /// The instruction count at which `anchor_ns` held.
-    pub(crate) anchor_insns: u64,
+    /// The CPU's clock.
+    pub(crate) time: CpuTime,
     pub(crate) halt: bool,
     pub(crate) flush_code: bool,
     /// The current block must end after the current instruction.
@@ -42,7 +42,37 @@ pub struct CpuEnv<'a> {
     pub(crate) watch_hit: Option<(crate::debug::Watchpoint, u64)>,
 }
 
-impl CpuEnv<'_> {
+impl<'a> CpuEnv<'a> {
+    /// The environment of `cpu`, whose soft-MMU is `mmu`, in a cluster
+    /// with code-watcher id `watcher`.
+    pub(crate) fn new<C>(
+        space: &'a AddressSpace,
+        mmu: &'a mut Mmu,
+        control: &'a RunControl,
+        params: &'a ClusterParams,
+        watchpoints: &'a [crate::debug::Watchpoint],
+        watcher: u32,
+        cpu: &CpuRun<C>,
+    ) -> Self {
+        CpuEnv {
+            space,
+            mmu,
+            control,
+            params,
+            cpu_index: cpu.index,
+            watcher,
+            block_start_insns: cpu.insns,
+            block_offset: 0,
+            time: cpu.time,
+            halt: false,
+            flush_code: false,
+            end_block: false,
+            wakeup_ns: cpu.wakeup_ns,
+            watchpoints,
+            watch_hit: None,
+        }
+    }
+
     /// Instructions this CPU has retired, up to the current one.
     pub fn retired(&self) -> u64 {
         self.block_start_insns + u64::from(self.block_offset)
@@ -50,10 +80,7 @@ impl CpuEnv<'_> {
 
     /// This CPU's virtual time now, in nanoseconds.
     pub fn now_ns(&self) -> u64 {
-        self.anchor_ns
-            + self
-                .params
-                .insns_to_ns(self.retired().saturating_sub(self.anchor_insns))
+        self.time.now_ns(self.params, self.retired())
     }
 
     /// The context handed to devices on an access from this CPU.

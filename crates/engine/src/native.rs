@@ -67,8 +67,8 @@
 //!   0, the epoch of an unset link; for a `Jump`, its pc must also equal
 //!   the target;
 //!   failing that, the same holds of the target's entry in the jump table
-//!   at `ctx.jumps`, [`crate::chain::JUMP_TABLE_ENTRIES`] [`ChainLink`]s
-//!   indexed by [`crate::chain::jump_table_index`]), it stores the count
+//!   at `ctx.jumps`, [`crate::dispatch::DISPATCH_ENTRIES`] [`ChainLink`]s
+//!   indexed by [`crate::dispatch::dispatch_index`]), it stores the count
 //!   in `ctx.retired`, the entry in `ctx.next`, and returns; the engine
 //!   (or the backend's runner, [`NativeCode::with_runner`]) then calls
 //!   that entry with the same context. Blocks run
@@ -85,7 +85,6 @@ use std::sync::Arc;
 
 use chimera_memory::{AccessKind, Endian};
 
-use crate::chain::JumpTable;
 use crate::interp::{BlockEnd, BlockRun};
 use crate::{mmu, Block, ChainLink, CpuEnv, CpuState, Frontend, HelperCtx, TlbLayout, Trap};
 
@@ -96,6 +95,11 @@ pub const EXIT_TO_LOOP: u32 = 1;
 /// `exit_kind`: the block stopped at an instruction boundary because a
 /// trampoline saw a request to end the block.
 pub const EXIT_END_BLOCK: u32 = 2;
+/// `exit_kind`: first-tier code found on entry that its block's run count
+/// reached the number it was made with ([`Backend::baseline`]): nothing
+/// ran, the pc is the block's own, and the engine decides on compiling
+/// the block before running it again.
+pub const EXIT_TIER_UP: u32 = 3;
 
 /// What compiled code runs with. Fields are at the offsets
 /// [`CtxLayout`] gives.
@@ -494,7 +498,7 @@ impl NativeCode {
     }
 
     /// The function's address.
-    pub(crate) fn entry(&self) -> usize {
+    pub fn entry(&self) -> usize {
         self.entry
     }
 }
@@ -530,12 +534,30 @@ pub trait Backend: Send + std::fmt::Debug {
     }
     /// First-tier code for `block`, made at once: a compile quick enough
     /// to pay off after a few runs, used until [`Backend::submit`]'s code
-    /// is there. Such code never chains nor loops (it leaves `ctx.link`
-    /// and `ctx.next` at 0), so it runs between any two blocks. `None`:
-    /// the backend has no first tier, or refuses the block. The default
-    /// has none.
-    fn baseline(&mut self, block: &Block, abi: &NativeAbi) -> Option<NativeCode> {
-        let _ = (block, abi);
+    /// is there. Such code follows the contract above, chaining included,
+    /// with three additions: on entry it goes on at once to the block's
+    /// compiled code when that is there ([`Block::native_entry`], so links
+    /// made to it before lead to the better code), it counts its own runs
+    /// ([`Block::run_counter`]), and when the count reaches `tier_up_runs`
+    /// (never, when 0) it returns before running anything, with
+    /// [`EXIT_TIER_UP`]. It may be called by any [`NativeCode`]'s runner.
+    /// `None`: the backend has no first tier, or refuses the block. The
+    /// default has none.
+    fn baseline(
+        &mut self,
+        block: &Block,
+        abi: &NativeAbi,
+        tier_up_runs: u32,
+    ) -> Option<NativeCode> {
+        let _ = (block, abi, tier_up_runs);
+        None
+    }
+    /// What compiling a block of `ops` IR ops is expected to cost, in
+    /// host nanoseconds, from what compiles cost so far; `None` when the
+    /// backend compiles nothing beyond its first tier. The tier policy
+    /// ([`crate::tier`]) weighs it against the time compiled code saves.
+    fn compile_cost_ns(&self, ops: usize) -> Option<u64> {
+        let _ = ops;
         None
     }
     /// What it did so far.
@@ -589,53 +611,61 @@ pub fn abi_for<F: Frontend>(fe: &F, mmu: &crate::Mmu, globals_len: usize) -> Nat
 /// A run of compiled code: what the interpreter would report, and the
 /// chain link of the `Goto` exit it left by.
 #[derive(Debug)]
-pub struct NativeRun<'b> {
+pub struct NativeRun {
     /// How it ended and what it retired.
     pub run: BlockRun,
     /// The link to fill when the exit leads to another compiled block.
-    pub link: Option<PendingLink<'b>>,
+    pub link: Option<PendingLink>,
 }
 
-/// A block's `Goto` exit that compiled code could not chain through yet.
+/// A block's `Goto` or `Jump` exit that compiled code could not chain
+/// through yet.
 #[derive(Debug)]
-pub struct PendingLink<'b> {
+pub struct PendingLink {
     link: usize,
     /// Where the exit went, as compiled code computed it (before the CPU
     /// normalised it, e.g. an ARM interworking bit).
     target: u64,
-    _block: std::marker::PhantomData<&'b Block>,
+    /// The cache's drop count when the exit was taken: the block that owns
+    /// the link was in the cache then, and is while nothing is dropped.
+    drops: u64,
 }
 
-impl PendingLink<'_> {
+impl PendingLink {
     /// Points the exit at `code`, the code of the block it led to, for
-    /// chain epoch `epoch`.
-    pub fn fill(self, code: &NativeCode, epoch: u64) {
+    /// chain epoch `epoch`, unless `cache` dropped a block since the exit
+    /// was taken (the link's own block may be gone).
+    pub fn fill(self, cache: &crate::BlockCache, code: &NativeCode, epoch: u64) {
+        if cache.drops() != self.drops {
+            return;
+        }
         // SAFETY: `link` is the address of a `ChainLink` of a block that
-        // ran in this run (compiled code stores only its own block's link
-        // addresses), and the lifetime `'b` keeps the caller from dropping
-        // the cluster's blocks while this value exists.
+        // ran compiled in `cache`'s cluster (compiled code stores only its
+        // own block's link addresses), so was in `cache` when the exit was
+        // taken; the cache has dropped nothing since and holds the block,
+        // whose links live as long as it does.
         let link = unsafe { &*(self.link as *const ChainLink) };
         link.set(code.entry, self.target, epoch);
     }
 }
 
-/// Runs compiled `code` for `block` on `cpu`, and the compiled blocks it
-/// chains to; `None` when the code does not fit this CPU (its globals
-/// changed length), so the caller interprets. Blocks may run again or
-/// chain while they retire fewer than `budget` instructions in all (0:
-/// one block, once). `epoch` is the CPU's chain epoch, `jumps` its jump
-/// table.
+/// Runs compiled `code` for a block of `cache` on `cpu`, and the compiled
+/// blocks it chains to; `None` when the code does not fit this CPU (its
+/// globals changed length), so the caller interprets. Blocks may run again
+/// or chain while they retire fewer than `budget` instructions in all (0:
+/// one block, once). `epoch` is the CPU's chain epoch, `jumps` the address
+/// of its dispatch cache's code half ([`crate::dispatch`]).
 #[allow(clippy::too_many_arguments)]
-pub fn run_native<'b, F: Frontend>(
+pub fn run_native<F: Frontend>(
     fe: &F,
     code: &NativeCode,
     cpu: &mut F::Cpu,
     env: &mut CpuEnv,
     budget: u64,
     epoch: u64,
-    jumps: &JumpTable,
-    _blocks: &'b crate::BlockCache,
-) -> Option<NativeRun<'b>> {
+    jumps: usize,
+    cache: &crate::BlockCache,
+) -> Option<NativeRun> {
     // A block-end request made before the block (by an interrupt check)
     // is honoured by the interpreter after the first instruction.
     if cpu.globals().len() != code.globals_len || env.end_block {
@@ -662,7 +692,7 @@ pub fn run_native<'b, F: Frontend>(
         next: 0,
         link: 0,
         epoch,
-        jumps: jumps.addr(),
+        jumps,
     };
     let mut entry = code.entry;
     let next = loop {
@@ -701,18 +731,16 @@ pub fn run_native<'b, F: Frontend>(
     if ctx.exit_kind == EXIT_END_BLOCK {
         env.end_block = false;
     }
+    let to_loop = ctx.exit_kind != EXIT_CHAIN;
     Some(NativeRun {
         run: BlockRun {
-            end: BlockEnd::Next {
-                pc: next,
-                to_loop: ctx.exit_kind != EXIT_CHAIN,
-            },
+            end: BlockEnd::Next { pc: next, to_loop },
             retired: ctx.retired,
         },
         link: (ctx.link != 0).then_some(PendingLink {
             link: ctx.link,
             target: next,
-            _block: std::marker::PhantomData,
+            drops: cache.drops(),
         }),
     })
 }

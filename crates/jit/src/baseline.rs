@@ -11,20 +11,34 @@
 //! operations x86-64 has no short sequence for (division, high
 //! multiplies, bit counts, float) call [`eval`], which applies the IR's
 //! own reference semantics. The code follows the engine's native
-//! contract ([`chimera_engine::native`]) in its simplest form: it never
-//! loops or chains, and keeps no global in a register, so helpers and
-//! traps find every global in memory.
+//! contract ([`chimera_engine::native`]) and keeps no global in a
+//! register, so helpers and traps find every global in memory. It chains
+//! from block to block through the exits' links and the jump table (never
+//! looping inside a block), counts its own runs so that a loop entered
+//! once still reaches the second tier, and goes on to the block's
+//! compiled code as soon as that is there (see [`Backend::baseline`]).
 //!
 //! Registers: `rbx` holds the context, `r12` the globals' address
-//! (reloaded after every trampoline); `rax`, `rcx`, `rdx`, `rsi`, `rdi`,
-//! `r8` and `r9` are scratch.
+//! (reloaded after every trampoline), `rbp` the instructions the block
+//! may chain within (the context's budget, 0 once a trampoline other than
+//! a leaf helper ran); `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8` and `r9`
+//! are scratch. Functions save the host's callee-saved registers they use
+//! and take no others, so they may be called in the host's convention or
+//! in the no-callee-saved one Cranelift's blocks use; the [`runner`]
+//! saves every callee-saved register for a chain of blocks of either
+//! tier.
+//!
+//! [`Backend::baseline`]: chimera_engine::Backend::baseline
 
 use std::sync::Arc;
 
+use chimera_engine::dispatch::DISPATCH_ENTRIES;
 use chimera_engine::ir::verify::insn_counts;
 use chimera_engine::ir::{BinOp, Cond, Exit, FloatConv, FloatOp, Op, Temp, Ty, UnOp};
-use chimera_engine::native::{call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TO_LOOP};
-use chimera_engine::{Block, NativeAbi, NativeCode};
+use chimera_engine::native::{
+    call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TIER_UP, EXIT_TO_LOOP,
+};
+use chimera_engine::{Block, ChainLink, NativeAbi, NativeCode};
 use chimera_memory::Endian;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -60,10 +74,11 @@ extern "C" fn eval(desc: *const Desc, a: u64, b: u64, c: u64) -> u64 {
     }
 }
 
-/// What a first-tier function keeps alive: its code memory and the
-/// operations it hands to [`eval`].
+/// What a first-tier function keeps alive: its code memory, the
+/// runner's, and the operations it hands to [`eval`].
 struct Compiled {
     _chunk: Arc<Chunk>,
+    _runner: Arc<Chunk>,
     _descs: Box<[Desc]>,
 }
 
@@ -71,14 +86,74 @@ struct Compiled {
 #[derive(Default)]
 pub(crate) struct Baseline {
     heap: CodeHeap,
+    /// The runner's address and the memory it is in, once placed.
+    runner: Option<(usize, Arc<Chunk>)>,
+}
+
+/// The runner every first-tier block is entered through
+/// ([`NativeCode::with_runner`]): `(ctx, entry) -> next pc` in the host's
+/// convention; it saves every callee-saved register, then calls `entry`
+/// and each entry compiled code leaves in `ctx.next` (of either tier), as
+/// functions that may clobber any register.
+fn runner(next_at: i32) -> Result<Vec<u8>, String> {
+    let mut asm = VecAssembler::<X64Relocation>::new(0);
+    let (again, done) = (asm.new_dynamic_label(), asm.new_dynamic_label());
+    dynasm!(asm
+        ; .arch x64
+        ; push rbp
+        ; push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        // Six pushes after the return address: one more slot keeps calls
+        // 16-byte aligned, and holds the context.
+        ; sub rsp, 8
+        ; mov QWORD [rsp], rdi
+        ; =>again
+        ; mov rdi, QWORD [rsp]
+        ; call rsi
+        ; mov rdi, QWORD [rsp]
+        ; mov rsi, QWORD [rdi + next_at]
+        ; test rsi, rsi
+        ; jz =>done
+        ; mov QWORD [rdi + next_at], 0
+        ; jmp =>again
+        ; =>done
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; pop rbp
+        ; ret
+    );
+    asm.finalize().map_err(|err| format!("assembler: {err}"))
 }
 
 impl Baseline {
-    /// Compiles `block` for `abi`.
+    /// The runner, placed on first use.
+    fn runner(&mut self, abi: &NativeAbi) -> Result<(usize, Arc<Chunk>), String> {
+        if let Some(r) = &self.runner {
+            return Ok(r.clone());
+        }
+        let placed = self.heap.place(&runner(abi.ctx.next as i32)?)?;
+        self.runner = Some(placed.clone());
+        Ok(placed)
+    }
+
+    /// Compiles `block` for `abi`; its code returns for the engine to
+    /// tier it up when its run count reaches `tier_up_runs` (0: never).
     ///
     /// Must be called on the one thread that runs this compiler's code,
     /// while none of it runs (see [`CodeHeap::place`]).
-    pub(crate) fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+    pub(crate) fn compile(
+        &mut self,
+        block: &Block,
+        abi: &NativeAbi,
+        tier_up_runs: u32,
+    ) -> Result<NativeCode, String> {
         let frame = (block.temps.len() * 8).next_multiple_of(16);
         if frame > MAX_FRAME {
             return Err(format!("{} temporaries are too many", block.temps.len()));
@@ -90,6 +165,9 @@ impl Baseline {
         let mut e = Emit {
             asm,
             abi,
+            block,
+            exits: 0,
+            tier_up_runs,
             temps: &block.temps,
             labels: Vec::new(),
             slow: Vec::new(),
@@ -110,17 +188,24 @@ impl Baseline {
             .asm
             .finalize()
             .map_err(|err| format!("assembler: {err}"))?;
+        let (runner, runner_chunk) = self.runner(abi)?;
         let (entry, chunk) = self.heap.place(&code)?;
         let owner = Compiled {
             _chunk: chunk,
+            _runner: runner_chunk,
             _descs: descs,
         };
         // SAFETY: `entry` is the function just assembled from `block`,
         // which follows the native contract for `abi` (globals past
-        // `globals_len` are never touched) in the host's C convention; it
-        // stays mapped while `owner` holds its chunk, and the `Desc`s it
-        // points at live in `owner` too.
-        Ok(unsafe { NativeCode::new(entry, abi.globals_len, Arc::new(owner)) })
+        // `globals_len` are never touched) and saves the callee-saved
+        // registers it uses; `runner` calls it and the entries it chains
+        // to as `with_runner` asks, saving every callee-saved register
+        // (so entries of Cranelift's convention may follow). Both stay
+        // mapped while `owner` holds their chunks, and the `Desc`s the
+        // code points at live in `owner` too. The addresses the code
+        // embeds (the block's links, run counter and compiled entry) are
+        // the block's, which owns this code.
+        Ok(unsafe { NativeCode::with_runner(entry, runner, abi.globals_len, Arc::new(owner)) })
     }
 }
 
@@ -187,6 +272,12 @@ struct Slow {
 struct Emit<'a> {
     asm: VecAssembler<X64Relocation>,
     abi: &'a NativeAbi,
+    block: &'a Block,
+    /// `Goto` and `Jump` exits emitted so far (their links are in this
+    /// order).
+    exits: usize,
+    /// The run count at which the code returns for tiering up (0: never).
+    tier_up_runs: u32,
     temps: &'a [Ty],
     /// The code label of each IR label, made when first named.
     labels: Vec<Option<DynamicLabel>>,
@@ -243,9 +334,24 @@ impl Emit<'_> {
     }
 
     fn prologue(&mut self) {
-        let (frame, globals) = (self.frame, self.abi.ctx.globals as i32);
+        let (frame, globals, budget) = (
+            self.frame,
+            self.abi.ctx.globals as i32,
+            self.abi.ctx.budget as i32,
+        );
+        // Compiled code, once there, runs instead: a link made to this
+        // code before leads there from now on. Nothing is pushed yet, so
+        // the jump leaves the caller's frame as compiled code expects it.
+        let native = self.block.native_entry() as *const _ as i64;
+        let own = self.asm.new_dynamic_label();
         dynasm!(self.asm
             ; .arch x64
+            ; mov rax, QWORD native
+            ; mov rax, QWORD [rax]
+            ; test rax, rax
+            ; jz =>own
+            ; jmp rax
+            ; =>own
             ; push rbx
             ; push r12
             ; push rbp
@@ -264,7 +370,22 @@ impl Emit<'_> {
             ; sub rsp, left
             ; mov rbx, rdi
             ; mov r12, QWORD [rbx + globals]
+            ; mov rbp, QWORD [rbx + budget]
         );
+        if self.tier_up_runs > 0 {
+            let runs = self.block.run_counter() as *const _ as i64;
+            let (hot, go_on) = (self.tier_up_runs as i32, self.asm.new_dynamic_label());
+            dynasm!(self.asm
+                ; .arch x64
+                ; mov rax, QWORD runs
+                ; add DWORD [rax], 1
+                ; cmp DWORD [rax], hot
+                ; jne =>go_on
+                ; mov rax, QWORD self.block.pc as i64
+            );
+            self.leave(EXIT_TIER_UP, 0, 0);
+            dynasm!(self.asm ; .arch x64 ; =>go_on);
+        }
     }
 
     /// Loads temporary `t` into `rax`.
@@ -285,8 +406,10 @@ impl Emit<'_> {
     }
 
     /// Jumps to the epilogue after a trampoline when the instruction
-    /// trapped, and reloads the globals' address; keeps `rax`.
-    fn after_trampoline(&mut self) {
+    /// trapped, and reloads the globals' address; keeps `rax`. After a
+    /// trampoline other than a `leaf` helper the block may no longer
+    /// chain: the engine looks at what it did first.
+    fn after_trampoline(&mut self, leaf: bool) {
         let (status, globals, done) = (
             self.abi.ctx.status as i32,
             self.abi.ctx.globals as i32,
@@ -298,22 +421,124 @@ impl Emit<'_> {
             ; jne =>done
             ; mov r12, QWORD [rbx + globals]
         );
+        if !leaf {
+            dynasm!(self.asm ; .arch x64 ; xor ebp, ebp);
+        }
         self.called = true;
     }
 
-    /// Leaves the block: `rax` holds the next pc.
-    fn leave(&mut self, kind: u32, count: u32) {
-        let (exit_kind, retired, done) = (
-            self.abi.ctx.exit_kind as i32,
-            self.abi.ctx.retired as i32,
+    /// Leaves the block for the engine: `rax` holds the next pc, `link`
+    /// the chain link for the engine to fill (0: none).
+    fn leave(&mut self, kind: u32, count: u32, link: usize) {
+        let c = self.abi.ctx;
+        let (exit_kind, retired, link_at, done) = (
+            c.exit_kind as i32,
+            c.retired as i32,
+            c.link as i32,
             self.done,
         );
+        if link == 0 {
+            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + link_at], 0);
+        } else {
+            dynasm!(self.asm
+                ; .arch x64
+                ; mov rdx, QWORD link as i64
+                ; mov QWORD [rbx + link_at], rdx
+            );
+        }
         dynasm!(self.asm
             ; .arch x64
             ; mov DWORD [rbx + exit_kind], kind as i32
             ; add DWORD [rbx + retired], count as i32
             ; jmp =>done
         );
+    }
+
+    /// The chain link of the next `Goto` or `Jump` exit (0: none).
+    fn next_link(&mut self) -> usize {
+        let link = self
+            .block
+            .exit_link(self.exits)
+            .map_or(0, |l| l as *const ChainLink as usize);
+        self.exits += 1;
+        link
+    }
+
+    /// Leaves for the pc in `rax`, `count` instructions into the block:
+    /// straight on to the code `link` holds when the budget allows and
+    /// the link is of this epoch (`indirect`: and made for this pc, else
+    /// the CPU's jump table's entry for it), else back to the engine with
+    /// the link to fill.
+    fn chain(&mut self, link: usize, count: u32, indirect: bool) {
+        if link == 0 {
+            self.leave(EXIT_CHAIN, count, 0);
+            return;
+        }
+        let (c, l) = (self.abi.ctx, self.abi.link);
+        let (retired, epoch, next, jumps, done) = (
+            c.retired as i32,
+            c.epoch as i32,
+            c.next as i32,
+            c.jumps as i32,
+            self.done,
+        );
+        let (l_entry, l_epoch, l_pc) = (l.entry as i32, l.epoch as i32, l.pc as i32);
+        let (follow, probe, back) = (
+            self.asm.new_dynamic_label(),
+            self.asm.new_dynamic_label(),
+            self.asm.new_dynamic_label(),
+        );
+        let mismatch = if indirect { probe } else { back };
+        // An unset link has epoch 0, which no CPU runs in: a link of this
+        // epoch holds an entry.
+        dynasm!(self.asm
+            ; .arch x64
+            ; mov ecx, DWORD [rbx + retired]
+            ; add ecx, count as i32
+            ; cmp rcx, rbp
+            ; jae =>back
+            ; mov rdx, QWORD link as i64
+            ; mov rsi, QWORD [rbx + epoch]
+            ; cmp rsi, QWORD [rdx + l_epoch]
+            ; jne =>mismatch
+        );
+        if indirect {
+            dynasm!(self.asm
+                ; .arch x64
+                ; cmp rax, QWORD [rdx + l_pc]
+                ; jne =>probe
+            );
+        }
+        dynasm!(self.asm
+            ; .arch x64
+            ; =>follow
+            ; mov rdx, QWORD [rdx + l_entry]
+            ; mov DWORD [rbx + retired], ecx
+            ; mov QWORD [rbx + next], rdx
+            ; jmp =>done
+        );
+        if indirect {
+            let mask = (DISPATCH_ENTRIES - 1) as i32;
+            let size = std::mem::size_of::<ChainLink>() as i32;
+            // The slot `dispatch::dispatch_index` gives.
+            dynasm!(self.asm
+                ; .arch x64
+                ; =>probe
+                ; mov rdx, rax
+                ; shr rdx, 10
+                ; xor rdx, rax
+                ; shr rdx, 1
+                ; and edx, mask
+                ; imul edx, edx, size
+                ; add rdx, QWORD [rbx + jumps]
+                ; cmp rsi, QWORD [rdx + l_epoch]
+                ; jne =>back
+                ; cmp rax, QWORD [rdx + l_pc]
+                ; je =>follow
+            );
+        }
+        dynasm!(self.asm ; .arch x64 ; =>back);
+        self.leave(EXIT_CHAIN, count, link);
     }
 
     fn op(&mut self, op: &Op, count: u32) -> Result<(), String> {
@@ -330,7 +555,7 @@ impl Emit<'_> {
                         ; je =>go_on
                         ; mov rax, QWORD *pc as i64
                     );
-                    self.leave(EXIT_END_BLOCK, before);
+                    self.leave(EXIT_END_BLOCK, before, 0);
                     dynasm!(self.asm ; .arch x64 ; =>go_on);
                 }
                 self.pc = *pc;
@@ -496,7 +721,8 @@ impl Emit<'_> {
                     ; mov rax, QWORD f
                     ; call rax
                 );
-                self.after_trampoline();
+                let leaf = helper.0 < 128 && self.abi.leaf_helpers & (1 << helper.0) != 0;
+                self.after_trampoline(leaf);
                 if let Some(d) = dst {
                     self.store_rax(*d)?;
                 }
@@ -518,25 +744,24 @@ impl Emit<'_> {
                 let l = self.label(l.0);
                 dynasm!(self.asm ; .arch x64 ; =>l);
             }
-            Op::Exit(exit) => {
-                let kind = match exit {
-                    Exit::Goto { pc, .. } => {
-                        let pc = *pc as i64;
-                        dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
-                        EXIT_CHAIN
-                    }
-                    Exit::Jump { pc } => {
-                        self.load_rax(*pc)?;
-                        EXIT_CHAIN
-                    }
-                    Exit::Return { pc } => {
-                        let pc = *pc as i64;
-                        dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
-                        EXIT_TO_LOOP
-                    }
-                };
-                self.leave(kind, count);
-            }
+            Op::Exit(exit) => match exit {
+                Exit::Goto { pc, .. } => {
+                    let pc = *pc as i64;
+                    dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
+                    let link = self.next_link();
+                    self.chain(link, count, false);
+                }
+                Exit::Jump { pc } => {
+                    self.load_rax(*pc)?;
+                    let link = self.next_link();
+                    self.chain(link, count, true);
+                }
+                Exit::Return { pc } => {
+                    let pc = *pc as i64;
+                    dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
+                    self.leave(EXIT_TO_LOOP, count, 0);
+                }
+            },
         }
         Ok(())
     }
@@ -751,6 +976,7 @@ impl Emit<'_> {
                 ; cmp DWORD [rbx + status], 0
                 ; jne =>done
                 ; mov r12, QWORD [rbx + globals]
+                ; xor ebp, ebp
                 ; jmp =>resume
             );
         }

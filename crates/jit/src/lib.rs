@@ -17,8 +17,10 @@ mod baseline;
 mod heap;
 mod shim;
 mod translate;
+mod worker;
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chimera_engine::{Backend, BackendStats, Block, NativeAbi, NativeCode};
@@ -71,6 +73,43 @@ struct Compiler {
     compiled: u32,
 }
 
+/// What optimising compiles cost, kept apart from [`Tally`] so that the
+/// tier policy reads it without a lock: nanoseconds and IR ops over every
+/// block compiled.
+#[derive(Debug, Default)]
+struct CompileCost {
+    ns: AtomicU64,
+    ops: AtomicU64,
+}
+
+/// Nanoseconds per IR op assumed before enough compiles were measured:
+/// Cranelift at `opt_level=speed` took 0.86 ms for the median block of a
+/// Linux boot (~170 ops), here.
+const PRIOR_NS_PER_OP: u64 = 5_000;
+
+/// Ops compiled before the measured cost replaces the prior.
+const MEASURED_AFTER_OPS: u64 = 4_000;
+
+impl CompileCost {
+    fn record(&self, ns: u64, ops: usize) {
+        self.ns.fetch_add(ns, Ordering::Relaxed);
+        self.ops.fetch_add(ops as u64, Ordering::Relaxed);
+    }
+
+    fn estimate(&self, ops: usize) -> u64 {
+        let (ns, done) = (
+            self.ns.load(Ordering::Relaxed),
+            self.ops.load(Ordering::Relaxed),
+        );
+        let per_op = if done >= MEASURED_AFTER_OPS {
+            ns / done
+        } else {
+            PRIOR_NS_PER_OP
+        };
+        per_op.saturating_mul(ops as u64)
+    }
+}
+
 /// What the backend did so far.
 #[derive(Debug, Default)]
 struct Tally {
@@ -100,12 +139,6 @@ impl Tally {
     }
 }
 
-/// A block to compile in the background.
-struct Job {
-    block: Arc<Block>,
-    abi: NativeAbi,
-}
-
 /// Where compiling happens.
 enum Mode {
     /// In the CPU's thread, when the block becomes hot.
@@ -117,10 +150,7 @@ enum Mode {
     /// code, or interpreted, until its code is ready (which changes no
     /// guest-visible result: compiled and interpreted runs are equivalent
     /// to the instruction).
-    Background {
-        jobs: Option<mpsc::Sender<Job>>,
-        worker: Option<std::thread::JoinHandle<()>>,
-    },
+    Background(worker::Worker<NativeAbi>),
 }
 
 /// The Cranelift backend of one cluster, with its first tier where the
@@ -129,6 +159,7 @@ pub struct JitBackend {
     triple: String,
     mode: Mode,
     tally: Arc<Mutex<Tally>>,
+    cost: Arc<CompileCost>,
     #[cfg(all(target_arch = "x86_64", unix))]
     baseline: Option<baseline::Baseline>,
 }
@@ -136,18 +167,6 @@ pub struct JitBackend {
 impl std::fmt::Debug for JitBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "JitBackend({})", self.triple)
-    }
-}
-
-impl Drop for JitBackend {
-    fn drop(&mut self) {
-        if let Mode::Background { jobs, worker } = &mut self.mode {
-            // Closing the queue ends the worker after its current block.
-            drop(jobs.take());
-            if let Some(worker) = worker.take() {
-                let _ = worker.join();
-            }
-        }
     }
 }
 
@@ -161,6 +180,7 @@ impl JitBackend {
             triple: compiler.isa.triple().to_string(),
             mode: Mode::Inline(Box::new(compiler)),
             tally: Arc::default(),
+            cost: Arc::default(),
             #[cfg(all(target_arch = "x86_64", unix))]
             baseline: None,
         })
@@ -176,6 +196,7 @@ impl JitBackend {
                 triple: "x86_64".into(),
                 mode: Mode::FirstTierOnly,
                 tally: Arc::default(),
+                cost: Arc::default(),
                 baseline: Some(baseline::Baseline::default()),
             })
         }
@@ -191,30 +212,21 @@ impl JitBackend {
         let mut compiler = Compiler::new()?;
         let triple = compiler.isa.triple().to_string();
         let tally: Arc<Mutex<Tally>> = Arc::default();
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let worker_tally = tally.clone();
-        let worker = std::thread::Builder::new()
-            .name("chimera-jit".into())
-            .spawn(move || {
-                for job in queue {
-                    // Dropped meanwhile (its code written over): no use.
-                    if !job.block.is_valid() {
-                        job.block.set_native(None);
-                        continue;
-                    }
-                    let (code, ns) = compiler.timed(&job.block, &job.abi);
-                    job.block.set_native(code.ok());
-                    lock(&worker_tally).record(ns);
-                }
-            })
-            .map_err(|e| format!("cannot start the JIT thread: {e}"))?;
+        let cost: Arc<CompileCost> = Arc::default();
+        let (worker_tally, worker_cost) = (tally.clone(), cost.clone());
+        let worker = worker::Worker::start(move |job: &worker::Job<NativeAbi>| {
+            let (code, ns) = compiler.timed(&job.block, &job.with);
+            job.block.set_native(code.ok());
+            if let Some(ns) = ns {
+                worker_cost.record(ns, job.block.ops.len());
+            }
+            lock(&worker_tally).record(ns);
+        })?;
         Ok(JitBackend {
             triple,
-            mode: Mode::Background {
-                jobs: Some(jobs),
-                worker: Some(worker),
-            },
+            mode: Mode::Background(worker),
             tally,
+            cost,
             #[cfg(all(target_arch = "x86_64", unix))]
             baseline: Some(baseline::Baseline::default()),
         })
@@ -425,22 +437,35 @@ impl Backend for JitBackend {
         match &mut self.mode {
             Mode::Inline(compiler) => {
                 let (result, ns) = compiler.timed(block, abi);
+                if let Some(ns) = ns {
+                    self.cost.record(ns, block.ops.len());
+                }
                 lock(&self.tally).record(ns);
                 result
             }
-            Mode::Background { .. } => Err("this backend compiles in the background".into()),
+            Mode::Background(_) => Err("this backend compiles in the background".into()),
             Mode::FirstTierOnly => Err("this backend gives first-tier code only".into()),
         }
     }
 
-    fn baseline(&mut self, block: &Block, abi: &NativeAbi) -> Option<NativeCode> {
+    fn baseline(
+        &mut self,
+        block: &Block,
+        abi: &NativeAbi,
+        tier_up_runs: u32,
+    ) -> Option<NativeCode> {
+        // Nothing to tier up to.
+        let tier_up_runs = match self.mode {
+            Mode::FirstTierOnly => 0,
+            _ => tier_up_runs,
+        };
         #[cfg(all(target_arch = "x86_64", unix))]
         if let Some(compiler) = &mut self.baseline {
             let start = Instant::now();
             // A panic in the assembler (a bug that guest code must not
             // turn into a crash) is a refusal: the block stays below.
             let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                compiler.compile(block, abi)
+                compiler.compile(block, abi, tier_up_runs)
             }))
             .unwrap_or_else(|_| Err("first-tier compiler failed".into()));
             let ns = start.elapsed().as_nanos() as u64;
@@ -456,7 +481,7 @@ impl Backend for JitBackend {
                 }
             }
         }
-        let _ = (block, abi);
+        let _ = (block, abi, tier_up_runs);
         None
     }
 
@@ -467,16 +492,14 @@ impl Backend for JitBackend {
                 block.set_native(code);
             }
             Mode::FirstTierOnly => block.set_native(None),
-            Mode::Background { jobs, .. } => {
-                let job = Job {
-                    block: block.clone(),
-                    abi: *abi,
-                };
-                if jobs.as_ref().is_none_or(|q| q.send(job).is_err()) {
-                    // The worker is gone: the block stays interpreted.
-                    block.set_native(None);
-                }
-            }
+            Mode::Background(worker) => worker.submit(worker::Job::new(block.clone(), *abi)),
+        }
+    }
+
+    fn compile_cost_ns(&self, ops: usize) -> Option<u64> {
+        match self.mode {
+            Mode::FirstTierOnly => None,
+            _ => Some(self.cost.estimate(ops)),
         }
     }
 

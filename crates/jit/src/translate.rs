@@ -278,7 +278,7 @@ impl Emitter<'_, '_> {
         let hashed = self.b.ins().ushr_imm_u(next, 10);
         let mixed = self.b.ins().bxor(next, hashed);
         let index = self.b.ins().ushr_imm_u(mixed, 1);
-        let mask = i64::from(chimera_engine::chain::JUMP_TABLE_ENTRIES - 1);
+        let mask = i64::from(chimera_engine::dispatch::DISPATCH_ENTRIES - 1);
         let index = self.b.ins().band_imm_s(index, mask);
         let size = std::mem::size_of::<chimera_engine::ChainLink>() as i64;
         let off = self.b.ins().imul_imm_s(index, size);

@@ -1,9 +1,11 @@
 //! Interpreter against JIT: every guest program of the RISC-V and Cortex-M
 //! suites runs under the interpreter, under the JIT with every block
-//! compiled before its first run, under the JIT with the default
-//! tiering, and on the JIT's first tier alone from every block's first
-//! run; all must end with the same outcome, console output, instruction
-//! count, virtual time and registers of every CPU.
+//! compiled before its first run, under both tiers with Cranelift in the
+//! background (blocks of either tier chaining to each other) at the tier
+//! policy's thresholds and at three runs, and on the JIT's first tier
+//! alone from every block's first run; all must end with the same
+//! outcome, console output, instruction count, virtual time and
+//! registers of every CPU.
 
 use std::path::{Path, PathBuf};
 
@@ -48,6 +50,9 @@ enum Exec {
     Interp,
     /// Cranelift in the CPU's thread, blocks compiled at this many runs.
     Jit(u32),
+    /// Both tiers, Cranelift in its thread, blocks compiled at this many
+    /// runs (`None`: when the tier policy says).
+    Tiered(Option<u32>),
     /// The first tier only, from every block's first run.
     FirstTier,
 }
@@ -78,6 +83,7 @@ fn run(profile: &str, image: &Path, harts: u32, exec: Exec, max_insns: u64) -> (
     let (accel, threshold) = match exec {
         Exec::Interp => (Accel::Interp, None),
         Exec::Jit(t) => (Accel::JitSync, Some(t)),
+        Exec::Tiered(t) => (Accel::Jit, t),
         Exec::FirstTier => (Accel::Baseline, Some(1)),
     };
     loaded.builder.set_accel(accel);
@@ -134,7 +140,8 @@ fn check_for(
         let (reference, _) = run(profile, &image, harts, Exec::Interp, max_insns);
         let execs = [
             Exec::Jit(1),
-            Exec::Jit(chimera_engine::cluster::DEFAULT_HOT_THRESHOLD),
+            Exec::Tiered(None),
+            Exec::Tiered(Some(3)),
             Exec::FirstTier,
         ];
         for exec in execs {
@@ -143,9 +150,7 @@ fn check_for(
                 failures.push(format!(
                     "{dir}/{name} ({exec:?}):\n interp {reference:#?}\n jit {end:#?}"
                 ));
-            } else if compiled == 0
-                && !matches!(exec, Exec::Jit(t) if t == chimera_engine::cluster::DEFAULT_HOT_THRESHOLD)
-            {
+            } else if compiled == 0 && !matches!(exec, Exec::Tiered(None)) {
                 failures.push(format!("{dir}/{name} ({exec:?}): nothing was compiled"));
             }
         }
@@ -200,7 +205,7 @@ fn cortex_m4_guests_end_identically_on_the_jit() {
 /// both consoles, counts, time and registers the same on the JIT.
 #[test]
 fn hetero_demo_ends_identically_on_the_jit() {
-    let run = |accel: Accel, threshold: u32| {
+    let run = |accel: Accel, threshold: Option<u32>| {
         let mut loaded = load_profile("hetero-demo", builtin_registry()).expect("profile loads");
         loaded.builder.set_accel(accel);
         let (app, mcu) = (BufferBackend::new(), BufferBackend::new());
@@ -208,8 +213,10 @@ fn hetero_demo_ends_identically_on_the_jit() {
         serial.set("app/uart0", SerialSpec::Buffer(app.clone()));
         serial.set("mcu/uart0", SerialSpec::Buffer(mcu.clone()));
         let mut machine = loaded.realize(&serial).expect("machine builds");
-        for c in machine.scheduler_mut().clusters_mut() {
-            c.set_hot_threshold(threshold);
+        if let Some(threshold) = threshold {
+            for c in machine.scheduler_mut().clusters_mut() {
+                c.set_hot_threshold(threshold);
+            }
         }
         let outcome = machine.run(RunLimits {
             max_insns: Some(100_000_000),
@@ -232,13 +239,11 @@ fn hetero_demo_ends_identically_on_the_jit() {
             registers,
         )
     };
-    let reference = run(Accel::Interp, 1);
-    assert_eq!(run(Accel::JitSync, 1), reference);
-    assert_eq!(run(Accel::Baseline, 1), reference);
-    assert_eq!(
-        run(Accel::Jit, chimera_engine::cluster::DEFAULT_HOT_THRESHOLD),
-        reference
-    );
+    let reference = run(Accel::Interp, None);
+    assert_eq!(run(Accel::JitSync, Some(1)), reference);
+    assert_eq!(run(Accel::Baseline, Some(1)), reference);
+    assert_eq!(run(Accel::Jit, Some(3)), reference);
+    assert_eq!(run(Accel::Jit, None), reference);
 }
 
 #[test]
