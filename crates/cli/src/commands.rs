@@ -354,6 +354,20 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
                 translated,
                 invalidated
             );
+            let r = c.run_stats();
+            eprintln!(
+                "  run loop: {} lookups ({} not in the dispatch cache); interpreted {} blocks, \
+                 {} instructions; {} entries into compiled code, {} instructions; \
+                 {} soft-MMU flushes, {} chain epochs",
+                r.lookups,
+                r.dispatch_misses,
+                r.interpreted_blocks,
+                r.interpreted_insns,
+                r.native_runs,
+                r.native_insns,
+                r.mmu_flushes,
+                r.epochs
+            );
             if let Some((name, b)) = c.backend_stats() {
                 eprintln!(
                     "  {name}: {} blocks compiled, {} refused, median compile {:.1} us; \

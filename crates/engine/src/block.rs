@@ -96,6 +96,9 @@ pub struct Block {
     invalid: AtomicBool,
     /// Handed to the optimising compiler (which may not have answered yet).
     submitted: AtomicBool,
+    /// The run count at which it goes to the optimising compiler, once the
+    /// tier policy decided (0: not yet).
+    hot_runs: AtomicU32,
     /// One per `Goto` or `Jump` exit, in op order, for compiled code
     /// (per exit, not per chaining slot: a frontend may give two exits
     /// to different places the same slot).
@@ -142,6 +145,7 @@ impl Block {
             baseline: OnceLock::new(),
             invalid: AtomicBool::new(false),
             submitted: AtomicBool::new(false),
+            hot_runs: AtomicU32::new(0),
             links: (0..exits).map(|_| ChainLink::default()).collect(),
         }
     }
@@ -231,6 +235,19 @@ impl Block {
     /// been before (so that it goes once).
     pub fn mark_submitted(&self) -> bool {
         !self.submitted.swap(true, Ordering::Relaxed)
+    }
+
+    /// The run count at which the tier policy sends it to the optimising
+    /// compiler, computed by `decide` the first time it is asked.
+    pub fn hot_runs(&self, decide: impl FnOnce() -> u32) -> u32 {
+        match self.hot_runs.load(Ordering::Relaxed) {
+            0 => {
+                let runs = decide().max(1);
+                self.hot_runs.store(runs, Ordering::Relaxed);
+                runs
+            }
+            runs => runs,
+        }
     }
 
     /// Whether it went to the optimising compiler (perhaps not answered

@@ -20,23 +20,30 @@ struct EpochKey {
     mode: u32,
 }
 
+/// Keys a CPU remembers the epochs of: a trap into the kernel and the
+/// return from it go back and forth between two or three modes.
+const RECENT: usize = 4;
+
 /// The chain epoch of one CPU.
 #[derive(Debug)]
 pub(crate) struct ChainEpoch {
-    key: Option<EpochKey>,
-    epoch: u64,
+    /// The current key and epoch first, then the last ones left, newest
+    /// first.
+    recent: [Option<(EpochKey, u64)>; RECENT],
 }
 
 impl ChainEpoch {
     pub(crate) fn new() -> Self {
         ChainEpoch {
-            key: None,
-            epoch: 0,
+            recent: [None; RECENT],
         }
     }
 
-    /// The CPU's epoch for MMU `generation`, cache `drops` and `mode`;
-    /// a fresh one from the cluster's `counter` when any of them changed.
+    /// The CPU's epoch for MMU `generation`, cache `drops` and `mode`.
+    /// Coming back to a key it had recently, the CPU takes up that key's
+    /// epoch again: the key says everything a link depends on, so links
+    /// made then still hold. A new key gets a fresh epoch from the
+    /// cluster's `counter`.
     #[inline]
     pub(crate) fn get(&mut self, counter: &mut u64, generation: u64, drops: u64, mode: u32) -> u64 {
         let key = EpochKey {
@@ -44,13 +51,29 @@ impl ChainEpoch {
             drops,
             mode,
         };
-        if self.key != Some(key) {
-            // Epoch 0 is never handed out: it is what an unset link holds.
-            *counter += 1;
-            self.key = Some(key);
-            self.epoch = *counter;
+        if let Some((k, epoch)) = self.recent[0] {
+            if k == key {
+                return epoch;
+            }
         }
-        self.epoch
+        let at = self
+            .recent
+            .iter()
+            .position(|r| matches!(r, Some((k, _)) if *k == key));
+        let entry = match at {
+            Some(i) => self.recent[i].take(),
+            None => {
+                // Epoch 0 is never handed out: it is what an unset link
+                // holds.
+                *counter += 1;
+                Some((key, *counter))
+            }
+        };
+        // Newest first; the oldest falls off.
+        let end = at.unwrap_or(RECENT - 1);
+        self.recent[..=end].rotate_right(1);
+        self.recent[0] = entry;
+        entry.map_or(0, |(_, epoch)| epoch)
     }
 }
 
@@ -74,8 +97,13 @@ mod tests {
             assert_ne!(*x, 0);
             assert!(all[i + 1..].iter().all(|y| y != x));
         }
-        // Back to an old key: still a fresh epoch (links of the old one
-        // may point at code dropped since).
+        // Back to a recent key: its epoch again (the key holds all links
+        // depend on); one forgotten since gets a fresh one.
+        assert_eq!(a.get(&mut counter, 2, 0, 4), e3);
+        assert_eq!(a.get(&mut counter, 1, 0, 4), e2);
+        for mode in 10..10 + RECENT as u32 {
+            a.get(&mut counter, 1, 0, mode);
+        }
         assert!(a.get(&mut counter, 1, 0, 3) > e4);
     }
 }

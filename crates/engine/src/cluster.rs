@@ -11,7 +11,7 @@ use chimera_memory::{AddressSpace, Ram};
 
 use crate::ir::IrBuilder;
 use crate::native::{Backend, BackendStats};
-use crate::run::{CpuRun, Shared};
+use crate::run::{CpuRun, RunStats, Shared};
 use crate::tier::Tiering;
 use crate::{
     BlockCache, Clock, ClusterParams, CpuEnv, CpuState, Frontend, IrqInputs, Mmu, RunControl,
@@ -77,6 +77,8 @@ pub trait ClusterRun: Send {
     fn dump_registers(&self, hart: u32) -> Option<String>;
     /// Blocks translated and invalidated so far.
     fn cache_stats(&self) -> (u64, u64);
+    /// What its run loop did so far.
+    fn run_stats(&self) -> RunStats;
     /// The earliest wake-up a CPU asked for (its own timer), or `NEVER`.
     fn next_wakeup(&self) -> u64;
     /// Whether a sleeping CPU's inputs changed since it last looked (a
@@ -215,6 +217,7 @@ pub struct Cluster<F: Frontend> {
     debug_stop: Option<DebugStop>,
     backend: Option<Box<dyn Backend>>,
     tiering: Tiering,
+    stats: RunStats,
     /// The last chain epoch handed out to one of its CPUs.
     epochs: u64,
 }
@@ -317,6 +320,7 @@ impl<F: Frontend> Cluster<F> {
             debug_stop: None,
             backend: None,
             tiering: Tiering::default(),
+            stats: RunStats::default(),
             epochs: 0,
         }
     }
@@ -370,6 +374,7 @@ impl<F: Frontend> Cluster<F> {
             backend,
             tiering,
             epochs,
+            stats,
             ..
         } = self;
         let mut shared = Shared {
@@ -390,6 +395,7 @@ impl<F: Frontend> Cluster<F> {
             tiering: *tiering,
             epochs,
             debug_stop,
+            stats,
         };
         shared.run_cpu(
             hart as u32,
@@ -523,6 +529,14 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
 
     fn cache_stats(&self) -> (u64, u64) {
         self.cache.stats()
+    }
+
+    fn run_stats(&self) -> RunStats {
+        RunStats {
+            mmu_flushes: self.cpus.iter().map(|c| c.mmu.generation()).sum(),
+            epochs: self.epochs,
+            ..self.stats
+        }
     }
 
     fn set_breakpoints(&mut self, pcs: BTreeSet<u64>) {

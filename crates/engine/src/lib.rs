@@ -48,5 +48,6 @@ pub use irq::IrqInputs;
 pub use mmu::{Mmu, TlbLayout, Translation};
 pub use native::{Backend, BackendStats, NativeAbi, NativeCode};
 pub use params::{ClusterParams, MemoryOrder};
+pub use run::RunStats;
 pub use scheduler::{RunLimits, RunOutcome, Scheduler};
 pub use trap::{FaultKind, MemFault, Trap};

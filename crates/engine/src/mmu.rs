@@ -5,6 +5,15 @@
 //! A hit on a RAM page costs an index, a compare and a host memory access;
 //! a miss asks the frontend to translate (page walk, permission checks) and
 //! then looks the physical page up in the address space.
+//!
+//! The cache holds a table per translation context (a frontend's privilege
+//! level, address-space register, access modifiers: QEMU's MMU indexes),
+//! chosen with [`Mmu::select`]: a trap into the kernel and the return to
+//! user space switch tables instead of emptying one. Only what changes
+//! translations themselves (a TLB flush instruction, a new page-table
+//! root) empties them, and only that moves the [`Mmu::generation`] on
+//! which the blocks found by virtual pc depend — and a flush of one page
+//! only when code was fetched from that page since.
 
 use std::sync::Arc;
 
@@ -14,6 +23,11 @@ use crate::{CpuEnv, FaultKind, Frontend, MemFault, Trap};
 
 const TLB_ENTRIES: usize = 256;
 const INVALID: u64 = u64::MAX;
+/// Translation contexts cached at once; past it the least recently
+/// selected table is emptied for the new one.
+const CONTEXTS: usize = 8;
+/// Bits of the filter of virtual pages code was fetched from.
+const FETCHED_BITS: usize = 1024;
 
 /// The result of translating one virtual address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,35 +128,154 @@ pub struct TlbLayout {
     pub addend: u32,
 }
 
+/// The entries cached for one translation context.
+#[derive(Debug, Clone)]
+struct Table {
+    entries: Box<[Entry]>,
+    backing: Box<[Backing]>,
+    /// The frontend's name for the context (`None`: the one every CPU
+    /// starts in).
+    key: Option<u64>,
+    /// Flushed while another table was in use: emptied when next chosen.
+    stale: bool,
+    /// When it was last chosen, for eviction.
+    used: u64,
+}
+
+impl Table {
+    fn new(key: Option<u64>) -> Self {
+        Table {
+            entries: vec![Entry::EMPTY; TLB_ENTRIES].into(),
+            backing: vec![Backing::EMPTY; TLB_ENTRIES].into(),
+            key,
+            stale: false,
+            used: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.fill(Entry::EMPTY);
+        self.backing.fill(Backing::EMPTY);
+        self.stale = false;
+    }
+}
+
 /// A CPU's translation cache.
 #[derive(Debug, Clone)]
 pub struct Mmu {
-    entries: Vec<Entry>,
-    backing: Vec<Backing>,
+    tables: Vec<Table>,
+    current: usize,
     page_bits: u32,
     generation: u64,
+    /// Selections so far (the tables' clock for eviction).
+    selections: u64,
+    /// Virtual pages code was fetched from since the generation last
+    /// moved, hashed into bits: a page flush there moves it.
+    fetched: [u64; FETCHED_BITS / 64],
 }
 
 impl Mmu {
     /// An empty cache for pages of `1 << page_bits` bytes.
     pub fn new(page_bits: u32) -> Self {
         Mmu {
-            entries: vec![Entry::EMPTY; TLB_ENTRIES],
-            backing: vec![Backing::EMPTY; TLB_ENTRIES],
+            tables: vec![Table::new(None)],
+            current: 0,
             page_bits,
             generation: 0,
+            selections: 0,
+            fetched: [0; FETCHED_BITS / 64],
         }
     }
 
-    /// Forgets every translation (address-space switch, `sfence.vma`,
-    /// privilege change).
-    pub fn flush(&mut self) {
-        self.entries.fill(Entry::EMPTY);
-        self.backing.fill(Backing::EMPTY);
-        self.generation += 1;
+    /// Makes the table of translation context `key` the one accesses use
+    /// (the tables of other contexts keep their entries); a context not
+    /// cached starts empty, taking the least recently used table when all
+    /// are taken.
+    pub fn select(&mut self, key: u64) {
+        if self.tables[self.current].key == Some(key) {
+            return;
+        }
+        self.selections += 1;
+        let found = self.tables.iter().position(|t| t.key == Some(key));
+        let index = match found {
+            Some(i) => i,
+            None if self.tables.len() < CONTEXTS => {
+                self.tables.push(Table::new(Some(key)));
+                self.tables.len() - 1
+            }
+            None => {
+                let (i, _) = self
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, t)| t.used)
+                    .unwrap_or((0, &self.tables[0]));
+                self.tables[i].key = Some(key);
+                self.tables[i].stale = true;
+                i
+            }
+        };
+        let table = &mut self.tables[index];
+        if table.stale {
+            table.clear();
+        }
+        table.used = self.selections;
+        self.current = index;
     }
 
-    /// How many times it was flushed: translations made since then hold.
+    /// Forgets every translation of every context (`sfence.vma`, a new
+    /// page-table root).
+    pub fn flush(&mut self) {
+        let current = self.current;
+        for (i, t) in self.tables.iter_mut().enumerate() {
+            if i == current {
+                t.clear();
+            } else {
+                t.stale = true;
+            }
+        }
+        self.moved();
+    }
+
+    /// Forgets the translations of the page holding `vaddr`, in every
+    /// context (`sfence.vma` with an address).
+    pub fn flush_page(&mut self, vaddr: u64) {
+        let tag = vaddr & !self.page_mask();
+        let index = self.index(vaddr);
+        for t in self.tables.iter_mut().filter(|t| !t.stale) {
+            let e = &t.entries[index];
+            if [e.read_tag, e.write_tag, e.fetch_tag].contains(&tag) {
+                t.entries[index] = Entry::EMPTY;
+                t.backing[index] = Backing::EMPTY;
+            }
+        }
+        let (word, bit) = self.fetched_bit(vaddr);
+        if self.fetched[word] & bit != 0 {
+            self.moved();
+        }
+    }
+
+    /// Notes that code is fetched from the page holding `vaddr`.
+    #[inline]
+    pub(crate) fn note_fetch(&mut self, vaddr: u64) {
+        let (word, bit) = self.fetched_bit(vaddr);
+        self.fetched[word] |= bit;
+    }
+
+    fn fetched_bit(&self, vaddr: u64) -> (usize, u64) {
+        let page = (vaddr >> self.page_bits) as usize % FETCHED_BITS;
+        (page / 64, 1 << (page % 64))
+    }
+
+    /// Translations made before may no longer hold.
+    fn moved(&mut self) {
+        self.generation += 1;
+        self.fetched = [0; FETCHED_BITS / 64];
+    }
+
+    /// How many times translations changed (whole flushes, and page
+    /// flushes of pages code was fetched from): blocks found by virtual
+    /// pc since then still are what that pc holds.
     #[inline]
     pub fn generation(&self) -> u64 {
         self.generation
@@ -162,10 +295,11 @@ impl Mmu {
         }
     }
 
-    /// The host address of the first entry (see [`TlbLayout`]); valid
-    /// until the `Mmu` moves or is dropped (its table never reallocates).
+    /// The host address of the current context's first entry (see
+    /// [`TlbLayout`]); valid until the `Mmu` is dropped or another context
+    /// is selected (tables never reallocate).
     pub fn table_addr(&mut self) -> usize {
-        self.entries.as_mut_ptr() as usize
+        self.tables[self.current].entries.as_mut_ptr() as usize
     }
 
     fn page_mask(&self) -> u64 {
@@ -202,8 +336,13 @@ fn resolve<F: Frontend>(
     let mask = env.mmu.page_mask();
     let index = env.mmu.index(vaddr);
     let tag = vaddr & !mask;
-    if env.mmu.entries[index].tag(access) == tag {
-        let backing = &env.mmu.backing[index];
+    if access == AccessKind::Fetch {
+        env.mmu.note_fetch(vaddr);
+    }
+    let current = env.mmu.current;
+    let table = &env.mmu.tables[current];
+    if table.entries[index].tag(access) == tag {
+        let backing = &table.backing[index];
         return Ok(match &backing.ram {
             Some(ram) => Target::Ram(ram.clone(), backing.ram_offset + (vaddr & mask)),
             None => Target::Phys(backing.paddr_page | (vaddr & mask)),
@@ -219,8 +358,11 @@ fn resolve<F: Frontend>(
     let paddr_page = t.paddr & !mask;
     let page = env.space.ram_page(paddr_page, env.mmu.page_bits);
     let page = page.filter(|p| p.writable || access != AccessKind::Write);
-    let entry = &mut env.mmu.entries[index];
-    let backing = &mut env.mmu.backing[index];
+    let page_bits = env.mmu.page_bits;
+    let current = env.mmu.current;
+    let table = &mut env.mmu.tables[current];
+    let entry = &mut table.entries[index];
+    let backing = &mut table.backing[index];
     let other_vpage = [entry.read_tag, entry.write_tag, entry.fetch_tag]
         .into_iter()
         .any(|t| t != INVALID && t != tag);
@@ -238,7 +380,7 @@ fn resolve<F: Frontend>(
         Some(p) => {
             // Compiled code checks one code-tracking word per page: only
             // pages inside one code page (by RAM offset) get fast tags.
-            let size = 1u64 << env.mmu.page_bits;
+            let size = 1u64 << page_bits;
             let code_page = 1u64 << chimera_memory::ram::CODE_PAGE_BITS;
             let one_code_page = p.offset % code_page + size <= code_page;
             let host = p.ram.host_addr(p.offset, size);
@@ -389,5 +531,73 @@ pub fn physical<F: Frontend>(
     vaddr: u64,
     access: AccessKind,
 ) -> Result<u64, Trap> {
+    if access == AccessKind::Fetch {
+        env.mmu.note_fetch(vaddr);
+    }
     fe.translate_addr(cpu, env, vaddr, access).map(|t| t.paddr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(mmu: &mut Mmu, vaddr: u64) {
+        let index = mmu.index(vaddr);
+        let current = mmu.current;
+        mmu.tables[current].entries[index].read_tag = vaddr & !mmu.page_mask();
+    }
+
+    fn cached(mmu: &Mmu, vaddr: u64) -> bool {
+        mmu.tables[mmu.current].entries[mmu.index(vaddr)].read_tag == vaddr & !mmu.page_mask()
+    }
+
+    #[test]
+    fn each_context_keeps_its_translations_until_a_flush() {
+        let mut mmu = Mmu::new(12);
+        mmu.select(1);
+        fill(&mut mmu, 0x1000);
+        let user = mmu.table_addr();
+        mmu.select(2);
+        assert!(!cached(&mmu, 0x1000));
+        assert_ne!(mmu.table_addr(), user);
+        fill(&mut mmu, 0x2000);
+        mmu.select(1);
+        assert!(cached(&mmu, 0x1000), "switching back keeps the entries");
+        assert_eq!(mmu.generation(), 0, "switching is no flush");
+        mmu.flush();
+        assert_eq!(mmu.generation(), 1);
+        assert!(!cached(&mmu, 0x1000));
+        mmu.select(2);
+        assert!(!cached(&mmu, 0x2000), "every context is flushed");
+    }
+
+    #[test]
+    fn the_least_recently_used_context_makes_room() {
+        let mut mmu = Mmu::new(12);
+        for key in 0..CONTEXTS as u64 {
+            mmu.select(key);
+            fill(&mut mmu, 0x1000 * (key + 1));
+        }
+        mmu.select(0);
+        mmu.select(100);
+        assert_eq!(mmu.tables.len(), CONTEXTS);
+        mmu.select(1);
+        assert!(!cached(&mmu, 0x2000), "context 1 was evicted");
+        mmu.select(0);
+        assert!(cached(&mmu, 0x1000), "context 0 was used more recently");
+    }
+
+    #[test]
+    fn a_page_flush_moves_the_generation_only_where_code_was_fetched() {
+        let mut mmu = Mmu::new(12);
+        fill(&mut mmu, 0x5000);
+        mmu.flush_page(0x5abc);
+        assert!(!cached(&mmu, 0x5000));
+        assert_eq!(mmu.generation(), 0, "no code came from there");
+        mmu.note_fetch(0x7004);
+        mmu.flush_page(0x7000);
+        assert_eq!(mmu.generation(), 1);
+        mmu.flush_page(0x7000);
+        assert_eq!(mmu.generation(), 1, "the filter starts afresh");
+    }
 }

@@ -425,6 +425,8 @@ where
         if refresh {
             (*ctx).globals = cpu.globals_mut().as_mut_ptr();
             (*ctx).end_block = u32::from(env.end_block);
+            // The helper may have switched translation contexts.
+            (*ctx).tlb = env.mmu.table_addr();
         }
         match result {
             Ok(v) => v,

@@ -111,6 +111,28 @@ impl<C: CpuState> CpuRun<C> {
     }
 }
 
+/// What a cluster's run loop did, for `--stats` and for measuring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Blocks the loop looked up.
+    pub lookups: u64,
+    /// Lookups the dispatch cache did not answer.
+    pub dispatch_misses: u64,
+    /// Blocks run by the interpreter.
+    pub interpreted_blocks: u64,
+    /// Instructions retired by the interpreter.
+    pub interpreted_insns: u64,
+    /// Entries into compiled code (either tier; chained blocks follow).
+    pub native_runs: u64,
+    /// Instructions retired in compiled code.
+    pub native_insns: u64,
+    /// Soft-MMU flushes, all CPUs together.
+    pub mmu_flushes: u64,
+    /// Chain epochs handed out (each one leaves compiled code's links to
+    /// be made again).
+    pub epochs: u64,
+}
+
 /// What the steps share: the cluster's parts, borrowed for one CPU's run.
 pub(crate) struct Shared<'c, F: Frontend> {
     pub(crate) fe: &'c F,
@@ -131,6 +153,7 @@ pub(crate) struct Shared<'c, F: Frontend> {
     /// The last chain epoch the cluster handed out.
     pub(crate) epochs: &'c mut u64,
     pub(crate) debug_stop: &'c mut Option<DebugStop>,
+    pub(crate) stats: &'c mut RunStats,
 }
 
 /// What the run loop does after a step.
@@ -288,11 +311,11 @@ impl<F: Frontend> Shared<'_, F> {
         let pc = cpu.state.pc();
         let mode = fe.block_mode(&cpu.state);
         let generation = env.mmu.generation();
-        if self.backend.is_some() {
-            if let Some(block) = cpu.dispatch.block(pc, mode, generation) {
-                return Ok(block.clone());
-            }
+        self.stats.lookups += 1;
+        if let Some(block) = cpu.dispatch.block(pc, mode, generation) {
+            return Ok(block.clone());
         }
+        self.stats.dispatch_misses += 1;
         let phys = match crate::mmu::physical(fe, &mut cpu.state, env, pc, AccessKind::Fetch) {
             Ok(phys) => phys,
             Err(trap) => {
@@ -310,9 +333,7 @@ impl<F: Frontend> Shared<'_, F> {
             Some(b) if b.pc == pc => b.clone(),
             _ => self.translate(cpu, env, key)?,
         };
-        if self.backend.is_some() {
-            cpu.dispatch.remember(pc, mode, generation, &block);
-        }
+        cpu.dispatch.remember(pc, mode, generation, &block);
         Ok(block)
     }
 
@@ -400,11 +421,15 @@ impl<F: Frontend> Shared<'_, F> {
                     cpu.dispatch.code_addr(),
                     self.cache,
                 ) {
+                    self.stats.native_runs += 1;
+                    self.stats.native_insns += u64::from(run.run.retired);
                     return (run.run, run.link);
                 }
             }
         }
         let run = interp::run_block_with(fe, block, &mut cpu.state, env, self.vals, stops);
+        self.stats.interpreted_blocks += 1;
+        self.stats.interpreted_insns += u64::from(run.retired);
         (run, None)
     }
 

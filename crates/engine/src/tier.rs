@@ -40,6 +40,9 @@ const MIN_HOT_RUNS: u32 = 64;
 /// bits, and a block this hot pays for any compile.
 const MAX_HOT_RUNS: u32 = 1 << 30;
 
+/// A run count no block reaches: the block is never compiled.
+const NEVER: u32 = u32::MAX;
+
 /// A cluster's tier policy.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Tiering {
@@ -57,13 +60,13 @@ impl Tiering {
 
     /// The run count at which `block` goes to the optimising compiler
     /// of `backend`, when it runs first-tier code (`first_tier`) or
-    /// interpreted; 0: never.
-    pub(crate) fn hot_runs(&self, backend: &dyn Backend, block: &Block, first_tier: bool) -> u32 {
+    /// interpreted; [`NEVER`]: never.
+    fn decide(&self, backend: &dyn Backend, block: &Block, first_tier: bool) -> u32 {
         if let Some(runs) = self.fixed {
             return runs;
         }
         let Some(cost_ns) = backend.compile_cost_ns(block.ops.len()) else {
-            return 0;
+            return NEVER;
         };
         let gap = if first_tier {
             FIRST_TIER_GAP_NS
@@ -97,18 +100,24 @@ impl Tiering {
         let first = self
             .fixed
             .map_or(FIRST_TIER_RUNS, |f| f.min(FIRST_TIER_RUNS));
-        let make_first_tier = runs >= first && !block.baseline_tried();
-        if !make_first_tier && runs < MIN_HOT_RUNS.min(self.fixed.unwrap_or(MIN_HOT_RUNS)) {
+        if runs >= first && !block.baseline_tried() {
+            let abi = abi();
+            let hot = self.decide(backend, block, true);
+            let tier_up = if hot == NEVER { 0 } else { hot };
+            block.set_baseline(backend.baseline(block, &abi, tier_up));
+            // Refused, it stays interpreted, where compiling pays sooner.
+            let first_tier = block.baseline().is_some();
+            let hot = block.hot_runs(|| self.decide(backend, block, first_tier));
+            if runs >= hot && block.mark_submitted() {
+                backend.submit(block, &abi);
+            }
             return;
         }
-        let abi = abi();
-        if make_first_tier {
-            let tier_up = self.hot_runs(backend, block, true);
-            block.set_baseline(backend.baseline(block, &abi, tier_up));
-        }
-        let hot = self.hot_runs(backend, block, block.baseline().is_some());
-        if hot != 0 && runs >= hot && block.mark_submitted() {
-            backend.submit(block, &abi);
+        if runs >= MIN_HOT_RUNS.min(self.fixed.unwrap_or(MIN_HOT_RUNS)) {
+            let hot = block.hot_runs(|| self.decide(backend, block, first_tier));
+            if runs >= hot && block.mark_submitted() {
+                backend.submit(block, &abi());
+            }
         }
     }
 }

@@ -237,7 +237,18 @@ fn sfence_vma(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
         PRIV_S if tvm => return Err(illegal_insn(args[0])),
         _ => {}
     }
-    crate::mmu::flush(ctx.cpu, ctx.env);
+    // rs1 names the one page to flush; x0 means every page. The ASID in
+    // rs2 narrows nothing here: translations are not tagged with one.
+    match (args[0] >> 15) & 31 {
+        0 => crate::mmu::flush(ctx.cpu, ctx.env),
+        rs1 => {
+            let mut vaddr = ctx.cpu.regs[rs1 as usize];
+            if ctx.frontend.xlen == 32 {
+                vaddr &= 0xffff_ffff;
+            }
+            crate::mmu::flush_page(ctx.cpu, ctx.env, vaddr);
+        }
+    }
     Ok(0)
 }
 

@@ -232,6 +232,16 @@ pub enum MmuContext {
     },
 }
 
+impl MmuContext {
+    /// The soft-MMU's name for this context ([`chimera_engine::Mmu::select`]).
+    pub fn key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
+
 impl RiscV {
     /// The privilege loads and stores are checked at: MPP when MPRV is set
     /// in machine mode.
@@ -262,13 +272,17 @@ impl RiscV {
         }
     }
 
-    /// Flushes the soft-MMU if what translations depend on has changed
-    /// (privilege, `satp`, MPRV/MPP, SUM, MXR).
+    /// Switches the soft-MMU to the table of the context translations
+    /// now depend on (privilege, `satp`, MPRV/MPP, SUM, MXR, ADUE) when it
+    /// changed: each context keeps its own cached translations, which
+    /// hold until `sfence.vma` or a `satp` write flushes them.
     pub fn sync_mmu(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv) {
         let now = self.mmu_context(cpu);
         if now != cpu.mmu_context {
             cpu.mmu_context = now;
-            flush(cpu, env);
+            // The last fetch translation was made at the old privilege.
+            cpu.fetch_page = None;
+            env.mmu.select(now.key());
         }
     }
 
@@ -343,6 +357,18 @@ impl RiscV {
 pub fn flush(cpu: &mut RiscvCpu, env: &mut CpuEnv) {
     cpu.fetch_page = None;
     env.mmu.flush();
+}
+
+/// Forgets the cached translations of the page holding `vaddr`
+/// (`sfence.vma` with an address).
+pub fn flush_page(cpu: &mut RiscvCpu, env: &mut CpuEnv, vaddr: u64) {
+    if cpu
+        .fetch_page
+        .is_some_and(|(vpage, _)| vpage == vaddr >> 12)
+    {
+        cpu.fetch_page = None;
+    }
+    env.mmu.flush_page(vaddr);
 }
 
 #[cfg(test)]
