@@ -357,13 +357,15 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             let r = c.run_stats();
             eprintln!(
                 "  run loop: {} lookups ({} not in the dispatch cache); interpreted {} blocks, \
-                 {} instructions; {} entries into compiled code, {} instructions; \
+                 {} instructions; {} entries into compiled code ({} left by an exit not \
+                 linked yet), {} instructions; \
                  {} soft-MMU flushes, {} chain epochs",
                 r.lookups,
                 r.dispatch_misses,
                 r.interpreted_blocks,
                 r.interpreted_insns,
                 r.native_runs,
+                r.unlinked_exits,
                 r.native_insns,
                 r.mmu_flushes,
                 r.epochs

@@ -31,6 +31,10 @@ pub struct ChainLink {
     pub epoch: AtomicU64,
     /// The successor's pc (what a `Jump` exit compares its target with).
     pub pc: AtomicU64,
+    /// The successor's instruction count: compiled code goes on to it
+    /// only when all of it fits in the budget, so that every accelerator
+    /// stops at the same instruction.
+    pub insns: AtomicU32,
 }
 
 /// Offsets of [`ChainLink`]'s fields, for code generators.
@@ -42,6 +46,8 @@ pub struct LinkLayout {
     pub epoch: u32,
     /// `u64`: the successor's pc.
     pub pc: u32,
+    /// `u32`: the successor's instruction count.
+    pub insns: u32,
 }
 
 impl ChainLink {
@@ -50,14 +56,16 @@ impl ChainLink {
         entry: std::mem::offset_of!(ChainLink, entry) as u32,
         epoch: std::mem::offset_of!(ChainLink, epoch) as u32,
         pc: std::mem::offset_of!(ChainLink, pc) as u32,
+        insns: std::mem::offset_of!(ChainLink, insns) as u32,
     };
 
-    /// Points the exit at `entry`, the code of the block at `pc`, for
-    /// chain epoch `epoch`.
-    pub fn set(&self, entry: usize, pc: u64, epoch: u64) {
+    /// Points the exit at `entry`, the code of the block at `pc` of
+    /// `insns` instructions, for chain epoch `epoch`.
+    pub fn set(&self, entry: usize, pc: u64, insns: u32, epoch: u64) {
         self.entry.store(0, Ordering::Relaxed);
         self.epoch.store(epoch, Ordering::Relaxed);
         self.pc.store(pc, Ordering::Relaxed);
+        self.insns.store(insns, Ordering::Relaxed);
         self.entry.store(entry, Ordering::Release);
     }
 }

@@ -84,16 +84,16 @@ impl DispatchCache {
         }
     }
 
-    /// Records `entry` as the code compiled code may go on to at `pc` in
-    /// chain epoch `epoch`.
+    /// Records `entry`, the code of a block of `insns` instructions, as
+    /// the code compiled code may go on to at `pc` in chain epoch `epoch`.
     #[inline]
-    pub(crate) fn remember_code(&self, pc: u64, entry: usize, epoch: u64) {
+    pub(crate) fn remember_code(&self, pc: u64, entry: usize, insns: u32, epoch: u64) {
         let link = &self.code[dispatch_index(pc)];
         if link.pc.load(Ordering::Relaxed) != pc
             || link.epoch.load(Ordering::Relaxed) != epoch
             || link.entry.load(Ordering::Relaxed) != entry
         {
-            link.set(entry, pc, epoch);
+            link.set(entry, pc, insns, epoch);
         }
     }
 
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn the_code_half_holds_the_last_entry_per_slot() {
         let d = DispatchCache::new();
-        d.remember_code(0x8000_0000, 0x1000, 7);
+        d.remember_code(0x8000_0000, 0x1000, 4, 7);
         let link = &d.code[dispatch_index(0x8000_0000)];
         assert_eq!(link.entry.load(Ordering::Relaxed), 0x1000);
         assert_eq!(link.pc.load(Ordering::Relaxed), 0x8000_0000);

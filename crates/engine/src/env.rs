@@ -31,6 +31,10 @@ pub struct CpuEnv<'a> {
     pub(crate) time: CpuTime,
     pub(crate) halt: bool,
     pub(crate) flush_code: bool,
+    /// An access reached a device or a CPU-local register, or wrote RAM
+    /// holding translated code: the run loop must look before the next
+    /// block.
+    pub(crate) outside: bool,
     /// The current block must end after the current instruction.
     pub(crate) end_block: bool,
     /// The virtual time at which this CPU wants to be woken (a timer of
@@ -66,11 +70,19 @@ impl<'a> CpuEnv<'a> {
             time: cpu.time,
             halt: false,
             flush_code: false,
+            outside: false,
             end_block: false,
             wakeup_ns: cpu.wakeup_ns,
             watchpoints,
             watch_hit: None,
         }
+    }
+
+    /// Whether what happened since the block began needs the run loop
+    /// before the next block (see [`CpuEnv::outside`]).
+    #[inline]
+    pub(crate) fn must_look(&self) -> bool {
+        self.outside || self.halt || self.flush_code || self.end_block
     }
 
     /// Instructions this CPU has retired, up to the current one.

@@ -30,9 +30,11 @@ pub struct Helper<F: Frontend> {
     pub name: &'static str,
     /// The function.
     pub func: HelperFn<F>,
-    /// Whether it touches nothing but the CPU's registers (no memory,
-    /// devices, time, block mode, translation or block-end request; it may
-    /// trap): compiled code then goes on chaining after it.
+    /// Whether it touches nothing but the CPU's registers and memory
+    /// through [`HelperCtx`]'s accesses (no time, block mode, translation,
+    /// block-end request or devices reached another way; it may trap):
+    /// compiled code then goes on chaining after it unless an access
+    /// reached a device or wrote translated code.
     pub leaf: bool,
     /// Whether it reads or writes the IR's globals. A leaf helper that
     /// does not may be called with globals held in host registers (they
@@ -110,7 +112,9 @@ impl<F: Frontend> HelperCtx<'_, '_, F> {
         });
         let target = mmu::ram_target(self.frontend, self.cpu, self.env, vaddr, AccessKind::Write)?;
         let (ram, offset) = target.ok_or(fault)?;
-        ram.modify(offset, size, endian, f).ok_or(fault)
+        let old = ram.modify(offset, size, endian, f);
+        self.env.outside |= ram.has_dirty_code(self.env.watcher);
+        old.ok_or(fault)
     }
 }
 

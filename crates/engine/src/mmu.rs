@@ -21,7 +21,7 @@ use chimera_memory::{AccessKind, BusError, Endian, Ram};
 
 use crate::{CpuEnv, FaultKind, Frontend, MemFault, Trap};
 
-const TLB_ENTRIES: usize = 256;
+const TLB_ENTRIES: usize = 1024;
 const INVALID: u64 = u64::MAX;
 /// Translation contexts cached at once; past it the least recently
 /// selected table is emptied for the new one.
@@ -449,11 +449,16 @@ pub fn load<F: Frontend>(
             access,
             kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
         })),
-        Target::Phys(paddr) => env
-            .space
-            .read(&env.mmio_ctx(), paddr, size, endian, access)
-            .map_err(|e| bus_fault(vaddr, access, e)),
-        Target::Local(paddr) => fe.local_read(cpu, env, paddr, size),
+        Target::Phys(paddr) => {
+            env.outside = true;
+            env.space
+                .read(&env.mmio_ctx(), paddr, size, endian, access)
+                .map_err(|e| bus_fault(vaddr, access, e))
+        }
+        Target::Local(paddr) => {
+            env.outside = true;
+            fe.local_read(cpu, env, paddr, size)
+        }
     }
 }
 
@@ -493,18 +498,24 @@ pub fn store<F: Frontend>(
     }
     match resolve(fe, cpu, env, vaddr, access)? {
         Target::Ram(ram, offset) => {
-            ram.write(offset, size, endian, value)
-                .ok_or(Trap::Memory(MemFault {
-                    vaddr,
-                    access,
-                    kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
-                }))
+            let written = ram.write(offset, size, endian, value);
+            env.outside |= ram.has_dirty_code(env.watcher);
+            written.ok_or(Trap::Memory(MemFault {
+                vaddr,
+                access,
+                kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+            }))
         }
-        Target::Phys(paddr) => env
-            .space
-            .write(&env.mmio_ctx(), paddr, size, endian, value)
-            .map_err(|e| bus_fault(vaddr, access, e)),
-        Target::Local(paddr) => fe.local_write(cpu, env, paddr, size, value),
+        Target::Phys(paddr) => {
+            env.outside = true;
+            env.space
+                .write(&env.mmio_ctx(), paddr, size, endian, value)
+                .map_err(|e| bus_fault(vaddr, access, e))
+        }
+        Target::Local(paddr) => {
+            env.outside = true;
+            fe.local_write(cpu, env, paddr, size, value)
+        }
     }
 }
 

@@ -32,11 +32,17 @@
 //!   instead be called through [`NativeAbi::free_call_for`] with its
 //!   arguments in registers ([`FreeCallFn`]). Each trampoline takes the
 //!   index of the current instruction in the block (0-based; 0 before the
-//!   first `InsnStart`) and its pc. A call to a leaf helper
-//!   ([`NativeAbi::leaf_helpers`]) does not count as a trampoline call for
-//!   looping and chaining below. After a call, a nonzero `ctx.status`
+//!   first `InsnStart`) and its pc. After a call, a nonzero `ctx.status`
 //!   means the instruction trapped: the function returns at once (any
 //!   value), the engine having recorded the trap;
+//! - the code's *chaining budget* starts as `ctx.budget` (the engine sets
+//!   it to what it would run between two looks at interrupts, deadlines
+//!   and stop requests) and is read again from `ctx.budget` after every
+//!   trampoline call but a global-free helper's: a trampoline sets
+//!   `ctx.budget` to 0 when the run loop must look before the next block
+//!   (a helper that is not a leaf ran; an access reached a device or a
+//!   CPU-local register, or wrote translated code; a halt, code flush or
+//!   block end was asked for), and only then;
 //! - at an `InsnStart` other than the first, a nonzero `ctx.end_block`
 //!   (set by trampolines) ends the block there: `ctx.retired` = the
 //!   instructions run, `ctx.exit_kind` = [`EXIT_END_BLOCK`], and the
@@ -45,11 +51,8 @@
 //!   `ctx.exit_kind` to [`EXIT_CHAIN`] (`Goto`, `Jump`) or
 //!   [`EXIT_TO_LOOP`] (`Return`), and returns the next pc;
 //! - a `Goto` back to the block's own start may run the block again
-//!   without returning, when no trampoline was called in the pass just
-//!   run and the instructions retired so far plus the block's length stay
-//!   within `ctx.budget` (the engine sets it to what it would have run
-//!   between two looks at interrupts, deadlines and stop requests). The
-//!   same holds of a `Goto` back to an earlier entry instruction
+//!   without returning, when the instructions retired so far plus the
+//!   block's length stay within the chaining budget. The same holds of a `Goto` back to an earlier entry instruction
 //!   ([`Op::InsnStart`](crate::ir::Op::InsnStart) with `entry`), which
 //!   may go on there. Trampolines count from `ctx.retired`
 //!   (`ctx.retired` + instruction index), so before calling one, code
@@ -61,9 +64,11 @@
 //! - every exit stores in `ctx.link` the address of the block's
 //!   [`ChainLink`] for that `Goto` slot or `Jump` exit, or 0 for other
 //!   exits; the engine fills the link when it follows the exit to a
-//!   compiled block. A `Goto` or `Jump` may instead chain: when no
-//!   trampoline was called in the block, the instructions retired so far
-//!   are below `ctx.budget`, and the link's epoch equals `ctx.epoch` (never
+//!   compiled block. A `Goto` or `Jump` may instead chain: when the
+//!   instructions retired so far plus the link's `insns` (the successor's
+//!   length) stay within the chaining budget — so that compiled code never
+//!   runs past it, and every accelerator stops at the same instruction —
+//!   and the link's epoch equals `ctx.epoch` (never
 //!   0, the epoch of an unset link; for a `Jump`, its pc must also equal
 //!   the target;
 //!   failing that, the same holds of the target's entry in the jump table
@@ -241,7 +246,7 @@ struct Trampolines;
 impl Trampolines {
     /// The load trampoline.
     extern "C" fn load<F: Frontend>(ctx: *mut NativeCtx, vaddr: u64, pc: u64, info: u64) -> u64 {
-        with_run::<F, _>(ctx, pc, info, true, |fe, cpu, env| {
+        with_run::<F, _>(ctx, pc, info, Call::Memory, |fe, cpu, env| {
             let size = (info & 0xff) as usize;
             mmu::load(fe, cpu, env, vaddr, size, endian_of(info), AccessKind::Read)
         })
@@ -255,7 +260,7 @@ impl Trampolines {
         pc: u64,
         info: u64,
     ) {
-        with_run::<F, _>(ctx, pc, info, true, |fe, cpu, env| {
+        with_run::<F, _>(ctx, pc, info, Call::Memory, |fe, cpu, env| {
             let size = (info & 0xff) as usize;
             mmu::store(fe, cpu, env, vaddr, size, endian_of(info), value).map(|()| 0)
         });
@@ -294,7 +299,7 @@ impl Trampolines {
         // compiled code, which passes it back unchanged and stored the pc
         // and call info in its first two argument slots.
         let (pc, info) = unsafe { ((*ctx).args[0], (*ctx).args[1]) };
-        with_run::<F, _>(ctx, pc, info, false, |fe, cpu, env| {
+        with_run::<F, _>(ctx, pc, info, Call::Free, |fe, cpu, env| {
             call_helper(
                 fe,
                 cpu,
@@ -317,7 +322,14 @@ impl Trampolines {
         // cycles on every helper call).
         let argv: [u64; 6] =
             std::array::from_fn(|i| unsafe { std::ptr::read_volatile(&raw const (*ctx).args[i]) });
-        with_run::<F, _>(ctx, pc, info, true, |fe, cpu, env| {
+        // SAFETY: as above; `run` is this call's `RunRefs<F>`.
+        let fe = unsafe { (*((*ctx).run as *const RunRefs<'_, '_, F>)).fe };
+        let leaf = usize::try_from(helper)
+            .ok()
+            .and_then(|i| fe.helpers().get(i))
+            .is_some_and(|h| h.leaf);
+        let call = if leaf { Call::Leaf } else { Call::Other };
+        with_run::<F, _>(ctx, pc, info, call, |fe, cpu, env| {
             call_helper(
                 fe,
                 cpu,
@@ -397,12 +409,28 @@ struct RunRefs<'r, 'e, F: Frontend> {
     trap: Option<(Trap, u64, u32)>,
 }
 
+/// What a trampoline runs, for what compiled code must do after it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// A load or store: the run loop must look when it reached a device
+    /// or wrote translated code.
+    Memory,
+    /// A helper that does what a leaf does ([`crate::Helper::leaf`]).
+    Leaf,
+    /// A leaf helper that touches no globals either: compiled code takes
+    /// nothing back from the context after it.
+    Free,
+    /// Any other helper: the run loop looks before the next block.
+    Other,
+}
+
 /// Runs `f` on the run's frontend, CPU and environment, for instruction
 /// `info >> 32` at `pc`; records a trap and reports it in `ctx.status`.
-/// With `refresh`, hands compiled code the globals' address and the
-/// block-end request again (a global-free leaf helper changes neither).
+/// Unless `call` is [`Call::Free`], hands compiled code the globals'
+/// address, the block-end request and the TLB again, and a chaining budget
+/// of 0 when the run loop must look before the next block.
 #[inline(always)]
-fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, refresh: bool, f: G) -> u64
+fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, call: Call, f: G) -> u64
 where
     G: FnOnce(&F, &mut F::Cpu, &mut CpuEnv) -> Result<u64, Trap>,
 {
@@ -422,11 +450,14 @@ where
         let env = &mut *run.env;
         env.block_offset = insn;
         let result = f(run.fe, cpu, env);
-        if refresh {
+        if call != Call::Free {
             (*ctx).globals = cpu.globals_mut().as_mut_ptr();
             (*ctx).end_block = u32::from(env.end_block);
             // The helper may have switched translation contexts.
             (*ctx).tlb = env.mmu.table_addr();
+            if call == Call::Other || env.must_look() {
+                (*ctx).budget = 0;
+            }
         }
         match result {
             Ok(v) => v,
@@ -634,10 +665,11 @@ pub struct PendingLink {
 }
 
 impl PendingLink {
-    /// Points the exit at `code`, the code of the block it led to, for
-    /// chain epoch `epoch`, unless `cache` dropped a block since the exit
-    /// was taken (the link's own block may be gone).
-    pub fn fill(self, cache: &crate::BlockCache, code: &NativeCode, epoch: u64) {
+    /// Points the exit at `code`, the code of the block it led to (of
+    /// `insns` instructions), for chain epoch `epoch`, unless `cache`
+    /// dropped a block since the exit was taken (the link's own block may
+    /// be gone).
+    pub fn fill(self, cache: &crate::BlockCache, code: &NativeCode, insns: u32, epoch: u64) {
         if cache.drops() != self.drops {
             return;
         }
@@ -647,7 +679,7 @@ impl PendingLink {
         // taken; the cache has dropped nothing since and holds the block,
         // whose links live as long as it does.
         let link = unsafe { &*(self.link as *const ChainLink) };
-        link.set(code.entry, self.target, epoch);
+        link.set(code.entry, self.target, insns, epoch);
     }
 }
 
@@ -673,6 +705,8 @@ pub fn run_native<F: Frontend>(
     if cpu.globals().len() != code.globals_len || env.end_block {
         return None;
     }
+    // What the run loop did before (an interrupt's stacking) is seen.
+    env.outside = false;
     let tlb = env.mmu.table_addr();
     let globals = cpu.globals_mut().as_mut_ptr();
     let mut run = RunRefs::<F> {

@@ -126,6 +126,9 @@ pub struct RunStats {
     pub native_runs: u64,
     /// Instructions retired in compiled code.
     pub native_insns: u64,
+    /// Runs of compiled code that ended at an exit whose link did not
+    /// hold the next block yet.
+    pub unlinked_exits: u64,
     /// Soft-MMU flushes, all CPUs together.
     pub mmu_flushes: u64,
     /// Chain epochs handed out (each one leaves compiled code's links to
@@ -383,8 +386,12 @@ impl<F: Frontend> Shared<'_, F> {
     ) -> (BlockRun, Option<PendingLink>) {
         let fe = self.fe;
         let pc = cpu.state.pc();
+        // A block that would run past the limit runs interpreted up to it:
+        // runs stop at the same instruction whatever runs them.
+        let room = limit.saturating_sub(cpu.insns);
+        let cut = (room < u64::from(block.insns)).then_some(room as u32);
         let stops = Stops {
-            max_insns: u32::from(single),
+            max_insns: if single { 1 } else { cut.unwrap_or(0) },
             breakpoints: (!self.breakpoints.is_empty()).then_some(self.breakpoints),
             resume: cpu.stopped_at.take() == Some(pc),
             watch: !self.watchpoints.is_empty(),
@@ -402,26 +409,27 @@ impl<F: Frontend> Shared<'_, F> {
                     chain_mode,
                 );
                 if chain_mode == fe.block_mode(&cpu.state) {
-                    cpu.dispatch.remember_code(pc, code.entry(), epoch);
+                    cpu.dispatch
+                        .remember_code(pc, code.entry(), block.insns, epoch);
                 }
                 // The exit that led here may lead straight here next time.
                 if let Some(w) = waiting.filter(|w| w.pc == pc) {
-                    w.link.fill(self.cache, code, epoch);
+                    w.link.fill(self.cache, code, block.insns, epoch);
                 }
                 env.block_start_insns = cpu.insns;
                 env.block_offset = 0;
-                let budget = limit.saturating_sub(cpu.insns);
                 if let Some(run) = native::run_native(
                     fe,
                     code,
                     &mut cpu.state,
                     env,
-                    budget,
+                    room,
                     epoch,
                     cpu.dispatch.code_addr(),
                     self.cache,
                 ) {
                     self.stats.native_runs += 1;
+                    self.stats.unlinked_exits += u64::from(run.link.is_some());
                     self.stats.native_insns += u64::from(run.run.retired);
                     return (run.run, run.link);
                 }

@@ -19,9 +19,8 @@
 //! compiled code as soon as that is there (see [`Backend::baseline`]).
 //!
 //! Registers: `rbx` holds the context, `r12` the globals' address
-//! (reloaded after every trampoline), `rbp` the instructions the block
-//! may chain within (the context's budget, 0 once a trampoline other than
-//! a leaf helper ran); `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8` and `r9`
+//! (reloaded after every trampoline), `rbp` the chaining budget (read
+//! from the context at entry and after every trampoline); `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8` and `r9`
 //! are scratch. Functions save the host's callee-saved registers they use
 //! and take no others, so they may be called in the host's convention or
 //! in the no-callee-saved one Cranelift's blocks use; the [`runner`]
@@ -406,13 +405,14 @@ impl Emit<'_> {
     }
 
     /// Jumps to the epilogue after a trampoline when the instruction
-    /// trapped, and reloads the globals' address; keeps `rax`. After a
-    /// trampoline other than a `leaf` helper the block may no longer
-    /// chain: the engine looks at what it did first.
-    fn after_trampoline(&mut self, leaf: bool) {
-        let (status, globals, done) = (
+    /// trapped, and reloads the globals' address and the chaining budget
+    /// (0 when the engine must look at what the call did first); keeps
+    /// `rax`.
+    fn after_trampoline(&mut self) {
+        let (status, globals, budget, done) = (
             self.abi.ctx.status as i32,
             self.abi.ctx.globals as i32,
+            self.abi.ctx.budget as i32,
             self.done,
         );
         dynasm!(self.asm
@@ -420,10 +420,8 @@ impl Emit<'_> {
             ; cmp DWORD [rbx + status], 0
             ; jne =>done
             ; mov r12, QWORD [rbx + globals]
+            ; mov rbp, QWORD [rbx + budget]
         );
-        if !leaf {
-            dynasm!(self.asm ; .arch x64 ; xor ebp, ebp);
-        }
         self.called = true;
     }
 
@@ -465,10 +463,10 @@ impl Emit<'_> {
     }
 
     /// Leaves for the pc in `rax`, `count` instructions into the block:
-    /// straight on to the code `link` holds when the budget allows and
-    /// the link is of this epoch (`indirect`: and made for this pc, else
-    /// the CPU's jump table's entry for it), else back to the engine with
-    /// the link to fill.
+    /// straight on to the code `link` holds when the link is of this
+    /// epoch (`indirect`: and made for this pc, else the CPU's dispatch
+    /// cache's entry for it) and the block it leads to fits in the budget
+    /// whole, else back to the engine with the link to fill.
     fn chain(&mut self, link: usize, count: u32, indirect: bool) {
         if link == 0 {
             self.leave(EXIT_CHAIN, count, 0);
@@ -482,7 +480,8 @@ impl Emit<'_> {
             c.jumps as i32,
             self.done,
         );
-        let (l_entry, l_epoch, l_pc) = (l.entry as i32, l.epoch as i32, l.pc as i32);
+        let (l_entry, l_epoch, l_pc, l_insns) =
+            (l.entry as i32, l.epoch as i32, l.pc as i32, l.insns as i32);
         let (follow, probe, back) = (
             self.asm.new_dynamic_label(),
             self.asm.new_dynamic_label(),
@@ -495,8 +494,6 @@ impl Emit<'_> {
             ; .arch x64
             ; mov ecx, DWORD [rbx + retired]
             ; add ecx, count as i32
-            ; cmp rcx, rbp
-            ; jae =>back
             ; mov rdx, QWORD link as i64
             ; mov rsi, QWORD [rbx + epoch]
             ; cmp rsi, QWORD [rdx + l_epoch]
@@ -512,6 +509,10 @@ impl Emit<'_> {
         dynasm!(self.asm
             ; .arch x64
             ; =>follow
+            ; mov edi, DWORD [rdx + l_insns]
+            ; add rdi, rcx
+            ; cmp rdi, rbp
+            ; ja =>back
             ; mov rdx, QWORD [rdx + l_entry]
             ; mov DWORD [rbx + retired], ecx
             ; mov QWORD [rbx + next], rdx
@@ -721,8 +722,7 @@ impl Emit<'_> {
                     ; mov rax, QWORD f
                     ; call rax
                 );
-                let leaf = helper.0 < 128 && self.abi.leaf_helpers & (1 << helper.0) != 0;
-                self.after_trampoline(leaf);
+                self.after_trampoline();
                 if let Some(d) = dst {
                     self.store_rax(*d)?;
                 }
@@ -945,7 +945,11 @@ impl Emit<'_> {
 
     /// The slow paths, then the epilogue.
     fn out_of_line(&mut self) {
-        let (status, globals) = (self.abi.ctx.status as i32, self.abi.ctx.globals as i32);
+        let (status, globals, budget) = (
+            self.abi.ctx.status as i32,
+            self.abi.ctx.globals as i32,
+            self.abi.ctx.budget as i32,
+        );
         for s in std::mem::take(&mut self.slow) {
             let (f, pc, info, done, resume) = (
                 s.trampoline as i64,
@@ -976,7 +980,7 @@ impl Emit<'_> {
                 ; cmp DWORD [rbx + status], 0
                 ; jne =>done
                 ; mov r12, QWORD [rbx + globals]
-                ; xor ebp, ebp
+                ; mov rbp, QWORD [rbx + budget]
                 ; jmp =>resume
             );
         }

@@ -97,8 +97,8 @@ struct Emitter<'a, 'f> {
     /// itself (`I32`).
     base: Variable,
     /// How many instructions the function may retire before it stops
-    /// chaining and looping (`I64`): `ctx.budget`, or 0 once a non-leaf
-    /// trampoline was called.
+    /// chaining and looping (`I64`): `ctx.budget`, read again after every
+    /// trampoline (0 once one said the engine must look).
     budget: Variable,
     /// The start of a pass.
     head: cranelift_codegen::ir::Block,
@@ -199,8 +199,8 @@ impl Emitter<'_, '_> {
     }
 
     /// A `Goto` to another block: straight on through its chain link when
-    /// no trampoline was called, the budget allows and the link is of
-    /// this epoch; else back to the engine.
+    /// the budget allows and the link is of this epoch; else back to the
+    /// engine.
     fn goto(&mut self, pc: u64) {
         let next = self.b.ins().iconst(types::I64, pc as i64);
         let link = self.next_link();
@@ -230,8 +230,6 @@ impl Emitter<'_, '_> {
         let base = self.b.use_var(self.base);
         let total = self.b.ins().iadd_imm_s(base, i64::from(self.count));
         let wide = self.b.ins().uextend(types::I64, total);
-        let budget = self.b.use_var(self.budget);
-        let may = self.b.ins().icmp(IntCC::UnsignedLessThan, wide, budget);
         let epoch = self
             .b
             .ins()
@@ -239,23 +237,9 @@ impl Emitter<'_, '_> {
         let lp = self.b.ins().iconst(self.ptr, link as i64);
         let kind = self.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
         if !check_pc {
-            // Two compare-and-branches, not flags combined into one: the
-            // budget test fails rarely and predicts well.
-            let check = self.b.create_block();
+            let (entry, ok) = self.link_holds(wide, lp, epoch, None);
             self.b.ins().brif(
-                may,
-                check,
-                &[],
-                self.exit_block,
-                &[next.into(), total.into(), kind.into(), lp.into()],
-            );
-            self.b.switch_to_block(check);
-            let l = self.abi.link;
-            let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
-            let mine = self.b.ins().load(types::I64, trusted(), lp, l.epoch as i32);
-            let same = self.b.ins().icmp(IntCC::Equal, mine, epoch);
-            self.b.ins().brif(
-                same,
+                ok,
                 self.chain_block,
                 &[next.into(), total.into(), entry.into()],
                 self.exit_block,
@@ -263,7 +247,7 @@ impl Emitter<'_, '_> {
             );
             return;
         }
-        let (entry, ok) = self.link_holds(may, lp, epoch, Some(next));
+        let (entry, ok) = self.link_holds(wide, lp, epoch, Some(next));
         // An indirect jump whose link caches another target: the CPU's
         // jump table.
         let probe = self.b.create_block();
@@ -292,7 +276,7 @@ impl Emitter<'_, '_> {
             .ins()
             .load(self.ptr, trusted(), c, self.abi.ctx.jumps as i32);
         let slot = self.b.ins().iadd(table, off);
-        let (entry, ok) = self.link_holds(may, slot, epoch, Some(next));
+        let (entry, ok) = self.link_holds(wide, slot, epoch, Some(next));
         self.b.ins().brif(
             ok,
             self.chain_block,
@@ -302,11 +286,13 @@ impl Emitter<'_, '_> {
         );
     }
 
-    /// The entry of the chain link at `lp` and whether to follow it: `may`,
-    /// epoch `epoch` and (for a jump) target `pc`.
+    /// The entry of the chain link at `lp` and whether to follow it: the
+    /// link is of epoch `epoch` (for a jump, made for target `pc`) and its
+    /// block fits whole in the budget after the `retired` instructions
+    /// (`I64`) run so far.
     fn link_holds(
         &mut self,
-        may: Value,
+        retired: Value,
         lp: Value,
         epoch: Value,
         pc: Option<Value>,
@@ -315,7 +301,14 @@ impl Emitter<'_, '_> {
         // An unset link has epoch 0, which no CPU ever runs in: a link
         // of the current epoch holds an entry.
         let entry = self.b.ins().load(self.ptr, trusted(), lp, l.entry as i32);
-        let mut ok = may;
+        let insns = self.b.ins().load(types::I32, trusted(), lp, l.insns as i32);
+        let insns = self.b.ins().uextend(types::I64, insns);
+        let after = self.b.ins().iadd(retired, insns);
+        let budget = self.b.use_var(self.budget);
+        let mut ok = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, after, budget);
         let mine = self.b.ins().load(types::I64, trusted(), lp, l.epoch as i32);
         let same = self.b.ins().icmp(IntCC::Equal, mine, epoch);
         ok = self.b.ins().band(ok, same);
@@ -328,14 +321,18 @@ impl Emitter<'_, '_> {
     }
 
     /// After a trampoline: leave on a trap, reload the globals pointer
-    /// (and, after a helper, the globals it may have changed).
+    /// (and, after a helper, the globals it may have changed) and the
+    /// chaining budget (0 when the engine must look first).
     fn after_call(&mut self, kind: CallKind) {
-        if !matches!(kind, CallKind::Leaf | CallKind::Free) {
-            self.called = true;
-            let none = self.b.ins().iconst(types::I64, 0);
-            self.b.def_var(self.budget, none);
-        }
         let c = self.ctx;
+        if kind != CallKind::Free {
+            self.called = true;
+            let budget = self
+                .b
+                .ins()
+                .load(types::I64, trusted(), c, self.abi.ctx.budget as i32);
+            self.b.def_var(self.budget, budget);
+        }
         let status = self
             .b
             .ins()
@@ -1162,9 +1159,8 @@ impl Emitter<'_, '_> {
         Ok(())
     }
 
-    /// A `Goto` to the block's own start: another pass when no
-    /// trampoline was called and the budget allows a whole pass, else an
-    /// exit.
+    /// A `Goto` to the block's own start: another pass when the budget
+    /// allows a whole pass, else an exit.
     fn loop_back(&mut self) {
         let head = self.head;
         self.loop_or_leave(i64::from(self.count), head);
@@ -1174,9 +1170,8 @@ impl Emitter<'_, '_> {
     }
 
     /// A `Goto` back to an entry instruction of the block (count
-    /// `count`, Cranelift block `head`): on from there when no trampoline
-    /// was called and the budget allows the rest of the block, else an
-    /// exit to `pc`.
+    /// `count`, Cranelift block `head`): on from there when the budget
+    /// allows the rest of the block, else an exit to `pc`.
     fn loop_to(&mut self, pc: u64, head: cranelift_codegen::ir::Block, count: u32) {
         // Less the instructions before the head in a pass: the head then
         // sees its static count again.
@@ -1186,8 +1181,8 @@ impl Emitter<'_, '_> {
     }
 
     /// Jumps to `head` with `base` moved on by `advance` when the budget
-    /// (cleared by any non-leaf trampoline) allows a whole pass from
-    /// there; else carries on in a fresh block for the exit.
+    /// (0 once a trampoline said the engine must look) allows a whole pass
+    /// from there; else carries on in a fresh block for the exit.
     fn loop_or_leave(&mut self, advance: i64, head: cranelift_codegen::ir::Block) {
         let base = self.b.use_var(self.base);
         let rebased = self.b.ins().iadd_imm_s(base, advance);

@@ -101,6 +101,11 @@ fn run(profile: &str, image: &Path, harts: u32, exec: Exec, max_insns: u64) -> (
         max_insns: Some(max_insns),
         max_ns: None,
     });
+    if outcome == RunOutcome::InsnLimit {
+        // Every accelerator stops at the limit itself, not after the
+        // block that crosses it.
+        assert_eq!(machine.scheduler().insns(), max_insns, "{exec:?}");
+    }
     let clusters = machine.scheduler().clusters();
     let registers = clusters
         .iter()
@@ -156,6 +161,48 @@ fn check_for(
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A guest stepped one instruction at a time (as a debugger or an
+/// instruction limit stops it, an interrupt can come) prints what it
+/// prints when run: the CPU's state is complete between any two
+/// instructions, inside IT blocks and compare-and-branch pairs too.
+#[test]
+fn guests_run_alike_one_instruction_at_a_time() {
+    let stepped = |profile: &str, image: &str| {
+        let mut loaded = load_profile(profile, builtin_registry()).expect("profile loads");
+        loaded.builder.clear_images("cpu");
+        loaded
+            .builder
+            .add_image(ImageSpec {
+                cluster: "cpu".into(),
+                path: guests().join(image),
+                addr: None,
+                entry: true,
+            })
+            .unwrap();
+        loaded.builder.set_accel(Accel::Interp);
+        let console = BufferBackend::new();
+        let mut serial = SerialConfig::default();
+        serial.set("uart0", SerialSpec::Buffer(console.clone()));
+        let mut machine = loaded.realize(&serial).expect("machine builds");
+        let clock = machine.clock().clone();
+        let mut steps = 0u64;
+        while !machine.control().stop_requested() && steps < 20_000_000 {
+            machine.scheduler_mut().clusters_mut()[0].step(0, &clock);
+            steps += 1;
+        }
+        String::from_utf8_lossy(&console.contents()).into_owned()
+    };
+    for (profile, image, pass) in [
+        ("mps2-an386", "arm-m/images/m4/alu.elf", "PASS alu"),
+        ("mps2-an386", "arm-m/images/m4/fpu.elf", "PASS fpu"),
+        ("mps2-an385", "arm-m/images/m3/alu.elf", "PASS alu"),
+        ("riscv-virt", "riscv/images/rv64/alu.elf", "alu: all passed"),
+    ] {
+        let out = stepped(profile, image);
+        assert!(out.contains(pass), "{image}, stepped:\n{out}");
+    }
 }
 
 fn riscv_harts(name: &str) -> u32 {

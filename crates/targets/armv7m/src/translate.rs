@@ -653,6 +653,14 @@ pub fn translate_block(
         // Outside IT blocks an instruction is translated the same wherever
         // the block started, unless it reads the operands of the compare
         // before it.
+        // The IT state is the CPU's before the instruction starts: a run
+        // that stops there (a debugger's step, an instruction limit) or
+        // an interrupt taken there finds it in place.
+        if it != it_stored {
+            let t = b.constant(Ty::I64, u64::from(it));
+            b.set(Global(G_IT), t);
+            it_stored = it;
+        }
         let ops_before = b.ops().len();
         if it == 0 && compared.is_none() {
             b.entry_insn_start(u64::from(pc));
@@ -660,11 +668,6 @@ pub fn translate_block(
             b.insn_start(u64::from(pc));
         }
         count += 1;
-        if it != it_stored {
-            let t = b.constant(Ty::I64, u64::from(it));
-            b.set(Global(G_IT), t);
-            it_stored = it;
-        }
         let next = pc.wrapping_add(if wide { 4 } else { 2 });
         let in_it = it & 0xf != 0;
         let it_next = if in_it { it_advance(it) } else { 0 };

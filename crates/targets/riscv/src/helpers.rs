@@ -86,19 +86,19 @@ pub const HELPERS: &[Helper<RiscV>] = &[
     Helper {
         name: "lr",
         func: lr,
-        leaf: false,
+        leaf: true,
         globals: true,
     },
     Helper {
         name: "sc",
         func: sc,
-        leaf: false,
+        leaf: true,
         globals: true,
     },
     Helper {
         name: "amo",
         func: amo,
-        leaf: false,
+        leaf: true,
         globals: true,
     },
     Helper {
