@@ -45,6 +45,10 @@ if ((${#need[@]} + ${#qemu_need[@]})); then
     fi
 fi
 
+# Debian 13's riscv64 kernel and busybox-static, as package files in a
+# private directory (the Linux boot test and `chimera bench`'s system rows).
+bash "$(dirname "$0")/fetch-linux-riscv64.sh" >/dev/null
+
 # The QMP client lives in a venv of the project's own.
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.tools/venv"

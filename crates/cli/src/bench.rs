@@ -272,9 +272,28 @@ struct Ratios {
 }
 
 /// Runs the workloads `filters` select (all when empty; the compute-bound
-/// heterogeneous variant too when empty or one names `hetero`) and prints
-/// a table; returns the exit code.
+/// heterogeneous variant too when empty or one names `hetero`, and the
+/// whole-system rows, see [`crate::bench_system`]) and prints tables;
+/// returns the exit code.
 pub fn bench(filters: &[String]) -> u8 {
+    let workloads = selected(filters);
+    let mut failed = false;
+    if !workloads.is_empty() {
+        failed |= !bench_workloads(workloads);
+    }
+    if filters.is_empty() || filters.iter().any(|f| "hetero".contains(f.as_str())) {
+        failed |= !crate::bench_hetero::bench_hetero();
+    }
+    failed |= !crate::bench_system::bench_system(filters);
+    if failed {
+        crate::exit::EMULATOR_ERROR
+    } else {
+        0
+    }
+}
+
+/// Runs `workloads` and prints their table; whether all agreed and ran.
+fn bench_workloads(workloads: Vec<Workload>) -> bool {
     println!(
         "{:<14} {:>11} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9} {:>6}",
         "workload",
@@ -294,7 +313,7 @@ pub fn bench(filters: &[String]) -> u8 {
     let mut ratios: Vec<(&str, Ratios)> = Vec::new();
     let mut startups: Vec<(&str, (f64, Option<f64>))> = Vec::new();
     let (mut compile_ns, mut first_tier_ns) = (Vec::new(), Vec::new());
-    for w in selected(filters) {
+    for w in workloads {
         let runs = run_chimera(&w, Accel::Interp, Some(INTERP_PREFIX))
             .and_then(|i| Ok((i, run_chimera(&w, Accel::Jit, None)?)));
         let (interp, jit) = match runs {
@@ -401,14 +420,7 @@ pub fn bench(filters: &[String]) -> u8 {
          jit*, qemu*: the same less each one's start-up on an idle guest; \
          interp: the first {INTERP_PREFIX} instructions, the run alone. \
          A block runs the JIT's first-tier code from its second run and \
-         Cranelift's, compiled in the background, once it is hot.)"
+         Cranelift's, compiled in the background, once the tier policy expects it to pay.)"
     );
-    if filters.is_empty() || filters.iter().any(|f| "hetero".contains(f.as_str())) {
-        failed |= !crate::bench_hetero::bench_hetero();
-    }
-    if failed {
-        crate::exit::EMULATOR_ERROR
-    } else {
-        0
-    }
+    !failed
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_hetero;
+mod bench_system;
 mod commands;
 mod exit;
 mod terminal;

@@ -106,7 +106,11 @@ fn run_with_no_argument_runs_the_default_machine_reproducibly() {
     let counts = |stderr: &[u8]| -> String {
         String::from_utf8_lossy(stderr)
             .lines()
-            .filter(|l| !["jit:", "run loop:"].iter().any(|p| l.trim_start().starts_with(p)))
+            .filter(|l| {
+                !["jit:", "run loop:"]
+                    .iter()
+                    .any(|p| l.trim_start().starts_with(p))
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };

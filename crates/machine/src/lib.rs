@@ -12,6 +12,7 @@ pub mod error;
 pub mod fdt;
 mod fdt_edit;
 pub mod image;
+pub mod initramfs;
 pub mod inventory;
 pub mod load;
 pub mod machine;
