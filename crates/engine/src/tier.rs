@@ -22,11 +22,10 @@ use crate::{Backend, Block};
 pub const FIRST_TIER_RUNS: u32 = 2;
 
 /// Host nanoseconds the optimised code saves per guest instruction over
-/// first-tier code. Measured on this project's machine class (callgrind
-/// and wall clock over `chimera bench`'s rv64 and m4 workloads and the
-/// Linux boot, see docs/jit.md): ~1.5 ns per instruction on the first
-/// tier, ~0.4 ns in Cranelift's code.
-const FIRST_TIER_GAP_NS: f64 = 1.0;
+/// first-tier code. Measured here (`chimera run --accel baseline` against
+/// `--accel jit-sync`, 200 M instructions of each rv64 bench workload,
+/// user time): 0.55 (sort) to 0.85 (crc) ns, ~0.75 typical.
+const FIRST_TIER_GAP_NS: f64 = 0.75;
 
 /// The same over the interpreter (backends without a first tier):
 /// ~25 ns per instruction interpreted.

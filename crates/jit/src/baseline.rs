@@ -3,10 +3,12 @@
 //! milliseconds. Blocks run this code between their first few runs and
 //! the moment their Cranelift code is ready.
 //!
-//! Every temporary lives in a stack slot and every global in the CPU's
-//! register file; each op loads its operands into fixed scratch
-//! registers, computes and stores its result, so there is no register
-//! allocation to do. Loads and stores take the soft-MMU's inline fast
+//! Every temporary has a stack slot and every global lives in the CPU's
+//! register file; each op puts its operands into fixed scratch registers
+//! (or takes them as immediates or straight from the register file),
+//! computes into `rax`, and leaves its result there for the next op or
+//! stores it, so there is no register allocation to do ([`values`] says
+//! where each value is). Loads and stores take the soft-MMU's inline fast
 //! path (as Cranelift's code does) with the trampolines out of line;
 //! operations x86-64 has no short sequence for (division, high
 //! multiplies, bit counts, float) call [`eval`], which applies the IR's
@@ -39,10 +41,26 @@ use chimera_engine::native::{
 };
 use chimera_engine::{Block, ChainLink, NativeAbi, NativeCode};
 use chimera_memory::Endian;
-use dynasmrt::x64::X64Relocation;
+use dynasmrt::x64::{Rq, X64Relocation};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 
 use crate::heap::{Chunk, CodeHeap};
+
+mod values;
+
+use values::{Loc, Values};
+
+/// The scratch registers ops take operands in, as dynasm's dynamic
+/// register operands.
+const RAX: Rq = Rq::RAX;
+const RCX: Rq = Rq::RCX;
+const RDX: Rq = Rq::RDX;
+const RSI: Rq = Rq::RSI;
+
+/// Whether `v` survives sign extension from 32 bits (an x86-64 immediate).
+fn imm32(v: u64) -> Option<i32> {
+    i32::try_from(v as i64).ok()
+}
 
 /// Bytes of stack the temporaries may take (16 Ki temporaries; blocks
 /// with more wait for Cranelift): a small part of a thread's stack.
@@ -177,9 +195,14 @@ impl Baseline {
             called: false,
             descs: &descs,
             next_desc: 0,
+            values: Values::new(&block.ops, block.temps.len()),
+            rax: None,
+            at: 0,
+            placed: Vec::new(),
         };
         e.prologue();
         for (i, op) in block.ops.iter().enumerate() {
+            e.at = i;
             e.op(op, counts[i])?;
         }
         e.out_of_line();
@@ -253,6 +276,18 @@ fn binary_by_eval(op: BinOp) -> bool {
     )
 }
 
+/// A two-operand x86 instruction on `rax` and an operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arith {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+    Cmp,
+    Imul,
+}
+
 /// A memory access's slow path, emitted after the block's code.
 struct Slow {
     /// Where the fast path jumps on a miss.
@@ -291,6 +326,14 @@ struct Emit<'a> {
     called: bool,
     descs: &'a [Desc],
     next_desc: usize,
+    /// Where each temporary's value is.
+    values: Values,
+    /// The temporary `rax` holds for the op being compiled, if any.
+    rax: Option<Temp>,
+    /// The index of the op being compiled.
+    at: usize,
+    /// Which IR labels are placed already.
+    placed: Vec<bool>,
 }
 
 impl Emit<'_> {
@@ -387,20 +430,156 @@ impl Emit<'_> {
         }
     }
 
-    /// Loads temporary `t` into `rax`.
-    fn load_rax(&mut self, t: Temp) -> Result<(), String> {
+    /// Puts `v` in register `r`.
+    fn mov_imm(&mut self, r: Rq, v: u64) {
+        match u32::try_from(v) {
+            // Writing the 32-bit register clears the upper half.
+            Ok(v) => dynasm!(self.asm ; .arch x64 ; mov Rd(r), v as i32),
+            Err(_) => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD v as i64),
+        }
+    }
+
+    /// The byte offset of global `g` in the register file, when it has
+    /// one (globals past the ABI's length read as 0).
+    fn global_offset(&self, g: u32) -> Option<i32> {
+        ((g as usize) < self.abi.globals_len).then_some(g as i32 * 8)
+    }
+
+    /// Puts temporary `t`'s value in register `r`.
+    fn fetch(&mut self, t: Temp, r: Rq) -> Result<(), String> {
         let s = self.slot(t)?;
-        dynasm!(self.asm ; .arch x64 ; mov rax, QWORD [rsp + s]);
+        match self.values.loc(t) {
+            Loc::Rax => {
+                if r != RAX {
+                    dynasm!(self.asm ; .arch x64 ; mov Rq(r), rax);
+                }
+            }
+            Loc::Const(v) => self.mov_imm(r, v),
+            Loc::Global(g) => match (self.global_offset(g), self.ty(t)) {
+                (Some(off), Ty::I32) => {
+                    dynasm!(self.asm ; .arch x64 ; mov Rd(r), DWORD [r12 + off])
+                }
+                (Some(off), Ty::I64) => {
+                    dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [r12 + off])
+                }
+                (None, _) => dynasm!(self.asm ; .arch x64 ; xor Rd(r), Rd(r)),
+            },
+            Loc::Slot => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [rsp + s]),
+        }
         Ok(())
     }
 
-    /// Stores `rax` into `t`, cut to its type.
-    fn store_rax(&mut self, t: Temp) -> Result<(), String> {
+    /// Writes `t`'s value into its slot, through `rcx` when it has to.
+    fn store_value(&mut self, t: Temp) -> Result<(), String> {
         let s = self.slot(t)?;
-        if self.ty(t) == Ty::I32 {
+        match self.values.loc(t) {
+            Loc::Slot => {}
+            Loc::Rax => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax),
+            Loc::Const(v) => match imm32(v) {
+                Some(imm) => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], imm),
+                None => {
+                    self.mov_imm(RCX, v);
+                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rcx);
+                }
+            },
+            Loc::Global(_) => {
+                self.fetch(t, RCX)?;
+                dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rcx);
+            }
+        }
+        self.values.mark_stored(t);
+        Ok(())
+    }
+
+    /// Stores every value a later op may read from its slot: before a
+    /// branch or a label, where paths meet.
+    fn flush(&mut self) -> Result<(), String> {
+        for t in self.values.unstored_live() {
+            self.store_value(t)?;
+        }
+        Ok(())
+    }
+
+    /// Before global `g` (every global when `None`) changes: the
+    /// temporaries that copy it get their values into their slots.
+    fn detach_globals(&mut self, g: Option<u32>) -> Result<(), String> {
+        for t in self.values.copies_of(g) {
+            self.store_value(t)?;
+            self.values.back_to_slot(t);
+        }
+        Ok(())
+    }
+
+    /// Takes the op's result from `rax` (cut to `dst`'s type): left there
+    /// when the next op is its one reader, else stored.
+    fn result(&mut self, dst: Temp) -> Result<(), String> {
+        if self.ty(dst) == Ty::I32 {
             dynasm!(self.asm ; .arch x64 ; mov eax, eax);
         }
-        dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax);
+        if self.values.keep_in_rax(self.at) {
+            self.values.define(dst, Loc::Rax, false);
+            self.rax = Some(dst);
+        } else {
+            let s = self.slot(dst)?;
+            dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax);
+            self.values.define(dst, Loc::Slot, true);
+        }
+        Ok(())
+    }
+
+    /// Applies `ins` to `rax` (`eax` when `wide` is false) and `b`, taken
+    /// as an immediate, from the register file or from its slot.
+    fn arith(&mut self, ins: Arith, wide: bool, b: Temp) -> Result<(), String> {
+        let sb = self.slot(b)?;
+        // Register and memory forms, then the immediate ones where the
+        // instruction has them.
+        macro_rules! apply {
+            ($($op:tt)*) => {
+                match (self.values.loc(b), wide) {
+                    (Loc::Global(g), _) if self.global_offset(g).is_some() => {
+                        let off = self.global_offset(g).unwrap_or(0);
+                        if wide {
+                            dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [r12 + off])
+                        } else {
+                            dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [r12 + off])
+                        }
+                    }
+                    (Loc::Slot, true) => dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [rsp + sb]),
+                    (Loc::Slot, false) => dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [rsp + sb]),
+                    _ => {
+                        self.fetch(b, RCX)?;
+                        if wide {
+                            dynasm!(self.asm ; .arch x64 ; $($op)* rax, rcx)
+                        } else {
+                            dynasm!(self.asm ; .arch x64 ; $($op)* eax, ecx)
+                        }
+                    }
+                }
+            };
+        }
+        macro_rules! apply_imm {
+            ($($op:tt)*) => {
+                match (self.values.loc(b), wide) {
+                    (Loc::Const(v), true) if imm32(v).is_some() => {
+                        let imm = imm32(v).unwrap_or(0);
+                        dynasm!(self.asm ; .arch x64 ; $($op)* rax, imm)
+                    }
+                    (Loc::Const(v), false) => {
+                        dynasm!(self.asm ; .arch x64 ; $($op)* eax, v as u32 as i32)
+                    }
+                    _ => apply!($($op)*),
+                }
+            };
+        }
+        match ins {
+            Arith::Add => apply_imm!(add),
+            Arith::Sub => apply_imm!(sub),
+            Arith::And => apply_imm!(and),
+            Arith::Or => apply_imm!(or),
+            Arith::Xor => apply_imm!(xor),
+            Arith::Cmp => apply_imm!(cmp),
+            Arith::Imul => apply!(imul),
+        }
         Ok(())
     }
 
@@ -543,6 +722,15 @@ impl Emit<'_> {
     }
 
     fn op(&mut self, op: &Op, count: u32) -> Result<(), String> {
+        // A value left in `rax` is for this op to take from there; any
+        // other use of it reads its slot.
+        if let Some(t) = self.rax.take() {
+            if values::rax_operand(op) != Some(t) {
+                self.store_value(t)?;
+                self.values.back_to_slot(t);
+            }
+        }
+        self.values.read(op);
         match op {
             Op::InsnStart { pc, .. } => {
                 let before = count.saturating_sub(1);
@@ -563,48 +751,39 @@ impl Emit<'_> {
                 self.insn = before;
             }
             Op::Const { dst, value } => {
-                let s = self.slot(*dst)?;
                 let v = value & self.ty(*dst).mask();
-                match i32::try_from(v as i64) {
-                    Ok(imm) => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], imm),
-                    Err(_) => dynasm!(self.asm
-                        ; .arch x64
-                        ; mov rax, QWORD v as i64
-                        ; mov QWORD [rsp + s], rax
-                    ),
+                self.values.define(*dst, Loc::Const(v), false);
+            }
+            Op::Mov { dst, src } => match self.values.loc(*src) {
+                loc @ (Loc::Const(_) | Loc::Global(_)) if self.ty(*dst) == self.ty(*src) => {
+                    self.values.define(*dst, loc, false);
                 }
-            }
-            Op::Mov { dst, src } => {
-                self.load_rax(*src)?;
-                self.store_rax(*dst)?;
-            }
+                _ => {
+                    self.fetch(*src, RAX)?;
+                    self.result(*dst)?;
+                }
+            },
             Op::GetGlobal { dst, global } => {
-                let s = self.slot(*dst)?;
-                if (global.0 as usize) < self.abi.globals_len {
-                    let g = global.0 as i32 * 8;
-                    match self.ty(*dst) {
-                        Ty::I32 => dynasm!(self.asm ; .arch x64 ; mov eax, DWORD [r12 + g]),
-                        Ty::I64 => dynasm!(self.asm ; .arch x64 ; mov rax, QWORD [r12 + g]),
-                    }
-                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax);
-                } else {
-                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], 0);
-                }
+                let loc = match self.global_offset(global.0) {
+                    Some(_) => Loc::Global(global.0),
+                    None => Loc::Const(0),
+                };
+                self.values.define(*dst, loc, false);
             }
             Op::SetGlobal { global, src } => {
-                self.load_rax(*src)?;
-                if (global.0 as usize) < self.abi.globals_len {
-                    let g = global.0 as i32 * 8;
+                self.fetch(*src, RAX)?;
+                self.detach_globals(Some(global.0))?;
+                if let Some(g) = self.global_offset(global.0) {
                     dynasm!(self.asm ; .arch x64 ; mov QWORD [r12 + g], rax);
                 }
             }
             Op::Unary { op, dst, src } => {
                 let wide = self.ty(*dst) == Ty::I64;
-                self.load_rax(*src)?;
                 if unary_by_eval(*op) {
-                    dynasm!(self.asm ; .arch x64 ; mov rsi, rax);
+                    self.fetch(*src, RSI)?;
                     self.call_eval()?;
                 } else {
+                    self.fetch(*src, RAX)?;
                     match (op, wide) {
                         (UnOp::Not, _) => dynasm!(self.asm ; .arch x64 ; not rax),
                         (UnOp::Neg, true) => dynasm!(self.asm ; .arch x64 ; neg rax),
@@ -614,29 +793,23 @@ impl Emit<'_> {
                         _ => return Err(format!("{op:?} has no inline form")),
                     }
                 }
-                self.store_rax(*dst)?;
+                self.result(*dst)?;
             }
             Op::Binary { op, dst, a, b } => self.binary(*op, *dst, *a, *b)?,
             Op::Compare { cond, dst, a, b } => {
-                let sb = self.slot(*b)?;
                 let wide = self.ty(*a) == Ty::I64;
-                self.load_rax(*a)?;
-                dynasm!(self.asm ; .arch x64 ; xor ecx, ecx);
-                if wide {
-                    dynasm!(self.asm ; .arch x64 ; cmp rax, QWORD [rsp + sb]);
-                } else {
-                    dynasm!(self.asm ; .arch x64 ; cmp eax, DWORD [rsp + sb]);
-                }
+                self.fetch(*a, RAX)?;
+                self.arith(Arith::Cmp, wide, *b)?;
                 match cond {
-                    Cond::Eq => dynasm!(self.asm ; .arch x64 ; sete cl),
-                    Cond::Ne => dynasm!(self.asm ; .arch x64 ; setne cl),
-                    Cond::LtSigned => dynasm!(self.asm ; .arch x64 ; setl cl),
-                    Cond::GeSigned => dynasm!(self.asm ; .arch x64 ; setge cl),
-                    Cond::LtUnsigned => dynasm!(self.asm ; .arch x64 ; setb cl),
-                    Cond::GeUnsigned => dynasm!(self.asm ; .arch x64 ; setae cl),
+                    Cond::Eq => dynasm!(self.asm ; .arch x64 ; sete al),
+                    Cond::Ne => dynasm!(self.asm ; .arch x64 ; setne al),
+                    Cond::LtSigned => dynasm!(self.asm ; .arch x64 ; setl al),
+                    Cond::GeSigned => dynasm!(self.asm ; .arch x64 ; setge al),
+                    Cond::LtUnsigned => dynasm!(self.asm ; .arch x64 ; setb al),
+                    Cond::GeUnsigned => dynasm!(self.asm ; .arch x64 ; setae al),
                 }
-                let sd = self.slot(*dst)?;
-                dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + sd], rcx);
+                dynasm!(self.asm ; .arch x64 ; movzx eax, al);
+                self.result(*dst)?;
             }
             Op::Select {
                 dst,
@@ -644,14 +817,15 @@ impl Emit<'_> {
                 if_true,
                 if_false,
             } => {
-                let (sc, st) = (self.slot(*cond)?, self.slot(*if_true)?);
-                self.load_rax(*if_false)?;
+                self.fetch(*if_false, RAX)?;
+                self.fetch(*if_true, RDX)?;
+                self.fetch(*cond, RCX)?;
                 dynasm!(self.asm
                     ; .arch x64
-                    ; cmp QWORD [rsp + sc], 0
-                    ; cmovne rax, QWORD [rsp + st]
+                    ; test rcx, rcx
+                    ; cmovne rax, rdx
                 );
-                self.store_rax(*dst)?;
+                self.result(*dst)?;
             }
             Op::Extend {
                 dst,
@@ -659,7 +833,7 @@ impl Emit<'_> {
                 bits,
                 signed,
             } => {
-                self.load_rax(*src)?;
+                self.fetch(*src, RAX)?;
                 let shift = 64i8 - (*bits).clamp(1, 64) as i8;
                 if shift > 0 {
                     dynasm!(self.asm ; .arch x64 ; shl rax, shift);
@@ -669,46 +843,59 @@ impl Emit<'_> {
                         dynasm!(self.asm ; .arch x64 ; shr rax, shift);
                     }
                 }
-                self.store_rax(*dst)?;
+                self.result(*dst)?;
             }
             Op::Load { dst, addr, mem } => {
-                self.load(*addr, mem.size, mem.endian)?;
+                self.fetch(*addr, RSI)?;
+                self.load(mem.size, mem.endian)?;
                 if mem.signed && mem.size < 8 {
                     let shift = 64 - 8 * mem.size as i8;
                     dynasm!(self.asm ; .arch x64 ; shl rax, shift ; sar rax, shift);
                 }
-                self.store_rax(*dst)?;
+                self.result(*dst)?;
             }
-            Op::Store { addr, src, mem } => self.store(*addr, *src, mem.size, mem.endian)?,
+            Op::Store { addr, src, mem } => {
+                self.fetch(*src, RDX)?;
+                self.fetch(*addr, RSI)?;
+                self.store(mem.size, mem.endian)?;
+            }
             Op::Float { op, dst, args } => {
                 let [a, b, c] = *args;
                 let n = op.arity();
-                let (sa, sb, sc) = (self.slot(a)?, self.slot(b)?, self.slot(c)?);
-                dynasm!(self.asm ; .arch x64 ; mov rsi, QWORD [rsp + sa]);
+                self.fetch(a, RSI)?;
                 if n > 1 {
-                    dynasm!(self.asm ; .arch x64 ; mov rdx, QWORD [rsp + sb]);
+                    self.fetch(b, RDX)?;
                 }
                 if n > 2 {
-                    dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rsp + sc]);
+                    self.fetch(c, RCX)?;
                 }
                 self.call_eval()?;
-                self.store_rax(*dst)?;
+                self.result(*dst)?;
             }
             Op::FloatConvert { dst, src, .. } => {
-                let s = self.slot(*src)?;
-                dynasm!(self.asm ; .arch x64 ; mov rsi, QWORD [rsp + s]);
+                self.fetch(*src, RSI)?;
                 self.call_eval()?;
-                self.store_rax(*dst)?;
+                self.result(*dst)?;
             }
             Op::Call { helper, dst, args } => {
                 if args.len() > 6 {
                     return Err("helper call with more than 6 arguments".into());
                 }
+                // The helper may change any global.
+                self.detach_globals(None)?;
                 let at = self.abi.ctx.args as i32;
                 for (k, a) in args.iter().enumerate() {
-                    self.load_rax(*a)?;
                     let off = at + 8 * k as i32;
-                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + off], rax);
+                    match self.values.loc(*a) {
+                        Loc::Const(v) if imm32(v).is_some() => {
+                            let imm = imm32(v).unwrap_or(0);
+                            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + off], imm);
+                        }
+                        _ => {
+                            self.fetch(*a, RAX)?;
+                            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + off], rax);
+                        }
+                    }
                 }
                 let f = self.abi.call_for(helper.0) as i64;
                 let info = call_info(self.insn, args.len() as u8) as i64;
@@ -724,23 +911,41 @@ impl Emit<'_> {
                 );
                 self.after_trampoline();
                 if let Some(d) = dst {
-                    self.store_rax(*d)?;
+                    self.result(*d)?;
                 }
             }
             Op::Branch { cond, target } => {
-                let s = self.slot(*cond)?;
-                let l = self.label(target.0);
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; cmp QWORD [rsp + s], 0
-                    ; jne =>l
-                );
+                let l = self.forward_label(target.0)?;
+                // The value tested may sit in `rax`: stores go through
+                // `rcx`.
+                self.flush()?;
+                match self.values.loc(*cond) {
+                    Loc::Const(0) => {}
+                    Loc::Const(_) => dynasm!(self.asm ; .arch x64 ; jmp =>l),
+                    _ => {
+                        self.fetch(*cond, RAX)?;
+                        dynasm!(self.asm
+                            ; .arch x64
+                            ; test rax, rax
+                            ; jnz =>l
+                        );
+                    }
+                }
             }
             Op::Jump { target } => {
-                let l = self.label(target.0);
+                let l = self.forward_label(target.0)?;
+                self.flush()?;
                 dynasm!(self.asm ; .arch x64 ; jmp =>l);
             }
             Op::SetLabel(l) => {
+                // Paths meet here: every value goes through its slot.
+                self.flush()?;
+                self.values.forget_all();
+                let index = l.0 as usize;
+                if self.placed.len() <= index {
+                    self.placed.resize(index + 1, false);
+                }
+                self.placed[index] = true;
                 let l = self.label(l.0);
                 dynasm!(self.asm ; .arch x64 ; =>l);
             }
@@ -752,7 +957,7 @@ impl Emit<'_> {
                     self.chain(link, count, false);
                 }
                 Exit::Jump { pc } => {
-                    self.load_rax(*pc)?;
+                    self.fetch(*pc, RAX)?;
                     let link = self.next_link();
                     self.chain(link, count, true);
                 }
@@ -764,6 +969,15 @@ impl Emit<'_> {
             },
         }
         Ok(())
+    }
+
+    /// The code label of IR label `l`, which must lie ahead: the first
+    /// tier's view of values relies on control going only forward.
+    fn forward_label(&mut self, l: u32) -> Result<DynamicLabel, String> {
+        if self.placed.get(l as usize).copied().unwrap_or(false) {
+            return Err(format!("branch back to label {l}"));
+        }
+        Ok(self.label(l))
     }
 
     /// Calls [`eval`] on the next [`Desc`], in op order, with the
@@ -781,46 +995,45 @@ impl Emit<'_> {
     }
 
     fn binary(&mut self, op: BinOp, dst: Temp, a: Temp, b: Temp) -> Result<(), String> {
-        let sb = self.slot(b)?;
         let wide = self.ty(dst) == Ty::I64;
-        self.load_rax(a)?;
         if binary_by_eval(op) {
-            dynasm!(self.asm
-                ; .arch x64
-                ; mov rsi, rax
-                ; mov rdx, QWORD [rsp + sb]
-            );
+            self.fetch(a, RSI)?;
+            self.fetch(b, RDX)?;
             self.call_eval()?;
-            return self.store_rax(dst);
+            return self.result(dst);
         }
-        macro_rules! arith {
-            ($ins:ident) => {
-                if wide {
-                    dynasm!(self.asm ; .arch x64 ; $ins rax, QWORD [rsp + sb])
-                } else {
-                    dynasm!(self.asm ; .arch x64 ; $ins eax, DWORD [rsp + sb])
-                }
-            };
-        }
+        self.fetch(a, RAX)?;
         macro_rules! shift {
             ($ins:ident) => {{
-                dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rsp + sb]);
-                if wide {
-                    dynasm!(self.asm ; .arch x64 ; $ins rax, cl)
-                } else {
-                    dynasm!(self.asm ; .arch x64 ; $ins eax, cl)
+                match self.values.loc(b) {
+                    // x86 takes the count modulo the width, as the IR
+                    // defines it.
+                    Loc::Const(v) => {
+                        let n = (v & if wide { 63 } else { 31 }) as i8;
+                        if wide {
+                            dynasm!(self.asm ; .arch x64 ; $ins rax, n)
+                        } else {
+                            dynasm!(self.asm ; .arch x64 ; $ins eax, n)
+                        }
+                    }
+                    _ => {
+                        self.fetch(b, RCX)?;
+                        if wide {
+                            dynasm!(self.asm ; .arch x64 ; $ins rax, cl)
+                        } else {
+                            dynasm!(self.asm ; .arch x64 ; $ins eax, cl)
+                        }
+                    }
                 }
             }};
         }
-        // x86 shifts and rotates take their count modulo the operand
-        // width, as the IR defines them.
         match op {
-            BinOp::Add => arith!(add),
-            BinOp::Sub => arith!(sub),
-            BinOp::And => arith!(and),
-            BinOp::Or => arith!(or),
-            BinOp::Xor => arith!(xor),
-            BinOp::Mul => arith!(imul),
+            BinOp::Add => self.arith(Arith::Add, wide, b)?,
+            BinOp::Sub => self.arith(Arith::Sub, wide, b)?,
+            BinOp::And => self.arith(Arith::And, wide, b)?,
+            BinOp::Or => self.arith(Arith::Or, wide, b)?,
+            BinOp::Xor => self.arith(Arith::Xor, wide, b)?,
+            BinOp::Mul => self.arith(Arith::Imul, wide, b)?,
             BinOp::Shl => shift!(shl),
             BinOp::ShrUnsigned => shift!(shr),
             BinOp::ShrSigned => shift!(sar),
@@ -828,18 +1041,17 @@ impl Emit<'_> {
             BinOp::RotateRight => shift!(ror),
             _ => return Err(format!("{op:?} has no inline form")),
         }
-        self.store_rax(dst)
+        self.result(dst)
     }
 
-    /// Looks `addr` up in the TLB for an access of `size` bytes with the
-    /// tag at `tag`: `rsi` = the address, `rax` = the entry; jumps to a
-    /// new slow path on a miss (returned).
-    fn tlb_probe(&mut self, addr: Temp, size: u8, tag: u32) -> Result<DynamicLabel, String> {
+    /// Looks the address in `rsi` up in the TLB for an access of `size`
+    /// bytes with the tag at `tag`: `rax` = the entry; jumps to a new slow
+    /// path on a miss (returned).
+    fn tlb_probe(&mut self, size: u8, tag: u32) -> Result<DynamicLabel, String> {
         let l = self.abi.tlb;
         if l.page_bits >= 31 || !l.entry_size.is_power_of_two() {
             return Err("TLB layout not supported by the first tier".into());
         }
-        let s = self.slot(addr)?;
         let page_bits = l.page_bits as i8;
         let index_mask = l.entries.saturating_sub(1) as i32;
         let entry_shift = l.entry_size.trailing_zeros() as i8;
@@ -848,7 +1060,6 @@ impl Emit<'_> {
         let miss = self.asm.new_dynamic_label();
         dynasm!(self.asm
             ; .arch x64
-            ; mov rsi, QWORD [rsp + s]
             ; mov rax, rsi
             ; shr rax, page_bits
             ; and eax, index_mask
@@ -862,9 +1073,10 @@ impl Emit<'_> {
         Ok(miss)
     }
 
-    /// Loads `size` bytes at `addr` into `rax`, zero-extended.
-    fn load(&mut self, addr: Temp, size: u8, endian: Endian) -> Result<(), String> {
-        let miss = self.tlb_probe(addr, size, self.abi.tlb.fast_read_tag)?;
+    /// Loads `size` bytes at the address in `rsi` into `rax`,
+    /// zero-extended.
+    fn load(&mut self, size: u8, endian: Endian) -> Result<(), String> {
+        let miss = self.tlb_probe(size, self.abi.tlb.fast_read_tag)?;
         let addend = self.abi.tlb.addend as i32;
         dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rax + addend]);
         match size {
@@ -885,11 +1097,9 @@ impl Emit<'_> {
         Ok(())
     }
 
-    /// Stores the low `size` bytes of `src` at `addr`.
-    fn store(&mut self, addr: Temp, src: Temp, size: u8, endian: Endian) -> Result<(), String> {
-        let sv = self.slot(src)?;
-        dynasm!(self.asm ; .arch x64 ; mov rdx, QWORD [rsp + sv]);
-        let miss = self.tlb_probe(addr, size, self.abi.tlb.fast_write_tag)?;
+    /// Stores the low `size` bytes of `rdx` at the address in `rsi`.
+    fn store(&mut self, size: u8, endian: Endian) -> Result<(), String> {
+        let miss = self.tlb_probe(size, self.abi.tlb.fast_write_tag)?;
         let (code_word, addend) = (self.abi.tlb.code_word as i32, self.abi.tlb.addend as i32);
         // Writes to pages with translated code take the slow path, which
         // tells the block caches.
