@@ -14,20 +14,22 @@
 //! multiplies, bit counts, float) call [`eval`], which applies the IR's
 //! own reference semantics. The code follows the engine's native
 //! contract ([`chimera_engine::native`]) and keeps no global in a
-//! register, so helpers and traps find every global in memory. It chains
-//! from block to block through the exits' links and the jump table (never
-//! looping inside a block), counts its own runs so that a loop entered
-//! once still reaches the second tier, and goes on to the block's
-//! compiled code as soon as that is there (see [`Backend::baseline`]).
+//! register, so helpers and traps find every global in memory. It goes
+//! on from block to block through the exits' links and the dispatch cache
+//! (never looping inside a block): it takes its frame down and jumps to
+//! the next block's entry, which finds the stack as its caller, the
+//! runner, left it. It counts its own runs so that a loop entered once
+//! still reaches the second tier, and goes on to the block's compiled
+//! code as soon as that is there (see [`Backend::baseline`]).
 //!
 //! Registers: `rbx` holds the context, `r12` the globals' address
 //! (reloaded after every trampoline), `rbp` the chaining budget (read
-//! from the context at entry and after every trampoline); `rax`, `rcx`, `rdx`, `rsi`, `rdi`, `r8` and `r9`
-//! are scratch. Functions save the host's callee-saved registers they use
-//! and take no others, so they may be called in the host's convention or
-//! in the no-callee-saved one Cranelift's blocks use; the [`runner`]
-//! saves every callee-saved register for a chain of blocks of either
-//! tier.
+//! from the context at entry and after every trampoline); `rax`, `rcx`,
+//! `rdx`, `rsi`, `rdi`, `r8` and `r9` are scratch. Functions save the
+//! host's callee-saved registers they use and take no others, so they may
+//! be called in the host's convention or in the no-callee-saved one
+//! Cranelift's blocks use; the [`runner`] saves every callee-saved
+//! register for a chain of blocks of either tier.
 //!
 //! [`Backend::baseline`]: chimera_engine::Backend::baseline
 
@@ -322,7 +324,7 @@ struct Emit<'a> {
     /// The current instruction's pc and index.
     pc: u64,
     insn: u32,
-    /// Whether a trampoline call came before (in op order).
+    /// Whether the current instruction may call a trampoline.
     called: bool,
     descs: &'a [Desc],
     next_desc: usize,
@@ -652,13 +654,7 @@ impl Emit<'_> {
             return;
         }
         let (c, l) = (self.abi.ctx, self.abi.link);
-        let (retired, epoch, next, jumps, done) = (
-            c.retired as i32,
-            c.epoch as i32,
-            c.next as i32,
-            c.jumps as i32,
-            self.done,
-        );
+        let (retired, epoch, jumps) = (c.retired as i32, c.epoch as i32, c.jumps as i32);
         let (l_entry, l_epoch, l_pc, l_insns) =
             (l.entry as i32, l.epoch as i32, l.pc as i32, l.insns as i32);
         let (follow, probe, back) = (
@@ -694,9 +690,13 @@ impl Emit<'_> {
             ; ja =>back
             ; mov rdx, QWORD [rdx + l_entry]
             ; mov DWORD [rbx + retired], ecx
-            ; mov QWORD [rbx + next], rdx
-            ; jmp =>done
+            ; mov rdi, rbx
         );
+        // Straight there, leaving this block's frame as the next block
+        // expects its caller's (the runner's): a jump per exit, which the
+        // host predicts exit by exit.
+        self.epilogue();
+        dynasm!(self.asm ; .arch x64 ; jmp rdx);
         if indirect {
             let mask = (DISPATCH_ENTRIES - 1) as i32;
             let size = std::mem::size_of::<ChainLink>() as i32;
@@ -734,8 +734,9 @@ impl Emit<'_> {
         match op {
             Op::InsnStart { pc, .. } => {
                 let before = count.saturating_sub(1);
-                if before > 0 && self.called {
-                    // A trampoline may have asked to end the block here.
+                if before > 0 && std::mem::take(&mut self.called) {
+                    // The instruction before called a trampoline, which may
+                    // have asked to end the block here.
                     let (end_block, go_on) =
                         (self.abi.ctx.end_block as i32, self.asm.new_dynamic_label());
                     dynasm!(self.asm
@@ -1148,8 +1149,8 @@ impl Emit<'_> {
             pc: self.pc,
             info: mem_info(self.insn, size, endian),
         });
-        // The slow path calls a trampoline: from here on, an instruction
-        // start must look for a request to end the block.
+        // The slow path calls a trampoline: the next instruction start
+        // looks for a request to end the block.
         self.called = true;
     }
 
@@ -1194,15 +1195,21 @@ impl Emit<'_> {
                 ; jmp =>resume
             );
         }
-        let (frame, done) = (self.frame, self.done);
+        let done = self.done;
+        dynasm!(self.asm ; .arch x64 ; =>done);
+        self.epilogue();
+        dynasm!(self.asm ; .arch x64 ; ret);
+    }
+
+    /// Takes down the block's frame and restores what the prologue saved.
+    fn epilogue(&mut self) {
+        let frame = self.frame;
         dynasm!(self.asm
             ; .arch x64
-            ; =>done
             ; add rsp, frame
             ; pop rbp
             ; pop r12
             ; pop rbx
-            ; ret
         );
     }
 }
