@@ -60,12 +60,45 @@ fn zeroed_atomic_bytes(len: usize) -> Box<[AtomicU8]> {
     unsafe { Box::from_raw(raw) }
 }
 
+/// RAM at least this large is backed by huge pages where the host can.
+const HUGE_PAGES_FROM: usize = 16 << 20;
+
+/// Asks the host to back `bytes` with transparent huge pages where it can
+/// (QEMU does the same for guest RAM): a guest touching its memory then
+/// costs the host a page fault per 2 MiB instead of per 4 KiB (a Linux
+/// boot took 85,000 faults, most of them here).
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(bytes: &[AtomicU8]) {
+    const PAGE: usize = 4096;
+    let start = bytes.as_ptr() as usize;
+    let (lo, hi) = (
+        start.next_multiple_of(PAGE),
+        (start + bytes.len()) & !(PAGE - 1),
+    );
+    if hi > lo {
+        // SAFETY: `madvise` only gives advice about memory: the range is
+        // the page-aligned inside of the allocation `bytes` owns, and
+        // MADV_HUGEPAGE changes neither its contents nor its mapping's
+        // validity. Failure (a host without huge pages) changes nothing.
+        unsafe {
+            libc::madvise(lo as *mut libc::c_void, hi - lo, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_: &[AtomicU8]) {}
+
 impl Ram {
     /// Zero-filled RAM of `size` bytes.
     pub fn new(size: usize) -> Self {
         let pages = size.div_ceil(1 << CODE_PAGE_BITS);
+        let bytes = zeroed_atomic_bytes(size);
+        if size >= HUGE_PAGES_FROM {
+            advise_huge_pages(&bytes);
+        }
         Ram {
-            bytes: zeroed_atomic_bytes(size),
+            bytes,
             code_pages: (0..pages).map(|_| AtomicU64::new(0)).collect(),
             code_bytes: (0..pages).map(|_| OnceLock::new()).collect(),
             code_lock: Mutex::new(()),

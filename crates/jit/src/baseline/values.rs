@@ -42,33 +42,43 @@ pub(super) struct Values {
     tracked: Vec<Temp>,
 }
 
-/// The temporaries `op` reads.
-pub(super) fn reads(op: &Op) -> Vec<Temp> {
+/// Calls `f` on each temporary `op` reads, in order.
+pub(super) fn each_read(op: &Op, mut f: impl FnMut(Temp)) {
     match op {
         Op::Mov { src, .. }
         | Op::Unary { src, .. }
         | Op::Extend { src, .. }
         | Op::FloatConvert { src, .. }
-        | Op::SetGlobal { src, .. } => vec![*src],
-        Op::Binary { a, b, .. } | Op::Compare { a, b, .. } => vec![*a, *b],
-        Op::Float { op, args, .. } => args[..op.arity()].to_vec(),
+        | Op::SetGlobal { src, .. } => f(*src),
+        Op::Binary { a, b, .. } | Op::Compare { a, b, .. } => {
+            f(*a);
+            f(*b);
+        }
+        Op::Float { op, args, .. } => args[..op.arity()].iter().copied().for_each(f),
         Op::Select {
             cond,
             if_true,
             if_false,
             ..
-        } => vec![*cond, *if_true, *if_false],
-        Op::Load { addr, .. } => vec![*addr],
-        Op::Store { addr, src, .. } => vec![*addr, *src],
-        Op::Call { args, .. } => args.clone(),
-        Op::Branch { cond, .. } => vec![*cond],
-        Op::Exit(Exit::Jump { pc }) => vec![*pc],
+        } => {
+            f(*cond);
+            f(*if_true);
+            f(*if_false);
+        }
+        Op::Load { addr, .. } => f(*addr),
+        Op::Store { addr, src, .. } => {
+            f(*addr);
+            f(*src);
+        }
+        Op::Call { args, .. } => args.iter().copied().for_each(f),
+        Op::Branch { cond, .. } => f(*cond),
+        Op::Exit(Exit::Jump { pc }) => f(*pc),
         Op::InsnStart { .. }
         | Op::Const { .. }
         | Op::GetGlobal { .. }
         | Op::Jump { .. }
         | Op::SetLabel(_)
-        | Op::Exit(_) => Vec::new(),
+        | Op::Exit(_) => {}
     }
 }
 
@@ -98,11 +108,11 @@ impl Values {
         let mut left = vec![0u32; temps];
         let mut defs = vec![0u32; temps];
         for op in ops {
-            for t in reads(op) {
+            each_read(op, |t| {
                 if let Some(n) = left.get_mut(t.0 as usize) {
                     *n += 1;
                 }
-            }
+            });
             if let Some(d) = op_dst(op).and_then(|d| defs.get_mut(d.0 as usize)) {
                 *d += 1;
             }
@@ -115,10 +125,15 @@ impl Values {
                     return false;
                 };
                 let once = |v: &[u32]| v.get(d.0 as usize) == Some(&1);
+                let next = ops.get(i + 1);
+                let mut reads_there = 0;
+                if let Some(next) = next {
+                    each_read(next, |t| reads_there += u32::from(t == d));
+                }
                 once(&left)
                     && once(&defs)
-                    && ops.get(i + 1).and_then(rax_operand) == Some(d)
-                    && reads(&ops[i + 1]).iter().filter(|t| **t == d).count() == 1
+                    && next.and_then(rax_operand) == Some(d)
+                    && reads_there == 1
             })
             .collect();
         Values {
@@ -137,11 +152,12 @@ impl Values {
 
     /// Notes the reads of the op about to be compiled.
     pub(super) fn read(&mut self, op: &Op) {
-        for t in reads(op) {
-            if let Some(n) = self.left.get_mut(t.0 as usize) {
+        let left = &mut self.left;
+        each_read(op, |t| {
+            if let Some(n) = left.get_mut(t.0 as usize) {
                 *n = n.saturating_sub(1);
             }
-        }
+        });
     }
 
     /// Whether op `i`'s result stays in `rax` for the next op.
@@ -153,24 +169,26 @@ impl Values {
     /// `stored`).
     pub(super) fn define(&mut self, t: Temp, loc: Loc, stored: bool) {
         if let Some(l) = self.locs.get_mut(t.0 as usize) {
-            *l = loc;
-            self.stored[t.0 as usize] = stored;
-            if loc != Loc::Slot {
+            // The list holds exactly the temporaries away from Slot.
+            if *l == Loc::Slot && loc != Loc::Slot {
                 self.tracked.push(t);
             }
+            *l = loc;
+            self.stored[t.0 as usize] = stored;
         }
     }
 
     /// Drops from the tracked list what needs no tracking any more: the
-    /// temporaries back in their slots, and those read no more whose
-    /// slots hold them.
+    /// temporaries read no more whose slots hold them go back to Slot.
     fn prune(&mut self) {
-        let (locs, left, stored) = (&self.locs, &self.left, &self.stored);
-        self.tracked.sort_unstable_by_key(|t| t.0);
-        self.tracked.dedup();
+        let (locs, left, stored) = (&mut self.locs, &self.left, &self.stored);
         self.tracked.retain(|t| {
             let i = t.0 as usize;
-            locs[i] != Loc::Slot && (left[i] > 0 || !stored[i])
+            let keep = locs[i] != Loc::Slot && (left[i] > 0 || !stored[i]);
+            if !keep {
+                locs[i] = Loc::Slot;
+            }
+            keep
         });
     }
 
@@ -206,7 +224,10 @@ impl Values {
     /// `t` is taken from its slot from now on (which holds its value).
     pub(super) fn back_to_slot(&mut self, t: Temp) {
         if let Some(l) = self.locs.get_mut(t.0 as usize) {
-            *l = Loc::Slot;
+            if *l != Loc::Slot {
+                *l = Loc::Slot;
+                self.tracked.retain(|x| *x != t);
+            }
             self.stored[t.0 as usize] = true;
         }
     }
@@ -214,7 +235,8 @@ impl Values {
     /// After a label (paths meet): every value is taken from its slot.
     pub(super) fn forget_all(&mut self) {
         for t in std::mem::take(&mut self.tracked) {
-            self.back_to_slot(t);
+            self.locs[t.0 as usize] = Loc::Slot;
+            self.stored[t.0 as usize] = true;
         }
     }
 }
