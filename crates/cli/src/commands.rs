@@ -371,14 +371,22 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
                 r.epochs
             );
             if let Some((name, b)) = c.backend_stats() {
+                let [cranelift, first] = b.tiers;
                 eprintln!(
-                    "  {name}: {} blocks compiled, {} refused, median compile {:.1} us; \
-                     first tier: {} blocks, median {:.1} us",
+                    "  {name}: Cranelift {} blocks ({} refused), {:.1} ms compiling (median \
+                     {:.1} us), {:.1} bytes of code per guest instruction; first tier {} \
+                     blocks ({} refused), {:.1} ms compiling (median {:.1} us), {:.1} bytes \
+                     per guest instruction",
                     b.compiled,
                     b.failed,
+                    cranelift.compile_ns as f64 / 1e6,
                     b.median_compile_ns as f64 / 1e3,
+                    cranelift.bytes_per_insn(),
                     b.baseline_compiled,
-                    b.median_baseline_ns as f64 / 1e3
+                    b.baseline_failed,
+                    first.compile_ns as f64 / 1e6,
+                    b.median_baseline_ns as f64 / 1e3,
+                    first.bytes_per_insn()
                 );
             }
             for cpu in c.cpus() {

@@ -46,7 +46,7 @@ pub use env::CpuEnv;
 pub use frontend::{local_fault, CodeReader, CpuState, Frontend, Helper, HelperCtx, HelperFn};
 pub use irq::IrqInputs;
 pub use mmu::{Mmu, TlbLayout, Translation};
-pub use native::{Backend, BackendStats, NativeAbi, NativeCode};
+pub use native::{Backend, BackendStats, NativeAbi, NativeCode, TierTotals};
 pub use params::{ClusterParams, MemoryOrder};
 pub use run::RunStats;
 pub use scheduler::{RunLimits, RunOutcome, Scheduler};

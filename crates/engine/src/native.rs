@@ -180,14 +180,23 @@ pub type FreeCallFn = extern "C" fn(*mut NativeCtx, u64, u64, u64, u64, u64) -> 
 pub type CallFn = extern "C" fn(*mut NativeCtx, u64, u64, u64) -> u64;
 
 /// Packs a memory access for the load and store trampolines.
+/// Packs a memory access for the load and store trampolines: 32 bits
+/// (code may pass it as an immediate), the instruction index above bit
+/// 16 (blocks hold fewer than 65,536 instructions).
 pub fn mem_info(insn: u32, size: u8, endian: Endian) -> u64 {
-    (u64::from(insn) << 32) | (u64::from(endian == Endian::Big) << 8) | u64::from(size)
+    (u64::from(insn & 0xffff) << INFO_INSN_SHIFT)
+        | (u64::from(endian == Endian::Big) << 8)
+        | u64::from(size)
 }
 
-/// Packs a helper call for the call trampoline.
+/// Packs a helper call for the call trampoline (32 bits, as
+/// [`mem_info`]).
 pub fn call_info(insn: u32, nargs: u8) -> u64 {
-    (u64::from(insn) << 32) | u64::from(nargs)
+    (u64::from(insn & 0xffff) << INFO_INSN_SHIFT) | u64::from(nargs)
 }
+
+/// Where the instruction index sits in [`mem_info`] and [`call_info`].
+const INFO_INSN_SHIFT: u32 = 16;
 
 /// Everything a backend needs to compile for one cluster.
 #[derive(Debug, Clone, Copy)]
@@ -425,7 +434,7 @@ enum Call {
 }
 
 /// Runs `f` on the run's frontend, CPU and environment, for instruction
-/// `info >> 32` at `pc`; records a trap and reports it in `ctx.status`.
+/// `info >> 16` at `pc`; records a trap and reports it in `ctx.status`.
 /// Unless `call` is [`Call::Free`], hands compiled code the globals'
 /// address, the block-end request and the TLB again, and a chaining budget
 /// of 0 when the run loop must look before the next block.
@@ -434,7 +443,7 @@ fn with_run<F: Frontend, G>(ctx: *mut NativeCtx, pc: u64, info: u64, call: Call,
 where
     G: FnOnce(&F, &mut F::Cpu, &mut CpuEnv) -> Result<u64, Trap>,
 {
-    let index = (info >> 32) as u32;
+    let index = (info >> INFO_INSN_SHIFT) as u32;
     // SAFETY: `ctx` is the context `run_native::<F>` made on its stack and
     // passed to the compiled code, which hands it back unchanged while
     // `run_native` waits for it; `run` points at that call's `RunRefs<F>`
@@ -551,6 +560,33 @@ pub struct BackendStats {
     pub baseline_failed: u64,
     /// Median time to make a block's first-tier code, in nanoseconds.
     pub median_baseline_ns: u64,
+    /// Each tier's totals: Cranelift's, then the first tier's.
+    pub tiers: [TierTotals; 2],
+}
+
+/// What one tier of a backend made, in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TierTotals {
+    /// Host nanoseconds spent compiling.
+    pub compile_ns: u64,
+    /// Bytes of host code made.
+    pub code_bytes: u64,
+    /// Guest instructions in the blocks compiled.
+    pub guest_insns: u64,
+}
+
+impl TierTotals {
+    /// Adds one compiled block.
+    pub fn add(&mut self, ns: u64, bytes: usize, insns: u32) {
+        self.compile_ns += ns;
+        self.code_bytes += bytes as u64;
+        self.guest_insns += u64::from(insns);
+    }
+
+    /// Host code bytes per guest instruction (0 when nothing was made).
+    pub fn bytes_per_insn(&self) -> f64 {
+        self.code_bytes as f64 / self.guest_insns.max(1) as f64
+    }
 }
 
 /// A code generator for blocks.

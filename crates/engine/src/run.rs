@@ -356,7 +356,10 @@ impl<F: Frontend> Shared<'_, F> {
             fe.handle_trap(&mut cpu.state, env, trap, pc);
             return Err(Flow::Again);
         }
-        let (ops, temps) = self.builder.take();
+        // Copied out at their size: the builder keeps its buffers for the
+        // next block (growing them anew for each block cost a Linux boot
+        // tens of thousands of host page faults).
+        let (ops, temps) = (self.builder.ops().to_vec(), self.builder.temps().to_vec());
         if self.verify_ir {
             if let Err(e) = verify(&ops, &temps, fe.helpers().len()) {
                 self.control.request(crate::ExitRequest::Error(format!(

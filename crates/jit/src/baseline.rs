@@ -164,6 +164,7 @@ impl Baseline {
 
     /// Compiles `block` for `abi`; its code returns for the engine to
     /// tier it up when its run count reaches `tier_up_runs` (0: never).
+    /// The code and its size in bytes.
     ///
     /// Must be called on the one thread that runs this compiler's code,
     /// while none of it runs (see [`CodeHeap::place`]).
@@ -172,7 +173,7 @@ impl Baseline {
         block: &Block,
         abi: &NativeAbi,
         tier_up_runs: u32,
-    ) -> Result<NativeCode, String> {
+    ) -> Result<(NativeCode, usize), String> {
         let frame = (block.temps.len() * 8).next_multiple_of(16);
         if frame > MAX_FRAME {
             return Err(format!("{} temporaries are too many", block.temps.len()));
@@ -180,7 +181,11 @@ impl Baseline {
         let (counts, _) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
         let descs = descs(block)?;
         let mut asm = VecAssembler::new_with_capacity(0, block.ops.len() * 40, 0, 0, 64, 0, 64);
+        if block.insns > u32::from(u16::MAX) {
+            return Err(format!("{} instructions in one block", block.insns));
+        }
         let done = asm.new_dynamic_label();
+        let (load_at, store_at) = (asm.new_dynamic_label(), asm.new_dynamic_label());
         let mut e = Emit {
             asm,
             abi,
@@ -190,6 +195,9 @@ impl Baseline {
             temps: &block.temps,
             labels: Vec::new(),
             slow: Vec::new(),
+            end_checks: Vec::new(),
+            load_at,
+            store_at,
             done,
             frame: frame as i32,
             pc: block.pc,
@@ -201,13 +209,17 @@ impl Baseline {
             rax: None,
             at: 0,
             placed: Vec::new(),
+            flags: None,
+            side_exits: Vec::new(),
+            skip: None,
+            counts: &counts,
         };
         e.prologue();
         for (i, op) in block.ops.iter().enumerate() {
             e.at = i;
             e.op(op, counts[i])?;
         }
-        e.out_of_line();
+        e.out_of_line()?;
         let code = e
             .asm
             .finalize()
@@ -229,7 +241,9 @@ impl Baseline {
         // code points at live in `owner` too. The addresses the code
         // embeds (the block's links, run counter and compiled entry) are
         // the block's, which owns this code.
-        Ok(unsafe { NativeCode::with_runner(entry, runner, abi.globals_len, Arc::new(owner)) })
+        let native =
+            unsafe { NativeCode::with_runner(entry, runner, abi.globals_len, Arc::new(owner)) };
+        Ok((native, code.len()))
     }
 }
 
@@ -290,14 +304,22 @@ enum Arith {
     Imul,
 }
 
+/// The out-of-line half of an end-block check: where the hot path
+/// jumps when its budget is 0, where it goes back to, and the exit it
+/// takes when the request is there.
+struct EndCheck {
+    entry: DynamicLabel,
+    back: DynamicLabel,
+    pc: u64,
+    count: u32,
+}
+
 /// A memory access's slow path, emitted after the block's code.
 struct Slow {
     /// Where the fast path jumps on a miss.
     entry: DynamicLabel,
     /// Where the slow path goes back to.
     resume: DynamicLabel,
-    /// The load or store trampoline.
-    trampoline: usize,
     /// Whether it is a store (value in `rdx`).
     store: bool,
     pc: u64,
@@ -318,6 +340,11 @@ struct Emit<'a> {
     /// The code label of each IR label, made when first named.
     labels: Vec<Option<DynamicLabel>>,
     slow: Vec<Slow>,
+    end_checks: Vec<EndCheck>,
+    /// Where the addresses of the load and store trampolines sit, after
+    /// the code (called through them: a call takes 6 bytes, not 13).
+    load_at: DynamicLabel,
+    store_at: DynamicLabel,
     /// The epilogue: returns `rax`.
     done: DynamicLabel,
     frame: i32,
@@ -336,6 +363,31 @@ struct Emit<'a> {
     at: usize,
     /// Which IR labels are placed already.
     placed: Vec<bool>,
+    /// A comparison whose outcome sits in the host's flags for the branch
+    /// right after, its only reader: the temporary and the condition.
+    flags: Option<(Temp, Cond)>,
+    /// Side exits moved out of line: branched to when the branch before
+    /// them is not taken.
+    side_exits: Vec<SideExit>,
+    /// The index of an exit op already compiled out of line.
+    skip: Option<usize>,
+    /// Instructions retired before each op (its `InsnStart` included).
+    counts: &'a [u32],
+}
+
+/// An exit compiled after the block's main code, for the not-taken side
+/// of the branch before it (`if c goto L; exit; L:` becomes a branch to
+/// it when `c` fails): the hot path falls through to `L`.
+struct SideExit {
+    entry: DynamicLabel,
+    exit: Exit,
+    /// Instructions retired on reaching it.
+    count: u32,
+    /// Its chain link (0: none).
+    link: usize,
+    /// The instruction it ends and its index (trampolines' context).
+    pc: u64,
+    insn: u32,
 }
 
 impl Emit<'_> {
@@ -518,6 +570,12 @@ impl Emit<'_> {
         if self.ty(dst) == Ty::I32 {
             dynasm!(self.asm ; .arch x64 ; mov eax, eax);
         }
+        self.keep_or_store(dst)
+    }
+
+    /// The op's result is in `rax`: left there when the next op is its
+    /// one reader, else stored.
+    fn keep_or_store(&mut self, dst: Temp) -> Result<(), String> {
         if self.values.keep_in_rax(self.at) {
             self.values.define(dst, Loc::Rax, false);
             self.rax = Some(dst);
@@ -722,6 +780,11 @@ impl Emit<'_> {
     }
 
     fn op(&mut self, op: &Op, count: u32) -> Result<(), String> {
+        if self.skip == Some(self.at) {
+            // Compiled out of line with the branch before it.
+            self.values.read(op);
+            return Ok(());
+        }
         // A value left in `rax` is for this op to take from there; any
         // other use of it reads its slot.
         if let Some(t) = self.rax.take() {
@@ -736,17 +799,23 @@ impl Emit<'_> {
                 let before = count.saturating_sub(1);
                 if before > 0 && std::mem::take(&mut self.called) {
                     // The instruction before called a trampoline, which may
-                    // have asked to end the block here.
-                    let (end_block, go_on) =
-                        (self.abi.ctx.end_block as i32, self.asm.new_dynamic_label());
+                    // have asked to end the block here; one that did also
+                    // left a budget of 0, so only then is the request
+                    // looked at (out of line).
+                    let (entry, back) =
+                        (self.asm.new_dynamic_label(), self.asm.new_dynamic_label());
                     dynasm!(self.asm
                         ; .arch x64
-                        ; cmp DWORD [rbx + end_block], 0
-                        ; je =>go_on
-                        ; mov rax, QWORD *pc as i64
+                        ; test rbp, rbp
+                        ; jz =>entry
+                        ; =>back
                     );
-                    self.leave(EXIT_END_BLOCK, before, 0);
-                    dynasm!(self.asm ; .arch x64 ; =>go_on);
+                    self.end_checks.push(EndCheck {
+                        entry,
+                        back,
+                        pc: *pc,
+                        count: before,
+                    });
                 }
                 self.pc = *pc;
                 self.insn = before;
@@ -801,6 +870,14 @@ impl Emit<'_> {
                 let wide = self.ty(*a) == Ty::I64;
                 self.fetch(*a, RAX)?;
                 self.arith(Arith::Cmp, wide, *b)?;
+                let next = self.block.ops.get(self.at + 1);
+                if self.values.keep_in_rax(self.at)
+                    && matches!(next, Some(Op::Branch { cond: c, .. }) if c == dst)
+                {
+                    // The branch right after reads the flags themselves.
+                    self.flags = Some((*dst, *cond));
+                    return Ok(());
+                }
                 match cond {
                     Cond::Eq => dynasm!(self.asm ; .arch x64 ; sete al),
                     Cond::Ne => dynasm!(self.asm ; .arch x64 ; setne al),
@@ -810,7 +887,7 @@ impl Emit<'_> {
                     Cond::GeUnsigned => dynasm!(self.asm ; .arch x64 ; setae al),
                 }
                 dynasm!(self.asm ; .arch x64 ; movzx eax, al);
-                self.result(*dst)?;
+                self.keep_or_store(*dst)?;
             }
             Op::Select {
                 dst,
@@ -915,24 +992,7 @@ impl Emit<'_> {
                     self.result(*d)?;
                 }
             }
-            Op::Branch { cond, target } => {
-                let l = self.forward_label(target.0)?;
-                // The value tested may sit in `rax`: stores go through
-                // `rcx`.
-                self.flush()?;
-                match self.values.loc(*cond) {
-                    Loc::Const(0) => {}
-                    Loc::Const(_) => dynasm!(self.asm ; .arch x64 ; jmp =>l),
-                    _ => {
-                        self.fetch(*cond, RAX)?;
-                        dynasm!(self.asm
-                            ; .arch x64
-                            ; test rax, rax
-                            ; jnz =>l
-                        );
-                    }
-                }
-            }
+            Op::Branch { cond, target } => self.branch(*cond, target.0)?,
             Op::Jump { target } => {
                 let l = self.forward_label(target.0)?;
                 self.flush()?;
@@ -950,26 +1010,97 @@ impl Emit<'_> {
                 let l = self.label(l.0);
                 dynasm!(self.asm ; .arch x64 ; =>l);
             }
-            Op::Exit(exit) => match exit {
-                Exit::Goto { pc, .. } => {
-                    let pc = *pc as i64;
-                    dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
-                    let link = self.next_link();
-                    self.chain(link, count, false);
-                }
-                Exit::Jump { pc } => {
-                    self.fetch(*pc, RAX)?;
-                    let link = self.next_link();
-                    self.chain(link, count, true);
-                }
-                Exit::Return { pc } => {
-                    let pc = *pc as i64;
-                    dynasm!(self.asm ; .arch x64 ; mov rax, QWORD pc);
-                    self.leave(EXIT_TO_LOOP, count, 0);
-                }
-            },
+            Op::Exit(exit) => {
+                let link = match exit {
+                    Exit::Goto { .. } | Exit::Jump { .. } => self.next_link(),
+                    Exit::Return { .. } => 0,
+                };
+                self.exit(exit, count, link)?;
+            }
         }
         Ok(())
+    }
+
+    /// Leaves the block by `exit`, `count` instructions in, through `link`.
+    fn exit(&mut self, exit: &Exit, count: u32, link: usize) -> Result<(), String> {
+        match exit {
+            Exit::Goto { pc, .. } => {
+                self.mov_signed(RAX, *pc);
+                self.chain(link, count, false);
+            }
+            Exit::Jump { pc } => {
+                self.fetch(*pc, RAX)?;
+                self.chain(link, count, true);
+            }
+            Exit::Return { pc } => {
+                self.mov_signed(RAX, *pc);
+                self.leave(EXIT_TO_LOOP, count, 0);
+            }
+        }
+        Ok(())
+    }
+
+    /// `if cond goto target`. When a side exit follows the branch and the
+    /// target is right after it (`if c goto L; exit; L:`), the exit goes
+    /// out of line and the branch jumps to it when `cond` fails.
+    fn branch(&mut self, cond: Temp, target: u32) -> Result<(), String> {
+        let l = self.forward_label(target)?;
+        let ops = &self.block.ops;
+        let side_exit = match (ops.get(self.at + 1), ops.get(self.at + 2)) {
+            (Some(Op::Exit(exit)), Some(Op::SetLabel(after))) if after.0 == target => Some(*exit),
+            _ => None,
+        };
+        // Values a later op needs go to their slots first (through `rcx`:
+        // the value tested may be in `rax`, or in the flags).
+        self.flush()?;
+        let flags = self.flags.take().filter(|(t, _)| *t == cond);
+        let (to, when) = match side_exit {
+            Some(exit) => {
+                let entry = self.asm.new_dynamic_label();
+                let link = match exit {
+                    Exit::Goto { .. } | Exit::Jump { .. } => self.next_link(),
+                    Exit::Return { .. } => 0,
+                };
+                self.side_exits.push(SideExit {
+                    entry,
+                    exit,
+                    count: self.counts.get(self.at + 1).copied().unwrap_or(0),
+                    link,
+                    pc: self.pc,
+                    insn: self.insn,
+                });
+                self.skip = Some(self.at + 1);
+                (entry, false)
+            }
+            None => (l, true),
+        };
+        match (flags, self.values.loc(cond)) {
+            (Some((_, c)), _) => self.jump_if(c, when, to),
+            (None, Loc::Const(v)) => {
+                if (v != 0) == when {
+                    dynasm!(self.asm ; .arch x64 ; jmp =>to);
+                }
+            }
+            (None, _) => {
+                self.fetch(cond, RAX)?;
+                dynasm!(self.asm ; .arch x64 ; test rax, rax);
+                self.jump_if(Cond::Ne, when, to);
+            }
+        }
+        Ok(())
+    }
+
+    /// Jumps to `to` when the flags say `c` holds (`when`) or fails.
+    fn jump_if(&mut self, c: Cond, when: bool, to: DynamicLabel) {
+        let c = if when { c } else { c.inverse() };
+        match c {
+            Cond::Eq => dynasm!(self.asm ; .arch x64 ; je =>to),
+            Cond::Ne => dynasm!(self.asm ; .arch x64 ; jne =>to),
+            Cond::LtSigned => dynasm!(self.asm ; .arch x64 ; jl =>to),
+            Cond::GeSigned => dynasm!(self.asm ; .arch x64 ; jge =>to),
+            Cond::LtUnsigned => dynasm!(self.asm ; .arch x64 ; jb =>to),
+            Cond::GeUnsigned => dynasm!(self.asm ; .arch x64 ; jae =>to),
+        }
     }
 
     /// The code label of IR label `l`, which must lie ahead: the first
@@ -1094,7 +1225,7 @@ impl Emit<'_> {
                 dynasm!(self.asm ; .arch x64 ; shr rax, shift);
             }
         }
-        self.out_of_line_access(miss, self.abi.load, false, size, endian);
+        self.out_of_line_access(miss, false, size, endian);
         Ok(())
     }
 
@@ -1125,26 +1256,18 @@ impl Emit<'_> {
             8 => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsi + rcx], rdx),
             _ => return Err(format!("store of {size} bytes")),
         }
-        self.out_of_line_access(miss, self.abi.store, true, size, endian);
+        self.out_of_line_access(miss, true, size, endian);
         Ok(())
     }
 
     /// Records the slow path of the access whose fast path just ended,
     /// and places the label it comes back to.
-    fn out_of_line_access(
-        &mut self,
-        entry: DynamicLabel,
-        trampoline: usize,
-        store: bool,
-        size: u8,
-        endian: Endian,
-    ) {
+    fn out_of_line_access(&mut self, entry: DynamicLabel, store: bool, size: u8, endian: Endian) {
         let resume = self.asm.new_dynamic_label();
         dynasm!(self.asm ; .arch x64 ; =>resume);
         self.slow.push(Slow {
             entry,
             resume,
-            trampoline,
             store,
             pc: self.pc,
             info: mem_info(self.insn, size, endian),
@@ -1154,40 +1277,50 @@ impl Emit<'_> {
         self.called = true;
     }
 
-    /// The slow paths, then the epilogue.
-    fn out_of_line(&mut self) {
-        let (status, globals, budget) = (
+    /// The end-block checks' and slow paths' out-of-line halves, the
+    /// epilogue and the trampolines' addresses.
+    fn out_of_line(&mut self) -> Result<(), String> {
+        let (status, globals, budget, end_block) = (
             self.abi.ctx.status as i32,
             self.abi.ctx.globals as i32,
             self.abi.ctx.budget as i32,
+            self.abi.ctx.end_block as i32,
         );
-        for s in std::mem::take(&mut self.slow) {
-            let (f, pc, info, done, resume) = (
-                s.trampoline as i64,
-                s.pc as i64,
-                s.info as i64,
-                self.done,
-                s.resume,
+        for e in std::mem::take(&mut self.side_exits) {
+            dynasm!(self.asm ; .arch x64 ; =>e.entry);
+            (self.pc, self.insn) = (e.pc, e.insn);
+            // A `Jump` exit's target was stored by the branch's flush; it
+            // is read from its slot there.
+            if let Exit::Jump { pc } = e.exit {
+                self.values.back_to_slot(pc);
+            }
+            self.exit(&e.exit, e.count, e.link)?;
+        }
+        for c in std::mem::take(&mut self.end_checks) {
+            dynasm!(self.asm
+                ; .arch x64
+                ; =>c.entry
+                ; cmp DWORD [rbx + end_block], 0
+                ; je =>c.back
             );
-            // `rsi` holds the address, `rdx` a store's value.
+            self.mov_signed(RAX, c.pc);
+            self.leave(EXIT_END_BLOCK, c.count, 0);
+        }
+        for s in std::mem::take(&mut self.slow) {
+            let (done, resume) = (self.done, s.resume);
+            // `rsi` holds the address, `rdx` a store's value; the pc and
+            // the access go in the next argument registers.
             dynasm!(self.asm ; .arch x64 ; =>s.entry ; mov rdi, rbx);
+            let info = s.info as u32 as i32;
             if s.store {
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov rcx, QWORD pc
-                    ; mov r8, QWORD info
-                );
+                self.mov_signed(RCX, s.pc);
+                dynasm!(self.asm ; .arch x64 ; mov r8d, info ; call QWORD [=>self.store_at]);
             } else {
-                dynasm!(self.asm
-                    ; .arch x64
-                    ; mov rdx, QWORD pc
-                    ; mov rcx, QWORD info
-                );
+                self.mov_signed(RDX, s.pc);
+                dynasm!(self.asm ; .arch x64 ; mov ecx, info ; call QWORD [=>self.load_at]);
             }
             dynasm!(self.asm
                 ; .arch x64
-                ; mov r9, QWORD f
-                ; call r9
                 ; cmp DWORD [rbx + status], 0
                 ; jne =>done
                 ; mov r12, QWORD [rbx + globals]
@@ -1198,7 +1331,26 @@ impl Emit<'_> {
         let done = self.done;
         dynasm!(self.asm ; .arch x64 ; =>done);
         self.epilogue();
-        dynasm!(self.asm ; .arch x64 ; ret);
+        let (load, store) = (self.abi.load as i64, self.abi.store as i64);
+        dynasm!(self.asm
+            ; .arch x64
+            ; ret
+            ; .align 8
+            ; =>self.load_at
+            ; .i64 load
+            ; =>self.store_at
+            ; .i64 store
+        );
+        Ok(())
+    }
+
+    /// Puts `v` in `r`, sign-extended from 32 bits when it can be (the
+    /// addresses of a kernel in the top 2 GiB, of low memory).
+    fn mov_signed(&mut self, r: Rq, v: u64) {
+        match imm32(v) {
+            Some(imm) => dynasm!(self.asm ; .arch x64 ; mov Rq(r), imm),
+            None => self.mov_imm(r, v),
+        }
     }
 
     /// Takes down the block's frame and restores what the prologue saved.

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chimera_engine::{Backend, BackendStats, Block, NativeAbi, NativeCode};
+use chimera_engine::{Backend, BackendStats, Block, NativeAbi, NativeCode, TierTotals};
 use cranelift_codegen::ir::{AbiParam, Signature, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -118,6 +118,8 @@ struct Tally {
     failed: u64,
     baseline_ns: Vec<u64>,
     baseline_failed: u64,
+    /// Cranelift's totals, then the first tier's.
+    tiers: [TierTotals; 2],
 }
 
 /// The median of `times` (0 when empty).
@@ -128,11 +130,14 @@ fn median(times: &[u64]) -> u64 {
 }
 
 impl Tally {
-    fn record(&mut self, ns: Option<u64>) {
-        match ns {
-            Some(ns) => {
+    /// A Cranelift compile of `block`: its time and code size, or a
+    /// refusal.
+    fn record(&mut self, block: &Block, done: Option<(u64, usize)>) {
+        match done {
+            Some((ns, bytes)) => {
                 self.compiled += 1;
                 self.compile_ns.push(ns);
+                self.tiers[0].add(ns, bytes, block.insns);
             }
             None => self.failed += 1,
         }
@@ -215,12 +220,12 @@ impl JitBackend {
         let cost: Arc<CompileCost> = Arc::default();
         let (worker_tally, worker_cost) = (tally.clone(), cost.clone());
         let worker = worker::Worker::start(move |job: &worker::Job<NativeAbi>| {
-            let (code, ns) = compiler.timed(&job.block, &job.with);
+            let (code, done) = compiler.timed(&job.block, &job.with);
             job.block.set_native(code.ok());
-            if let Some(ns) = ns {
+            if let Some((ns, _)) = done {
                 worker_cost.record(ns, job.block.ops.len());
             }
-            lock(&worker_tally).record(ns);
+            lock(&worker_tally).record(&job.block, done);
         })?;
         Ok(JitBackend {
             triple,
@@ -299,29 +304,39 @@ impl Compiler {
     }
 
     /// Compiles `block`: its code (or why not) and, when compiled, the
-    /// nanoseconds it took.
+    /// nanoseconds it took and its size in bytes.
     fn timed(
         &mut self,
         block: &Block,
         abi: &NativeAbi,
-    ) -> (Result<NativeCode, String>, Option<u64>) {
+    ) -> (Result<NativeCode, String>, Option<(u64, usize)>) {
         let start = Instant::now();
-        let result = self.compile_guarded(block, abi);
-        let ns = result.is_ok().then(|| start.elapsed().as_nanos() as u64);
-        (result, ns)
+        match self.compile_guarded(block, abi) {
+            Ok((code, bytes)) => (Ok(code), Some((start.elapsed().as_nanos() as u64, bytes))),
+            Err(e) => (Err(e), None),
+        }
     }
 
     /// [`Compiler::compile`], with a panic inside Cranelift (a bug that
     /// guest code must not turn into a crash) reported as a refusal: the
     /// block stays interpreted.
-    fn compile_guarded(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+    fn compile_guarded(
+        &mut self,
+        block: &Block,
+        abi: &NativeAbi,
+    ) -> Result<(NativeCode, usize), String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compile(block, abi)))
             .unwrap_or_else(|_| Err(format!("code generator failed on block {:#x}", block.pc)))
     }
 
-    fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
+    /// Compiles `block`: its code and size in bytes.
+    fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<(NativeCode, usize), String> {
         if block.ops.len() > MAX_OPS {
             return Err(format!("block of {} ops is too long", block.ops.len()));
+        }
+        // Trampolines take the instruction index in 16 bits.
+        if block.insns > u32::from(u16::MAX) {
+            return Err(format!("{} instructions in one block", block.insns));
         }
         if self.in_module >= FUNCTIONS_PER_MODULE {
             self.module = Self::new_module(&self.isa);
@@ -348,9 +363,13 @@ impl Compiler {
             self.isa.as_ref(),
         )?;
         let entry = self.define_current()?;
+        let bytes = self
+            .ctx
+            .compiled_code()
+            .map_or(0, |c| c.code_info().total_size as usize);
         self.in_module += 1;
         self.compiled = self.compiled.wrapping_add(1);
-        Ok(match runner {
+        let code = match runner {
             // SAFETY: `entry` is the function just compiled from `block`
             // by `translate`, which follows the engine's native contract
             // for `abi` (including its `globals_len`) in `body_conv`;
@@ -363,7 +382,8 @@ impl Compiler {
             },
             // SAFETY: as above, `entry` being of the host's convention.
             None => unsafe { NativeCode::new(entry, abi.globals_len, self.module.clone()) },
-        })
+        };
+        Ok((code, bytes))
     }
 
     /// Compiles into the current module the host-convention function that
@@ -436,11 +456,11 @@ impl Backend for JitBackend {
     fn compile(&mut self, block: &Block, abi: &NativeAbi) -> Result<NativeCode, String> {
         match &mut self.mode {
             Mode::Inline(compiler) => {
-                let (result, ns) = compiler.timed(block, abi);
-                if let Some(ns) = ns {
+                let (result, done) = compiler.timed(block, abi);
+                if let Some((ns, _)) = done {
                     self.cost.record(ns, block.ops.len());
                 }
-                lock(&self.tally).record(ns);
+                lock(&self.tally).record(block, done);
                 result
             }
             Mode::Background(_) => Err("this backend compiles in the background".into()),
@@ -471,8 +491,9 @@ impl Backend for JitBackend {
             let ns = start.elapsed().as_nanos() as u64;
             let mut tally = lock(&self.tally);
             match code {
-                Ok(code) => {
+                Ok((code, bytes)) => {
                     tally.baseline_ns.push(ns);
+                    tally.tiers[1].add(ns, bytes, block.insns);
                     return Some(code);
                 }
                 Err(_) => {
@@ -512,6 +533,7 @@ impl Backend for JitBackend {
             baseline_compiled: tally.baseline_ns.len() as u64,
             baseline_failed: tally.baseline_failed,
             median_baseline_ns: median(&tally.baseline_ns),
+            tiers: tally.tiers,
         }
     }
 }
