@@ -22,9 +22,10 @@
 //! still reaches the second tier, and goes on to the block's compiled
 //! code as soon as that is there (see [`Backend::baseline`]).
 //!
-//! Registers: `rbx` holds the context, `r12` the globals' address
-//! (reloaded after every trampoline), `rbp` the chaining budget (read
-//! from the context at entry and after every trampoline); `rax`, `rcx`,
+//! Registers: `rbx` holds the context, `r12` the globals' address and
+//! `r13` the soft-MMU's table (both reloaded after every trampoline),
+//! `rbp` the chaining budget (read from the context at entry and after
+//! every trampoline); `rax`, `rcx`,
 //! `rdx`, `rsi`, `rdi`, `r8` and `r9` are scratch. Functions save the
 //! host's callee-saved registers they use and take no others, so they may
 //! be called in the host's convention or in the no-callee-saved one
@@ -174,7 +175,9 @@ impl Baseline {
         abi: &NativeAbi,
         tier_up_runs: u32,
     ) -> Result<(NativeCode, usize), String> {
-        let frame = (block.temps.len() * 8).next_multiple_of(16);
+        // Four pushes and the return address: a frame of 8 mod 16 bytes
+        // keeps calls 16-byte aligned.
+        let frame = (block.temps.len() * 8).next_multiple_of(16) + 8;
         if frame > MAX_FRAME {
             return Err(format!("{} temporaries are too many", block.temps.len()));
         }
@@ -430,10 +433,11 @@ impl Emit<'_> {
     }
 
     fn prologue(&mut self) {
-        let (frame, globals, budget) = (
+        let (frame, globals, budget, tlb) = (
             self.frame,
             self.abi.ctx.globals as i32,
             self.abi.ctx.budget as i32,
+            self.abi.ctx.tlb as i32,
         );
         // Compiled code, once there, runs instead: a link made to this
         // code before leads there from now on. Nothing is pushed yet, so
@@ -451,6 +455,7 @@ impl Emit<'_> {
             ; push rbx
             ; push r12
             ; push rbp
+            ; push r13
         );
         let mut left = frame;
         while left > PROBE_STEP {
@@ -467,6 +472,7 @@ impl Emit<'_> {
             ; mov rbx, rdi
             ; mov r12, QWORD [rbx + globals]
             ; mov rbp, QWORD [rbx + budget]
+            ; mov r13, QWORD [rbx + tlb]
         );
         if self.tier_up_runs > 0 {
             let runs = self.block.run_counter() as *const _ as i64;
@@ -648,10 +654,11 @@ impl Emit<'_> {
     /// (0 when the engine must look at what the call did first); keeps
     /// `rax`.
     fn after_trampoline(&mut self) {
-        let (status, globals, budget, done) = (
+        let (status, globals, budget, tlb, done) = (
             self.abi.ctx.status as i32,
             self.abi.ctx.globals as i32,
             self.abi.ctx.budget as i32,
+            self.abi.ctx.tlb as i32,
             self.done,
         );
         dynasm!(self.asm
@@ -660,6 +667,7 @@ impl Emit<'_> {
             ; jne =>done
             ; mov r12, QWORD [rbx + globals]
             ; mov rbp, QWORD [rbx + budget]
+            ; mov r13, QWORD [rbx + tlb]
         );
         self.called = true;
     }
@@ -1176,30 +1184,42 @@ impl Emit<'_> {
         self.result(dst)
     }
 
-    /// Looks the address in `rsi` up in the TLB for an access of `size`
-    /// bytes with the tag at `tag`: `rax` = the entry; jumps to a new slow
-    /// path on a miss (returned).
+    /// Looks the address in `rsi` up in the TLB (at `r13`) for an access
+    /// of `size` bytes with the tag at `tag`: `rax` = the entry's offset
+    /// in the table; jumps to a new slow path on a miss (returned).
     fn tlb_probe(&mut self, size: u8, tag: u32) -> Result<DynamicLabel, String> {
         let l = self.abi.tlb;
-        if l.page_bits >= 31 || !l.entry_size.is_power_of_two() {
+        let entry_shift = l.entry_size.trailing_zeros();
+        let index_bits = l.entries.trailing_zeros();
+        let supported = l.entry_size.is_power_of_two()
+            && l.entries.is_power_of_two()
+            && l.page_bits >= entry_shift
+            && l.page_bits + index_bits <= 32;
+        if !supported {
             return Err("TLB layout not supported by the first tier".into());
         }
-        let page_bits = l.page_bits as i8;
-        let index_mask = l.entries.saturating_sub(1) as i32;
-        let entry_shift = l.entry_size.trailing_zeros() as i8;
+        // The entry's offset in the table, (va >> page_bits) % entries <<
+        // entry_shift, in two steps on the low half of the address.
+        let shift = (l.page_bits - entry_shift) as i8;
+        let index_mask = ((l.entries - 1) << entry_shift) as i32;
         let page_mask = !((1i32 << l.page_bits) - 1);
-        let (tlb, tag, last) = (self.abi.ctx.tlb as i32, tag as i32, i32::from(size) - 1);
+        let (tag, last) = (tag as i32, i32::from(size) - 1);
         let miss = self.asm.new_dynamic_label();
         dynasm!(self.asm
             ; .arch x64
-            ; mov rax, rsi
-            ; shr rax, page_bits
+            ; mov eax, esi
+            ; shr eax, shift
             ; and eax, index_mask
-            ; shl rax, entry_shift
-            ; add rax, QWORD [rbx + tlb]
-            ; lea rcx, [rsi + last]
+        );
+        if last == 0 {
+            dynasm!(self.asm ; .arch x64 ; mov rcx, rsi);
+        } else {
+            dynasm!(self.asm ; .arch x64 ; lea rcx, [rsi + last]);
+        }
+        dynasm!(self.asm
+            ; .arch x64
             ; and rcx, page_mask
-            ; cmp rcx, QWORD [rax + tag]
+            ; cmp rcx, QWORD [r13 + rax + tag]
             ; jne =>miss
         );
         Ok(miss)
@@ -1210,7 +1230,7 @@ impl Emit<'_> {
     fn load(&mut self, size: u8, endian: Endian) -> Result<(), String> {
         let miss = self.tlb_probe(size, self.abi.tlb.fast_read_tag)?;
         let addend = self.abi.tlb.addend as i32;
-        dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [rax + addend]);
+        dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [r13 + rax + addend]);
         match size {
             1 => dynasm!(self.asm ; .arch x64 ; movzx eax, BYTE [rsi + rcx]),
             2 => dynasm!(self.asm ; .arch x64 ; movzx eax, WORD [rsi + rcx]),
@@ -1237,10 +1257,10 @@ impl Emit<'_> {
         // tells the block caches.
         dynasm!(self.asm
             ; .arch x64
-            ; mov rcx, QWORD [rax + code_word]
+            ; mov rcx, QWORD [r13 + rax + code_word]
             ; cmp QWORD [rcx], 0
             ; jne =>miss
-            ; mov rcx, QWORD [rax + addend]
+            ; mov rcx, QWORD [r13 + rax + addend]
         );
         if size > 1 && endian == Endian::Big {
             let shift = 64 - 8 * size as i8;
@@ -1280,11 +1300,12 @@ impl Emit<'_> {
     /// The end-block checks' and slow paths' out-of-line halves, the
     /// epilogue and the trampolines' addresses.
     fn out_of_line(&mut self) -> Result<(), String> {
-        let (status, globals, budget, end_block) = (
+        let (status, globals, budget, end_block, tlb) = (
             self.abi.ctx.status as i32,
             self.abi.ctx.globals as i32,
             self.abi.ctx.budget as i32,
             self.abi.ctx.end_block as i32,
+            self.abi.ctx.tlb as i32,
         );
         for e in std::mem::take(&mut self.side_exits) {
             dynasm!(self.asm ; .arch x64 ; =>e.entry);
@@ -1325,6 +1346,7 @@ impl Emit<'_> {
                 ; jne =>done
                 ; mov r12, QWORD [rbx + globals]
                 ; mov rbp, QWORD [rbx + budget]
+                ; mov r13, QWORD [rbx + tlb]
                 ; jmp =>resume
             );
         }
@@ -1359,6 +1381,7 @@ impl Emit<'_> {
         dynasm!(self.asm
             ; .arch x64
             ; add rsp, frame
+            ; pop r13
             ; pop rbp
             ; pop r12
             ; pop rbx
