@@ -258,6 +258,8 @@ impl Compiler {
         // within 2%. It costs ~35% more compile time, which the first
         // tier's code hides.
         set(&mut flags, "opt_level", "speed")?;
+        // Cranelift's tail calls (how blocks go on to the next) need them.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
         set(&mut flags, "use_colocated_libcalls", "false")?;
         set(&mut flags, "is_pic", "false")?;
         set(&mut flags, "enable_verifier", "false")?;
@@ -268,14 +270,11 @@ impl Compiler {
             .finish(settings::Flags::new(flags))
             .map_err(|e| format!("host not supported by Cranelift: {e}"))?;
         let module = Self::new_module(&isa);
-        // Blocks save no host registers of their own where Cranelift
-        // offers a convention without callee-saved registers: the runner
-        // saves them once for a whole chain of blocks.
-        let body_conv = if cfg!(target_arch = "x86_64") {
-            CallConv::Winch
-        } else {
-            isa.default_call_conv()
-        };
+        // Blocks go on to the next block with a tail call (a jump per
+        // exit, which the host predicts exit by exit), which Cranelift
+        // offers in its `tail` convention; the first tier's code follows
+        // it too.
+        let body_conv = CallConv::Tail;
         Ok(Compiler {
             isa,
             module,

@@ -1480,11 +1480,11 @@ pub(crate) fn translate(
     let p = e.b.block_params(chain_block).to_vec();
     e.b.ins()
         .store(trusted(), p[1], c, ctx_layout.retired as i32);
-    e.b.ins().store(trusted(), p[2], c, ctx_layout.next as i32);
-    let kind = e.b.ins().iconst(types::I32, i64::from(EXIT_CHAIN));
-    e.b.ins()
-        .store(trusted(), kind, c, ctx_layout.exit_kind as i32);
-    e.b.ins().return_(&[p[0]]);
+    // Straight on to the next block's code (of either tier), which
+    // returns to this function's caller.
+    let sig = e.b.func.signature.clone();
+    let sig = e.b.import_signature(sig);
+    e.b.ins().return_call_indirect(sig, p[2], &[c]);
     e.b.switch_to_block(trap_block);
     let zero = e.b.ins().iconst(types::I64, 0);
     e.b.ins().return_(&[zero]);
