@@ -61,6 +61,8 @@ struct System {
     key_at: Option<&'static str>,
     /// What the console must show for the run to count.
     expect: &'static str,
+    /// A file made for the row, removed after it.
+    made: Option<PathBuf>,
 }
 
 /// One timed run.
@@ -241,6 +243,7 @@ fn systems(filters: &[String]) -> Vec<Result<System, (String, String)>> {
         );
         let initrd = initramfs(name.replace('/', "-").as_str(), &busybox, &init)
             .map_err(|e| (name.to_string(), e))?;
+        let made = initrd.clone();
         let (kernel, initrd) = (kernel.display().to_string(), initrd.display().to_string());
         let chimera = [
             "--profile",
@@ -280,6 +283,7 @@ fn systems(filters: &[String]) -> Vec<Result<System, (String, String)>> {
             until: Until::Exit,
             key_at: None,
             expect,
+            made: Some(made),
         })
     };
     let mut out = Vec::new();
@@ -329,6 +333,7 @@ fn systems(filters: &[String]) -> Vec<Result<System, (String, String)>> {
                 until: Until::Text("=> "),
                 key_at: Some("Hit any key"),
                 expect: "U-Boot",
+                made: None,
             }
         }));
     }
@@ -444,6 +449,9 @@ pub(crate) fn bench_system(filters: &[String]) -> bool {
                 );
                 ok = false;
             }
+        }
+        if let Some(path) = &system.made {
+            let _ = std::fs::remove_file(path);
         }
         if let Ok(j) = jit {
             if system.name == "linux/user" {
