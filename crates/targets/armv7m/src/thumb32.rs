@@ -4,6 +4,7 @@
 
 use chimera_engine::ir::{BinOp, Cond, Temp, Ty, UnOp};
 
+use crate::cpu::G_Q;
 use crate::dsp;
 use crate::helpers::{H_CLREX, H_DIV0, H_DSP, H_LDREX, H_MRS, H_MSR, H_NOCP, H_STREX, H_WFI};
 use crate::thumb16::{conditional_branch, rev16};
@@ -591,8 +592,14 @@ fn dp_register(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
                 if !e.fe.has_dsp() {
                     return e.undefined();
                 }
-                let code = [dsp::QADD, dsp::QDADD, dsp::QSUB, dsp::QDSUB][q as usize];
-                dsp_call(e, code, m, a, None)
+                // QADD, QDADD, QSUB, QDSUB: Rm plus or minus Rn (doubled,
+                // saturating, for the D forms), saturating.
+                let b = if q & 1 == 1 {
+                    saturating(e, a, a, false)
+                } else {
+                    a
+                };
+                saturating(e, m, b, q & 2 != 0)
             }
             (0b01, 0b00) => e.b.unary(UnOp::ByteSwap, m),
             (0b01, 0b01) => rev16(e, m),
@@ -615,6 +622,65 @@ fn dp_register(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         return Flow::Next;
     }
     e.undefined()
+}
+
+/// The bottom or `top` halfword of `v`, sign-extended.
+fn half(e: &mut Emit, v: Temp, top: bool) -> Temp {
+    if top {
+        e.b.binary_imm(BinOp::ShrSigned, v, 16)
+    } else {
+        e.b.sext(v, 16, I32)
+    }
+}
+
+/// Bit 31 of `v`, as 0 or 1.
+fn sign_bit(e: &mut Emit, v: Temp) -> Temp {
+    e.b.binary_imm(BinOp::ShrUnsigned, v, 31)
+}
+
+/// Sets APSR.Q when `overflow` (0 or 1) is 1; Q stays set otherwise.
+fn or_into_q(e: &mut Emit, overflow: Temp) {
+    let q = e.flag(G_Q);
+    let q = e.b.binary(BinOp::Or, q, overflow);
+    e.set_flag(G_Q, q);
+}
+
+/// `a + b`, wrapping, with Q set when the signed sum overflowed (the
+/// accumulating halfword and word multiplies).
+fn add_setting_q(e: &mut Emit, a: Temp, b: Temp) -> Temp {
+    let sum = e.b.binary(BinOp::Add, a, b);
+    let ovf = signed_overflow(e, a, b, sum, false);
+    or_into_q(e, ovf);
+    sum
+}
+
+/// Whether `r = a + b` (or `a - b` when `sub`) overflowed as signed
+/// 32-bit numbers, as 0 or 1.
+fn signed_overflow(e: &mut Emit, a: Temp, b: Temp, r: Temp, sub: bool) -> Temp {
+    // Adding: the operands' signs agree and the result's differs;
+    // subtracting: the operands' signs differ and the result's is b's.
+    let x = e.b.binary(BinOp::Xor, a, r);
+    let y = if sub {
+        e.b.binary(BinOp::Xor, a, b)
+    } else {
+        e.b.binary(BinOp::Xor, b, r)
+    };
+    let both = e.b.binary(BinOp::And, x, y);
+    sign_bit(e, both)
+}
+
+/// `a + b` (`a - b` when `sub`), saturated to the signed 32-bit range,
+/// with Q set when it saturated (QADD and friends).
+fn saturating(e: &mut Emit, a: Temp, b: Temp, sub: bool) -> Temp {
+    let op = if sub { BinOp::Sub } else { BinOp::Add };
+    let r = e.b.binary(op, a, b);
+    let ovf = signed_overflow(e, a, b, r, sub);
+    // The result saturates towards a's sign.
+    let sign = e.b.binary_imm(BinOp::ShrSigned, a, 31);
+    let limit = e.b.binary_imm(BinOp::Xor, sign, 0x7fff_ffff);
+    let out = e.b.select(ovf, limit, r);
+    or_into_q(e, ovf);
+    out
 }
 
 fn rbit(e: &mut Emit, v: Temp) -> Temp {
@@ -657,10 +723,18 @@ fn multiply(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
         }
         _ if !e.fe.has_dsp() => return e.undefined(),
         0b001 => {
-            let acc = if ra == 15 { None } else { Some(e.r(ra)) };
-            let code =
-                dsp::SMLAXY + bits(hw2, 5, 5) * dsp::MUL_TOP_A + bits(hw2, 4, 4) * dsp::MUL_TOP_B;
-            dsp_call(e, code, a, m, acc)
+            // SMUL<x><y>, SMLA<x><y>: a 16 x 16 product (never overflows),
+            // plus the accumulator (Q set on overflow).
+            let x = half(e, a, bit(hw2, 5));
+            let y = half(e, m, bit(hw2, 4));
+            let p = e.b.binary(BinOp::Mul, x, y);
+            match ra {
+                15 => p,
+                _ => {
+                    let acc = e.r(ra);
+                    add_setting_q(e, p, acc)
+                }
+            }
         }
         0b010 | 0b100 if op2 >> 1 == 0 => {
             let acc = if ra == 15 { None } else { Some(e.r(ra)) };
@@ -668,8 +742,21 @@ fn multiply(e: &mut Emit, hw1: u32, hw2: u32) -> Flow {
             dsp_call(e, base + (op2 & 1), a, m, acc)
         }
         0b011 if op2 >> 1 == 0 => {
-            let acc = if ra == 15 { None } else { Some(e.r(ra)) };
-            dsp_call(e, dsp::SMLAWY + (op2 & 1) * dsp::MUL_TOP_B, a, m, acc)
+            // SMULW<y>, SMLAW<y>: bits 47..16 of a 32 x 16 product, plus
+            // the accumulator (Q set on overflow).
+            let y = half(e, m, op2 & 1 == 1);
+            let wa = e.b.sext(a, 32, Ty::I64);
+            let wy = e.b.sext(y, 32, Ty::I64);
+            let wide = e.b.binary(BinOp::Mul, wa, wy);
+            let shifted = e.b.binary_imm(BinOp::ShrSigned, wide, 16);
+            let p = e.b.zext(shifted, 32, I32);
+            match ra {
+                15 => p,
+                _ => {
+                    let acc = e.r(ra);
+                    add_setting_q(e, p, acc)
+                }
+            }
         }
         0b101 | 0b110 if op2 >> 1 == 0 => {
             let acc = if ra == 15 { None } else { Some(e.r(ra)) };
