@@ -15,6 +15,7 @@
 mod baseline;
 #[cfg(all(target_arch = "x86_64", unix))]
 mod heap;
+mod perf_map;
 mod shim;
 mod translate;
 mod worker;
@@ -165,6 +166,8 @@ pub struct JitBackend {
     mode: Mode,
     tally: Arc<Mutex<Tally>>,
     cost: Arc<CompileCost>,
+    /// Where the code's names go for `perf`, when asked for.
+    perf_map: Option<Arc<perf_map::PerfMap>>,
     #[cfg(all(target_arch = "x86_64", unix))]
     baseline: Option<baseline::Baseline>,
 }
@@ -186,6 +189,7 @@ impl JitBackend {
             mode: Mode::Inline(Box::new(compiler)),
             tally: Arc::default(),
             cost: Arc::default(),
+            perf_map: perf_map::PerfMap::from_env().map(Arc::new),
             #[cfg(all(target_arch = "x86_64", unix))]
             baseline: None,
         })
@@ -202,6 +206,7 @@ impl JitBackend {
                 mode: Mode::FirstTierOnly,
                 tally: Arc::default(),
                 cost: Arc::default(),
+                perf_map: perf_map::PerfMap::from_env().map(Arc::new),
                 baseline: Some(baseline::Baseline::default()),
             })
         }
@@ -218,9 +223,14 @@ impl JitBackend {
         let triple = compiler.isa.triple().to_string();
         let tally: Arc<Mutex<Tally>> = Arc::default();
         let cost: Arc<CompileCost> = Arc::default();
-        let (worker_tally, worker_cost) = (tally.clone(), cost.clone());
+        let perf_map = perf_map::PerfMap::from_env().map(Arc::new);
+        let (worker_tally, worker_cost, worker_map) =
+            (tally.clone(), cost.clone(), perf_map.clone());
         let worker = worker::Worker::start(move |job: &worker::Job<NativeAbi>| {
             let (code, done) = compiler.timed(&job.block, &job.with);
+            if let (Ok(code), Some((_, bytes)), Some(map)) = (&code, done, &worker_map) {
+                map.record(code.entry(), bytes, job.block.pc, "t2");
+            }
             job.block.set_native(code.ok());
             if let Some((ns, _)) = done {
                 worker_cost.record(ns, job.block.ops.len());
@@ -232,6 +242,7 @@ impl JitBackend {
             mode: Mode::Background(worker),
             tally,
             cost,
+            perf_map,
             #[cfg(all(target_arch = "x86_64", unix))]
             baseline: Some(baseline::Baseline::default()),
         })
@@ -456,8 +467,11 @@ impl Backend for JitBackend {
         match &mut self.mode {
             Mode::Inline(compiler) => {
                 let (result, done) = compiler.timed(block, abi);
-                if let Some((ns, _)) = done {
+                if let Some((ns, bytes)) = done {
                     self.cost.record(ns, block.ops.len());
+                    if let (Ok(code), Some(map)) = (&result, &self.perf_map) {
+                        map.record(code.entry(), bytes, block.pc, "t2");
+                    }
                 }
                 lock(&self.tally).record(block, done);
                 result
@@ -491,6 +505,9 @@ impl Backend for JitBackend {
             let mut tally = lock(&self.tally);
             match code {
                 Ok((code, bytes)) => {
+                    if let Some(map) = &self.perf_map {
+                        map.record(code.entry(), bytes, block.pc, "t1");
+                    }
                     tally.baseline_ns.push(ns);
                     tally.tiers[1].add(ns, bytes, block.insns);
                     return Some(code);

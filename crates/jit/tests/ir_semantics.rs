@@ -432,6 +432,33 @@ fn float_conversions_match_the_interpreter() {
 }
 
 #[test]
+fn a_global_read_keeps_the_value_it_had_when_the_global_changes() {
+    same_on_both(|b: &mut IrBuilder| {
+        for (g, v) in [(0, 5), (2, 3), (4, 7)] {
+            let c = b.constant(Ty::I64, v);
+            b.set(Global(g), c);
+        }
+        // Read, then the global changes: the read value is needed after.
+        let old = b.get(Global(0), Ty::I64);
+        let nine = b.constant(Ty::I64, 9);
+        b.set(Global(0), nine);
+        b.set(Global(1), old);
+        // Read last by the op that makes the global's new value.
+        let x = b.get(Global(2), Ty::I64);
+        let one = b.constant(Ty::I64, 1);
+        let sum = b.binary(BinOp::Add, x, one);
+        b.set(Global(2), sum);
+        // Two reads of one global, one of them needed after it changes
+        // through the other.
+        let (p, q) = (b.get(Global(4), Ty::I64), b.get(Global(4), Ty::I64));
+        let doubled = b.binary(BinOp::Add, p, p);
+        b.set(Global(4), doubled);
+        let again = b.binary(BinOp::Add, q, doubled);
+        b.set(Global(3), again);
+    });
+}
+
+#[test]
 fn side_paths_count_and_keep_globals_along_their_own_path() {
     // First pass (g0 clear): the main path writes g1 and g0 and leaves.
     // Second pass: the branch goes to the side path, which never ran the

@@ -209,15 +209,21 @@ impl Values {
             .collect()
     }
 
-    /// Temporaries that copy global `g` (any global when `None`).
+    /// Temporaries read later that copy global `g` (any global when
+    /// `None`). The op being compiled has had its reads noted: a copy it
+    /// reads last is left out, which is right as long as the op takes its
+    /// operands before the global changes (the register file is written
+    /// only by the op's own code, after that).
     pub(super) fn copies_of(&mut self, g: Option<u32>) -> Vec<Temp> {
         self.prune();
         self.tracked
             .iter()
             .copied()
-            .filter(
-                |t| matches!(self.locs[t.0 as usize], Loc::Global(x) if g.is_none_or(|g| g == x)),
-            )
+            .filter(|t| {
+                let i = t.0 as usize;
+                self.left[i] > 0
+                    && matches!(self.locs[i], Loc::Global(x) if g.is_none_or(|g| g == x))
+            })
             .collect()
     }
 
