@@ -38,7 +38,9 @@ use std::sync::Arc;
 
 use chimera_engine::dispatch::DISPATCH_ENTRIES;
 use chimera_engine::ir::verify::insn_counts;
-use chimera_engine::ir::{BinOp, Cond, Exit, FloatConv, FloatOp, Op, Temp, Ty, UnOp};
+use chimera_engine::ir::{
+    sign_extend_to, BinOp, Cond, Exit, FloatConv, FloatOp, Op, Temp, Ty, UnOp,
+};
 use chimera_engine::native::{
     call_info, mem_info, EXIT_CHAIN, EXIT_END_BLOCK, EXIT_TIER_UP, EXIT_TO_LOOP,
 };
@@ -51,7 +53,7 @@ use crate::heap::{Chunk, CodeHeap};
 
 mod values;
 
-use values::{Loc, Values};
+use values::{reads, Loc, Values};
 
 /// The scratch registers ops take operands in, as dynasm's dynamic
 /// register operands.
@@ -210,6 +212,7 @@ impl Baseline {
             next_desc: 0,
             values: Values::new(&block.ops, block.temps.len()),
             rax: None,
+            rax_global: None,
             at: 0,
             placed: Vec::new(),
             flags: None,
@@ -362,6 +365,9 @@ struct Emit<'a> {
     values: Values,
     /// The temporary `rax` holds for the op being compiled, if any.
     rax: Option<Temp>,
+    /// The global `rax` was just stored to (by the last op that made
+    /// code): an op reading it first takes it from `rax`.
+    rax_global: Option<u32>,
     /// The index of the op being compiled.
     at: usize,
     /// Which IR labels are placed already.
@@ -593,6 +599,96 @@ impl Emit<'_> {
         Ok(())
     }
 
+    /// `dst` takes `src`'s value: without code when that is a constant
+    /// or an unchanged global, else through `rax`.
+    fn alias(&mut self, dst: Temp, src: Temp) -> Result<(), String> {
+        match self.values.loc(src) {
+            loc @ (Loc::Const(_) | Loc::Global(_)) if self.ty(dst) == self.ty(src) => {
+                self.values.define(dst, loc, false);
+                Ok(())
+            }
+            _ => {
+                self.fetch(src, RAX)?;
+                self.result(dst)
+            }
+        }
+    }
+
+    /// `dst` is the constant `v` (cut to its type), made without code.
+    fn constant(&mut self, dst: Temp, v: u64) {
+        let v = v & self.ty(dst).mask();
+        self.values.define(dst, Loc::Const(v), false);
+    }
+
+    /// Compiles `op` without an instruction of its own where its operands
+    /// allow: both constant (the IR's own `eval` gives the result), or one
+    /// of them the operation's identity or absorbing element. Whether it
+    /// did.
+    fn fold_binary(&mut self, op: BinOp, dst: Temp, a: Temp, b: Temp) -> Result<bool, String> {
+        let ty = self.ty(dst);
+        let (la, lb) = (self.values.loc(a), self.values.loc(b));
+        if let (Loc::Const(x), Loc::Const(y)) = (la, lb) {
+            self.constant(dst, op.eval(ty, x, y));
+            return Ok(true);
+        }
+        let (mask, count_mask) = (ty.mask(), u64::from(ty.bits() - 1));
+        let konst = |l: Loc| match l {
+            Loc::Const(v) => Some(v & mask),
+            _ => None,
+        };
+        let (ka, kb) = (konst(la), konst(lb));
+        use BinOp::*;
+        let same = |t: Temp| Some(t);
+        let keep = match op {
+            Add | Or | Xor if ka == Some(0) => same(b),
+            Add | Sub | Or | Xor if kb == Some(0) => same(a),
+            Shl | ShrUnsigned | ShrSigned | RotateLeft | RotateRight
+                if kb.is_some_and(|n| n & count_mask == 0) =>
+            {
+                same(a)
+            }
+            And if ka == Some(mask) => same(b),
+            And if kb == Some(mask) => same(a),
+            Mul if ka == Some(1) => same(b),
+            Mul if kb == Some(1) => same(a),
+            And | Mul if ka == Some(0) || kb == Some(0) => {
+                self.constant(dst, 0);
+                return Ok(true);
+            }
+            _ => None,
+        };
+        match keep {
+            Some(src) if self.ty(src) == ty => {
+                self.alias(dst, src)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Sign- or zero-extends `rax`'s low `bits` to 64 bits.
+    fn extend_rax(&mut self, bits: u8, signed: bool) {
+        match (bits, signed) {
+            (8, false) => dynasm!(self.asm ; .arch x64 ; movzx eax, al),
+            (16, false) => dynasm!(self.asm ; .arch x64 ; movzx eax, ax),
+            (32, false) => dynasm!(self.asm ; .arch x64 ; mov eax, eax),
+            (8, true) => dynasm!(self.asm ; .arch x64 ; movsx rax, al),
+            (16, true) => dynasm!(self.asm ; .arch x64 ; movsx rax, ax),
+            (32, true) => dynasm!(self.asm ; .arch x64 ; movsxd rax, eax),
+            _ => {
+                let shift = 64i8 - bits.clamp(1, 64) as i8;
+                if shift > 0 {
+                    dynasm!(self.asm ; .arch x64 ; shl rax, shift);
+                    if signed {
+                        dynasm!(self.asm ; .arch x64 ; sar rax, shift);
+                    } else {
+                        dynasm!(self.asm ; .arch x64 ; shr rax, shift);
+                    }
+                }
+            }
+        }
+    }
+
     /// Applies `ins` to `rax` (`eax` when `wide` is false) and `b`, taken
     /// as an immediate, from the register file or from its slot.
     fn arith(&mut self, ins: Arith, wide: bool, b: Temp) -> Result<(), String> {
@@ -793,6 +889,10 @@ impl Emit<'_> {
             self.values.read(op);
             return Ok(());
         }
+        if values::leaves_rax(op) {
+            self.values.read(op);
+            return self.op_code(op, count);
+        }
         // A value left in `rax` is for this op to take from there; any
         // other use of it reads its slot.
         if let Some(t) = self.rax.take() {
@@ -801,7 +901,28 @@ impl Emit<'_> {
                 self.values.back_to_slot(t);
             }
         }
+        // A global just stored from `rax`, read by this op first and only
+        // once, is taken from there (as a value left for it would be); it
+        // is the global's copy again afterwards.
+        let borrowed = match (self.rax_global.take(), values::rax_operand(op)) {
+            (Some(g), Some(t)) if self.values.loc(t) == Loc::Global(g) && reads(op, t) == 1 => {
+                self.values.relocate(t, Loc::Rax);
+                Some((t, g))
+            }
+            _ => None,
+        };
         self.values.read(op);
+        let done = self.op_code(op, count);
+        if let Some((t, g)) = borrowed {
+            if self.values.loc(t) == Loc::Rax {
+                self.values.relocate(t, Loc::Global(g));
+            }
+        }
+        done
+    }
+
+    /// Compiles `op`, its reads noted.
+    fn op_code(&mut self, op: &Op, count: u32) -> Result<(), String> {
         match op {
             Op::InsnStart { pc, .. } => {
                 let before = count.saturating_sub(1);
@@ -832,15 +953,7 @@ impl Emit<'_> {
                 let v = value & self.ty(*dst).mask();
                 self.values.define(*dst, Loc::Const(v), false);
             }
-            Op::Mov { dst, src } => match self.values.loc(*src) {
-                loc @ (Loc::Const(_) | Loc::Global(_)) if self.ty(*dst) == self.ty(*src) => {
-                    self.values.define(*dst, loc, false);
-                }
-                _ => {
-                    self.fetch(*src, RAX)?;
-                    self.result(*dst)?;
-                }
-            },
+            Op::Mov { dst, src } => self.alias(*dst, *src)?,
             Op::GetGlobal { dst, global } => {
                 let loc = match self.global_offset(global.0) {
                     Some(_) => Loc::Global(global.0),
@@ -853,10 +966,15 @@ impl Emit<'_> {
                 self.detach_globals(Some(global.0))?;
                 if let Some(g) = self.global_offset(global.0) {
                     dynasm!(self.asm ; .arch x64 ; mov QWORD [r12 + g], rax);
+                    self.rax_global = Some(global.0);
                 }
             }
             Op::Unary { op, dst, src } => {
                 let wide = self.ty(*dst) == Ty::I64;
+                if let Loc::Const(v) = self.values.loc(*src) {
+                    self.constant(*dst, op.eval(self.ty(*dst), v));
+                    return Ok(());
+                }
                 if unary_by_eval(*op) {
                     self.fetch(*src, RSI)?;
                     self.call_eval()?;
@@ -876,6 +994,10 @@ impl Emit<'_> {
             Op::Binary { op, dst, a, b } => self.binary(*op, *dst, *a, *b)?,
             Op::Compare { cond, dst, a, b } => {
                 let wide = self.ty(*a) == Ty::I64;
+                if let (Loc::Const(x), Loc::Const(y)) = (self.values.loc(*a), self.values.loc(*b)) {
+                    self.constant(*dst, u64::from(cond.eval(self.ty(*a), x, y)));
+                    return Ok(());
+                }
                 self.fetch(*a, RAX)?;
                 self.arith(Arith::Cmp, wide, *b)?;
                 let next = self.block.ops.get(self.at + 1);
@@ -919,15 +1041,15 @@ impl Emit<'_> {
                 bits,
                 signed,
             } => {
+                if let Loc::Const(v) = self.values.loc(*src) {
+                    let ty = self.ty(*dst);
+                    self.constant(*dst, sign_extend_to(v, u32::from(*bits), *signed, ty));
+                    return Ok(());
+                }
                 self.fetch(*src, RAX)?;
-                let shift = 64i8 - (*bits).clamp(1, 64) as i8;
-                if shift > 0 {
-                    dynasm!(self.asm ; .arch x64 ; shl rax, shift);
-                    if *signed {
-                        dynasm!(self.asm ; .arch x64 ; sar rax, shift);
-                    } else {
-                        dynasm!(self.asm ; .arch x64 ; shr rax, shift);
-                    }
+                // An `I32` result is cut to 32 bits anyway.
+                if (*bits, *signed, self.ty(*dst)) != (32, false, Ty::I32) {
+                    self.extend_rax(*bits, *signed);
                 }
                 self.result(*dst)?;
             }
@@ -935,8 +1057,7 @@ impl Emit<'_> {
                 self.fetch(*addr, RSI)?;
                 self.load(mem.size, mem.endian)?;
                 if mem.signed && mem.size < 8 {
-                    let shift = 64 - 8 * mem.size as i8;
-                    dynasm!(self.asm ; .arch x64 ; shl rax, shift ; sar rax, shift);
+                    self.extend_rax(8 * mem.size, true);
                 }
                 self.result(*dst)?;
             }
@@ -1136,6 +1257,9 @@ impl Emit<'_> {
 
     fn binary(&mut self, op: BinOp, dst: Temp, a: Temp, b: Temp) -> Result<(), String> {
         let wide = self.ty(dst) == Ty::I64;
+        if self.fold_binary(op, dst, a, b)? {
+            return Ok(());
+        }
         if binary_by_eval(op) {
             self.fetch(a, RSI)?;
             self.fetch(b, RDX)?;

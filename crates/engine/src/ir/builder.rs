@@ -1,10 +1,14 @@
 //! [`IrBuilder`]: how a frontend writes IR without managing temporaries,
-//! labels or instruction markers by hand.
+//! labels or instruction markers by hand. Integer operations on constants
+//! are folded as they are written (a `W` instruction's immediate, an
+//! address computed from two constants): every executor then sees one
+//! constant instead of an op to run.
 
 use chimera_memory::Endian;
 
 use super::{
-    BinOp, Cond, Exit, FloatConv, FloatOp, Global, HelperId, Label, MemOp, Op, Temp, Ty, UnOp,
+    sign_extend_to, BinOp, Cond, Exit, FloatConv, FloatOp, Global, HelperId, Label, MemOp, Op,
+    Temp, Ty, UnOp,
 };
 
 /// Collects the ops of one block as a frontend decodes it.
@@ -12,6 +16,10 @@ use super::{
 pub struct IrBuilder {
     ops: Vec<Op>,
     temps: Vec<Ty>,
+    /// Per temporary: the value it holds when a constant made it and
+    /// nothing assigned it since (control only goes forward, so what was
+    /// assigned later in op order cannot reach an op written before).
+    known: Vec<Option<u64>>,
     labels: u32,
     insns: u32,
     ended: bool,
@@ -27,6 +35,7 @@ impl IrBuilder {
     pub fn reset(&mut self) {
         self.ops.clear();
         self.temps.clear();
+        self.known.clear();
         self.labels = 0;
         self.insns = 0;
         self.ended = false;
@@ -54,6 +63,7 @@ impl IrBuilder {
 
     /// Takes the finished ops and temporary types.
     pub fn take(&mut self) -> (Vec<Op>, Vec<Ty>) {
+        self.known.clear();
         (
             std::mem::take(&mut self.ops),
             std::mem::take(&mut self.temps),
@@ -88,21 +98,29 @@ impl IrBuilder {
     /// A fresh temporary of type `ty`.
     pub fn temp(&mut self, ty: Ty) -> Temp {
         self.temps.push(ty);
+        self.known.push(None);
         Temp(self.temps.len() as u32 - 1)
     }
 
     /// A temporary holding `value`.
     pub fn constant(&mut self, ty: Ty, value: u64) -> Temp {
         let dst = self.temp(ty);
-        self.push(Op::Const {
-            dst,
-            value: value & ty.mask(),
-        });
+        let value = value & ty.mask();
+        self.known[dst.0 as usize] = Some(value);
+        self.push(Op::Const { dst, value });
         dst
+    }
+
+    /// The constant `t` holds, when it is known here.
+    pub fn known(&self, t: Temp) -> Option<u64> {
+        self.known.get(t.0 as usize).copied().flatten()
     }
 
     /// `dst = src`, into an existing temporary.
     pub fn assign(&mut self, dst: Temp, src: Temp) {
+        if let Some(k) = self.known.get_mut(dst.0 as usize) {
+            *k = None;
+        }
         self.push(Op::Mov { dst, src });
     }
 
@@ -120,7 +138,11 @@ impl IrBuilder {
 
     /// `a op b` in a fresh temporary of `a`'s type.
     pub fn binary(&mut self, op: BinOp, a: Temp, b: Temp) -> Temp {
-        let dst = self.temp(self.ty(a));
+        let ty = self.ty(a);
+        if let (Some(x), Some(y)) = (self.known(a), self.known(b)) {
+            return self.constant(ty, op.eval(ty, x, y));
+        }
+        let dst = self.temp(ty);
         self.push(Op::Binary { op, dst, a, b });
         dst
     }
@@ -143,7 +165,11 @@ impl IrBuilder {
 
     /// `op a` in a fresh temporary.
     pub fn unary(&mut self, op: UnOp, src: Temp) -> Temp {
-        let dst = self.temp(self.ty(src));
+        let ty = self.ty(src);
+        if let Some(v) = self.known(src) {
+            return self.constant(ty, op.eval(ty, v));
+        }
+        let dst = self.temp(ty);
         self.push(Op::Unary { op, dst, src });
         dst
     }
@@ -211,6 +237,9 @@ impl IrBuilder {
 
     /// `(a cond b) ? 1 : 0` as `ty`.
     pub fn compare(&mut self, cond: Cond, a: Temp, b: Temp, ty: Ty) -> Temp {
+        if let (Some(x), Some(y)) = (self.known(a), self.known(b)) {
+            return self.constant(ty, u64::from(cond.eval(self.ty(a), x, y)));
+        }
         let dst = self.temp(ty);
         self.push(Op::Compare { cond, dst, a, b });
         dst
@@ -230,6 +259,9 @@ impl IrBuilder {
 
     /// The low `bits` of `src`, extended to `ty`.
     pub fn extend(&mut self, src: Temp, bits: u8, signed: bool, ty: Ty) -> Temp {
+        if let Some(v) = self.known(src) {
+            return self.constant(ty, sign_extend_to(v, u32::from(bits), signed, ty));
+        }
         let dst = self.temp(ty);
         self.push(Op::Extend {
             dst,
@@ -331,5 +363,42 @@ impl IrBuilder {
     /// `pc`.
     pub fn return_to_loop(&mut self, pc: u64) {
         self.exit(Exit::Return { pc });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_on_constants_become_constants() {
+        let mut b = IrBuilder::new();
+        let x = b.constant(Ty::I64, 0xffff_ffff_8000_0001);
+        let low = b.zext(x, 32, Ty::I32);
+        let one = b.constant(Ty::I32, 1);
+        let sum = b.binary(BinOp::Add, low, one);
+        let wide = b.sext(sum, 32, Ty::I64);
+        let below = b.compare(Cond::LtSigned, wide, x, Ty::I32);
+        let not = b.unary(UnOp::Not, below);
+        assert_eq!(b.known(wide), Some(0xffff_ffff_8000_0002));
+        assert_eq!(b.known(below), Some(0));
+        assert_eq!(b.known(not), Some(0xffff_ffff));
+        assert!(b.ops().iter().all(|op| matches!(op, Op::Const { .. })));
+    }
+
+    #[test]
+    fn an_assigned_temporary_is_no_longer_a_known_constant() {
+        let mut b = IrBuilder::new();
+        let t = b.constant(Ty::I64, 5);
+        let g = b.get(Global(0), Ty::I64);
+        let skip = b.label();
+        b.branch(g, skip);
+        b.assign(t, g);
+        b.set_label(skip);
+        let one = b.constant(Ty::I64, 1);
+        let sum = b.binary(BinOp::Add, t, one);
+        assert_eq!(b.known(t), None);
+        assert_eq!(b.known(sum), None);
+        assert!(matches!(b.ops().last(), Some(Op::Binary { .. })));
     }
 }

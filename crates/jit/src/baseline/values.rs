@@ -82,6 +82,24 @@ pub(super) fn each_read(op: &Op, mut f: impl FnMut(Temp)) {
     }
 }
 
+/// How many of `op`'s operands are `t`.
+pub(super) fn reads(op: &Op, t: Temp) -> u32 {
+    let mut n = 0;
+    each_read(op, |r| n += u32::from(r == t));
+    n
+}
+
+/// Whether `op` makes no code that could change `rax` (a value left there
+/// waits across it for its reader).
+pub(super) fn leaves_rax(op: &Op) -> bool {
+    // An instruction start at most tests the budget register and leaves
+    // the block out of line.
+    matches!(
+        op,
+        Op::Const { .. } | Op::GetGlobal { .. } | Op::InsnStart { .. }
+    )
+}
+
 /// The operand `op` may take from `rax`: the one it reads first, before
 /// anything it does overwrites `rax`.
 pub(super) fn rax_operand(op: &Op) -> Option<Temp> {
@@ -125,15 +143,11 @@ impl Values {
                     return false;
                 };
                 let once = |v: &[u32]| v.get(d.0 as usize) == Some(&1);
-                let next = ops.get(i + 1);
-                let mut reads_there = 0;
-                if let Some(next) = next {
-                    each_read(next, |t| reads_there += u32::from(t == d));
-                }
+                let next = ops[i + 1..].iter().find(|op| !leaves_rax(op));
                 once(&left)
                     && once(&defs)
                     && next.and_then(rax_operand) == Some(d)
-                    && reads_there == 1
+                    && next.is_some_and(|next| reads(next, d) == 1)
             })
             .collect();
         Values {
@@ -190,6 +204,16 @@ impl Values {
             }
             keep
         });
+    }
+
+    /// `t`'s value is at `loc` now, its slot holding it or not as before.
+    pub(super) fn relocate(&mut self, t: Temp, loc: Loc) {
+        if let Some(l) = self.locs.get_mut(t.0 as usize) {
+            if *l == Loc::Slot && loc != Loc::Slot {
+                self.tracked.push(t);
+            }
+            *l = loc;
+        }
     }
 
     /// `t`'s slot now holds its value (which stays where it also is).
