@@ -629,6 +629,18 @@ pub trait Backend: Send + std::fmt::Debug {
         let _ = ops;
         None
     }
+    /// Host nanoseconds one run of `block`'s optimised code is expected
+    /// to save over its first-tier code (`first_tier`) or over
+    /// interpreting it. The default knows nothing of the block but its
+    /// length.
+    fn saving_per_run_ns(&self, block: &Block, first_tier: bool) -> f64 {
+        let gap = if first_tier {
+            crate::tier::FIRST_TIER_GAP_NS
+        } else {
+            crate::tier::INTERPRETER_GAP_NS
+        };
+        f64::from(block.insns.max(1)) * gap
+    }
     /// What it did so far.
     fn stats(&self) -> BackendStats;
 }

@@ -6,8 +6,9 @@
 //! (start-up, initialisation) costs less interpreted than compiled. The
 //! optimising compile is a bet that the block will run as often again as
 //! it has so far: a block goes when its expected saving — runs so far ×
-//! its instructions × the time per instruction the optimised code saves —
-//! exceeds what compiling it costs, as the backend measures it
+//! what a run of its optimised code saves, as the backend estimates it
+//! from the block ([`Backend::saving_per_run_ns`]) — exceeds what
+//! compiling it costs, as the backend measures it
 //! ([`Backend::compile_cost_ns`]). With the bet made at that point, the
 //! time spent compiling a block is at most what its optimised code saves
 //! plus what the block ran before, whatever the workload.
@@ -21,15 +22,14 @@ use crate::{Backend, Block};
 /// threshold is set).
 pub const FIRST_TIER_RUNS: u32 = 2;
 
-/// Host nanoseconds the optimised code saves per guest instruction over
-/// first-tier code. Measured here (`chimera run --accel baseline` against
-/// `--accel jit-sync`, 200 M instructions of each rv64 bench workload,
-/// user time): 0.55 (sort) to 0.85 (crc) ns, ~0.75 typical.
-const FIRST_TIER_GAP_NS: f64 = 0.75;
+/// Host nanoseconds optimised code saves per guest instruction over
+/// first-tier code, for a backend that knows no better
+/// ([`Backend::saving_per_run_ns`]).
+pub const FIRST_TIER_GAP_NS: f64 = 0.3;
 
 /// The same over the interpreter (backends without a first tier):
 /// ~25 ns per instruction interpreted.
-const INTERPRETER_GAP_NS: f64 = 20.0;
+pub const INTERPRETER_GAP_NS: f64 = 20.0;
 
 /// Fewest runs before an optimising compile, whatever the estimate: a
 /// block that ran this little tells nothing of its future.
@@ -67,13 +67,8 @@ impl Tiering {
         let Some(cost_ns) = backend.compile_cost_ns(block.ops.len()) else {
             return NEVER;
         };
-        let gap = if first_tier {
-            FIRST_TIER_GAP_NS
-        } else {
-            INTERPRETER_GAP_NS
-        };
-        let saving_per_run = f64::from(block.insns.max(1)) * gap;
-        let runs = (cost_ns as f64 / saving_per_run).ceil();
+        let saving_per_run = backend.saving_per_run_ns(block, first_tier);
+        let runs = (cost_ns as f64 / saving_per_run.max(f64::MIN_POSITIVE)).ceil();
         runs.clamp(f64::from(MIN_HOT_RUNS), f64::from(MAX_HOT_RUNS)) as u32
     }
 
@@ -106,7 +101,13 @@ impl Tiering {
             block.set_baseline(backend.baseline(block, &abi, tier_up));
             // Refused, it stays interpreted, where compiling pays sooner.
             let first_tier = block.baseline().is_some();
-            let hot = block.hot_runs(|| self.decide(backend, block, first_tier));
+            let hot = block.hot_runs(|| {
+                if first_tier {
+                    hot
+                } else {
+                    self.decide(backend, block, false)
+                }
+            });
             if runs >= hot && block.mark_submitted() {
                 backend.submit(block, &abi);
             }

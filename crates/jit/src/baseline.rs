@@ -279,6 +279,22 @@ fn descs(block: &Block) -> Result<Box<[Desc]>, String> {
     Ok(out.into())
 }
 
+/// How many of `block`'s ops the first tier does by calling [`eval`]
+/// (floats, division, high multiplies, bit counts): where Cranelift's
+/// inline code saves the most.
+pub(crate) fn eval_ops(block: &Block) -> usize {
+    block
+        .ops
+        .iter()
+        .filter(|op| match op {
+            Op::Binary { op, .. } => binary_by_eval(*op),
+            Op::Unary { op, .. } => unary_by_eval(*op),
+            Op::Float { .. } | Op::FloatConvert { .. } => true,
+            _ => false,
+        })
+        .count()
+}
+
 /// Whether unary `op` goes through [`eval`].
 fn unary_by_eval(op: UnOp) -> bool {
     !matches!(op, UnOp::Not | UnOp::Neg | UnOp::ByteSwap)

@@ -74,6 +74,25 @@ struct Compiler {
     compiled: u32,
 }
 
+/// Whether `block` has an exit back to its own start or to another
+/// instruction it may continue at: a loop in Cranelift's code.
+fn loops_back(block: &Block) -> bool {
+    use chimera_engine::ir::{Exit, Op};
+    let entries: Vec<u64> = block
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::InsnStart { pc, entry: true } => Some(*pc),
+            _ => None,
+        })
+        .chain(std::iter::once(block.pc))
+        .collect();
+    block
+        .ops
+        .iter()
+        .any(|op| matches!(op, Op::Exit(Exit::Goto { pc, .. }) if entries.contains(pc)))
+}
+
 /// What optimising compiles cost, kept apart from [`Tally`] so that the
 /// tier policy reads it without a lock: nanoseconds and IR ops over every
 /// block compiled.
@@ -87,6 +106,30 @@ struct CompileCost {
 /// Cranelift at `opt_level=speed` took 0.86 ms for the median block of a
 /// Linux boot (~170 ops), here.
 const PRIOR_NS_PER_OP: u64 = 5_000;
+
+/// Host nanoseconds Cranelift's code saves per guest instruction over the
+/// first tier's in a block that leaves when it ends, beyond what
+/// [`FIRST_TIER_CALL_GAP_NS`] counts: little, as both tiers keep guest
+/// registers in the register file between blocks. Measured on Debian's
+/// Linux boot (perf, per block, `CHIMERA_PERF_MAP=1`): a string-scanning
+/// loop of 26 instructions ran 2 M times in the same time on both tiers.
+const FIRST_TIER_GAP_NS: f64 = 0.1;
+
+/// The same in a block that loops back to its own start, which
+/// Cranelift's code runs as a loop with values in host registers
+/// (`chimera run --accel baseline` against `--accel jit-sync`, 150 M
+/// instructions of the rv64 bench workloads, user time: ~0.3 ns for crc,
+/// hash, matmul).
+const FIRST_TIER_LOOP_GAP_NS: f64 = 0.3;
+
+/// What Cranelift's code saves per op the first tier does by a call to
+/// `eval` (float, division, high multiplies): a Linux boot's big-number
+/// multiply loop (one `mulhu` in 32 instructions) ran twice as fast
+/// under Cranelift; the rv64 float workload 3 ns per instruction faster.
+const FIRST_TIER_CALL_GAP_NS: f64 = 4.0;
+
+/// The same per instruction over the interpreter: ~25 ns interpreted.
+const INTERPRETER_GAP_NS: f64 = 20.0;
 
 /// Ops compiled before the measured cost replaces the prior.
 const MEASURED_AFTER_OPS: u64 = 4_000;
@@ -531,6 +574,23 @@ impl Backend for JitBackend {
             Mode::FirstTierOnly => block.set_native(None),
             Mode::Background(worker) => worker.submit(worker::Job::new(block.clone(), *abi)),
         }
+    }
+
+    fn saving_per_run_ns(&self, block: &Block, first_tier: bool) -> f64 {
+        let insns = f64::from(block.insns.max(1));
+        if !first_tier {
+            return insns * INTERPRETER_GAP_NS;
+        }
+        #[cfg(all(target_arch = "x86_64", unix))]
+        let calls = baseline::eval_ops(block) as f64;
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        let calls = 0.0;
+        let gap = if loops_back(block) {
+            FIRST_TIER_LOOP_GAP_NS
+        } else {
+            FIRST_TIER_GAP_NS
+        };
+        insns * gap + calls * FIRST_TIER_CALL_GAP_NS
     }
 
     fn compile_cost_ns(&self, ops: usize) -> Option<u64> {
