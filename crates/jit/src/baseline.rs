@@ -304,13 +304,7 @@ fn unary_by_eval(op: UnOp) -> bool {
 fn binary_by_eval(op: BinOp) -> bool {
     matches!(
         op,
-        BinOp::MulHighSigned
-            | BinOp::MulHighUnsigned
-            | BinOp::MulHighSignedUnsigned
-            | BinOp::DivSigned
-            | BinOp::DivUnsigned
-            | BinOp::RemSigned
-            | BinOp::RemUnsigned
+        BinOp::DivSigned | BinOp::DivUnsigned | BinOp::RemSigned | BinOp::RemUnsigned
     )
 }
 
@@ -680,6 +674,51 @@ impl Emit<'_> {
             }
             _ => Ok(false),
         }
+    }
+
+    /// The high half of the product of `rax` (the first operand) and
+    /// `b`, into `rax`: one-operand `mul`/`imul` at 64 bits (signed by
+    /// unsigned as the unsigned product less `b` where the first operand
+    /// is negative), a 64-bit product of the extended operands at 32.
+    fn mul_high(&mut self, op: BinOp, wide: bool, b: Temp) -> Result<(), String> {
+        match (op, wide) {
+            (BinOp::MulHighUnsigned, true) => {
+                self.fetch(b, RCX)?;
+                dynasm!(self.asm ; .arch x64 ; mul rcx ; mov rax, rdx);
+            }
+            (BinOp::MulHighSigned, true) => {
+                self.fetch(b, RCX)?;
+                dynasm!(self.asm ; .arch x64 ; imul rcx ; mov rax, rdx);
+            }
+            (_, true) => {
+                dynasm!(self.asm ; .arch x64 ; mov rsi, rax);
+                self.fetch(b, RCX)?;
+                dynasm!(self.asm
+                    ; .arch x64
+                    ; mul rcx
+                    ; sar rsi, 63
+                    ; and rsi, rcx
+                    ; sub rdx, rsi
+                    ; mov rax, rdx
+                );
+            }
+            (BinOp::MulHighUnsigned, false) => {
+                dynasm!(self.asm ; .arch x64 ; mov eax, eax);
+                self.fetch(b, RCX)?;
+                dynasm!(self.asm ; .arch x64 ; mov ecx, ecx ; imul rax, rcx ; shr rax, 32);
+            }
+            (BinOp::MulHighSigned, false) => {
+                dynasm!(self.asm ; .arch x64 ; movsxd rax, eax);
+                self.fetch(b, RCX)?;
+                dynasm!(self.asm ; .arch x64 ; movsxd rcx, ecx ; imul rax, rcx ; sar rax, 32);
+            }
+            (_, false) => {
+                dynasm!(self.asm ; .arch x64 ; movsxd rax, eax);
+                self.fetch(b, RCX)?;
+                dynasm!(self.asm ; .arch x64 ; mov ecx, ecx ; imul rax, rcx ; sar rax, 32);
+            }
+        }
+        Ok(())
     }
 
     /// Sign- or zero-extends `rax`'s low `bits` to 64 bits.
@@ -1314,6 +1353,9 @@ impl Emit<'_> {
             BinOp::Or => self.arith(Arith::Or, wide, b)?,
             BinOp::Xor => self.arith(Arith::Xor, wide, b)?,
             BinOp::Mul => self.arith(Arith::Imul, wide, b)?,
+            BinOp::MulHighUnsigned | BinOp::MulHighSigned | BinOp::MulHighSignedUnsigned => {
+                self.mul_high(op, wide, b)?
+            }
             BinOp::Shl => shift!(shl),
             BinOp::ShrUnsigned => shift!(shr),
             BinOp::ShrSigned => shift!(sar),
