@@ -253,6 +253,38 @@ impl Baseline {
     }
 }
 
+impl Baseline {
+    /// Makes `block`'s first-tier code look for its compiled code on
+    /// entry from now on (the block was just handed to the optimising
+    /// compiler): the short jump over the look becomes a two-byte no-op.
+    ///
+    /// Must be called on the one thread that runs this compiler's code,
+    /// while none of it runs (see [`CodeHeap::place`]).
+    pub(crate) fn arm_forward(&mut self, block: &Block) -> Result<(), String> {
+        let Some(code) = block.baseline() else {
+            return Ok(());
+        };
+        let entry = code.entry();
+        // SAFETY: `entry` is this heap's (first-tier code is only ever
+        // made by this compiler for the blocks of its backend), alive
+        // while `block` holds the code; its first bytes are read only.
+        let first = unsafe { *(entry as *const u8) };
+        if first != SHORT_JMP {
+            return Ok(());
+        }
+        // SAFETY: as above; the two bytes are the jump `prologue` put at
+        // the function's start (16-byte aligned), and none of this heap's
+        // code runs now (this function's contract).
+        unsafe { self.heap.patch(entry, &NOP2) }
+    }
+}
+
+/// The opcode of `jmp rel8`.
+const SHORT_JMP: u8 = 0xeb;
+
+/// A two-byte no-op (`xchg ax, ax`).
+const NOP2: [u8; 2] = [0x66, 0x90];
+
 /// The operations of `block` that [`eval`] does, in op order.
 fn descs(block: &Block) -> Result<Box<[Desc]>, String> {
     let ty = |t: &Temp| {
@@ -458,15 +490,26 @@ impl Emit<'_> {
         // Compiled code, once there, runs instead: a link made to this
         // code before leads there from now on. Nothing is pushed yet, so
         // the jump leaves the caller's frame as compiled code expects it.
+        // The look costs a load from the block, a cache miss at most
+        // block entries of a large guest: until the block goes to the
+        // optimising compiler, a short jump skips it, which
+        // [`Baseline::arm_forward`] then overwrites with a no-op.
+        // Code that never tiers up has nothing to look for.
         let native = self.block.native_entry() as *const _ as i64;
         let own = self.asm.new_dynamic_label();
+        if self.tier_up_runs > 0 {
+            dynasm!(self.asm
+                ; .arch x64
+                ; jmp BYTE =>own
+                ; mov rax, QWORD native
+                ; mov rax, QWORD [rax]
+                ; test rax, rax
+                ; jz =>own
+                ; jmp rax
+            );
+        }
         dynasm!(self.asm
             ; .arch x64
-            ; mov rax, QWORD native
-            ; mov rax, QWORD [rax]
-            ; test rax, rax
-            ; jz =>own
-            ; jmp rax
             ; =>own
             ; push rbx
             ; push r12

@@ -113,6 +113,57 @@ impl CodeHeap {
     }
 }
 
+impl CodeHeap {
+    /// Overwrites `bytes.len()` bytes of a function placed in this heap at
+    /// `addr` with `bytes`, in one store when they are two bytes at an
+    /// even address.
+    ///
+    /// # Safety
+    ///
+    /// `addr..addr + bytes.len()` must lie in a function this heap placed
+    /// whose chunk is still mapped, and, as for [`CodeHeap::place`], no
+    /// function of the heap may run during the call on any thread.
+    pub(crate) unsafe fn patch(&self, addr: usize, bytes: &[u8]) -> Result<(), String> {
+        let write = || {
+            if let ([a, b], 0) = (bytes, addr % 2) {
+                // SAFETY: the caller's contract: the two bytes are in a
+                // live, writable function, aligned for the store.
+                unsafe { (addr as *mut u16).write_volatile(u16::from_le_bytes([*a, *b])) };
+            } else {
+                // SAFETY: as above, for any length.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len())
+                };
+            }
+        };
+        if !self.switch_pages {
+            write();
+            return Ok(());
+        }
+        let page = region::page::size();
+        let first = addr & !(page - 1);
+        let end = (addr + bytes.len()).next_multiple_of(page);
+        // SAFETY: `first..end` lies in the function's chunk (the caller's
+        // contract; chunks are whole pages), none of which runs meanwhile.
+        unsafe {
+            region::protect(
+                first as *const u8,
+                end - first,
+                region::Protection::READ_WRITE,
+            )
+            .map_err(|e| format!("cannot write code memory: {e}"))?;
+            write();
+            region::protect(
+                first as *const u8,
+                end - first,
+                region::Protection::READ_EXECUTE,
+            )
+            .map_err(|e| format!("cannot make code memory executable: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +196,23 @@ mod tests {
         let (f, _keep) = heap.place(&[0xb8, 42, 0, 0, 0, 0xc3]).unwrap();
         let (g, _keep2) = heap.place(&[0xb8, 7, 0, 0, 0, 0xc3]).unwrap();
         assert_eq!((call(f), call(g)), (42, 7));
+    }
+
+    #[test]
+    fn placed_code_can_be_patched_in_both_kinds_of_mapping() {
+        for switch_pages in [false, true] {
+            let mut heap = CodeHeap {
+                switch_pages,
+                ..CodeHeap::default()
+            };
+            // jmp +5; mov eax, 1; ret; mov eax, 2; ret
+            let code = [0xeb, 0x06, 0xb8, 1, 0, 0, 0, 0xc3, 0xb8, 2, 0, 0, 0, 0xc3];
+            let (f, _keep) = heap.place(&code).unwrap();
+            assert_eq!(call(f), 2);
+            // SAFETY: the two bytes are the function's first, not running.
+            unsafe { heap.patch(f, &[0x66, 0x90]).unwrap() };
+            assert_eq!(call(f), 1);
+        }
     }
 
     #[test]

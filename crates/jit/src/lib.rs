@@ -566,6 +566,13 @@ impl Backend for JitBackend {
     }
 
     fn submit(&mut self, block: &Arc<Block>, abi: &NativeAbi) {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        if let Some(compiler) = &mut self.baseline {
+            // Before any compiled code can be there for it to find. Left
+            // unpatched (a host refusing to remap its code), its first-tier
+            // code runs on where entered: slower, never wrong.
+            let _ = compiler.arm_forward(block);
+        }
         match &mut self.mode {
             Mode::Inline(_) => {
                 let code = self.compile(block, abi).ok();
