@@ -62,9 +62,10 @@
 //!   block of a run, the instructions retired before it for a chained
 //!   one);
 //! - every exit stores in `ctx.link` the address of the block's
-//!   [`ChainLink`] for that `Goto` slot or `Jump` exit, or 0 for other
-//!   exits; the engine fills the link when it follows the exit to a
-//!   compiled block. A `Goto` or `Jump` may instead chain: when the
+//!   [`ChainLink`] for that `Goto` slot or `Jump` exit (one of
+//!   [`Block::exit_link`], or one in the memory of the code itself, which
+//!   the block holds as long as it lives), or 0 for other exits; the
+//!   engine fills the link when it follows the exit to a compiled block. A `Goto` or `Jump` may instead chain: when the
 //!   instructions retired so far plus the link's `insns` (the successor's
 //!   length) stay within the chaining budget — so that compiled code never
 //!   runs past it, and every accelerator stops at the same instruction —
@@ -723,9 +724,10 @@ impl PendingLink {
         }
         // SAFETY: `link` is the address of a `ChainLink` of a block that
         // ran compiled in `cache`'s cluster (compiled code stores only its
-        // own block's link addresses), so was in `cache` when the exit was
-        // taken; the cache has dropped nothing since and holds the block,
-        // whose links live as long as it does.
+        // own block's link addresses, or those in its own memory), so was
+        // in `cache` when the exit was taken; the cache has dropped nothing
+        // since and holds the block, whose links and code live as long as
+        // it does.
         let link = unsafe { &*(self.link as *const ChainLink) };
         link.set(code.entry, self.target, insns, epoch);
     }

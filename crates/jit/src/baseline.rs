@@ -185,6 +185,9 @@ impl Baseline {
         }
         let (counts, _) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
         let descs = descs(block)?;
+        // Placed first: the heap then knows whether its memory stays
+        // writable while code runs.
+        let (runner, runner_chunk) = self.runner(abi)?;
         let mut asm = VecAssembler::new_with_capacity(0, block.ops.len() * 40, 0, 0, 64, 0, 64);
         if block.insns > u32::from(u16::MAX) {
             return Err(format!("{} instructions in one block", block.insns));
@@ -196,6 +199,8 @@ impl Baseline {
             abi,
             block,
             exits: 0,
+            links_here: self.heap.writable_code(),
+            link_labels: Vec::new(),
             tier_up_runs,
             temps: &block.temps,
             labels: Vec::new(),
@@ -230,7 +235,6 @@ impl Baseline {
             .asm
             .finalize()
             .map_err(|err| format!("assembler: {err}"))?;
-        let (runner, runner_chunk) = self.runner(abi)?;
         let (entry, chunk) = self.heap.place(&code)?;
         let owner = Compiled {
             _chunk: chunk,
@@ -246,7 +250,9 @@ impl Baseline {
         // mapped while `owner` holds their chunks, and the `Desc`s the
         // code points at live in `owner` too. The addresses the code
         // embeds (the block's links, run counter and compiled entry) are
-        // the block's, which owns this code.
+        // the block's, which owns this code; links in the code's own data
+        // live in `owner`'s chunk, writable while the code runs (the heap
+        // said so when `links_here` was chosen).
         let native =
             unsafe { NativeCode::with_runner(entry, runner, abi.globals_len, Arc::new(owner)) };
         Ok((native, code.len()))
@@ -374,6 +380,20 @@ struct Slow {
     info: u64,
 }
 
+/// Where an exit's chain link is.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    /// The exit has none.
+    None,
+    /// The block's own ([`Block::exit_link`]), at this address.
+    At(usize),
+    /// In the code's own data, after its last instruction: the code
+    /// reaches it relative to itself, on the cache lines the code is
+    /// fetched from, where the block's were a cache miss at many block
+    /// changes.
+    Here(DynamicLabel),
+}
+
 /// The assembler and what it needs while walking the ops.
 struct Emit<'a> {
     asm: VecAssembler<X64Relocation>,
@@ -382,6 +402,10 @@ struct Emit<'a> {
     /// `Goto` and `Jump` exits emitted so far (their links are in this
     /// order).
     exits: usize,
+    /// Whether links go in the code's own data (its memory is writable
+    /// while it runs), and the labels of those made so far.
+    links_here: bool,
+    link_labels: Vec<DynamicLabel>,
     /// The run count at which the code returns for tiering up (0: never).
     tier_up_runs: u32,
     temps: &'a [Ty],
@@ -434,8 +458,8 @@ struct SideExit {
     exit: Exit,
     /// Instructions retired on reaching it.
     count: u32,
-    /// Its chain link (0: none).
-    link: usize,
+    /// Its chain link.
+    link: Link,
     /// The instruction it ends and its index (trampolines' context).
     pc: u64,
     insn: u32,
@@ -544,7 +568,7 @@ impl Emit<'_> {
                 ; jne =>go_on
                 ; mov rax, QWORD self.block.pc as i64
             );
-            self.leave(EXIT_TIER_UP, 0, 0);
+            self.leave(EXIT_TIER_UP, 0, Link::None);
             dynasm!(self.asm ; .arch x64 ; =>go_on);
         }
     }
@@ -868,7 +892,7 @@ impl Emit<'_> {
 
     /// Leaves the block for the engine: `rax` holds the next pc, `link`
     /// the chain link for the engine to fill (0: none).
-    fn leave(&mut self, kind: u32, count: u32, link: usize) {
+    fn leave(&mut self, kind: u32, count: u32, link: Link) {
         let c = self.abi.ctx;
         let (exit_kind, retired, link_at, done) = (
             c.exit_kind as i32,
@@ -876,14 +900,11 @@ impl Emit<'_> {
             c.link as i32,
             self.done,
         );
-        if link == 0 {
+        if let Link::None = link {
             dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + link_at], 0);
         } else {
-            dynasm!(self.asm
-                ; .arch x64
-                ; mov rdx, QWORD link as i64
-                ; mov QWORD [rbx + link_at], rdx
-            );
+            self.link_to_rdx(link);
+            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + link_at], rdx);
         }
         dynasm!(self.asm
             ; .arch x64
@@ -893,14 +914,28 @@ impl Emit<'_> {
         );
     }
 
-    /// The chain link of the next `Goto` or `Jump` exit (0: none).
-    fn next_link(&mut self) -> usize {
-        let link = self
-            .block
-            .exit_link(self.exits)
-            .map_or(0, |l| l as *const ChainLink as usize);
+    /// The chain link of the next `Goto` or `Jump` exit.
+    fn next_link(&mut self) -> Link {
+        let link = if self.links_here {
+            let label = self.asm.new_dynamic_label();
+            self.link_labels.push(label);
+            Link::Here(label)
+        } else {
+            self.block
+                .exit_link(self.exits)
+                .map_or(Link::None, |l| Link::At(l as *const ChainLink as usize))
+        };
         self.exits += 1;
         link
+    }
+
+    /// Puts `link`'s address in `rdx`.
+    fn link_to_rdx(&mut self, link: Link) {
+        match link {
+            Link::None => dynasm!(self.asm ; .arch x64 ; xor edx, edx),
+            Link::At(addr) => dynasm!(self.asm ; .arch x64 ; mov rdx, QWORD addr as i64),
+            Link::Here(label) => dynasm!(self.asm ; .arch x64 ; lea rdx, [=>label]),
+        }
     }
 
     /// Leaves for the pc in `rax`, `count` instructions into the block:
@@ -908,9 +943,9 @@ impl Emit<'_> {
     /// epoch (`indirect`: and made for this pc, else the CPU's dispatch
     /// cache's entry for it) and the block it leads to fits in the budget
     /// whole, else back to the engine with the link to fill.
-    fn chain(&mut self, link: usize, count: u32, indirect: bool) {
-        if link == 0 {
-            self.leave(EXIT_CHAIN, count, 0);
+    fn chain(&mut self, link: Link, count: u32, indirect: bool) {
+        if let Link::None = link {
+            self.leave(EXIT_CHAIN, count, Link::None);
             return;
         }
         let (c, l) = (self.abi.ctx, self.abi.link);
@@ -929,7 +964,10 @@ impl Emit<'_> {
             ; .arch x64
             ; mov ecx, DWORD [rbx + retired]
             ; add ecx, count as i32
-            ; mov rdx, QWORD link as i64
+        );
+        self.link_to_rdx(link);
+        dynasm!(self.asm
+            ; .arch x64
             ; mov rsi, QWORD [rbx + epoch]
             ; cmp rsi, QWORD [rdx + l_epoch]
             ; jne =>mismatch
@@ -1240,7 +1278,7 @@ impl Emit<'_> {
             Op::Exit(exit) => {
                 let link = match exit {
                     Exit::Goto { .. } | Exit::Jump { .. } => self.next_link(),
-                    Exit::Return { .. } => 0,
+                    Exit::Return { .. } => Link::None,
                 };
                 self.exit(exit, count, link)?;
             }
@@ -1249,7 +1287,7 @@ impl Emit<'_> {
     }
 
     /// Leaves the block by `exit`, `count` instructions in, through `link`.
-    fn exit(&mut self, exit: &Exit, count: u32, link: usize) -> Result<(), String> {
+    fn exit(&mut self, exit: &Exit, count: u32, link: Link) -> Result<(), String> {
         match exit {
             Exit::Goto { pc, .. } => {
                 self.mov_signed(RAX, *pc);
@@ -1261,7 +1299,7 @@ impl Emit<'_> {
             }
             Exit::Return { pc } => {
                 self.mov_signed(RAX, *pc);
-                self.leave(EXIT_TO_LOOP, count, 0);
+                self.leave(EXIT_TO_LOOP, count, Link::None);
             }
         }
         Ok(())
@@ -1286,7 +1324,7 @@ impl Emit<'_> {
                 let entry = self.asm.new_dynamic_label();
                 let link = match exit {
                     Exit::Goto { .. } | Exit::Jump { .. } => self.next_link(),
-                    Exit::Return { .. } => 0,
+                    Exit::Return { .. } => Link::None,
                 };
                 self.side_exits.push(SideExit {
                     entry,
@@ -1550,7 +1588,7 @@ impl Emit<'_> {
                 ; je =>c.back
             );
             self.mov_signed(RAX, c.pc);
-            self.leave(EXIT_END_BLOCK, c.count, 0);
+            self.leave(EXIT_END_BLOCK, c.count, Link::None);
         }
         for s in std::mem::take(&mut self.slow) {
             let (done, resume) = (self.done, s.resume);
@@ -1588,6 +1626,15 @@ impl Emit<'_> {
             ; =>self.store_at
             ; .i64 store
         );
+        // The links, unset (a `ChainLink` of zeros), which the engine
+        // fills as the exits are taken.
+        const LINK_WORDS: usize = std::mem::size_of::<ChainLink>().div_ceil(8);
+        for label in std::mem::take(&mut self.link_labels) {
+            dynasm!(self.asm ; .arch x64 ; =>label);
+            for _ in 0..LINK_WORDS {
+                dynasm!(self.asm ; .arch x64 ; .i64 0);
+            }
+        }
         Ok(())
     }
 

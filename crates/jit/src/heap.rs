@@ -114,6 +114,13 @@ impl CodeHeap {
 }
 
 impl CodeHeap {
+    /// Whether placed code stays writable while it runs (the mapping is
+    /// writable and executable at once): data in it may be written by
+    /// whoever owns the code.
+    pub(crate) fn writable_code(&self) -> bool {
+        !self.switch_pages
+    }
+
     /// Overwrites `bytes.len()` bytes of a function placed in this heap at
     /// `addr` with `bytes`, in one store when they are two bytes at an
     /// even address.
