@@ -201,6 +201,7 @@ impl Baseline {
             exits: 0,
             links_here: self.heap.writable_code(),
             link_labels: Vec::new(),
+            counter: None,
             tier_up_runs,
             temps: &block.temps,
             labels: Vec::new(),
@@ -225,6 +226,9 @@ impl Baseline {
             skip: None,
             counts: &counts,
         };
+        if tier_up_runs > 0 && e.links_here {
+            e.counter = Some(e.asm.new_dynamic_label());
+        }
         e.prologue();
         for (i, op) in block.ops.iter().enumerate() {
             e.at = i;
@@ -284,6 +288,9 @@ impl Baseline {
         unsafe { self.heap.patch(entry, &NOP2) }
     }
 }
+
+/// Bytes per host cache line (and the alignment of first-tier code).
+const CACHE_LINE: usize = 64;
 
 /// The opcode of `jmp rel8`.
 const SHORT_JMP: u8 = 0xeb;
@@ -406,8 +413,11 @@ struct Emit<'a> {
     /// while it runs), and the labels of those made so far.
     links_here: bool,
     link_labels: Vec<DynamicLabel>,
+    /// The run counter in the code's own data, when the code counts its
+    /// runs there (it tiers up, and its memory is writable as it runs).
     /// The run count at which the code returns for tiering up (0: never).
     tier_up_runs: u32,
+    counter: Option<DynamicLabel>,
     temps: &'a [Ty],
     /// The code label of each IR label, made when first named.
     labels: Vec<Option<DynamicLabel>>,
@@ -557,15 +567,17 @@ impl Emit<'_> {
             ; mov rbp, QWORD [rbx + budget]
             ; mov r13, QWORD [rbx + tlb]
         );
-        if self.tier_up_runs > 0 {
+        if let Some(counter) = self.counter {
+            // Counts down in the code's own data; at zero the block's
+            // count, which the engine reads, says it is hot.
             let runs = self.block.run_counter() as *const _ as i64;
             let (hot, go_on) = (self.tier_up_runs as i32, self.asm.new_dynamic_label());
             dynasm!(self.asm
                 ; .arch x64
+                ; sub DWORD [=>counter], 1
+                ; jnz =>go_on
                 ; mov rax, QWORD runs
-                ; add DWORD [rax], 1
-                ; cmp DWORD [rax], hot
-                ; jne =>go_on
+                ; mov DWORD [rax], hot
                 ; mov rax, QWORD self.block.pc as i64
             );
             self.leave(EXIT_TIER_UP, 0, Link::None);
@@ -1634,6 +1646,19 @@ impl Emit<'_> {
             for _ in 0..LINK_WORDS {
                 dynasm!(self.asm ; .arch x64 ; .i64 0);
             }
+        }
+        // The run counter, written at every run: on a cache line of its
+        // own (functions start on one), away from instructions, whose
+        // lines a write would evict from the instruction cache. It counts
+        // the runs left before tier-up (the block ran interpreted before).
+        if let Some(counter) = self.counter {
+            let left = self.tier_up_runs.saturating_sub(self.block.runs()).max(1) as i32;
+            dynasm!(self.asm
+                ; .arch x64
+                ; .align CACHE_LINE
+                ; =>counter
+                ; .i32 left
+            );
         }
         Ok(())
     }
