@@ -208,14 +208,14 @@ impl Block {
         self.runs.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
     }
 
-    /// Its runs counted so far (the interpreter's and its first-tier
-    /// code's).
+    /// Its runs counted so far (the interpreter's; first-tier code counts
+    /// its own and sets this once they make the block hot).
     pub fn runs(&self) -> u32 {
         self.runs.load(Ordering::Relaxed)
     }
 
-    /// The run counter, which first-tier code increments itself (its
-    /// address is stable for the block's life).
+    /// The run count, which first-tier code sets when it finds the block
+    /// hot (its address is stable for the block's life).
     pub fn run_counter(&self) -> &AtomicU32 {
         &self.runs
     }

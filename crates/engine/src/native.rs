@@ -607,10 +607,10 @@ pub trait Backend: Send + std::fmt::Debug {
     /// is there. Such code follows the contract above, chaining included,
     /// with three additions: on entry it goes on at once to the block's
     /// compiled code when that is there ([`Block::native_entry`], so links
-    /// made to it before lead to the better code), it counts its own runs
-    /// ([`Block::run_counter`]), and when the count reaches `tier_up_runs`
-    /// (never, when 0) it returns before running anything, with
-    /// [`EXIT_TIER_UP`]. It may be called by any [`NativeCode`]'s runner.
+    /// made to it before lead to the better code), it counts its own runs,
+    /// and when the count reaches `tier_up_runs` (never, when 0) it sets
+    /// the block's count to that ([`Block::run_counter`]) and returns
+    /// before running anything, with [`EXIT_TIER_UP`]. It may be called by any [`NativeCode`]'s runner.
     /// `None`: the backend has no first tier, or refuses the block. The
     /// default has none.
     fn baseline(
