@@ -202,6 +202,7 @@ impl Baseline {
             links_here: self.heap.writable_code(),
             link_labels: Vec::new(),
             counter: None,
+            tier_up: None,
             tier_up_runs,
             temps: &block.temps,
             labels: Vec::new(),
@@ -229,7 +230,7 @@ impl Baseline {
         if tier_up_runs > 0 && e.links_here {
             e.counter = Some(e.asm.new_dynamic_label());
         }
-        e.prologue();
+        e.prologue()?;
         for (i, op) in block.ops.iter().enumerate() {
             e.at = i;
             e.op(op, counts[i])?;
@@ -239,7 +240,12 @@ impl Baseline {
             .asm
             .finalize()
             .map_err(|err| format!("assembler: {err}"))?;
-        let (entry, chunk) = self.heap.place(&code)?;
+        let (start, chunk) = self.heap.place(&code)?;
+        let entry = if tier_up_runs > 0 {
+            start + FORWARD_LOOK
+        } else {
+            start
+        };
         let owner = Compiled {
             _chunk: chunk,
             _runner: runner_chunk,
@@ -278,14 +284,17 @@ impl Baseline {
         // SAFETY: `entry` is this heap's (first-tier code is only ever
         // made by this compiler for the blocks of its backend), alive
         // while `block` holds the code; its first bytes are read only.
-        let first = unsafe { *(entry as *const u8) };
-        if first != SHORT_JMP {
+        let first = unsafe { *(entry as *const [u8; 2]) };
+        if first != NOP2 {
             return Ok(());
         }
-        // SAFETY: as above; the two bytes are the jump `prologue` put at
-        // the function's start (16-byte aligned), and none of this heap's
-        // code runs now (this function's contract).
-        unsafe { self.heap.patch(entry, &NOP2) }
+        // Back over the look and the two bytes themselves.
+        let back = -((FORWARD_LOOK + 2) as i8);
+        // SAFETY: as above; the two bytes are the no-op `prologue` put at
+        // the entry (16-byte aligned), [`FORWARD_LOOK`] bytes after the
+        // function's start, where the look is; none of this heap's code
+        // runs now (this function's contract).
+        unsafe { self.heap.patch(entry, &[SHORT_JMP, back as u8]) }
     }
 }
 
@@ -294,6 +303,10 @@ const CACHE_LINE: usize = 64;
 
 /// The opcode of `jmp rel8`.
 const SHORT_JMP: u8 = 0xeb;
+
+/// Bytes from the start of first-tier code that tiers up to its entry:
+/// the look for compiled code ([`Emit::prologue`]), padded.
+const FORWARD_LOOK: usize = 32;
 
 /// A two-byte no-op (`xchg ax, ax`).
 const NOP2: [u8; 2] = [0x66, 0x90];
@@ -418,6 +431,8 @@ struct Emit<'a> {
     /// The run count at which the code returns for tiering up (0: never).
     tier_up_runs: u32,
     counter: Option<DynamicLabel>,
+    /// The out-of-line exit taken when the run counter reaches zero.
+    tier_up: Option<DynamicLabel>,
     temps: &'a [Ty],
     /// The code label of each IR label, made when first named.
     labels: Vec<Option<DynamicLabel>>,
@@ -514,7 +529,7 @@ impl Emit<'_> {
         Ok(d as *const Desc as i64)
     }
 
-    fn prologue(&mut self) {
+    fn prologue(&mut self) -> Result<(), String> {
         let (frame, globals, budget, tlb) = (
             self.frame,
             self.abi.ctx.globals as i32,
@@ -522,25 +537,30 @@ impl Emit<'_> {
             self.abi.ctx.tlb as i32,
         );
         // Compiled code, once there, runs instead: a link made to this
-        // code before leads there from now on. Nothing is pushed yet, so
-        // the jump leaves the caller's frame as compiled code expects it.
-        // The look costs a load from the block, a cache miss at most
-        // block entries of a large guest: until the block goes to the
-        // optimising compiler, a short jump skips it, which
-        // [`Baseline::arm_forward`] then overwrites with a no-op.
+        // code before leads there from now on. The look costs a load from
+        // the block, a cache miss at most block entries of a large guest:
+        // until the block goes to the optimising compiler, the entry is a
+        // two-byte no-op that falls through to the block's own code, which
+        // [`Baseline::arm_forward`] then makes a short jump back to the
+        // look, placed before the entry. Nothing is pushed yet there, so
+        // its jump leaves the caller's frame as compiled code expects it.
         // Code that never tiers up has nothing to look for.
         let native = self.block.native_entry() as *const _ as i64;
         let own = self.asm.new_dynamic_label();
         if self.tier_up_runs > 0 {
             dynasm!(self.asm
                 ; .arch x64
-                ; jmp BYTE =>own
                 ; mov rax, QWORD native
                 ; mov rax, QWORD [rax]
                 ; test rax, rax
                 ; jz =>own
                 ; jmp rax
+                ; .align FORWARD_LOOK
             );
+            if self.asm.offset().0 != FORWARD_LOOK {
+                return Err("the look for compiled code outgrew its room".into());
+            }
+            dynasm!(self.asm ; .arch x64 ; .bytes NOP2.iter());
         }
         dynasm!(self.asm
             ; .arch x64
@@ -568,21 +588,17 @@ impl Emit<'_> {
             ; mov r13, QWORD [rbx + tlb]
         );
         if let Some(counter) = self.counter {
-            // Counts down in the code's own data; at zero the block's
-            // count, which the engine reads, says it is hot.
-            let runs = self.block.run_counter() as *const _ as i64;
-            let (hot, go_on) = (self.tier_up_runs as i32, self.asm.new_dynamic_label());
+            // Counts down in the code's own data; at zero, out of line,
+            // the block's count, which the engine reads, says it is hot.
+            let tier_up = self.asm.new_dynamic_label();
+            self.tier_up = Some(tier_up);
             dynasm!(self.asm
                 ; .arch x64
                 ; sub DWORD [=>counter], 1
-                ; jnz =>go_on
-                ; mov rax, QWORD runs
-                ; mov DWORD [rax], hot
-                ; mov rax, QWORD self.block.pc as i64
+                ; jz =>tier_up
             );
-            self.leave(EXIT_TIER_UP, 0, Link::None);
-            dynasm!(self.asm ; .arch x64 ; =>go_on);
         }
+        Ok(())
     }
 
     /// Puts `v` in register `r`.
@@ -1591,6 +1607,18 @@ impl Emit<'_> {
                 self.values.back_to_slot(pc);
             }
             self.exit(&e.exit, e.count, e.link)?;
+        }
+        if let Some(tier_up) = self.tier_up.take() {
+            let runs = self.block.run_counter() as *const _ as i64;
+            let hot = self.tier_up_runs as i32;
+            dynasm!(self.asm
+                ; .arch x64
+                ; =>tier_up
+                ; mov rax, QWORD runs
+                ; mov DWORD [rax], hot
+                ; mov rax, QWORD self.block.pc as i64
+            );
+            self.leave(EXIT_TIER_UP, 0, Link::None);
         }
         for c in std::mem::take(&mut self.end_checks) {
             dynasm!(self.asm
