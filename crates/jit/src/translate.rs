@@ -59,6 +59,18 @@ struct Emitter<'a, 'f> {
     eager: Vec<(u32, Variable)>,
     /// Per global index, whether it is in `eager`.
     is_eager: Vec<bool>,
+    /// Per global index, whether a loop of the block touches it: an
+    /// eager global that is not is stored at an exit only when a path to
+    /// the exit may have written it ([`Emitter::path_written`]).
+    in_loop: Vec<bool>,
+    /// Per global index, whether a path to the current op may have
+    /// written it (control only goes forward outside loops, so one walk
+    /// in op order, merging at labels, follows every path).
+    path_written: Vec<bool>,
+    /// Per IR label, `path_written` merged over the branches to it.
+    label_written: Vec<Option<Vec<bool>>>,
+    /// Whether the op before falls through to the current one.
+    falls_through: bool,
     /// Per instruction count, the lazy globals first used by that
     /// instruction, and whether their value is read (`false`: the
     /// instruction writes it first, on every path through it).
@@ -396,6 +408,10 @@ impl Emitter<'_, '_> {
         let written: Vec<_> = self
             .eager
             .iter()
+            .filter(|&&(index, _)| {
+                let i = index as usize;
+                self.in_loop[i] || self.path_written[i]
+            })
             .chain(&self.written_so_far)
             .copied()
             .collect();
@@ -403,6 +419,43 @@ impl Emitter<'_, '_> {
             let v = self.b.use_var(var);
             self.b.ins().store(trusted(), v, g, (index * 8) as i32);
         }
+    }
+
+    /// Follows which globals the paths to `op` may have written, before
+    /// `op` is compiled.
+    fn follow_writes(&mut self, op: &Op) {
+        match op {
+            Op::SetLabel(l) => {
+                let merged = self
+                    .label_written
+                    .get_mut(l.0 as usize)
+                    .and_then(Option::take);
+                if !self.falls_through {
+                    self.path_written.iter_mut().for_each(|w| *w = false);
+                }
+                for (w, m) in self.path_written.iter_mut().zip(merged.iter().flatten()) {
+                    *w |= *m;
+                }
+            }
+            Op::SetGlobal { global, .. } => {
+                if let Some(w) = self.path_written.get_mut(global.0 as usize) {
+                    *w = true;
+                }
+            }
+            Op::Branch { target, .. } | Op::Jump { target } => {
+                let l = target.0 as usize;
+                if self.label_written.len() <= l {
+                    self.label_written.resize(l + 1, None);
+                }
+                let at = self.label_written[l]
+                    .get_or_insert_with(|| vec![false; self.path_written.len()]);
+                for (m, w) in at.iter_mut().zip(&self.path_written) {
+                    *m |= *w;
+                }
+            }
+            _ => {}
+        }
+        self.falls_through = !matches!(op, Op::Jump { .. } | Op::Exit(_));
     }
 
     /// The variable caching global `index`, if the block uses it.
@@ -860,6 +913,7 @@ impl Emitter<'_, '_> {
     }
 
     fn op(&mut self, i: usize, op: &Op, counts: &[u32]) -> Result<(), String> {
+        self.follow_writes(op);
         if let Some((dst, folded)) = self.fold(op) {
             let (v, k) = match folded {
                 Folded::Const(c) => (self.iconst(cl_ty(self.ty(dst)), c), Some(c)),
@@ -1354,11 +1408,17 @@ pub(crate) fn translate(
     // global touched is held from entry to every exit instead, as one a
     // loop touches is.
     let side_from = first_side_branch.unwrap_or(usize::MAX);
-    // Globals read or written inside a loop.
+    // Globals read or written inside a loop, and those or past the
+    // first side branch.
+    let mut in_loop = vec![false; abi.globals_len];
     let mut looped = vec![false; abi.globals_len];
     for (j, op) in block.ops.iter().enumerate() {
         if let Op::GetGlobal { global, .. } | Op::SetGlobal { global, .. } = op {
-            if j >= side_from || loops.iter().any(|&(from, to)| from <= j && j <= to) {
+            let looping = loops.iter().any(|&(from, to)| from <= j && j <= to);
+            if let Some(l) = in_loop.get_mut(global.0 as usize) {
+                *l |= looping;
+            }
+            if j >= side_from || looping {
                 if let Some(l) = looped.get_mut(global.0 as usize) {
                     *l = true;
                 }
@@ -1435,6 +1495,10 @@ pub(crate) fn translate(
         gvars,
         eager,
         is_eager,
+        path_written: vec![false; in_loop.len()],
+        in_loop,
+        label_written: Vec::new(),
+        falls_through: true,
         loads_at,
         loaded: Vec::new(),
         written_so_far: Vec::new(),
