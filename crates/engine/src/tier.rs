@@ -40,7 +40,7 @@ pub const INTERPRETER_GAP_NS: f64 = 20.0;
 /// than they cost. At 3 the boot's default jit ran as fast as first-tier
 /// code alone (best of 5 CPU s 1.80 -> 1.62, first tier 1.60) and the
 /// bench workloads, hot for a billion instructions, were unchanged.
-const PAYBACK_MARGIN: f64 = 3.0;
+pub const PAYBACK_MARGIN: f64 = 3.0;
 
 /// Fewest runs before an optimising compile, whatever the estimate: a
 /// block that ran this little tells nothing of its future.
