@@ -183,6 +183,9 @@ impl Baseline {
         if frame > MAX_FRAME {
             return Err(format!("{} temporaries are too many", block.temps.len()));
         }
+        if !fields_in_disp8(abi) {
+            return Err("context, TLB or link fields past one-byte displacements".into());
+        }
         let (counts, _) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
         let descs = descs(block)?;
         // Placed first: the heap then knows whether its memory stays
@@ -296,6 +299,46 @@ impl Baseline {
         // runs now (this function's contract).
         unsafe { self.heap.patch(entry, &[SHORT_JMP, back as u8]) }
     }
+}
+
+/// `disp` as a one-byte displacement when it fits (three bytes shorter
+/// than the four-byte form `dynasm` emits for a displacement only known
+/// at run time), else as it is.
+fn disp8(disp: i32) -> Result<i8, i32> {
+    i8::try_from(disp).map_err(|_| disp)
+}
+
+/// Whether every field of the context, a TLB entry and a chain link that
+/// the code reaches lies within a one-byte displacement of its base: the
+/// code addresses them so (`as i8`), three bytes shorter per access. The
+/// engine's layouts are small; a layout that outgrew this is refused, not
+/// miscompiled.
+fn fields_in_disp8(abi: &NativeAbi) -> bool {
+    let (c, t, l) = (abi.ctx, abi.tlb, abi.link);
+    let args_end = c.args + 8 * 5;
+    [
+        c.globals,
+        c.tlb,
+        c.status,
+        c.end_block,
+        c.retired,
+        c.exit_kind,
+        args_end,
+        c.budget,
+        c.link,
+        c.epoch,
+        c.jumps,
+        t.fast_read_tag,
+        t.fast_write_tag,
+        t.addend,
+        t.code_word,
+        l.entry,
+        l.epoch,
+        l.pc,
+        l.insns,
+    ]
+    .iter()
+    .all(|&off| off <= i8::MAX as u32)
 }
 
 /// Bytes per host cache line (and the alignment of first-tier code).
@@ -532,9 +575,9 @@ impl Emit<'_> {
     fn prologue(&mut self) -> Result<(), String> {
         let (frame, globals, budget, tlb) = (
             self.frame,
-            self.abi.ctx.globals as i32,
-            self.abi.ctx.budget as i32,
-            self.abi.ctx.tlb as i32,
+            self.abi.ctx.globals as i8,
+            self.abi.ctx.budget as i8,
+            self.abi.ctx.tlb as i8,
         );
         // Compiled code, once there, runs instead: a link made to this
         // code before leads there from now on. The look costs a load from
@@ -583,9 +626,9 @@ impl Emit<'_> {
             ; .arch x64
             ; sub rsp, left
             ; mov rbx, rdi
-            ; mov r12, QWORD [rbx + globals]
-            ; mov rbp, QWORD [rbx + budget]
-            ; mov r13, QWORD [rbx + tlb]
+            ; mov r12, QWORD [BYTE rbx + globals]
+            ; mov rbp, QWORD [BYTE rbx + budget]
+            ; mov r13, QWORD [BYTE rbx + tlb]
         );
         if let Some(counter) = self.counter {
             // Counts down in the code's own data; at zero, out of line,
@@ -626,18 +669,35 @@ impl Emit<'_> {
                 }
             }
             Loc::Const(v) => self.mov_imm(r, v),
-            Loc::Global(g) => match (self.global_offset(g), self.ty(t)) {
-                (Some(off), Ty::I32) => {
+            Loc::Global(g) => match (self.global_offset(g).map(disp8), self.ty(t)) {
+                (Some(Ok(d)), Ty::I32) => {
+                    dynasm!(self.asm ; .arch x64 ; mov Rd(r), DWORD [BYTE r12 + d])
+                }
+                (Some(Err(off)), Ty::I32) => {
                     dynasm!(self.asm ; .arch x64 ; mov Rd(r), DWORD [r12 + off])
                 }
-                (Some(off), Ty::I64) => {
+                (Some(Ok(d)), Ty::I64) => {
+                    dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [BYTE r12 + d])
+                }
+                (Some(Err(off)), Ty::I64) => {
                     dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [r12 + off])
                 }
                 (None, _) => dynasm!(self.asm ; .arch x64 ; xor Rd(r), Rd(r)),
             },
-            Loc::Slot => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [rsp + s]),
+            Loc::Slot => match disp8(s) {
+                Ok(d) => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [BYTE rsp + d]),
+                Err(s) => dynasm!(self.asm ; .arch x64 ; mov Rq(r), QWORD [rsp + s]),
+            },
         }
         Ok(())
+    }
+
+    /// Stores register `r` into the slot at `s`.
+    fn store_slot(&mut self, s: i32, r: Rq) {
+        match disp8(s) {
+            Ok(d) => dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE rsp + d], Rq(r)),
+            Err(s) => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], Rq(r)),
+        }
     }
 
     /// Writes `t`'s value into its slot, through `rcx` when it has to.
@@ -645,17 +705,18 @@ impl Emit<'_> {
         let s = self.slot(t)?;
         match self.values.loc(t) {
             Loc::Slot => {}
-            Loc::Rax => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax),
-            Loc::Const(v) => match imm32(v) {
-                Some(imm) => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], imm),
-                None => {
+            Loc::Rax => self.store_slot(s, RAX),
+            Loc::Const(v) => match (imm32(v), disp8(s)) {
+                (Some(imm), Ok(d)) => dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE rsp + d], imm),
+                (Some(imm), Err(s)) => dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], imm),
+                (None, _) => {
                     self.mov_imm(RCX, v);
-                    dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rcx);
+                    self.store_slot(s, RCX);
                 }
             },
             Loc::Global(_) => {
                 self.fetch(t, RCX)?;
-                dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rcx);
+                self.store_slot(s, RCX);
             }
         }
         self.values.mark_stored(t);
@@ -698,7 +759,7 @@ impl Emit<'_> {
             self.rax = Some(dst);
         } else {
             let s = self.slot(dst)?;
-            dynasm!(self.asm ; .arch x64 ; mov QWORD [rsp + s], rax);
+            self.store_slot(s, RAX);
             self.values.define(dst, Loc::Slot, true);
         }
         Ok(())
@@ -850,14 +911,19 @@ impl Emit<'_> {
                 match (self.values.loc(b), wide) {
                     (Loc::Global(g), _) if self.global_offset(g).is_some() => {
                         let off = self.global_offset(g).unwrap_or(0);
-                        if wide {
-                            dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [r12 + off])
-                        } else {
-                            dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [r12 + off])
+                        match (disp8(off), wide) {
+                            (Ok(d), true) => dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [BYTE r12 + d]),
+                            (Ok(d), false) => dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [BYTE r12 + d]),
+                            (Err(off), true) => dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [r12 + off]),
+                            (Err(off), false) => dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [r12 + off]),
                         }
                     }
-                    (Loc::Slot, true) => dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [rsp + sb]),
-                    (Loc::Slot, false) => dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [rsp + sb]),
+                    (Loc::Slot, _) => match (disp8(sb), wide) {
+                        (Ok(d), true) => dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [BYTE rsp + d]),
+                        (Ok(d), false) => dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [BYTE rsp + d]),
+                        (Err(sb), true) => dynasm!(self.asm ; .arch x64 ; $($op)* rax, QWORD [rsp + sb]),
+                        (Err(sb), false) => dynasm!(self.asm ; .arch x64 ; $($op)* eax, DWORD [rsp + sb]),
+                    },
                     _ => {
                         self.fetch(b, RCX)?;
                         if wide {
@@ -901,19 +967,19 @@ impl Emit<'_> {
     /// `rax`.
     fn after_trampoline(&mut self) {
         let (status, globals, budget, tlb, done) = (
-            self.abi.ctx.status as i32,
-            self.abi.ctx.globals as i32,
-            self.abi.ctx.budget as i32,
-            self.abi.ctx.tlb as i32,
+            self.abi.ctx.status as i8,
+            self.abi.ctx.globals as i8,
+            self.abi.ctx.budget as i8,
+            self.abi.ctx.tlb as i8,
             self.done,
         );
         dynasm!(self.asm
             ; .arch x64
-            ; cmp DWORD [rbx + status], 0
+            ; cmp DWORD [BYTE rbx + status], 0
             ; jne =>done
-            ; mov r12, QWORD [rbx + globals]
-            ; mov rbp, QWORD [rbx + budget]
-            ; mov r13, QWORD [rbx + tlb]
+            ; mov r12, QWORD [BYTE rbx + globals]
+            ; mov rbp, QWORD [BYTE rbx + budget]
+            ; mov r13, QWORD [BYTE rbx + tlb]
         );
         self.called = true;
     }
@@ -922,22 +988,18 @@ impl Emit<'_> {
     /// the chain link for the engine to fill (0: none).
     fn leave(&mut self, kind: u32, count: u32, link: Link) {
         let c = self.abi.ctx;
-        let (exit_kind, retired, link_at, done) = (
-            c.exit_kind as i32,
-            c.retired as i32,
-            c.link as i32,
-            self.done,
-        );
+        let (exit_kind, retired, link_at, done) =
+            (c.exit_kind as i8, c.retired as i8, c.link as i8, self.done);
         if let Link::None = link {
-            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + link_at], 0);
+            dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE rbx + link_at], 0);
         } else {
             self.link_to_rdx(link);
-            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + link_at], rdx);
+            dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE rbx + link_at], rdx);
         }
         dynasm!(self.asm
             ; .arch x64
-            ; mov DWORD [rbx + exit_kind], kind as i32
-            ; add DWORD [rbx + retired], count as i32
+            ; mov DWORD [BYTE rbx + exit_kind], kind as i32
+            ; add DWORD [BYTE rbx + retired], count as i32
             ; jmp =>done
         );
     }
@@ -977,9 +1039,9 @@ impl Emit<'_> {
             return;
         }
         let (c, l) = (self.abi.ctx, self.abi.link);
-        let (retired, epoch, jumps) = (c.retired as i32, c.epoch as i32, c.jumps as i32);
+        let (retired, epoch, jumps) = (c.retired as i8, c.epoch as i8, c.jumps as i8);
         let (l_entry, l_epoch, l_pc, l_insns) =
-            (l.entry as i32, l.epoch as i32, l.pc as i32, l.insns as i32);
+            (l.entry as i8, l.epoch as i8, l.pc as i8, l.insns as i8);
         let (follow, probe, back) = (
             self.asm.new_dynamic_label(),
             self.asm.new_dynamic_label(),
@@ -990,32 +1052,32 @@ impl Emit<'_> {
         // epoch holds an entry.
         dynasm!(self.asm
             ; .arch x64
-            ; mov ecx, DWORD [rbx + retired]
+            ; mov ecx, DWORD [BYTE rbx + retired]
             ; add ecx, count as i32
         );
         self.link_to_rdx(link);
         dynasm!(self.asm
             ; .arch x64
-            ; mov rsi, QWORD [rbx + epoch]
-            ; cmp rsi, QWORD [rdx + l_epoch]
+            ; mov rsi, QWORD [BYTE rbx + epoch]
+            ; cmp rsi, QWORD [BYTE rdx + l_epoch]
             ; jne =>mismatch
         );
         if indirect {
             dynasm!(self.asm
                 ; .arch x64
-                ; cmp rax, QWORD [rdx + l_pc]
+                ; cmp rax, QWORD [BYTE rdx + l_pc]
                 ; jne =>probe
             );
         }
         dynasm!(self.asm
             ; .arch x64
             ; =>follow
-            ; mov edi, DWORD [rdx + l_insns]
+            ; mov edi, DWORD [BYTE rdx + l_insns]
             ; add rdi, rcx
             ; cmp rdi, rbp
             ; ja =>back
-            ; mov rdx, QWORD [rdx + l_entry]
-            ; mov DWORD [rbx + retired], ecx
+            ; mov rdx, QWORD [BYTE rdx + l_entry]
+            ; mov DWORD [BYTE rbx + retired], ecx
             ; mov rdi, rbx
         );
         // Straight there, leaving this block's frame as the next block
@@ -1036,10 +1098,10 @@ impl Emit<'_> {
                 ; shr rdx, 1
                 ; and edx, mask
                 ; imul edx, edx, size
-                ; add rdx, QWORD [rbx + jumps]
-                ; cmp rsi, QWORD [rdx + l_epoch]
+                ; add rdx, QWORD [BYTE rbx + jumps]
+                ; cmp rsi, QWORD [BYTE rdx + l_epoch]
                 ; jne =>back
-                ; cmp rax, QWORD [rdx + l_pc]
+                ; cmp rax, QWORD [BYTE rdx + l_pc]
                 ; je =>follow
             );
         }
@@ -1129,7 +1191,10 @@ impl Emit<'_> {
                 self.fetch(*src, RAX)?;
                 self.detach_globals(Some(global.0))?;
                 if let Some(g) = self.global_offset(global.0) {
-                    dynasm!(self.asm ; .arch x64 ; mov QWORD [r12 + g], rax);
+                    match disp8(g) {
+                        Ok(d) => dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE r12 + d], rax),
+                        Err(g) => dynasm!(self.asm ; .arch x64 ; mov QWORD [r12 + g], rax),
+                    }
                     self.rax_global = Some(global.0);
                 }
             }
@@ -1254,17 +1319,17 @@ impl Emit<'_> {
                 }
                 // The helper may change any global.
                 self.detach_globals(None)?;
-                let at = self.abi.ctx.args as i32;
+                let at = self.abi.ctx.args as i8;
                 for (k, a) in args.iter().enumerate() {
-                    let off = at + 8 * k as i32;
+                    let off = at + 8 * k as i8;
                     match self.values.loc(*a) {
                         Loc::Const(v) if imm32(v).is_some() => {
                             let imm = imm32(v).unwrap_or(0);
-                            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + off], imm);
+                            dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE rbx + off], imm);
                         }
                         _ => {
                             self.fetch(*a, RAX)?;
-                            dynasm!(self.asm ; .arch x64 ; mov QWORD [rbx + off], rax);
+                            dynasm!(self.asm ; .arch x64 ; mov QWORD [BYTE rbx + off], rax);
                         }
                     }
                 }
@@ -1494,7 +1559,7 @@ impl Emit<'_> {
         let shift = (l.page_bits - entry_shift) as i8;
         let index_mask = ((l.entries - 1) << entry_shift) as i32;
         let page_mask = !((1i32 << l.page_bits) - 1);
-        let (tag, last) = (tag as i32, i32::from(size) - 1);
+        let (tag, last) = (tag as i8, i32::from(size) - 1);
         let miss = self.asm.new_dynamic_label();
         dynasm!(self.asm
             ; .arch x64
@@ -1510,7 +1575,7 @@ impl Emit<'_> {
         dynasm!(self.asm
             ; .arch x64
             ; and rcx, page_mask
-            ; cmp rcx, QWORD [r13 + rax + tag]
+            ; cmp rcx, QWORD [BYTE r13 + rax + tag]
             ; jne =>miss
         );
         Ok(miss)
@@ -1520,8 +1585,8 @@ impl Emit<'_> {
     /// zero-extended.
     fn load(&mut self, size: u8, endian: Endian) -> Result<(), String> {
         let miss = self.tlb_probe(size, self.abi.tlb.fast_read_tag)?;
-        let addend = self.abi.tlb.addend as i32;
-        dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [r13 + rax + addend]);
+        let addend = self.abi.tlb.addend as i8;
+        dynasm!(self.asm ; .arch x64 ; mov rcx, QWORD [BYTE r13 + rax + addend]);
         match size {
             1 => dynasm!(self.asm ; .arch x64 ; movzx eax, BYTE [rsi + rcx]),
             2 => dynasm!(self.asm ; .arch x64 ; movzx eax, WORD [rsi + rcx]),
@@ -1543,15 +1608,15 @@ impl Emit<'_> {
     /// Stores the low `size` bytes of `rdx` at the address in `rsi`.
     fn store(&mut self, size: u8, endian: Endian) -> Result<(), String> {
         let miss = self.tlb_probe(size, self.abi.tlb.fast_write_tag)?;
-        let (code_word, addend) = (self.abi.tlb.code_word as i32, self.abi.tlb.addend as i32);
+        let (code_word, addend) = (self.abi.tlb.code_word as i8, self.abi.tlb.addend as i8);
         // Writes to pages with translated code take the slow path, which
         // tells the block caches.
         dynasm!(self.asm
             ; .arch x64
-            ; mov rcx, QWORD [r13 + rax + code_word]
+            ; mov rcx, QWORD [BYTE r13 + rax + code_word]
             ; cmp QWORD [rcx], 0
             ; jne =>miss
-            ; mov rcx, QWORD [r13 + rax + addend]
+            ; mov rcx, QWORD [BYTE r13 + rax + addend]
         );
         if size > 1 && endian == Endian::Big {
             let shift = 64 - 8 * size as i8;
@@ -1592,11 +1657,11 @@ impl Emit<'_> {
     /// epilogue and the trampolines' addresses.
     fn out_of_line(&mut self) -> Result<(), String> {
         let (status, globals, budget, end_block, tlb) = (
-            self.abi.ctx.status as i32,
-            self.abi.ctx.globals as i32,
-            self.abi.ctx.budget as i32,
-            self.abi.ctx.end_block as i32,
-            self.abi.ctx.tlb as i32,
+            self.abi.ctx.status as i8,
+            self.abi.ctx.globals as i8,
+            self.abi.ctx.budget as i8,
+            self.abi.ctx.end_block as i8,
+            self.abi.ctx.tlb as i8,
         );
         for e in std::mem::take(&mut self.side_exits) {
             dynasm!(self.asm ; .arch x64 ; =>e.entry);
@@ -1624,7 +1689,7 @@ impl Emit<'_> {
             dynasm!(self.asm
                 ; .arch x64
                 ; =>c.entry
-                ; cmp DWORD [rbx + end_block], 0
+                ; cmp DWORD [BYTE rbx + end_block], 0
                 ; je =>c.back
             );
             self.mov_signed(RAX, c.pc);
@@ -1645,11 +1710,11 @@ impl Emit<'_> {
             }
             dynasm!(self.asm
                 ; .arch x64
-                ; cmp DWORD [rbx + status], 0
+                ; cmp DWORD [BYTE rbx + status], 0
                 ; jne =>done
-                ; mov r12, QWORD [rbx + globals]
-                ; mov rbp, QWORD [rbx + budget]
-                ; mov r13, QWORD [rbx + tlb]
+                ; mov r12, QWORD [BYTE rbx + globals]
+                ; mov rbp, QWORD [BYTE rbx + budget]
+                ; mov r13, QWORD [BYTE rbx + tlb]
                 ; jmp =>resume
             );
         }
