@@ -975,7 +975,7 @@ impl Emit<'_> {
         );
         dynasm!(self.asm
             ; .arch x64
-            ; cmp DWORD [BYTE rbx + status], 0
+            ; cmp DWORD [BYTE rbx + status], BYTE 0
             ; jne =>done
             ; mov r12, QWORD [BYTE rbx + globals]
             ; mov rbp, QWORD [BYTE rbx + budget]
@@ -1559,7 +1559,9 @@ impl Emit<'_> {
         let shift = (l.page_bits - entry_shift) as i8;
         let index_mask = ((l.entries - 1) << entry_shift) as i32;
         let page_mask = !((1i32 << l.page_bits) - 1);
-        let (tag, last) = (tag as i8, i32::from(size) - 1);
+        // An access is at most 8 bytes: its last byte is within a one-byte
+        // displacement.
+        let (tag, last) = (tag as i8, size.saturating_sub(1) as i8);
         let miss = self.asm.new_dynamic_label();
         dynasm!(self.asm
             ; .arch x64
@@ -1570,7 +1572,7 @@ impl Emit<'_> {
         if last == 0 {
             dynasm!(self.asm ; .arch x64 ; mov rcx, rsi);
         } else {
-            dynasm!(self.asm ; .arch x64 ; lea rcx, [rsi + last]);
+            dynasm!(self.asm ; .arch x64 ; lea rcx, [BYTE rsi + last]);
         }
         dynasm!(self.asm
             ; .arch x64
@@ -1689,7 +1691,7 @@ impl Emit<'_> {
             dynasm!(self.asm
                 ; .arch x64
                 ; =>c.entry
-                ; cmp DWORD [BYTE rbx + end_block], 0
+                ; cmp DWORD [BYTE rbx + end_block], BYTE 0
                 ; je =>c.back
             );
             self.mov_signed(RAX, c.pc);
@@ -1710,7 +1712,7 @@ impl Emit<'_> {
             }
             dynasm!(self.asm
                 ; .arch x64
-                ; cmp DWORD [BYTE rbx + status], 0
+                ; cmp DWORD [BYTE rbx + status], BYTE 0
                 ; jne =>done
                 ; mov r12, QWORD [BYTE rbx + globals]
                 ; mov rbp, QWORD [BYTE rbx + budget]
