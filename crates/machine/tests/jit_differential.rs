@@ -27,8 +27,8 @@ const RISCV: &[&str] = &[
     "smc",
     "float",
 ];
-const M3: &[&str] = &["hello", "alu", "exceptions", "bench", "smc"];
-const M4: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench", "smc"];
+const M3: &[&str] = &["hello", "alu", "exceptions", "bench", "smc", "sp"];
+const M4: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench", "smc", "sp"];
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")

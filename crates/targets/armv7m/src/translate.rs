@@ -7,7 +7,7 @@ use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Op, Temp, Ty};
 use chimera_engine::{CodeReader, Trap};
 use chimera_memory::Endian;
 
-use crate::cpu::{G_C, G_IT, G_N, G_V, G_Z};
+use crate::cpu::{G_C, G_IT, G_N, G_V, G_Z, SP};
 use crate::helpers::{H_BX, H_INVSTATE, H_SHIFT, H_UNALIGNED, H_UNDEF};
 use crate::{thumb16, thumb32, ArmM};
 
@@ -159,15 +159,23 @@ impl Emit<'_> {
         self.pc.wrapping_add(4) & !3
     }
 
-    /// Writes register `r` (R0–R14). Encodings that would write the pc
-    /// this way are UNPREDICTABLE: they raise UsageFault UNDEFINSTR, as
-    /// writes to the pc go through the `write_pc_*` emitters.
+    /// Writes register `r` (R0–R14); SP's bits [1:0] are written as zero
+    /// whatever the instruction (ARMv7-M B1.4.1: every SP write goes
+    /// through here, as MSR and exception return go through the CPU's
+    /// `set_msp`/`set_psp`). Encodings that would write the pc this way
+    /// are UNPREDICTABLE: they raise UsageFault UNDEFINSTR, as writes to
+    /// the pc go through the `write_pc_*` emitters.
     pub fn w(&mut self, r: u32, t: Temp) {
         if r >= 15 {
             let raw = self.k(self.raw);
             self.b.call(H_UNDEF, &[raw], None);
             return;
         }
+        let t = if r == SP as u32 {
+            self.b.binary_imm(BinOp::And, t, u64::from(!3u32))
+        } else {
+            t
+        };
         self.b.set(Global(r), t);
     }
 

@@ -1,0 +1,97 @@
+/* sp: every write to SP treats bits [1:0] as zero (ARMv7-M B1.4.1,
+   "SP[1:0] are treated as SBZP"): MOV (16- and 32-bit), ADD SP, Rm,
+   ADD/SUB SP, SP, #imm (32-bit, odd immediates), LDR SP, [Rn] and MSR
+   MSP, each with a value whose low bits are set; then a PUSH and a POP on
+   the written SP, which fault (UNALIGNED UsageFault escalated to
+   HardFault) when the bits stay. Prints each SP written, as its distance
+   from the aligned value. */
+#include "lib.h"
+
+/* The SP each form leaves, read back with MOV Rd, SP; the SP before is
+   restored in the same asm statement, so nothing else runs on the odd
+   stack. */
+static u32 mov16(u32 v) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n mov sp, %1\n mov %0, sp\n mov sp, r3"
+                     : "=r"(r) : "r"(v) : "r3", "memory");
+    return r;
+}
+
+static u32 mov32(u32 v) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n mov.w sp, %1\n mov %0, sp\n mov sp, r3"
+                     : "=r"(r) : "r"(v) : "r3", "memory");
+    return r;
+}
+
+static u32 add_reg(u32 base, u32 v) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n mov sp, %1\n add sp, %2\n mov %0, sp\n mov sp, r3"
+                     : "=r"(r) : "r"(base), "r"(v) : "r3", "memory");
+    return r;
+}
+
+static u32 add_imm(u32 base) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n mov sp, %1\n add.w sp, sp, #7\n mov %0, sp\n mov sp, r3"
+                     : "=r"(r) : "r"(base) : "r3", "memory");
+    return r;
+}
+
+static u32 sub_imm(u32 base) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n mov sp, %1\n sub.w sp, sp, #5\n mov %0, sp\n mov sp, r3"
+                     : "=r"(r) : "r"(base) : "r3", "memory");
+    return r;
+}
+
+static u32 ldr_sp(const u32 *p) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n ldr.w sp, [%1]\n mov %0, sp\n mov sp, r3"
+                     : "=r"(r) : "r"(p) : "r3", "memory");
+    return r;
+}
+
+static u32 msr_msp(u32 v) {
+    u32 r;
+    __asm__ volatile("mrs r3, msp\n msr msp, %1\n mrs %0, msp\n msr msp, r3"
+                     : "=r"(r) : "r"(v) : "r3", "memory");
+    return r;
+}
+
+/* Writes SP with the low bits set, then pushes and pops through it: the
+   value popped, or a fault. */
+static u32 push_pop(u32 v) {
+    u32 r;
+    __asm__ volatile("mov r3, sp\n mov sp, %1\n movs r2, #42\n push {r2}\n movs r2, #0\n"
+                     " pop {r2}\n mov %0, r2\n mov sp, r3"
+                     : "=r"(r) : "r"(v) : "r2", "r3", "memory");
+    return r;
+}
+
+static void show(const char *what, u32 sp, u32 aligned) {
+    puts_(what);
+    puts_(": sp - aligned = ");
+    put_sdec((s32)(sp - aligned));
+    puts_("\n");
+    CHECK_EQ(sp & 3, 0);
+}
+
+/* Scratch stack for the writes, inside the program's RAM. */
+static u32 scratch[64] __attribute__((aligned(8)));
+
+int main(void) {
+    u32 top = (u32)&scratch[48];
+    static u32 odd_word;
+    odd_word = top + 3;
+    show("mov sp, rm", mov16(top + 3), top);
+    show("mov.w sp, rm", mov32(top + 2), top);
+    show("add sp, rm", add_reg(top, 5), top + 4);
+    show("add.w sp, sp, #7", add_imm(top), top + 4);
+    show("sub.w sp, sp, #5", sub_imm(top), top - 8);
+    show("ldr.w sp, [rn]", ldr_sp(&odd_word), top);
+    show("msr msp, rm", msr_msp(top + 1), top);
+    CHECK_EQ(push_pop(top + 1), 42);
+    puts_("push and pop on a written sp: ok\n");
+    finish("sp");
+}
