@@ -10,8 +10,25 @@ use chimera_devices::BufferBackend;
 use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
 
-const M3_PROGRAMS: &[&str] = &["hello", "alu", "exceptions", "bench", "smc", "sp"];
-const M4_PROGRAMS: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench", "smc", "sp"];
+const M3_PROGRAMS: &[&str] = &[
+    "hello",
+    "alu",
+    "exceptions",
+    "bench",
+    "smc",
+    "sp",
+    "systick",
+];
+const M4_PROGRAMS: &[&str] = &[
+    "hello",
+    "alu",
+    "exceptions",
+    "fpu",
+    "bench",
+    "smc",
+    "sp",
+    "systick",
+];
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/arm-m")

@@ -27,8 +27,25 @@ const RISCV: &[&str] = &[
     "smc",
     "float",
 ];
-const M3: &[&str] = &["hello", "alu", "exceptions", "bench", "smc", "sp"];
-const M4: &[&str] = &["hello", "alu", "exceptions", "fpu", "bench", "smc", "sp"];
+const M3: &[&str] = &[
+    "hello",
+    "alu",
+    "exceptions",
+    "bench",
+    "smc",
+    "sp",
+    "systick",
+];
+const M4: &[&str] = &[
+    "hello",
+    "alu",
+    "exceptions",
+    "fpu",
+    "bench",
+    "smc",
+    "sp",
+    "systick",
+];
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")

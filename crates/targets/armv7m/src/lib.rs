@@ -203,7 +203,11 @@ impl Frontend for ArmM {
             }
         }
         let tick = self.systick_tick(cpu, env);
-        let word = cpu.scs.read_word(offset & !3, cpu.ipsr, self.core, tick);
+        let word = if offset & !3 == 0x01c {
+            scs::systick_calib(self.refclk_hz)
+        } else {
+            cpu.scs.read_word(offset & !3, cpu.ipsr, self.core, tick)
+        };
         let shift = 8 * (offset & 3);
         let mask = if size >= 4 {
             u32::MAX

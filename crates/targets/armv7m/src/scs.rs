@@ -107,11 +107,18 @@ pub struct SysTick {
     /// COUNTFLAG.
     pub countflag: bool,
     /// The tick (in counter clock ticks since time 0) at which the counter
-    /// next reaches zero, while enabled.
+    /// next counts down to zero, while enabled ([`NEVER`]: it is stopped
+    /// at zero, RVR being zero).
     pub zero_tick: u64,
+    /// The tick at which the counter was cleared, while it still reads
+    /// zero waiting for the next clock edge to reload it from RVR.
+    pub cleared_at: Option<u64>,
     /// The counter's value when disabled.
     pub frozen: u32,
 }
+
+/// A tick SysTick never reaches.
+const NEVER: u64 = u64::MAX;
 
 /// The registers of the System Control Space of one core.
 #[derive(Debug, Clone)]
@@ -302,6 +309,8 @@ impl Scs {
             }
             0x014 => self.systick.reload,
             0x018 => self.systick_value(now_tick),
+            // CALIB depends on the board's reference clock: the frontend
+            // answers it ([`systick_calib`]).
             0x01c => 0,
             0x100..=0x13c => self.bits(offset - 0x100, |s, i| s.enabled[i]),
             0x180..=0x1bc => self.bits(offset - 0x180, |s, i| s.enabled[i]),
@@ -368,18 +377,34 @@ impl Scs {
                 self.systick.csr = v & (SYST_ENABLE | SYST_TICKINT | SYST_CLKSOURCE);
                 let enabled = self.systick.csr & SYST_ENABLE != 0;
                 if enabled && !was_enabled {
-                    self.systick.zero_tick = now_tick + u64::from(value);
+                    if value == 0 {
+                        self.systick_clear(now_tick);
+                    } else {
+                        self.systick.zero_tick = now_tick + u64::from(value);
+                        self.systick.cleared_at = None;
+                    }
                 } else if !enabled && was_enabled {
                     self.systick.frozen = value;
                 }
                 effect.systick = true;
             }
-            0x014 => self.systick.reload = v & 0x00ff_ffff,
+            0x014 => {
+                self.systick.reload = v & 0x00ff_ffff;
+                // A counter waiting at zero reloads the new value.
+                if let Some(at) = self.systick.cleared_at.filter(|&at| now_tick <= at) {
+                    self.systick_clear(at);
+                    effect.systick = true;
+                }
+            }
             0x018 => {
-                // Any write clears the counter and COUNTFLAG.
+                // Any write clears the counter and COUNTFLAG; the counter
+                // reloads from RVR on the next clock edge, without an
+                // exception (B3.3.1), or stays stopped when RVR is zero.
                 self.systick.countflag = false;
                 self.systick.frozen = 0;
-                self.systick.zero_tick = now_tick;
+                if self.systick.csr & SYST_ENABLE != 0 {
+                    self.systick_clear(now_tick);
+                }
                 effect.systick = true;
             }
             0x100..=0x13c => self.set_bits(offset - 0x100, v, |s, i| s.enabled[i] = true),
@@ -597,6 +622,9 @@ impl Scs {
         if st.csr & SYST_ENABLE == 0 {
             return st.frozen;
         }
+        if st.zero_tick == NEVER || st.cleared_at.is_some_and(|at| now_tick <= at) {
+            return 0;
+        }
         if now_tick <= st.zero_tick {
             return (st.zero_tick - now_tick).min(0xff_ffff) as u32;
         }
@@ -610,22 +638,37 @@ impl Scs {
         (u64::from(st.reload) - phase) as u32
     }
 
+    /// The counter, enabled, reads zero from `now_tick` on: it reloads
+    /// from RVR on the next clock edge and then counts down, or stays
+    /// stopped at zero when RVR is zero.
+    fn systick_clear(&mut self, now_tick: u64) {
+        let st = &mut self.systick;
+        st.cleared_at = Some(now_tick);
+        st.zero_tick = if st.reload == 0 {
+            NEVER
+        } else {
+            now_tick + 1 + u64::from(st.reload)
+        };
+    }
+
     /// Brings SysTick up to `now_tick`: sets COUNTFLAG and pends the
     /// SysTick exception (when TICKINT) if the counter reached zero.
     /// Returns the tick at which it next reaches zero, if it runs.
     pub fn systick_advance(&mut self, now_tick: u64) -> Option<u64> {
         let st = &mut self.systick;
-        if st.csr & SYST_ENABLE == 0 {
+        if st.csr & SYST_ENABLE == 0 || st.zero_tick == NEVER {
             return None;
         }
         if now_tick >= st.zero_tick {
             st.countflag = true;
+            st.cleared_at = None;
             if st.csr & SYST_TICKINT != 0 {
                 self.pending[exc::SYSTICK as usize] = true;
             }
             if st.reload == 0 {
-                st.frozen = 0;
-                st.zero_tick = u64::MAX;
+                // Reaching zero with RVR zero stops the counter there
+                // (ENABLE stays set).
+                st.zero_tick = NEVER;
                 return None;
             }
             let period = u64::from(st.reload) + 1;
@@ -633,6 +676,23 @@ impl Scs {
             st.zero_tick += wraps * period;
         }
         Some(st.zero_tick)
+    }
+}
+
+/// SYST_CALIB for a reference clock of `refclk_hz` (0: none), as QEMU
+/// reports it: TENMS, the reference ticks in 10 ms less one, SKEW when
+/// that count is not exactly 10 ms, NOREF without a reference clock.
+pub fn systick_calib(refclk_hz: u64) -> u32 {
+    const NOREF: u32 = 1 << 31;
+    const SKEW: u32 = 1 << 30;
+    if refclk_hz == 0 {
+        return NOREF;
+    }
+    let tenms = (refclk_hz / 100).saturating_sub(1) as u32 & 0x00ff_ffff;
+    if refclk_hz % 100 == 0 && refclk_hz / 100 <= 0x0100_0000 {
+        tenms
+    } else {
+        tenms | SKEW
     }
 }
 
@@ -656,14 +716,36 @@ mod tests {
         s.write_word(0x014, 99, 0);
         s.write_word(0x018, 0, 1000);
         s.write_word(0x010, SYST_ENABLE | SYST_TICKINT | SYST_CLKSOURCE, 1000);
+        // Cleared: zero until the next edge reloads it, no exception.
         assert_eq!(s.systick_value(1000), 0);
+        assert_eq!(s.systick_advance(1000), Some(1100));
+        assert!(!s.pending[exc::SYSTICK as usize]);
+        assert_eq!(s.read_word(0x010, 0, CoreKind::CortexM3, 1000) >> 16, 0);
         assert_eq!(s.systick_value(1001), 99);
         assert_eq!(s.systick_value(1050), 50);
-        assert_eq!(s.systick_advance(1000), Some(1100));
+        assert_eq!(s.systick_advance(1100), Some(1200));
         assert!(s.pending[exc::SYSTICK as usize]);
-        assert_eq!(s.read_word(0x010, 0, CoreKind::CortexM3, 1000) >> 16, 1);
-        assert_eq!(s.read_word(0x010, 0, CoreKind::CortexM3, 1000) >> 16, 0);
+        assert_eq!(s.read_word(0x010, 0, CoreKind::CortexM3, 1100) >> 16, 1);
+        assert_eq!(s.read_word(0x010, 0, CoreKind::CortexM3, 1100) >> 16, 0);
+        assert_eq!(s.systick_value(1101), 99);
         assert_eq!(s.systick_advance(1250), Some(1300));
+    }
+
+    #[test]
+    fn a_cleared_counter_with_reload_zero_stays_stopped_at_zero() {
+        let mut s = Scs::new(32);
+        s.write_word(0x018, 0, 10);
+        s.write_word(0x010, SYST_ENABLE | SYST_TICKINT, 10);
+        assert_eq!(s.systick_advance(1_000_000), None);
+        assert_eq!(s.systick_value(1_000_000), 0);
+        assert!(!s.pending[exc::SYSTICK as usize]);
+    }
+
+    #[test]
+    fn calib_reports_ten_milliseconds_of_the_reference_clock() {
+        assert_eq!(systick_calib(1_000_000), 9_999);
+        assert_eq!(systick_calib(32_768), 326 | 1 << 30);
+        assert_eq!(systick_calib(0), 1 << 31);
     }
 
     #[test]
