@@ -1,7 +1,8 @@
 //! Debian's gdb-multiarch against `chimera run --gdb`: a plain
 //! `target remote` on a single-cluster machine, a breakpoint, registers by
 //! name, a step, a memory read, a CSR, detach, and the guest still
-//! finishes with its own result.
+//! finishes with its own result; float registers of an lp64d guest read
+//! as through QEMU's stub in the same session.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -142,6 +143,104 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
         String::from_utf8_lossy(&finished.stderr)
     );
     assert!(uart.contains("alu: all passed"), "{uart}");
+}
+
+/// The commands of a gdb-multiarch batch session against the stub on
+/// `port`, its output (the part after the first stop, where Chimera and
+/// QEMU start alike).
+fn gdb_session(gdb: &str, elf: &Path, port: u16, commands: &[&str]) -> String {
+    let mut c = Command::new(gdb);
+    c.args(["-batch", "-nx"])
+        .arg("-ex")
+        .arg(format!("file {}", elf.display()))
+        .args(["-ex", &format!("target remote :{port}")]);
+    for command in commands {
+        c.args(["-ex", command]);
+    }
+    let out = c.output().expect("gdb runs");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    match text.find("Breakpoint 1, ") {
+        Some(at) => text[at..].to_string(),
+        None => text,
+    }
+}
+
+/// An lp64d guest, which gdb only loads when the target describes the F
+/// and D registers: a float function's result and the float CSRs read
+/// the same through Chimera's stub as through QEMU's, in the same
+/// session.
+#[test]
+fn gdb_reads_float_registers_of_an_lp64d_guest_as_on_qemu() {
+    let Some(gdb) = gdb() else {
+        return;
+    };
+    let qemu_found = Command::new("qemu-system-riscv64")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !qemu_found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "qemu-system-riscv64 is missing: scripts/install-test-tools.sh installs it"
+        );
+        eprintln!("SKIPPED: qemu-system-riscv64 is not installed");
+        return;
+    }
+    // The bench's float workload: lp64d, and little output (a pipe
+    // nobody reads would stall a guest that prints much).
+    let elf = workspace().join("guests/bench/images/rv64/float.elf");
+    let commands = [
+        "break energy",
+        "continue",
+        "finish",
+        "p $fa0",
+        "p/x $fcsr",
+        "p/x $fflags",
+        "p $frm",
+        "info registers fa0 fa1 fs0",
+        "set $fa2 = 2.5",
+        "p $fa2",
+        "set $fcsr = 0x41",
+        "p/x $frm",
+        "p/x $fflags",
+        "p/x $mstatus",
+        "kill",
+    ];
+    let (mut chimera, port) = spawn_listening(1, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args([
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--gdb",
+            &format!("tcp::{port}"),
+        ])
+        .arg("--gdb-wait")
+        .arg("--kernel")
+        .arg(&elf);
+        c
+    });
+    let ours = gdb_session(gdb, &elf, port, &commands);
+    let _ = chimera.kill();
+    let _ = chimera.wait();
+    let (mut qemu, port) = spawn_listening(1, |port| {
+        let mut c = Command::new("qemu-system-riscv64");
+        c.args(["-M", "virt", "-nographic", "-bios", "none", "-S"])
+            .args(["-gdb", &format!("tcp::{port}")])
+            .arg("-kernel")
+            .arg(&elf);
+        c
+    });
+    let theirs = gdb_session(gdb, &elf, port, &commands);
+    let _ = qemu.kill();
+    let _ = qemu.wait();
+    assert!(ours.contains("Breakpoint 1, energy"), "{ours}");
+    assert!(ours.contains("double = 2.5"), "{ours}");
+    assert!(!ours.contains("flen"), "{ours}");
+    // Up to the kill, whose wording depends on how each stub goes away.
+    let until_kill = |t: &str| t.split("Kill the program").next().unwrap_or("").to_string();
+    assert_eq!(until_kill(&ours), until_kill(&theirs));
 }
 
 #[test]

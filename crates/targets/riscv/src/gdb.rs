@@ -1,11 +1,30 @@
-//! RISC-V for GDB: the target description (general registers, pc and the
-//! machine-mode CSRs) and the register file in its order, as data.
+//! RISC-V for GDB: the target description (general registers, pc, the
+//! F/D registers with `fflags`, `frm` and `fcsr`, and the machine-mode
+//! CSRs, in QEMU's features and numbering) and the register file in its
+//! order, as data.
 
 use std::fmt::Write as _;
 
 use chimera_engine::GdbArch;
 
 use crate::cpu::{RiscvCpu, ABI_NAMES};
+use crate::csr::{CSR_FCSR, CSR_FFLAGS, CSR_FRM};
+
+/// The float registers' ABI names, `f0` to `f31`.
+const FLOAT_NAMES: [&str; 32] = [
+    "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2",
+    "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9",
+    "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+
+/// GDB's number of `f0` (the float registers follow the pc).
+const F0: usize = 33;
+
+/// GDB's number of CSR `n` is `CSR0 + n`.
+const CSR0: usize = 65;
+
+/// The float CSRs, in the float feature: (number, name).
+const FLOAT_CSRS: [(u16, &str); 3] = [(CSR_FFLAGS, "fflags"), (CSR_FRM, "frm"), (CSR_FCSR, "fcsr")];
 
 /// The CSRs shown to GDB: (number, name). GDB numbers CSR `n` as register
 /// `65 + n`.
@@ -82,40 +101,57 @@ impl RiscvGdb {
         }
     }
 
-    /// Every register's value in description order.
-    fn values(&self, cpu: &RiscvCpu) -> Vec<u64> {
-        let mut v: Vec<u64> = cpu.regs[..32].to_vec();
-        v.push(cpu.pc);
-        v.extend(CSRS.iter().map(|(n, _)| self.csr_value(cpu, *n)));
-        v
+    /// Every register in description order: its GDB number and its size
+    /// in bytes in the `g` packet.
+    fn layout(&self) -> impl Iterator<Item = (usize, usize)> {
+        let x = self.bytes();
+        let general = (0..=32).map(move |r| (r, x));
+        let float = (F0..F0 + 32).map(|r| (r, 8));
+        let float_csrs = FLOAT_CSRS.iter().map(|(n, _)| (CSR0 + usize::from(*n), 4));
+        let csrs = CSRS.iter().map(move |(n, _)| (CSR0 + usize::from(*n), x));
+        general.chain(float).chain(float_csrs).chain(csrs)
     }
 
-    fn store(&self, cpu: &mut RiscvCpu, index: usize, value: u64) {
+    /// Register `regno`'s size in bytes, when GDB knows it.
+    fn size_of(&self, regno: usize) -> Option<usize> {
+        self.layout().find(|&(r, _)| r == regno).map(|(_, n)| n)
+    }
+
+    fn value(&self, cpu: &RiscvCpu, regno: usize) -> u64 {
+        let c = &cpu.csr;
+        match regno {
+            0..=31 => cpu.regs[regno],
+            32 => cpu.pc,
+            r if (F0..F0 + 32).contains(&r) => cpu.regs[32 + r - F0],
+            r => match u16::try_from(r - CSR0).unwrap_or(u16::MAX) {
+                CSR_FFLAGS => u64::from(c.fflags),
+                CSR_FRM => u64::from(c.frm),
+                CSR_FCSR => u64::from(c.frm << 5 | c.fflags),
+                n => self.csr_value(cpu, n),
+            },
+        }
+    }
+
+    fn store(&self, cpu: &mut RiscvCpu, regno: usize, value: u64) {
         let mask = if self.xlen == 64 {
             u64::MAX
         } else {
             0xffff_ffff
         };
-        let value = value & mask;
-        match index {
-            0 => {}
-            1..=31 => cpu.regs[index] = value,
-            32 => cpu.pc = value,
-            i => {
-                if let Some((n, _)) = CSRS.get(i - 33) {
-                    Self::set_csr(cpu, *n, value);
-                }
-            }
-        }
-    }
-
-    fn index_of(regno: usize) -> Option<usize> {
         match regno {
-            0..=32 => Some(regno),
-            r => CSRS
-                .iter()
-                .position(|(n, _)| 65 + usize::from(*n) == r)
-                .map(|i| 33 + i),
+            0 => {}
+            1..=31 => cpu.regs[regno] = value & mask,
+            32 => cpu.pc = value & mask,
+            r if (F0..F0 + 32).contains(&r) => cpu.regs[32 + r - F0] = value,
+            r => match u16::try_from(r - CSR0).unwrap_or(u16::MAX) {
+                CSR_FFLAGS => cpu.csr.fflags = (value & 0x1f) as u8,
+                CSR_FRM => cpu.csr.frm = (value & 7) as u8,
+                CSR_FCSR => {
+                    cpu.csr.fflags = (value & 0x1f) as u8;
+                    cpu.csr.frm = ((value >> 5) & 7) as u8;
+                }
+                n => Self::set_csr(cpu, n, value & mask),
+            },
         }
     }
 }
@@ -141,12 +177,30 @@ impl GdbArch<RiscvCpu> for RiscvGdb {
             xml,
             "  <reg name=\"pc\" bitsize=\"{x}\" type=\"code_ptr\" regnum=\"32\"/>"
         );
+        xml.push_str("</feature>\n<feature name=\"org.gnu.gdb.riscv.fpu\">\n");
+        xml.push_str(
+            "  <union id=\"riscv_double\">\n    <field name=\"float\" type=\"ieee_single\"/>\n    <field name=\"double\" type=\"ieee_double\"/>\n  </union>\n",
+        );
+        for (i, name) in FLOAT_NAMES.iter().enumerate() {
+            let _ = writeln!(
+                xml,
+                "  <reg name=\"{name}\" bitsize=\"64\" type=\"riscv_double\" regnum=\"{}\"/>",
+                F0 + i
+            );
+        }
+        for (n, name) in FLOAT_CSRS {
+            let _ = writeln!(
+                xml,
+                "  <reg name=\"{name}\" bitsize=\"32\" type=\"int\" regnum=\"{}\"/>",
+                CSR0 + usize::from(n)
+            );
+        }
         xml.push_str("</feature>\n<feature name=\"org.gnu.gdb.riscv.csr\">\n");
         for (n, name) in CSRS {
             let _ = writeln!(
                 xml,
                 "  <reg name=\"{name}\" bitsize=\"{x}\" type=\"int\" regnum=\"{}\" group=\"csr\"/>",
-                65 + u32::from(*n)
+                CSR0 + usize::from(*n)
             );
         }
         xml.push_str("</feature>\n</target>\n");
@@ -154,40 +208,42 @@ impl GdbArch<RiscvCpu> for RiscvGdb {
     }
 
     fn read_registers(&self, cpu: &RiscvCpu) -> Vec<u8> {
-        let n = self.bytes();
-        self.values(cpu)
-            .iter()
-            .flat_map(|v| v.to_le_bytes().into_iter().take(n))
+        self.layout()
+            .flat_map(|(r, n)| self.value(cpu, r).to_le_bytes().into_iter().take(n))
             .collect()
     }
 
     fn write_registers(&self, cpu: &mut RiscvCpu, data: &[u8]) -> bool {
-        let n = self.bytes();
-        if data.len() < 33 * n {
+        if data.len() < 33 * self.bytes() {
             return false;
         }
-        for (i, chunk) in data.chunks(n).enumerate() {
+        // As many registers as the packet holds whole, in layout order.
+        let mut at = 0;
+        for (r, n) in self.layout() {
+            let Some(chunk) = data.get(at..at + n) else {
+                break;
+            };
             let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.store(cpu, i, u64::from_le_bytes(buf));
+            buf[..n].copy_from_slice(chunk);
+            self.store(cpu, r, u64::from_le_bytes(buf));
+            at += n;
         }
         true
     }
 
     fn read_register(&self, cpu: &RiscvCpu, regno: usize) -> Option<Vec<u8>> {
-        let i = Self::index_of(regno)?;
-        let v = *self.values(cpu).get(i)?;
-        Some(v.to_le_bytes()[..self.bytes()].to_vec())
+        let n = self.size_of(regno)?;
+        Some(self.value(cpu, regno).to_le_bytes()[..n].to_vec())
     }
 
     fn write_register(&self, cpu: &mut RiscvCpu, regno: usize, data: &[u8]) -> bool {
-        let Some(i) = Self::index_of(regno) else {
+        if self.size_of(regno).is_none() {
             return false;
-        };
+        }
         let mut buf = [0u8; 8];
         let n = data.len().min(8);
         buf[..n].copy_from_slice(&data[..n]);
-        self.store(cpu, i, u64::from_le_bytes(buf));
+        self.store(cpu, regno, u64::from_le_bytes(buf));
         true
     }
 }
