@@ -14,6 +14,9 @@ use gdbstub::target::ext::base::multithread::{
     MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
     MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
 };
+use gdbstub::target::ext::base::single_register_access::{
+    SingleRegisterAccess, SingleRegisterAccessOps,
+};
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps,
@@ -24,7 +27,7 @@ use gdbstub::target::ext::target_description_xml_override::{
 };
 use gdbstub::target::{Target, TargetError, TargetResult};
 
-use crate::arch::{RawRegs, RuntimeArch};
+use crate::arch::{RawRegId, RawRegs, RuntimeArch};
 use crate::hub::{Hub, StopReport};
 
 /// One cluster as GDB sees it.
@@ -126,6 +129,33 @@ impl MultiThreadBase for ClusterTarget {
 
     fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
         Some(self)
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
+        Some(self)
+    }
+}
+
+/// The `p` and `P` packets: one register by its number in the target
+/// description.
+impl SingleRegisterAccess<Tid> for ClusterTarget {
+    fn read_register(
+        &mut self,
+        tid: Tid,
+        reg: RawRegId,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        let bytes = self
+            .with_debug(|d| d.read_register(hart(tid), reg.0))
+            .flatten()
+            .ok_or(TargetError::NonFatal)?;
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn write_register(&mut self, tid: Tid, reg: RawRegId, val: &[u8]) -> TargetResult<(), Self> {
+        succeeded(self.with_debug(|d| d.write_register(hart(tid), reg.0, val)))
     }
 }
 

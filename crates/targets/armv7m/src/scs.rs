@@ -107,7 +107,7 @@ pub struct SysTick {
     /// COUNTFLAG.
     pub countflag: bool,
     /// The tick (in counter clock ticks since time 0) at which the counter
-    /// next counts down to zero, while enabled ([`NEVER`]: it is stopped
+    /// next counts down to zero, while enabled (`u64::MAX`: it is stopped
     /// at zero, RVR being zero).
     pub zero_tick: u64,
     /// The tick at which the counter was cleared, while it still reads

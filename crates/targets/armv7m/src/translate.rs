@@ -159,7 +159,7 @@ impl Emit<'_> {
         self.pc.wrapping_add(4) & !3
     }
 
-    /// Writes register `r` (R0–R14); SP's bits [1:0] are written as zero
+    /// Writes register `r` (R0–R14); SP's bits 1:0 are written as zero
     /// whatever the instruction (ARMv7-M B1.4.1: every SP write goes
     /// through here, as MSR and exception return go through the CPU's
     /// `set_msp`/`set_psp`). Encodings that would write the pc this way
