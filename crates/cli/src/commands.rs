@@ -476,7 +476,11 @@ fn run_with_gdb(
             p.cluster, p.arch, p.port
         );
     }
-    Ok(hub.run())
+    let outcome = hub.run();
+    // A session stopped at a breakpoint when another cluster ended the
+    // run is not told: it holds the exit this long at most.
+    hub.wait_for_sessions_to_end(std::time::Duration::from_millis(500));
+    Ok(outcome)
 }
 
 fn parse_endpoint(text: &str) -> Result<chimera_qmp::Endpoint, Diagnostics> {

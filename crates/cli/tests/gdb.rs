@@ -248,6 +248,35 @@ fn gdb_reads_float_registers_of_an_lp64d_guest_as_on_qemu() {
     assert_eq!(until_kill(&ours), until_kill(&theirs));
 }
 
+/// A guest that ends while gdb lets it run: the debugger hears that the
+/// program exited (a `W` packet), as from QEMU, not that the connection
+/// closed.
+#[test]
+fn gdb_hears_the_guest_exit() {
+    let Some(gdb) = gdb() else {
+        return;
+    };
+    let elf = workspace().join("guests/bench/images/rv64/float.elf");
+    let (mut chimera, port) = spawn_listening(1, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args([
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--gdb",
+            &format!("tcp::{port}"),
+        ])
+        .arg("--gdb-wait")
+        .arg("--kernel")
+        .arg(&elf);
+        c
+    });
+    let text = gdb_session(gdb, &elf, port, &["continue"]);
+    let _ = chimera.wait();
+    assert!(text.contains("exited normally"), "{text}");
+    assert!(!text.contains("Remote connection closed"), "{text}");
+}
+
 #[test]
 fn one_gdb_session_debugs_both_clusters_of_the_mixed_width_machine() {
     let Some(gdb) = gdb() else {

@@ -276,6 +276,27 @@ impl Hub {
         self.changed.notify_all();
     }
 
+    /// After [`Hub::run`]: waits, at most `limit`, until every debugger
+    /// still attached has been told how the run ended and has gone (a
+    /// running session's client gets the exit as a `W` packet, as from
+    /// QEMU, instead of a connection closed under it when the process
+    /// ends).
+    pub fn wait_for_sessions_to_end(&self, limit: std::time::Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        let mut s = lock(&self.state);
+        while s.sessions.iter().any(|x| x.attached) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            s = self
+                .changed
+                .wait_timeout(s, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
     /// Adds or removes a breakpoint of cluster `cluster`.
     pub fn set_breakpoint(&self, cluster: usize, addr: u64, present: bool) {
         {
