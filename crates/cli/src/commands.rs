@@ -391,10 +391,11 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
             }
             for cpu in c.cpus() {
                 eprintln!(
-                    "  cpu{}: pc {:#x}, {} instructions{}",
+                    "  cpu{}: pc {:#x}, {} instructions, {:.3} ms asleep{}",
                     cpu.hart,
                     cpu.pc,
                     cpu.insns,
+                    cpu.slept_ns as f64 / 1e6,
                     if cpu.halted {
                         ", waiting for an interrupt"
                     } else {

@@ -30,6 +30,9 @@ pub struct CpuInfo {
     pub insns: u64,
     /// Waiting for an interrupt.
     pub halted: bool,
+    /// Virtual time it spent asleep (waiting for an interrupt or held in
+    /// reset), skipped rather than run.
+    pub slept_ns: u64,
 }
 
 /// How a cluster's run slice ended.
@@ -484,6 +487,7 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
                 pc: c.cpu.state.pc(),
                 insns: c.cpu.insns,
                 halted: c.cpu.halted,
+                slept_ns: c.cpu.time.slept_ns(),
             })
             .collect()
     }

@@ -15,6 +15,8 @@ pub struct CpuTime {
     anchor_ns: u64,
     /// The instruction count at `anchor_ns`.
     anchor_insns: u64,
+    /// Virtual time passed while asleep, all told.
+    slept_ns: u64,
 }
 
 impl CpuTime {
@@ -37,10 +39,18 @@ impl CpuTime {
     /// A sleeping CPU at count `insns` lets time pass until `ns`; nothing
     /// changes when its clock is there already.
     pub fn sleep_until(&mut self, params: &ClusterParams, insns: u64, ns: u64) {
-        if ns > self.now_ns(params, insns) {
+        let now = self.now_ns(params, insns);
+        if ns > now {
+            self.slept_ns += ns - now;
             self.anchor_ns = ns;
             self.anchor_insns = insns;
         }
+    }
+
+    /// Virtual time the CPU spent asleep (waiting for an interrupt or held
+    /// in reset) so far.
+    pub fn slept_ns(&self) -> u64 {
+        self.slept_ns
     }
 }
 
@@ -95,11 +105,13 @@ mod tests {
         assert_eq!(t.insns_at(&p, 2001), 1001, "rounded up");
         t.sleep_until(&p, 1000, 10_000);
         assert_eq!(t.now_ns(&p, 1000), 10_000);
+        assert_eq!(t.slept_ns(), 8_000);
         assert_eq!(t.now_ns(&p, 1001), 10_002);
         assert_eq!(t.insns_at(&p, 9_000), 1000, "already past");
         // Sleeping to a time already reached changes nothing.
         t.sleep_until(&p, 1001, 10_001);
         assert_eq!(t.now_ns(&p, 1001), 10_002);
+        assert_eq!(t.slept_ns(), 8_000);
     }
 
     #[test]
