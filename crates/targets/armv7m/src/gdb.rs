@@ -70,7 +70,9 @@ impl ArmGdb {
         match regno {
             PC => cpu.pc = u64::from(w & !1),
             0..=14 => cpu.set_reg(regno, w),
-            XPSR => cpu.set_apsr(w, true, true),
+            // The flags, the Thumb bit and the IT state, as QEMU writes
+            // it; the exception number is the CPU's, not GDB's.
+            XPSR => cpu.set_xpsr_from_frame(w),
             17 => cpu.set_msp(w),
             18 => cpu.set_psp(w),
             19 => cpu.primask = w & 1,
@@ -174,5 +176,22 @@ impl GdbArch<ArmCpu> for ArmGdb {
         let n = data.len().min(8);
         buf[..n].copy_from_slice(&data[..n]);
         self.store(cpu, regno, u64::from_le_bytes(buf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xpsr_writes_and_reads_the_it_state_with_the_flags() {
+        let gdb = ArmGdb::new(false);
+        let mut cpu = ArmCpu::new(32);
+        // N and C, Thumb, ITSTATE 0b0000_1101 (IT[1:0] at 26:25, IT[7:2]
+        // at 15:10): an IT block under way.
+        let xpsr = 0xa000_0000 | 1 << 24 | 0b01 << 25 | 0b11 << 10;
+        assert!(gdb.store(&mut cpu, XPSR, u64::from(xpsr)));
+        assert_eq!(cpu.itstate(), 0b1101);
+        assert_eq!(cpu.xpsr(), xpsr);
     }
 }
