@@ -300,7 +300,10 @@ impl RiscV {
             return Err(CsrRefused);
         }
         let value = value & self.mask();
-        let retired = env.retired();
+        // A counter written holds the value from the next instruction on:
+        // the writing instruction's own increment comes first (so the
+        // value is set as of one instruction more than retired now).
+        let retired = env.retired().wrapping_add(1);
         let c = &mut cpu.csr;
         match csr {
             CSR_FFLAGS => c.fflags = (value & 0x1f) as u8,
