@@ -91,43 +91,19 @@ impl CodeHeap {
                 return self.place(code);
             }
         };
-        let base = chunk.base;
-        if !self.switch_pages {
-            // SAFETY: the bytes past `used` lie in the chunk's writable
-            // mapping (checked against its length above) and belong to no
-            // function placed so far.
-            unsafe {
-                std::ptr::copy_nonoverlapping(code.as_ptr(), (base + start) as *mut u8, code.len());
-            }
-            self.used = start + code.len();
-            return Ok((base + start, chunk));
-        }
-        let page = region::page::size();
-        let first = (base + start) & !(page - 1);
-        let end = (base + start + code.len()).next_multiple_of(page);
-        // SAFETY: `first..end` lies inside the chunk's mapping (`base` is
-        // page-aligned, the chunk's length a multiple of the page, and the
-        // chunk inside the mapping, which is twice its size), no
-        // function of it runs meanwhile (this function's contract), and
-        // the copy writes only the bytes past `used`, which no function
-        // placed so far occupies.
+        let at = chunk.base + start;
+        // SAFETY: the bytes past `used` lie in the chunk (checked against
+        // its length above), which is mapped while `chunk` is held, and
+        // belong to no function placed so far; no function of the heap
+        // runs meanwhile (this function's contract).
         unsafe {
-            region::protect(
-                first as *const u8,
-                end - first,
-                region::Protection::READ_WRITE,
-            )
-            .map_err(|e| format!("cannot write code memory: {e}"))?;
-            std::ptr::copy_nonoverlapping(code.as_ptr(), (base + start) as *mut u8, code.len());
-            region::protect(
-                first as *const u8,
-                end - first,
-                region::Protection::READ_EXECUTE,
-            )
-            .map_err(|e| format!("cannot make code memory executable: {e}"))?;
+            self.write_code(at, code.len(), || {
+                // SAFETY: as above; `write_code` made the bytes writable.
+                std::ptr::copy_nonoverlapping(code.as_ptr(), at as *mut u8, code.len())
+            })?;
         }
         self.used = start + code.len();
-        Ok((base + start, chunk))
+        Ok((at, chunk))
     }
 }
 
@@ -168,7 +144,7 @@ impl CodeHeap {
         let write = || {
             if let ([a, b], 0) = (bytes, addr % 2) {
                 // SAFETY: the caller's contract: the two bytes are in a
-                // live, writable function, aligned for the store.
+                // live function, writable now, aligned for the store.
                 unsafe { (addr as *mut u16).write_volatile(u16::from_le_bytes([*a, *b])) };
             } else {
                 // SAFETY: as above, for any length.
@@ -177,15 +153,36 @@ impl CodeHeap {
                 };
             }
         };
+        // SAFETY: the caller's contract, which is `write_code`'s.
+        unsafe { self.write_code(addr, bytes.len(), write) }
+    }
+
+    /// Runs `write`, which writes the `len` bytes of code at `addr`, with
+    /// them writable: straight away where code memory stays writable,
+    /// else between switching their pages to writable and back to
+    /// executable.
+    ///
+    /// # Safety
+    ///
+    /// `addr..addr + len` must lie in a chunk of this heap that is still
+    /// mapped, and no function of the heap may run during the call on any
+    /// thread.
+    unsafe fn write_code(
+        &self,
+        addr: usize,
+        len: usize,
+        write: impl FnOnce(),
+    ) -> Result<(), String> {
         if !self.switch_pages {
             write();
             return Ok(());
         }
         let page = region::page::size();
         let first = addr & !(page - 1);
-        let end = (addr + bytes.len()).next_multiple_of(page);
-        // SAFETY: `first..end` lies in the function's chunk (the caller's
-        // contract; chunks are whole pages), none of which runs meanwhile.
+        let end = (addr + len).next_multiple_of(page);
+        // SAFETY: `first..end` are whole pages of a mapped chunk (the
+        // caller's contract; chunks are page-aligned, whole pages, inside
+        // their mapping), none of whose functions runs meanwhile.
         unsafe {
             region::protect(
                 first as *const u8,
