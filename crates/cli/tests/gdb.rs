@@ -12,20 +12,44 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// gdb-multiarch, if installed; a missing one fails the test under CI.
-fn gdb() -> Option<&'static str> {
-    let ok = Command::new("gdb-multiarch")
+/// Whether `program` is installed; a missing one fails the test under CI.
+fn installed(program: &str) -> bool {
+    let ok = Command::new(program)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
-            "gdb-multiarch is missing: scripts/install-test-tools.sh installs it"
+            "{program} is missing: scripts/install-test-tools.sh installs it"
         );
-        eprintln!("SKIPPED: gdb-multiarch is not installed (run scripts/install-test-tools.sh)");
+        eprintln!("SKIPPED: {program} is not installed (run scripts/install-test-tools.sh)");
     }
-    ok.then_some("gdb-multiarch")
+    ok
+}
+
+/// gdb-multiarch, if installed; a missing one fails the test under CI.
+fn gdb() -> Option<&'static str> {
+    installed("gdb-multiarch").then_some("gdb-multiarch")
+}
+
+/// Chimera on `riscv-virt` with `elf`, its stub waiting for a debugger
+/// on the port returned.
+fn spawn_waiting_chimera(elf: &Path) -> (std::process::Child, u16) {
+    spawn_listening(1, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args([
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--gdb",
+            &format!("tcp::{port}"),
+            "--gdb-wait",
+        ])
+        .arg("--kernel")
+        .arg(elf);
+        c
+    })
 }
 
 /// A port whose successor is free too (a machine with two clusters).
@@ -89,20 +113,7 @@ fn gdb_multiarch_debugs_riscv_virt_and_the_guest_still_finishes() {
         return;
     };
     let elf = workspace().join("guests/riscv/images/rv64/alu.elf");
-    let (chimera, port) = spawn_listening(1, |port| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
-        c.args([
-            "run",
-            "--profile",
-            "riscv-virt",
-            "--gdb",
-            &format!("tcp::{port}"),
-            "--gdb-wait",
-        ])
-        .arg("--kernel")
-        .arg(&elf);
-        c
-    });
+    let (chimera, port) = spawn_waiting_chimera(&elf);
     let out = Command::new(gdb)
         .args(["-batch", "-nx"])
         .arg("-ex")
@@ -175,16 +186,7 @@ fn gdb_reads_float_registers_of_an_lp64d_guest_as_on_qemu() {
     let Some(gdb) = gdb() else {
         return;
     };
-    let qemu_found = Command::new("qemu-system-riscv64")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !qemu_found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "qemu-system-riscv64 is missing: scripts/install-test-tools.sh installs it"
-        );
-        eprintln!("SKIPPED: qemu-system-riscv64 is not installed");
+    if !installed("qemu-system-riscv64") {
         return;
     }
     // The bench's float workload: lp64d, and little output (a pipe
@@ -212,20 +214,7 @@ fn gdb_reads_float_registers_of_an_lp64d_guest_as_on_qemu() {
         "p/x $mstatus",
         "kill",
     ];
-    let (mut chimera, port) = spawn_listening(1, |port| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
-        c.args([
-            "run",
-            "--profile",
-            "riscv-virt",
-            "--gdb",
-            &format!("tcp::{port}"),
-        ])
-        .arg("--gdb-wait")
-        .arg("--kernel")
-        .arg(&elf);
-        c
-    });
+    let (mut chimera, port) = spawn_waiting_chimera(&elf);
     let ours = gdb_session(gdb, &elf, port, &commands);
     let _ = chimera.kill();
     let _ = chimera.wait();
@@ -257,20 +246,7 @@ fn gdb_hears_the_guest_exit() {
         return;
     };
     let elf = workspace().join("guests/bench/images/rv64/float.elf");
-    let (mut chimera, port) = spawn_listening(1, |port| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
-        c.args([
-            "run",
-            "--profile",
-            "riscv-virt",
-            "--gdb",
-            &format!("tcp::{port}"),
-        ])
-        .arg("--gdb-wait")
-        .arg("--kernel")
-        .arg(&elf);
-        c
-    });
+    let (mut chimera, port) = spawn_waiting_chimera(&elf);
     let text = gdb_session(gdb, &elf, port, &["continue"]);
     let _ = chimera.wait();
     assert!(text.contains("exited normally"), "{text}");
