@@ -4,31 +4,16 @@
 //! guests/arm-m/expected, and the same exit code; twice, with identical
 //! instruction counts.
 
+// Shared with the other guest tests, which use the RISC-V list.
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chimera_devices::BufferBackend;
 use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
-
-const M3_PROGRAMS: &[&str] = &[
-    "hello",
-    "alu",
-    "exceptions",
-    "bench",
-    "smc",
-    "sp",
-    "systick",
-];
-const M4_PROGRAMS: &[&str] = &[
-    "hello",
-    "alu",
-    "exceptions",
-    "fpu",
-    "bench",
-    "smc",
-    "sp",
-    "systick",
-];
+use common::{M3_PROGRAMS, M4_PROGRAMS};
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/arm-m")

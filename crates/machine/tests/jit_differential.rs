@@ -7,45 +7,14 @@
 //! outcome, console output, instruction count, virtual time and
 //! registers of every CPU.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chimera_devices::BufferBackend;
 use chimera_engine::{RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, Accel, ImageSpec, SerialConfig, SerialSpec};
-
-const RISCV: &[&str] = &[
-    "hello",
-    "alu",
-    "atomic",
-    "csr_trap",
-    "timer",
-    "amo_smp",
-    "echo",
-    "compressed",
-    "uart_irq",
-    "paging",
-    "smc",
-    "float",
-];
-const M3: &[&str] = &[
-    "hello",
-    "alu",
-    "exceptions",
-    "bench",
-    "smc",
-    "sp",
-    "systick",
-];
-const M4: &[&str] = &[
-    "hello",
-    "alu",
-    "exceptions",
-    "fpu",
-    "bench",
-    "smc",
-    "sp",
-    "systick",
-];
+use common::{M3_PROGRAMS, M4_PROGRAMS, RISCV_PROGRAMS};
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests")
@@ -247,22 +216,32 @@ fn bench_prefixes_end_identically_on_the_jit() {
 
 #[test]
 fn rv64_guests_end_identically_on_the_jit() {
-    check("riscv-virt", "riscv/images/rv64", RISCV, riscv_harts);
+    check(
+        "riscv-virt",
+        "riscv/images/rv64",
+        RISCV_PROGRAMS,
+        riscv_harts,
+    );
 }
 
 #[test]
 fn rv32_guests_end_identically_on_the_jit() {
-    check("riscv32-virt", "riscv/images/rv32", RISCV, riscv_harts);
+    check(
+        "riscv32-virt",
+        "riscv/images/rv32",
+        RISCV_PROGRAMS,
+        riscv_harts,
+    );
 }
 
 #[test]
 fn cortex_m3_guests_end_identically_on_the_jit() {
-    check("mps2-an385", "arm-m/images/m3", M3, |_| 1);
+    check("mps2-an385", "arm-m/images/m3", M3_PROGRAMS, |_| 1);
 }
 
 #[test]
 fn cortex_m4_guests_end_identically_on_the_jit() {
-    check("mps2-an386", "arm-m/images/m4", M4, |_| 1);
+    check("mps2-an386", "arm-m/images/m4", M4_PROGRAMS, |_| 1);
 }
 
 /// The heterogeneous demo (RV64 + Cortex-M4F talking through a mailbox):

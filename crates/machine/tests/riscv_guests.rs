@@ -3,26 +3,16 @@
 //! from qemu-system-riscv64/32 -M virt) and a passing exit code; twice,
 //! with identical instruction counts.
 
+// Shared with the other guest tests, which use the Cortex-M lists.
+#[allow(dead_code)]
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use chimera_devices::BufferBackend;
 use chimera_engine::{ExitRequest, RunLimits, RunOutcome};
 use chimera_machine::{builtin_registry, load_profile, ImageSpec, SerialConfig, SerialSpec};
-
-const PROGRAMS: &[&str] = &[
-    "hello",
-    "alu",
-    "atomic",
-    "csr_trap",
-    "timer",
-    "amo_smp",
-    "echo",
-    "compressed",
-    "uart_irq",
-    "paging",
-    "smc",
-    "float",
-];
+use common::RISCV_PROGRAMS;
 
 fn guests() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/riscv")
@@ -67,7 +57,7 @@ fn check_width(width: u32) {
         "riscv32-virt"
     };
     let mut failures = Vec::new();
-    for name in PROGRAMS {
+    for name in RISCV_PROGRAMS {
         let image = guests().join(format!("images/rv{width}/{name}.elf"));
         let expected =
             std::fs::read_to_string(guests().join(format!("expected/rv{width}/{name}.out")))
