@@ -9,46 +9,25 @@
 
 /* The SP each form leaves, read back with MOV Rd, SP; the SP before is
    restored in the same asm statement, so nothing else runs on the odd
-   stack. */
-static u32 mov16(u32 v) {
-    u32 r;
-    __asm__ volatile("mov r3, sp\n mov sp, %1\n mov %0, sp\n mov sp, r3"
-                     : "=r"(r) : "r"(v) : "r3", "memory");
-    return r;
-}
+   stack. `write` sets SP from %1 (a value, or for LDR an address). */
+#define SP_AFTER(name, write)                                               \
+    static u32 name(u32 v) {                                                \
+        u32 r;                                                              \
+        __asm__ volatile("mov r3, sp\n " write "\n mov %0, sp\n mov sp, r3" \
+                         : "=r"(r) : "r"(v) : "r3", "memory");             \
+        return r;                                                           \
+    }
 
-static u32 mov32(u32 v) {
-    u32 r;
-    __asm__ volatile("mov r3, sp\n mov.w sp, %1\n mov %0, sp\n mov sp, r3"
-                     : "=r"(r) : "r"(v) : "r3", "memory");
-    return r;
-}
+SP_AFTER(mov16, "mov sp, %1")
+SP_AFTER(mov32, "mov.w sp, %1")
+SP_AFTER(add_imm, "mov sp, %1\n add.w sp, sp, #7")
+SP_AFTER(sub_imm, "mov sp, %1\n sub.w sp, sp, #5")
+SP_AFTER(ldr_sp, "ldr.w sp, [%1]")
 
 static u32 add_reg(u32 base, u32 v) {
     u32 r;
     __asm__ volatile("mov r3, sp\n mov sp, %1\n add sp, %2\n mov %0, sp\n mov sp, r3"
                      : "=r"(r) : "r"(base), "r"(v) : "r3", "memory");
-    return r;
-}
-
-static u32 add_imm(u32 base) {
-    u32 r;
-    __asm__ volatile("mov r3, sp\n mov sp, %1\n add.w sp, sp, #7\n mov %0, sp\n mov sp, r3"
-                     : "=r"(r) : "r"(base) : "r3", "memory");
-    return r;
-}
-
-static u32 sub_imm(u32 base) {
-    u32 r;
-    __asm__ volatile("mov r3, sp\n mov sp, %1\n sub.w sp, sp, #5\n mov %0, sp\n mov sp, r3"
-                     : "=r"(r) : "r"(base) : "r3", "memory");
-    return r;
-}
-
-static u32 ldr_sp(const u32 *p) {
-    u32 r;
-    __asm__ volatile("mov r3, sp\n ldr.w sp, [%1]\n mov %0, sp\n mov sp, r3"
-                     : "=r"(r) : "r"(p) : "r3", "memory");
     return r;
 }
 
@@ -89,7 +68,7 @@ int main(void) {
     show("add sp, rm", add_reg(top, 5), top + 4);
     show("add.w sp, sp, #7", add_imm(top), top + 4);
     show("sub.w sp, sp, #5", sub_imm(top), top - 8);
-    show("ldr.w sp, [rn]", ldr_sp(&odd_word), top);
+    show("ldr.w sp, [rn]", ldr_sp((u32)&odd_word), top);
     show("msr msp, rm", msr_msp(top + 1), top);
     CHECK_EQ(push_pop(top + 1), 42);
     puts_("push and pop on a written sp: ok\n");
