@@ -155,10 +155,14 @@ fn runner(next_at: i32) -> Result<Vec<u8>, String> {
 }
 
 impl Baseline {
-    /// The runner, placed on first use.
+    /// The runner, placed on first use, once the ABI's layouts are known
+    /// to suit the code (a compiler serves one ABI).
     fn runner(&mut self, abi: &NativeAbi) -> Result<(usize, Arc<Chunk>), String> {
         if let Some(r) = &self.runner {
             return Ok(r.clone());
+        }
+        if !fields_in_disp8(abi) {
+            return Err("context, TLB or link fields past one-byte displacements".into());
         }
         let placed = self.heap.place(&runner(abi.ctx.next as i32)?)?;
         self.runner = Some(placed.clone());
@@ -182,9 +186,6 @@ impl Baseline {
         let frame = (block.temps.len() * 8).next_multiple_of(16) + 8;
         if frame > MAX_FRAME {
             return Err(format!("{} temporaries are too many", block.temps.len()));
-        }
-        if !fields_in_disp8(abi) {
-            return Err("context, TLB or link fields past one-byte displacements".into());
         }
         let (counts, _) = insn_counts(&block.ops).map_err(|e| e.to_string())?;
         let descs = descs(block)?;
