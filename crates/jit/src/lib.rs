@@ -85,30 +85,34 @@ struct Compiler {
 /// block). Exits past the loop (a block may go on after it) do not count.
 fn stays_in_loop(block: &Block) -> bool {
     use chimera_engine::ir::{Exit, Op};
-    let entries: Vec<u64> = block
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::InsnStart { pc, entry: true } => Some(*pc),
-            _ => None,
-        })
-        .chain(std::iter::once(block.pc))
+    // Each instruction an exit may go on at, with its op position.
+    let entries: Vec<(u64, usize)> = std::iter::once((block.pc, 0))
+        .chain(
+            block
+                .ops
+                .iter()
+                .enumerate()
+                .filter_map(|(at, op)| match op {
+                    Op::InsnStart { pc, entry: true } => Some((*pc, at)),
+                    _ => None,
+                }),
+        )
         .collect();
-    // Where each entry starts (in op positions) and where each exit that
-    // leaves the block is; a Goto to a later entry goes on in the block.
-    let mut started: Vec<(u64, usize)> = vec![(block.pc, 0)];
+    // Where the exits that leave the block are, so far.
     let mut leaving: Vec<usize> = Vec::new();
     for (at, op) in block.ops.iter().enumerate() {
         match op {
-            Op::InsnStart { pc, entry: true } => started.push((*pc, at)),
             Op::Exit(Exit::Goto { pc, .. }) => {
-                if let Some(&(_, from)) = started.iter().find(|(entry, _)| entry == pc) {
-                    let body_exits = leaving.iter().filter(|&&exit| exit > from).count();
-                    if body_exits <= LOOP_MAX_EXITS {
-                        return true;
+                match entries.iter().find(|(entry, _)| entry == pc) {
+                    Some(&(_, from)) if from < at => {
+                        let body_exits = leaving.iter().filter(|&&exit| exit > from).count();
+                        if body_exits <= LOOP_MAX_EXITS {
+                            return true;
+                        }
                     }
-                } else if !entries.contains(pc) {
-                    leaving.push(at);
+                    // A later entry: the block goes on there.
+                    Some(_) => {}
+                    None => leaving.push(at),
                 }
             }
             Op::Exit(_) => leaving.push(at),
