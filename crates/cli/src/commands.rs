@@ -339,6 +339,7 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
     let outcome = machine.run(RunLimits {
         max_insns: args.max_insns,
         max_ns: None,
+        held: false,
     });
     report_outcome(&outcome, Some(machine.scheduler().insns()));
     if args.stats {
@@ -447,6 +448,14 @@ fn report_outcome(outcome: &RunOutcome, insns: Option<u64>) {
         RunOutcome::Exit(ExitRequest::Quit) => eprintln!("\nchimera: terminated (Ctrl-A X)"),
         RunOutcome::Idle => eprintln!(
             "chimera: every CPU waits for an interrupt and no timer is armed: the guest is hung"
+        ),
+        RunOutcome::TrapStorm { cluster, storm } => eprintln!(
+            "chimera: the guest is hung: CPU {} of cluster `{cluster}` took {} traps in a row \
+             without retiring an instruction; the last at pc {:#x}: {}",
+            storm.hart,
+            chimera_engine::TRAP_STORM_TRAPS,
+            storm.pc,
+            storm.trap
         ),
         RunOutcome::InsnLimit => eprintln!(
             "chimera: stopped after {} instructions (--max-insns)",

@@ -6,7 +6,8 @@ use chimera_engine::{ExitRequest, RunOutcome};
 /// an internal error.
 pub const EMULATOR_ERROR: u8 = 125;
 
-/// Every CPU waits for an interrupt and nothing can ever send one.
+/// Every CPU waits for an interrupt and nothing can ever send one, or a
+/// CPU traps on and on without retiring an instruction.
 pub const GUEST_HUNG: u8 = 124;
 
 /// The exit code for how a run ended: the guest's own code when it gave
@@ -18,7 +19,7 @@ pub fn for_outcome(outcome: &RunOutcome) -> u8 {
             ExitRequest::PowerOff | ExitRequest::Quit | ExitRequest::Stop | ExitRequest::Debug,
         ) => 0,
         RunOutcome::InsnLimit | RunOutcome::TimeLimit => 0,
-        RunOutcome::Idle => GUEST_HUNG,
+        RunOutcome::Idle | RunOutcome::TrapStorm { .. } => GUEST_HUNG,
         RunOutcome::Exit(ExitRequest::Reset | ExitRequest::Error(_)) => EMULATOR_ERROR,
     }
 }

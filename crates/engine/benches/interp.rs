@@ -33,6 +33,7 @@ fn main() {
         let out = m.scheduler.run(RunLimits {
             max_insns: Some(limit),
             max_ns: None,
+            held: false,
         });
         let secs = start.elapsed().as_secs_f64();
         assert_eq!(out, RunOutcome::InsnLimit);

@@ -13,6 +13,7 @@ use crate::ir::IrBuilder;
 use crate::native::{Backend, BackendStats};
 use crate::run::{CpuRun, RunStats, Shared};
 use crate::tier::Tiering;
+use crate::trap::TrapStorm;
 use crate::{
     BlockCache, Clock, ClusterParams, CpuEnv, CpuState, Frontend, IrqInputs, Mmu, RunControl,
 };
@@ -42,6 +43,8 @@ pub struct SliceEnd {
     pub all_halted: bool,
     /// Instructions retired in the slice.
     pub retired: u64,
+    /// A CPU fell into a trap storm during the slice.
+    pub trap_storm: Option<TrapStorm>,
 }
 
 /// A cluster as the scheduler and the machine drive it, whatever its
@@ -218,6 +221,7 @@ pub struct Cluster<F: Frontend> {
     breakpoints: BTreeSet<u64>,
     watchpoints: Vec<crate::debug::Watchpoint>,
     debug_stop: Option<DebugStop>,
+    trap_storm: Option<TrapStorm>,
     backend: Option<Box<dyn Backend>>,
     tiering: Tiering,
     stats: RunStats,
@@ -321,6 +325,7 @@ impl<F: Frontend> Cluster<F> {
             breakpoints: BTreeSet::new(),
             watchpoints: Vec::new(),
             debug_stop: None,
+            trap_storm: None,
             backend: None,
             tiering: Tiering::default(),
             stats: RunStats::default(),
@@ -374,6 +379,7 @@ impl<F: Frontend> Cluster<F> {
             breakpoints,
             watchpoints,
             debug_stop,
+            trap_storm,
             backend,
             tiering,
             epochs,
@@ -398,6 +404,7 @@ impl<F: Frontend> Cluster<F> {
             tiering: *tiering,
             epochs,
             debug_stop,
+            trap_storm,
             stats,
         };
         shared.run_cpu(
@@ -464,6 +471,7 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
         SliceEnd {
             all_halted: self.cpus.iter().all(|c| c.cpu.halted),
             retired,
+            trap_storm: self.trap_storm.take(),
         }
     }
 

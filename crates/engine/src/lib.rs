@@ -50,4 +50,4 @@ pub use native::{Backend, BackendStats, NativeAbi, NativeCode, TierTotals};
 pub use params::{ClusterParams, MemoryOrder};
 pub use run::RunStats;
 pub use scheduler::{RunLimits, RunOutcome, Scheduler};
-pub use trap::{FaultKind, MemFault, Trap};
+pub use trap::{FaultKind, MemFault, Trap, TrapStorm, TRAP_STORM_TRAPS};

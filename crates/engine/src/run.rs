@@ -23,6 +23,7 @@ use crate::ir::IrBuilder;
 use crate::native::{self, Backend, PendingLink};
 use crate::tier::Tiering;
 use crate::time::{CpuTime, LimitCache};
+use crate::trap::{Trap, TrapStorm, TRAP_STORM_TRAPS};
 use crate::{
     Block, BlockCache, BlockKey, Clock, ClusterParams, CodeReader, CpuEnv, CpuState, Frontend,
     IrqInputs, RunControl,
@@ -63,6 +64,8 @@ pub(crate) struct CpuRun<C> {
     pub(crate) dispatch: DispatchCache,
     /// The epoch compiled code's links are followed in.
     pub(crate) epoch: ChainEpoch,
+    /// Traps taken since the last instruction retired.
+    traps_in_a_row: u64,
     deadline_limit: LimitCache,
     wakeup_limit: LimitCache,
 }
@@ -86,6 +89,7 @@ impl<C: CpuState> CpuRun<C> {
             reset_pending: true,
             dispatch: DispatchCache::new(),
             epoch: ChainEpoch::new(),
+            traps_in_a_row: 0,
             deadline_limit: LimitCache::default(),
             wakeup_limit: LimitCache::default(),
         }
@@ -156,6 +160,9 @@ pub(crate) struct Shared<'c, F: Frontend> {
     /// The last chain epoch the cluster handed out.
     pub(crate) epochs: &'c mut u64,
     pub(crate) debug_stop: &'c mut Option<DebugStop>,
+    /// The first trap storm a CPU of the cluster fell into, for the
+    /// scheduler to report.
+    pub(crate) trap_storm: &'c mut Option<TrapStorm>,
     pub(crate) stats: &'c mut RunStats,
 }
 
@@ -209,8 +216,10 @@ impl<F: Frontend> Shared<'_, F> {
                 Err(Flow::Again) => continue,
                 Err(Flow::Stop) => break,
             };
-            let block = match self.find(cpu, &mut env) {
+            let block = match self.find(hart, cpu, &mut env) {
                 Ok(block) => block,
+                // A step that faulted on fetch ends at the handler.
+                Err(Flow::Again) if single => break,
                 Err(Flow::Again) => continue,
                 Err(Flow::Stop) => break,
             };
@@ -309,7 +318,12 @@ impl<F: Frontend> Shared<'_, F> {
     }
 
     /// Step 2: the block for the pc and mode, translated on a miss.
-    fn find(&mut self, cpu: &mut CpuRun<F::Cpu>, env: &mut CpuEnv) -> Result<Arc<Block>, Flow> {
+    fn find(
+        &mut self,
+        hart: u32,
+        cpu: &mut CpuRun<F::Cpu>,
+        env: &mut CpuEnv,
+    ) -> Result<Arc<Block>, Flow> {
         let fe = self.fe;
         let pc = cpu.state.pc();
         let mode = fe.block_mode(&cpu.state);
@@ -322,7 +336,7 @@ impl<F: Frontend> Shared<'_, F> {
         let phys = match crate::mmu::physical(fe, &mut cpu.state, env, pc, AccessKind::Fetch) {
             Ok(phys) => phys,
             Err(trap) => {
-                fe.handle_trap(&mut cpu.state, env, trap, pc);
+                self.take_trap(hart, cpu, env, trap, pc);
                 return Err(Flow::Again);
             }
         };
@@ -334,7 +348,7 @@ impl<F: Frontend> Shared<'_, F> {
         // reached at another virtual address is translated again.
         let block = match self.cache.get(&key) {
             Some(b) if b.pc == pc => b.clone(),
-            _ => self.translate(cpu, env, key)?,
+            _ => self.translate(hart, cpu, env, key)?,
         };
         cpu.dispatch.remember(pc, mode, generation, &block);
         Ok(block)
@@ -342,6 +356,7 @@ impl<F: Frontend> Shared<'_, F> {
 
     fn translate(
         &mut self,
+        hart: u32,
         cpu: &mut CpuRun<F::Cpu>,
         env: &mut CpuEnv,
         key: BlockKey,
@@ -353,7 +368,7 @@ impl<F: Frontend> Shared<'_, F> {
         let result = fe.translate(&mut reader, self.builder);
         let code = std::mem::take(&mut reader.code);
         if let Err(trap) = result {
-            fe.handle_trap(&mut cpu.state, env, trap, pc);
+            self.take_trap(hart, cpu, env, trap, pc);
             return Err(Flow::Again);
         }
         // Copied out at their size: the builder keeps its buffers for the
@@ -475,9 +490,15 @@ impl<F: Frontend> Shared<'_, F> {
             BlockEnd::Trapped { trap, pc } => {
                 env.block_start_insns = cpu.insns;
                 env.block_offset = 0;
-                self.fe.handle_trap(&mut cpu.state, env, trap, pc);
+                if run.retired > 0 {
+                    cpu.traps_in_a_row = 0;
+                }
+                self.take_trap(hart, cpu, env, trap, pc);
                 cpu.wakeup_ns = env.wakeup_ns;
             }
+        }
+        if run.retired > 0 && !matches!(run.end, BlockEnd::Trapped { .. }) {
+            cpu.traps_in_a_row = 0;
         }
         if halt {
             cpu.halted = true;
@@ -486,6 +507,30 @@ impl<F: Frontend> Shared<'_, F> {
             self.cache.flush();
         }
         flow
+    }
+
+    /// Hands `trap` at `pc` to the frontend. A trap that follows another
+    /// with nothing retired between them costs an instruction's time, so
+    /// that a CPU trapping on and on still lets time, the quantum and the
+    /// machine's clients move; a storm of them is recorded for the
+    /// scheduler, which ends the run unless someone holds the machine.
+    fn take_trap(
+        &mut self,
+        hart: u32,
+        cpu: &mut CpuRun<F::Cpu>,
+        env: &mut CpuEnv,
+        trap: Trap,
+        pc: u64,
+    ) {
+        cpu.traps_in_a_row += 1;
+        if cpu.traps_in_a_row > 1 {
+            cpu.time.stall_one_insn(self.params, cpu.insns);
+        }
+        if cpu.traps_in_a_row >= TRAP_STORM_TRAPS {
+            cpu.traps_in_a_row = 0;
+            self.trap_storm.get_or_insert(TrapStorm { hart, pc, trap });
+        }
+        self.fe.handle_trap(&mut cpu.state, env, trap, pc);
     }
 
     fn stop_for_debugger(&mut self, hart: u32, pc: u64, reason: DebugStopReason) {

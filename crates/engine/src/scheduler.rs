@@ -10,6 +10,7 @@ use std::sync::{mpsc, Arc};
 
 use crate::clock::NEVER;
 use crate::cluster::SliceEnd;
+use crate::trap::TrapStorm;
 use crate::{Clock, ClusterRun, ExitRequest, RunControl};
 
 /// Bounds on one run.
@@ -19,6 +20,24 @@ pub struct RunLimits {
     pub max_insns: Option<u64>,
     /// Stop when virtual time reaches this many nanoseconds.
     pub max_ns: Option<u64>,
+    /// A debugger or protocol client holds the machine: a CPU caught in a
+    /// trap storm goes on trapping (time passes, the clients are served)
+    /// instead of ending the run.
+    pub held: bool,
+}
+
+impl RunLimits {
+    /// How the run ends when cluster `cluster` reported `storm`: `None`
+    /// when the machine is held.
+    fn storm_outcome(&self, cluster: &str, storm: Option<TrapStorm>) -> Option<RunOutcome> {
+        match storm {
+            Some(storm) if !self.held => Some(RunOutcome::TrapStorm {
+                cluster: cluster.to_string(),
+                storm,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Why a run ended.
@@ -33,6 +52,14 @@ pub enum RunOutcome {
     /// Every CPU waits for an interrupt and no timer is armed: nothing
     /// can ever happen again.
     Idle,
+    /// A CPU took trap after trap without retiring an instruction
+    /// ([`TRAP_STORM_TRAPS`](crate::TRAP_STORM_TRAPS) of them).
+    TrapStorm {
+        /// The CPU's cluster.
+        cluster: String,
+        /// The CPU, where it was and what it took.
+        storm: TrapStorm,
+    },
 }
 
 /// Runs the clusters of one machine.
@@ -235,6 +262,9 @@ impl Scheduler {
             let mut left = budget;
             for cluster in &mut self.clusters {
                 let end = cluster.run_until(target, &self.clock, left);
+                if let Some(outcome) = limits.storm_outcome(cluster.name(), end.trap_storm) {
+                    return outcome;
+                }
                 left = left.saturating_sub(end.retired);
                 all_halted &= end.all_halted;
                 if self.control.stop_requested() || left == 0 {
@@ -258,6 +288,7 @@ impl Scheduler {
         let mut clusters = std::mem::take(&mut self.clusters);
         let clock = self.clock.clone();
         let mut wakeups: Vec<u64> = clusters.iter().map(|c| c.next_wakeup()).collect();
+        let names: Vec<String> = clusters.iter().map(|c| c.name().to_string()).collect();
         let outcome = std::thread::scope(|scope| {
             let Some((first, rest)) = clusters.split_first_mut() else {
                 return RunOutcome::Idle;
@@ -302,18 +333,23 @@ impl Scheduler {
                     let _ = order.send(Order::Run { target, budget });
                 }
                 let end = first.run_until(target, &clock, budget);
+                let mut storm = limits.storm_outcome(&names[0], end.trap_storm);
                 let mut all_halted = end.all_halted;
                 spent += end.retired;
                 wakeups[0] = first.next_wakeup();
                 for _ in 0..orders.len() {
                     match recv_soon(&done_rx) {
                         Ok(Reply::Ran(index, end, wake)) => {
+                            storm = storm.or(limits.storm_outcome(&names[index], end.trap_storm));
                             all_halted &= end.all_halted;
                             spent += end.retired;
                             wakeups[index] = wake;
                         }
                         _ => return lost(),
                     }
+                }
+                if let Some(outcome) = storm {
+                    return outcome;
                 }
                 if all_halted {
                     // A CPU that slept early may have been sent an interrupt

@@ -47,6 +47,13 @@ impl CpuTime {
         }
     }
 
+    /// Time passes at count `insns` as if one instruction had run (a
+    /// trap that retired nothing still costs the CPU time).
+    pub fn stall_one_insn(&mut self, params: &ClusterParams, insns: u64) {
+        self.anchor_ns = self.now_ns(params, insns) + params.insns_to_ns(1).max(1);
+        self.anchor_insns = insns;
+    }
+
     /// Virtual time the CPU spent asleep (waiting for an interrupt or held
     /// in reset) so far.
     pub fn slept_ns(&self) -> u64 {

@@ -78,6 +78,7 @@ fn instruction_limit_stops_the_run_at_the_next_block_boundary() {
     let out = m.scheduler.run(RunLimits {
         max_insns: Some(1000),
         max_ns: None,
+        held: false,
     });
     assert_eq!(out, RunOutcome::InsnLimit);
     assert!(
@@ -228,6 +229,7 @@ fn two_clusters(parallel: bool) -> (RunOutcome, u64) {
     let out = scheduler.run(RunLimits {
         max_insns: Some(10_000_000),
         max_ns: None,
+        held: false,
     });
     (out, scheduler.insns())
 }

@@ -166,6 +166,7 @@ impl Hub {
                 let outcome = m.run(RunLimits {
                     max_insns: None,
                     max_ns: Some(until),
+                    held: true,
                 });
                 let stops: Vec<(usize, StopReport)> = m
                     .scheduler_mut()

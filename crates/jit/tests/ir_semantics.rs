@@ -155,6 +155,7 @@ fn run(build: Build, exec: Exec) -> String {
     let outcome = scheduler.run(RunLimits {
         max_insns: Some(10),
         max_ns: None,
+        held: false,
     });
     // A block that fails verification (or traps) ends the run with an
     // error before anything is compared.

@@ -40,6 +40,7 @@ fn run(profile: &str, image: &Path) -> (RunOutcome, String, u64) {
     let outcome = machine.run(RunLimits {
         max_insns: Some(300_000_000),
         max_ns: None,
+        held: false,
     });
     let out = String::from_utf8_lossy(&console.contents()).into_owned();
     (outcome, out, machine.scheduler().insns())

@@ -49,6 +49,7 @@ fn run(parallel: bool) -> Run {
     let outcome = machine.run(RunLimits {
         max_insns: Some(20_000_000),
         max_ns: None,
+        held: false,
     });
     Run {
         outcome,

@@ -86,6 +86,7 @@ fn run(profile: &str, image: &Path, harts: u32, exec: Exec, max_insns: u64) -> (
     let outcome = machine.run(RunLimits {
         max_insns: Some(max_insns),
         max_ns: None,
+        held: false,
     });
     if outcome == RunOutcome::InsnLimit {
         // Every accelerator stops at the limit itself, not after the
@@ -264,6 +265,7 @@ fn hetero_demo_ends_identically_on_the_jit() {
         let outcome = machine.run(RunLimits {
             max_insns: Some(100_000_000),
             max_ns: None,
+            held: false,
         });
         let s = machine.scheduler();
         let registers: Vec<String> = s

@@ -31,6 +31,7 @@ fn dropping_a_machine_with_a_full_compile_queue_takes_under_100_ms() {
     let outcome = machine.run(RunLimits {
         max_insns: Some(2_000_000),
         max_ns: None,
+        held: false,
     });
     assert_eq!(outcome, RunOutcome::InsnLimit);
     let (_, stats) = machine.scheduler().clusters()[0]

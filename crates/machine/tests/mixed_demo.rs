@@ -26,6 +26,7 @@ fn run(parallel: bool) -> Run {
     let outcome = machine.run(RunLimits {
         max_insns: Some(50_000_000),
         max_ns: None,
+        held: false,
     });
     Run {
         outcome,

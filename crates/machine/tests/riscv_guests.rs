@@ -45,6 +45,7 @@ fn run(profile: &str, image: &Path, harts: u32) -> (RunOutcome, String, u64) {
     let outcome = machine.run(RunLimits {
         max_insns: Some(200_000_000),
         max_ns: None,
+        held: false,
     });
     let out = String::from_utf8_lossy(&uart.contents()).into_owned();
     (outcome, out, machine.scheduler().insns())

@@ -347,7 +347,7 @@ impl Controller {
                 self.lock().exit_code = Some(0);
                 Some(Status::Shutdown)
             }
-            RunOutcome::Idle => Some(Status::GuestPanicked),
+            RunOutcome::Idle | RunOutcome::TrapStorm { .. } => Some(Status::GuestPanicked),
             RunOutcome::Exit(ExitRequest::Reset | ExitRequest::Error(_)) => {
                 Some(Status::InternalError)
             }
@@ -381,6 +381,7 @@ impl Controller {
                 let outcome = m.run(RunLimits {
                     max_insns: None,
                     max_ns: Some(until),
+                    held: true,
                 });
                 (outcome, m.resets() - before)
             };

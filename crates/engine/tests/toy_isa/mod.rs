@@ -331,6 +331,7 @@ pub fn run(m: &mut ToyMachine) -> RunOutcome {
     m.scheduler.run(RunLimits {
         max_insns: Some(10_000_000),
         max_ns: None,
+        held: false,
     })
 }
 

@@ -1,0 +1,151 @@
+//! What a hostile guest, file or client sends: `chimera` answers with an
+//! error that names the place, and neither hangs nor crashes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// A scratch directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chimera-hostile-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Runs `chimera` with `args`, killed if it is not done in 30 s.
+fn chimera_within_30s(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chimera starts");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("chimera {args:?} still running after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A firmware image of one all-zero word: an illegal instruction, whose
+/// trap goes to `mtvec` 0, where nothing is mapped.
+fn zero_word_bios(dir: &Path) -> PathBuf {
+    let path = dir.join("z.bin");
+    std::fs::write(&path, [0u8; 4]).expect("image written");
+    path
+}
+
+#[test]
+fn a_riscv_trap_loop_ends_the_run_as_a_hung_guest_on_every_accelerator() {
+    let dir = scratch("trap-loop");
+    let bios = zero_word_bios(&dir);
+    let bios = bios.to_str().expect("utf-8 path");
+    for accel in ["interp", "baseline", "jit"] {
+        let (code, stderr) = chimera_within_30s(&[
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--bios",
+            bios,
+            "--max-insns",
+            "1000",
+            "--accel",
+            accel,
+        ]);
+        assert_eq!(code, Some(124), "{accel}: {stderr}");
+        assert!(
+            stderr.contains("traps in a row") && stderr.contains("pc 0x0"),
+            "{accel}: {stderr}"
+        );
+    }
+    let empty = dir.join("empty.bin");
+    std::fs::write(&empty, []).expect("image written");
+    let (code, stderr) = chimera_within_30s(&[
+        "run",
+        "--profile",
+        "riscv32-virt",
+        "--bios",
+        empty.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, Some(124), "{stderr}");
+}
+
+/// One line of JSON from the server that is not an event.
+fn read_reply(reader: &mut BufReader<UnixStream>) -> Value {
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a reply");
+        let v: Value = serde_json::from_str(&line).expect("JSON");
+        if v.get("event").is_none() {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn a_trap_loop_under_qmp_keeps_running_and_the_server_answers() {
+    let dir = scratch("trap-loop-qmp");
+    let bios = zero_word_bios(&dir);
+    let socket = dir.join("qmp.sock");
+    let _ = std::fs::remove_file(&socket);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(["run", "--profile", "riscv-virt", "--bios"])
+        .arg(&bios)
+        .arg("--qmp")
+        .arg(format!("unix:{}", socket.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chimera starts");
+    let start = Instant::now();
+    let stream = loop {
+        match UnixStream::connect(&socket) {
+            Ok(s) => break s,
+            Err(_) if start.elapsed() < Duration::from_secs(20) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => {
+                let _ = child.kill();
+                panic!("no QMP socket: {e}");
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout set");
+    let mut writer = stream.try_clone().expect("second handle");
+    let mut reader = BufReader::new(stream);
+    let greeting = read_reply(&mut reader);
+    assert!(greeting.get("QMP").is_some(), "{greeting}");
+    let mut call = |execute: &str| {
+        let msg = json!({ "execute": execute });
+        writer
+            .write_all(format!("{msg}\n").as_bytes())
+            .expect("sent");
+        read_reply(&mut reader)
+    };
+    assert_eq!(call("qmp_capabilities"), json!({"return": {}}));
+    // Long enough for many storms' worth of traps.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = call("query-status");
+    assert_eq!(status["return"]["status"], "running", "{status}");
+    assert!(child.try_wait().expect("wait").is_none(), "still serving");
+    call("quit");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "quit obeyed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
