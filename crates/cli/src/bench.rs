@@ -7,6 +7,7 @@
 //! deterministic, so QEMU retires the same instructions, give or take its
 //! UART polling).
 
+use crate::out::outln;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -294,7 +295,7 @@ pub fn bench(filters: &[String]) -> u8 {
 
 /// Runs `workloads` and prints their table; whether all agreed and ran.
 fn bench_workloads(workloads: Vec<Workload>) -> bool {
-    println!(
+    outln!(
         "{:<14} {:>11} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>9} {:>6}",
         "workload",
         "insns",
@@ -374,7 +375,7 @@ fn bench_workloads(workloads: Vec<Workload>) -> bool {
         first_tier_ns.extend(tier1);
         let us = |ns: Option<u64>| ns.map_or(dash(), |ns| format!("{:.0}us", ns as f64 / 1e3));
         let (compile, first_tier) = (us(cranelift), us(tier1));
-        println!(
+        outln!(
             "{:<14} {:>11} {:>7.1} {:>7.0} {:>7} {:>7.0} {:>7} {:>8} {:>8} {:>7.1} {:>9} {:>6}",
             w.name,
             insns,
@@ -392,7 +393,7 @@ fn bench_workloads(workloads: Vec<Workload>) -> bool {
     }
     let fmt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
     for (target, r) in &ratios {
-        println!(
+        outln!(
             "{target}: geometric mean jit/qemu {}, start-up excluded {}, jit/interp {}",
             fmt(geomean(&r.vs_qemu)),
             fmt(geomean(&r.vs_qemu_run)),
@@ -400,7 +401,7 @@ fn bench_workloads(workloads: Vec<Workload>) -> bool {
         );
     }
     for (target, (chimera, qemu)) in &startups {
-        println!(
+        outln!(
             "{target}: start-up (idle guest) chimera {:.1} ms, qemu {}",
             chimera * 1e3,
             qemu.map_or("-".to_string(), |q| format!("{:.1} ms", q * 1e3))
@@ -409,13 +410,13 @@ fn bench_workloads(workloads: Vec<Workload>) -> bool {
     for (name, mut times) in [("Cranelift", compile_ns), ("first tier", first_tier_ns)] {
         times.sort_unstable();
         if let Some(median) = times.get(times.len() / 2) {
-            println!(
+            outln!(
                 "median of the workloads' median block compile times, {name}: {:.1} us",
                 *median as f64 / 1e3
             );
         }
     }
-    println!(
+    outln!(
         "(MIPS from wall-clock time. jit, qemu: best of {TIMED_RUNS} whole-process runs; \
          jit*, qemu*: the same less each one's start-up on an idle guest; \
          interp: the first {INTERP_PREFIX} instructions, the run alone. \

@@ -7,6 +7,7 @@
 //! that its run is long enough to time), on the interpreter and on the
 //! JIT. Prints each cluster's guest MIPS and the speed-up.
 
+use crate::out::outln;
 use std::time::Instant;
 
 use chimera_engine::RunLimits;
@@ -81,8 +82,8 @@ fn run(parallel: bool, accel: Accel) -> Result<(Vec<(String, u64)>, f64), String
 
 /// Prints the table; returns whether both runs worked.
 pub fn bench_hetero() -> bool {
-    println!();
-    println!(
+    outln!();
+    outln!(
         "hetero-demo, compute-bound (rv64/crc on app, m4/crc on mcu, both at 1 GHz, quantum {} us):",
         QUANTUM_NS / 1000
     );
@@ -113,7 +114,7 @@ fn bench_modes(accel: Accel) -> bool {
                     .collect();
                 let total: u64 = counts.iter().map(|(_, n)| n).sum();
                 let mips = total as f64 / secs / 1e6;
-                println!(
+                outln!(
                     "  {mode:<20} {secs:.3} s  {}  total {mips:.1} MIPS",
                     per.join("  ")
                 );
@@ -126,7 +127,7 @@ fn bench_modes(accel: Accel) -> bool {
         }
     }
     if let [det, par] = mips_total[..] {
-        println!("  parallel speed-up ({accel}): {:.2}x", par / det);
+        outln!("  parallel speed-up ({accel}): {:.2}x", par / det);
     }
     true
 }

@@ -12,6 +12,7 @@
 //! Debian's `opensbi` and `u-boot-qemu` packages; a row whose files are
 //! missing is skipped with the command that gets them.
 
+use crate::out::outln;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -360,14 +361,28 @@ pub(crate) fn bench_system(filters: &[String]) -> bool {
     if rows.is_empty() {
         return true;
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<13} {:>11} {:>15} {:>15} {:>15} {:>15} {:>8} {:>9}",
-        "system", "insns", "interp", "tier1", "jit", "qemu", "jit/qemu", "jit/qemu"
+        "system",
+        "insns",
+        "interp",
+        "tier1",
+        "jit",
+        "qemu",
+        "jit/qemu",
+        "jit/qemu"
     );
-    println!(
+    outln!(
         "{:<13} {:>11} {:>15} {:>15} {:>15} {:>15} {:>8} {:>9}",
-        "", "", "wall / cpu s", "wall / cpu s", "wall / cpu s", "wall / cpu s", "cpu", "wall"
+        "",
+        "",
+        "wall / cpu s",
+        "wall / cpu s",
+        "wall / cpu s",
+        "wall / cpu s",
+        "cpu",
+        "wall"
     );
     let exe = std::env::current_exe().ok();
     let mut ok = true;
@@ -375,7 +390,7 @@ pub(crate) fn bench_system(filters: &[String]) -> bool {
         let system = match row {
             Ok(s) => s,
             Err((name, why)) => {
-                println!("{name:<13} skipped: {why}");
+                outln!("{name:<13} skipped: {why}");
                 continue;
             }
         };
@@ -421,7 +436,7 @@ pub(crate) fn bench_system(filters: &[String]) -> bool {
             .ok()
             .and_then(|r| r.insns)
             .map_or("-".into(), |n| n.to_string());
-        println!(
+        outln!(
             "{:<13} {:>11} {:>15} {:>15} {:>15} {:>15} {:>8} {:>9}",
             system.name,
             insns,
@@ -456,12 +471,12 @@ pub(crate) fn bench_system(filters: &[String]) -> bool {
         if let Ok(j) = jit {
             if system.name == "linux/user" {
                 for line in guest_lines(&j.output).lines().filter(|l| !l.is_empty()) {
-                    println!("{:<13} guest: {line}", "");
+                    outln!("{:<13} guest: {line}", "");
                 }
             }
         }
     }
-    println!(
+    outln!(
         "(Each run a process of its own, started from scratch; best of {TIMED_RUNS} by CPU time, \
          the interpreter once. cpu: user + system time of all its threads. linux/user is \
          linux/init plus the job.)"

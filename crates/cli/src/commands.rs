@@ -1,5 +1,6 @@
 //! The subcommands and what each does.
 
+use crate::out::{out, outln};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -162,7 +163,7 @@ pub fn execute(command: Command) -> u8 {
         Command::Check(args) => load_source(&args, registry).map(|loaded| {
             match loaded.realize(&SerialConfig::default()) {
                 Ok(m) => {
-                    println!("{}: ok ({} objects)", m.name(), m.tree().len());
+                    outln!("{}: ok ({} objects)", m.name(), m.tree().len());
                     0
                 }
                 Err(d) => report(&d),
@@ -175,7 +176,7 @@ pub fn execute(command: Command) -> u8 {
                 } else {
                     ""
                 };
-                println!("{:<16} {}{default}", p.name, p.summary());
+                outln!("{:<16} {}{default}", p.name, p.summary());
             }
             Ok(0)
         }
@@ -187,11 +188,11 @@ pub fn execute(command: Command) -> u8 {
         Command::Tree(args) => load_source(&args, registry).map(|loaded| {
             match loaded.realize(&SerialConfig::default()) {
                 Ok(m) => {
-                    print!("{}", m.tree().render());
-                    println!();
-                    print!("{}", m.render_wiring());
-                    println!();
-                    println!("{}", m.render_mtree());
+                    out!("{}", m.tree().render());
+                    outln!();
+                    out!("{}", m.render_wiring());
+                    outln!();
+                    outln!("{}", m.render_mtree());
                     0
                 }
                 Err(d) => report(&d),
@@ -554,7 +555,7 @@ fn types(registry: &Registry, json: bool) -> u8 {
         let list: Vec<serde_json::Value> = registry.iter().map(|t| t.info.to_json()).collect();
         match serde_json::to_string_pretty(&list) {
             Ok(text) => {
-                println!("{text}");
+                outln!("{text}");
                 0
             }
             Err(e) => {
@@ -564,7 +565,7 @@ fn types(registry: &Registry, json: bool) -> u8 {
         }
     } else {
         for t in registry.iter() {
-            println!(
+            outln!(
                 "{:<16} {:<14} {}",
                 t.info.name(),
                 t.info.kind().name(),
@@ -585,13 +586,13 @@ fn describe(registry: &Registry, name: &str) -> u8 {
         return exit::EMULATOR_ERROR;
     };
     let info = &t.info;
-    println!("{}: {}", info.name(), info.doc());
-    println!("kind: {}", info.kind().name());
-    println!("origin: {}", info.origin());
+    outln!("{}: {}", info.name(), info.doc());
+    outln!("kind: {}", info.kind().name());
+    outln!("origin: {}", info.origin());
     if info.properties().is_empty() {
-        println!("properties: none");
+        outln!("properties: none");
     } else {
-        println!("properties:");
+        outln!("properties:");
         for p in info.properties() {
             let default = match (&p.default, p.required) {
                 (_, true) => "required".to_string(),
@@ -602,9 +603,13 @@ fn describe(registry: &Registry, name: &str) -> u8 {
                 chimera_core::Mutability::Config => "config",
                 chimera_core::Mutability::Runtime => "runtime",
             };
-            println!(
+            outln!(
                 "  {:<18} {:<22} {:<18} {:<8} {}",
-                p.name, p.type_name, default, mutability, p.doc
+                p.name,
+                p.type_name,
+                default,
+                mutability,
+                p.doc
             );
         }
     }
@@ -620,9 +625,9 @@ fn describe(registry: &Registry, name: &str) -> u8 {
         } else {
             "pins (with default properties)"
         };
-        println!("{label}:");
+        outln!("{label}:");
         for p in pins {
-            println!(
+            outln!(
                 "  {:<18} {:<7} {}",
                 p.display_name(),
                 p.direction.name(),

@@ -6,6 +6,7 @@ mod bench_hetero;
 mod bench_system;
 mod commands;
 mod exit;
+mod out;
 mod terminal;
 
 use std::process::ExitCode;

@@ -149,3 +149,36 @@ fn a_trap_loop_under_qmp_keeps_running_and_the_server_answers() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn listings_into_a_closed_pipe_end_quietly() {
+    for args in [
+        &["types"][..],
+        &["types", "--json"],
+        &["profiles"],
+        &["tree", "--profile", "riscv-virt"],
+        &["describe", "ns16550a"],
+        &["check", "--profile", "riscv-virt"],
+    ] {
+        // The reading end is closed before chimera writes a byte.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_chimera"))
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("chimera runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
