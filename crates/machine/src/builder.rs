@@ -617,9 +617,9 @@ impl MachineBuilder {
                 Ok(Constructor::Memory { read_only }) => {
                     let mc: MemoryConfig =
                         serde_json::from_value(cfg).map_err(|e| refused(e.to_string()))?;
-                    let size = usize::try_from(mc.size.bytes())
-                        .map_err(|_| refused("the size does not fit this host".into()))?;
-                    let ram = Arc::new(Ram::new(size));
+                    let ram =
+                        Ram::try_new(mc.size.bytes()).map_err(|e| refused(format!("size: {e}")))?;
+                    let ram = Arc::new(ram);
                     let name = d.path.relative();
                     let region = if read_only {
                         Region::rom(name, ram)

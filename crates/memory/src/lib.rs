@@ -16,6 +16,6 @@ pub mod space;
 pub use access::{AccessKind, AccessSize, BusError, BusErrorKind, Endian};
 pub use addr::GuestAddr;
 pub use mmio::{Mmio, MmioCtx};
-pub use ram::Ram;
+pub use ram::{Ram, RamError, MAX_RAM_BYTES};
 pub use region::{Region, RegionKind};
 pub use space::{AddressSpace, MapError, RamPage};

@@ -50,14 +50,53 @@ impl fmt::Debug for Ram {
     }
 }
 
-fn zeroed_atomic_bytes(len: usize) -> Box<[AtomicU8]> {
-    let plain: Box<[u8]> = vec![0u8; len].into_boxed_slice();
-    let raw = Box::into_raw(plain) as *mut [AtomicU8];
-    // SAFETY: `AtomicU8` has the same size, alignment and bit validity as
-    // `u8` (documented in std), so a boxed `[u8]` is a valid boxed
-    // `[AtomicU8]` of the same length; the allocation keeps its layout.
-    // Going through `vec!` lets the allocator hand out lazily zeroed pages.
-    unsafe { Box::from_raw(raw) }
+/// Zeroed bytes, or `None` when the host will not give that much. The
+/// allocator hands out lazily zeroed pages for it, so RAM the guest never
+/// touches costs the host nothing.
+fn zeroed_atomic_bytes(len: usize) -> Option<Box<[AtomicU8]>> {
+    if len == 0 {
+        return Some(Box::new([]));
+    }
+    let layout = std::alloc::Layout::array::<AtomicU8>(len).ok()?;
+    // SAFETY: the layout has a non-zero size (checked above).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<AtomicU8>();
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` is a fresh allocation of `len` zeroed `AtomicU8`s
+    // (all-zero bits are a valid `AtomicU8`) made with the global
+    // allocator and the layout `Box<[AtomicU8]>` frees it with.
+    Some(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) })
+}
+
+/// `len` values made by `make`, or `None` when the host will not give the
+/// memory for them.
+fn try_collect<T>(len: usize, make: impl Fn() -> T) -> Option<Box<[T]>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.extend((0..len).map(|_| make()));
+    Some(v.into_boxed_slice())
+}
+
+/// The largest RAM or ROM block Chimera makes: 1 TiB. The host may refuse
+/// less (then the request gets [`RamError::HostRefused`]).
+pub const MAX_RAM_BYTES: u64 = 1 << 40;
+
+/// Why a block of RAM could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RamError {
+    /// More than [`MAX_RAM_BYTES`].
+    #[error("{size} bytes is more than the largest RAM block, {MAX_RAM_BYTES} bytes (1 TiB)")]
+    TooLarge {
+        /// The size asked for.
+        size: u64,
+    },
+    /// The host's allocator said no.
+    #[error("the host cannot give {size} bytes of memory")]
+    HostRefused {
+        /// The size asked for.
+        size: u64,
+    },
 }
 
 /// RAM at least this large is backed by huge pages where the host can.
@@ -91,21 +130,44 @@ fn advise_huge_pages(_: &[AtomicU8]) {}
 
 impl Ram {
     /// Zero-filled RAM of `size` bytes.
+    ///
+    /// # Panics
+    ///
+    /// When [`Ram::try_new`] fails: for sizes that are the program's own.
     pub fn new(size: usize) -> Self {
-        let pages = size.div_ceil(1 << CODE_PAGE_BITS);
-        let bytes = zeroed_atomic_bytes(size);
-        if size >= HUGE_PAGES_FROM {
+        match Self::try_new(size as u64) {
+            Ok(ram) => ram,
+            Err(e) => panic!("Ram::new({size}): {e}"),
+        }
+    }
+
+    /// Zero-filled RAM of `size` bytes, for sizes from outside: checked
+    /// against [`MAX_RAM_BYTES`], and allocated so that a host that will
+    /// not give the memory gets an error instead of an abort.
+    ///
+    /// # Errors
+    ///
+    /// [`RamError`] when the size is over the limit or the host refuses.
+    pub fn try_new(size: u64) -> Result<Self, RamError> {
+        if size > MAX_RAM_BYTES {
+            return Err(RamError::TooLarge { size });
+        }
+        let refused = || RamError::HostRefused { size };
+        let len = usize::try_from(size).map_err(|_| refused())?;
+        let pages = len.div_ceil(1 << CODE_PAGE_BITS);
+        let bytes = zeroed_atomic_bytes(len).ok_or_else(refused)?;
+        if len >= HUGE_PAGES_FROM {
             advise_huge_pages(&bytes);
         }
-        Ram {
+        Ok(Ram {
             bytes,
-            code_pages: (0..pages).map(|_| AtomicU64::new(0)).collect(),
-            code_bytes: (0..pages).map(|_| OnceLock::new()).collect(),
+            code_pages: try_collect(pages, || AtomicU64::new(0)).ok_or_else(refused)?,
+            code_bytes: try_collect(pages, OnceLock::new).ok_or_else(refused)?,
             code_lock: Mutex::new(()),
             dirty_code: Mutex::new(Vec::new()),
             dirty_watchers: AtomicU64::new(0),
             rmw: Mutex::new(()),
-        }
+        })
     }
 
     /// Size in bytes.
@@ -339,6 +401,23 @@ fn for_each_word(start: u64, end: u64, mut f: impl FnMut(usize, u64)) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn sizes_over_the_limit_are_refused_before_anything_is_allocated() {
+        assert_eq!(
+            Ram::try_new(MAX_RAM_BYTES + 1).unwrap_err(),
+            RamError::TooLarge {
+                size: MAX_RAM_BYTES + 1
+            }
+        );
+        assert!(matches!(
+            Ram::try_new(u64::MAX),
+            Err(RamError::TooLarge { .. })
+        ));
+        assert_eq!(Ram::try_new(0).map(|r| r.len()), Ok(0));
+        assert_eq!(Ram::try_new(12345).map(|r| r.len()), Ok(12345));
+    }
+
     use super::*;
 
     #[test]
