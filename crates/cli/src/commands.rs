@@ -514,6 +514,7 @@ fn serve(qmp: &str, serials: &[String], registry: Arc<Registry>) -> Result<u8, D
     while !controller.quit_requested() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    controller.wait_quit_answered(QUIT_ANSWER_WAIT);
     Ok(controller.exit_code().map_or(0, |c| (c & 0xff) as u8))
 }
 
@@ -532,7 +533,7 @@ fn run_with_qmp(
     if !paused {
         controller.resume();
     }
-    loop {
+    let code = loop {
         controller.wait_until_stopped();
         match controller.status() {
             chimera_qmp::Status::Paused | chimera_qmp::Status::Debug
@@ -541,14 +542,19 @@ fn run_with_qmp(
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             chimera_qmp::Status::Shutdown => {
-                return Ok(controller.exit_code().map_or(0, |c| (c & 0xff) as u8))
+                break controller.exit_code().map_or(0, |c| (c & 0xff) as u8)
             }
-            chimera_qmp::Status::GuestPanicked => return Ok(exit::GUEST_HUNG),
-            chimera_qmp::Status::InternalError => return Ok(exit::EMULATOR_ERROR),
-            _ => return Ok(0),
+            chimera_qmp::Status::GuestPanicked => break exit::GUEST_HUNG,
+            chimera_qmp::Status::InternalError => break exit::EMULATOR_ERROR,
+            _ => break 0,
         }
-    }
+    };
+    controller.wait_quit_answered(QUIT_ANSWER_WAIT);
+    Ok(code)
 }
+
+/// How long a quit waits for its answer to reach the client that asked.
+const QUIT_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn types(registry: &Registry, json: bool) -> u8 {
     if json {

@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     pub status: Status,
     pub serial: SerialConfig,
     pub quit: bool,
+    /// The client that asked to quit has its answer.
+    pub quit_answered: bool,
     pub exit_code: Option<i32>,
     /// The GDB server's hub, once a client started one: from then on it
     /// alone runs the machine.
@@ -100,6 +102,7 @@ impl Controller {
                 status: Status::Prelaunch,
                 serial,
                 quit: false,
+                quit_answered: false,
                 exit_code: None,
                 debugger: None,
             }),
@@ -134,6 +137,31 @@ impl Controller {
     /// Whether a client asked to quit.
     pub fn quit_requested(&self) -> bool {
         self.lock().quit
+    }
+
+    /// The session that asked to quit wrote its answer.
+    pub(crate) fn quit_answered(&self) {
+        self.lock().quit_answered = true;
+        self.wake.notify_all();
+    }
+
+    /// After a quit: waits (at most `timeout`) until the client that asked
+    /// has its answer, so that the process does not end before it is
+    /// written.
+    pub fn wait_quit_answered(&self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut inner = self.lock();
+        while inner.quit && !inner.quit_answered {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            inner = self
+                .wake
+                .wait_timeout(inner, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
     }
 
     /// The guest's exit code, once it ended the run.

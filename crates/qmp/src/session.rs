@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
@@ -11,6 +11,7 @@ use crate::commands::dispatch;
 use crate::commands::introspect::greeting_version;
 use crate::controller::Controller;
 use crate::error::{ErrorClass, QmpError};
+use crate::events::EVENT_QUEUE;
 use crate::wire::{parse_request, Frame, Framer};
 
 /// The greeting a client reads first.
@@ -54,34 +55,31 @@ pub fn answer(controller: &Controller, negotiated: &mut bool, value: Value) -> V
     }
 }
 
+/// Writes `msg` as one line; `false` once the client is gone.
+fn send_line<W: Write>(writer: &Mutex<W>, msg: &Value) -> bool {
+    let mut line = msg.to_string();
+    line.push_str("\r\n");
+    let mut w = writer.lock().unwrap_or_else(|e| e.into_inner());
+    w.write_all(line.as_bytes()).and_then(|_| w.flush()).is_ok()
+}
+
 /// Serves one client on `reader`/`writer` until it leaves or a quit is
-/// asked. Events go out through the same writer, between answers.
+/// asked. Answers are written in order on this thread (a client that does
+/// not read them stops being read: nothing piles up); events go out from
+/// a thread of the session's own, between answers, through a bounded
+/// queue. Both threads end with the session.
 pub fn serve<R: Read, W: Write + Send + 'static>(
     controller: Arc<Controller>,
     mut reader: R,
     writer: W,
 ) {
-    let (tx, rx) = mpsc::channel::<Value>();
-    let writer_thread = std::thread::spawn(move || {
-        let mut writer = writer;
-        for msg in rx {
-            let mut line = msg.to_string();
-            line.push_str("\r\n");
-            if writer
-                .write_all(line.as_bytes())
-                .and_then(|_| writer.flush())
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
-    // The channel stays open while the reader holds `tx`.
-    let _ = tx.send(greeting());
+    let writer = Arc::new(Mutex::new(writer));
+    let mut events: Option<(u64, std::thread::JoinHandle<()>)> = None;
     let mut framer = Framer::new();
     let mut negotiated = false;
     let mut buf = [0u8; 4096];
-    'client: loop {
+    let mut connected = send_line(&writer, &greeting());
+    'client: while connected {
         let n = match reader.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
@@ -93,23 +91,46 @@ pub fn serve<R: Read, W: Write + Send + 'static>(
                     let was = negotiated;
                     let reply = answer(&controller, &mut negotiated, v);
                     if negotiated && !was {
-                        controller.events().subscribe(tx.clone());
+                        events = subscribe(&controller, &writer);
                     }
                     reply
                 }
                 Frame::Bad(e) => e.to_answer(None),
             };
-            if tx.send(reply).is_err() {
+            connected = send_line(&writer, &reply);
+            if controller.quit_requested() {
+                controller.quit_answered();
                 break 'client;
             }
-            if controller.quit_requested() {
+            if !connected {
                 break 'client;
             }
         }
     }
-    drop(tx);
-    // Events sent to this client keep the writer alive until the bus
-    // notices; joining here would wait for that, so the writer finishes on
-    // its own.
-    drop(writer_thread);
+    if let Some((id, thread)) = events {
+        controller.events().unsubscribe(id);
+        // The queue is closed now: the thread ends once it wrote (or
+        // failed to write) what was queued.
+        let _ = thread.join();
+    }
+}
+
+/// Subscribes the session to events, written by a thread of its own.
+fn subscribe<W: Write + Send + 'static>(
+    controller: &Controller,
+    writer: &Arc<Mutex<W>>,
+) -> Option<(u64, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = mpsc::sync_channel::<Value>(EVENT_QUEUE);
+    let writer = writer.clone();
+    let thread = std::thread::Builder::new()
+        .name("qmp-events".into())
+        .spawn(move || {
+            for event in rx {
+                if !send_line(&writer, &event) {
+                    break;
+                }
+            }
+        })
+        .ok()?;
+    Some((controller.events().subscribe(tx), thread))
 }

@@ -273,3 +273,41 @@ fn a_machine_is_built_step_by_step_and_frozen_once_realized() {
         .iter()
         .any(|e| e["name"] == "uart0"));
 }
+
+#[test]
+fn a_ram_too_large_for_the_host_is_refused_and_the_server_keeps_serving() {
+    let path = server();
+    let mut c = Client::negotiated(&path);
+    for size in [json!("1T"), json!("2000T"), json!(u64::MAX)] {
+        let name = "huge";
+        assert_eq!(
+            c.call("x-machine-create", json!({ "name": name })),
+            json!({"return": {}})
+        );
+        let r = c.call(
+            "object-add",
+            json!({"qom-type": "ram", "id": "ram", "size": size}),
+        );
+        if r.get("error").is_none() {
+            let r = c.call("x-machine-realize", json!({}));
+            assert!(
+                r["error"]["desc"].as_str().unwrap_or("").contains("size"),
+                "{size}: {r}"
+            );
+        }
+        // The session and the server carry on.
+        let r = c.call("query-status", json!({}));
+        assert!(r.get("return").is_some(), "{r}");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_socket_is_left_alone() {
+    let path = std::env::temp_dir().join(format!("chimera-qmp-file-{}", std::process::id()));
+    std::fs::write(&path, b"precious").unwrap();
+    let controller = Controller::new(builtin_registry(), SerialConfig::default());
+    let err = listen(controller, &Endpoint::Unix(path.clone())).unwrap_err();
+    assert!(err.to_string().contains("not a socket"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+    std::fs::remove_file(&path).unwrap();
+}
