@@ -215,3 +215,99 @@ fn a_ram_size_beyond_the_limit_or_the_host_is_an_error_naming_the_object() {
         assert!(stderr.contains("`ram`: size:"), "{size}: {stderr}");
     }
 }
+
+/// A little-endian ELF64 RISC-V file with one segment: 4 bytes from the
+/// file and `memsz` in memory at `addr`.
+fn riscv_elf64(addr: u64, memsz: u64) -> Vec<u8> {
+    let mut b = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0];
+    b.resize(16, 0);
+    b.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    b.extend_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.extend_from_slice(&addr.to_le_bytes());
+    b.extend_from_slice(&64u64.to_le_bytes());
+    b.extend_from_slice(&0u64.to_le_bytes());
+    b.extend_from_slice(&0u32.to_le_bytes());
+    for half in [64u16, 56, 1, 64, 0, 0] {
+        b.extend_from_slice(&half.to_le_bytes());
+    }
+    b.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    b.extend_from_slice(&5u32.to_le_bytes());
+    for word in [120u64, addr, addr, 4, memsz, 4] {
+        b.extend_from_slice(&word.to_le_bytes());
+    }
+    b.extend_from_slice(&[0x13, 0, 0, 0]);
+    b
+}
+
+#[test]
+fn images_are_checked_before_anything_is_loaded() {
+    let dir = scratch("images");
+    let huge_bss = dir.join("bss.elf");
+    std::fs::write(&huge_bss, riscv_elf64(0x8000_0000, 3 << 30)).expect("written");
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "riscv-virt",
+            huge_bss.display().to_string(),
+            "nothing writable",
+        ),
+        ("riscv-virt", "/bin/true".into(), "x86-64"),
+        (
+            "mps2-an385",
+            huge_bss.display().to_string(),
+            "for RISC-V, not for this cluster's Arm",
+        ),
+        (
+            "riscv32-virt",
+            huge_bss.display().to_string(),
+            "64-bit ELF file for a 32-bit",
+        ),
+        ("riscv-virt", "/dev/null".into(), "not a regular file"),
+        ("riscv-virt", dir.display().to_string(), "is a directory"),
+        (
+            "riscv-virt",
+            fifo.display().to_string(),
+            "not a regular file",
+        ),
+    ];
+    for (profile, image, want) in cases {
+        if image.ends_with("fifo") && !made {
+            continue;
+        }
+        let start = Instant::now();
+        let (code, stderr) = chimera_within_30s(&[
+            "run",
+            "--profile",
+            profile,
+            "--kernel",
+            &image,
+            "--max-insns",
+            "10",
+        ]);
+        assert_eq!(code, Some(125), "{profile} {image}: {stderr}");
+        assert!(stderr.contains(want), "{profile} {image}: {stderr}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{image}: took {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn endless_or_unreadable_descriptions_are_errors() {
+    for (path, want) in [
+        ("/dev/zero", "longer than a description"),
+        ("/", "is a directory"),
+    ] {
+        let (code, stderr) = chimera_within_30s(&["check", path]);
+        assert_eq!(code, Some(125), "{path}: {stderr}");
+        assert!(stderr.contains(want), "{path}: {stderr}");
+    }
+}

@@ -54,6 +54,8 @@ pub trait ClusterRun: Send {
     fn name(&self) -> &str;
     /// Its architecture's name.
     fn arch(&self) -> &str;
+    /// The ELF `e_machine` its programs carry, if it checks them.
+    fn elf_machine(&self) -> Option<u16>;
     /// Its parameters.
     fn params(&self) -> &ClusterParams;
     /// Its address space.
@@ -425,6 +427,10 @@ impl<F: Frontend> ClusterRun for Cluster<F> {
 
     fn arch(&self) -> &str {
         self.frontend.arch()
+    }
+
+    fn elf_machine(&self) -> Option<u16> {
+        self.frontend.elf_machine()
     }
 
     fn params(&self) -> &ClusterParams {

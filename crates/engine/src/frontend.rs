@@ -202,6 +202,12 @@ pub trait Frontend: Send + Sync + Sized + 'static {
     /// The architecture's name (`riscv64`, `armv7m`).
     fn arch(&self) -> &str;
 
+    /// The ELF `e_machine` of programs for this architecture, against
+    /// which images are checked before they load (`None`: not checked).
+    fn elf_machine(&self) -> Option<u16> {
+        None
+    }
+
     /// The helper table the IR's [`HelperId`](crate::ir::HelperId)s index.
     fn helpers(&self) -> &[Helper<Self>];
 

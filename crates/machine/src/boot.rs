@@ -52,7 +52,7 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
                 .as_ref()
                 .ok_or_else(|| failed("an initial RAM disk needs a kernel (--kernel)".into()))?;
             let at = initrd_addr(image_start(kernel), ram_size);
-            let data = std::fs::read(path).map_err(|e| {
+            let data = crate::image::read_file_bounded(path).map_err(|e| {
                 failed(format!(
                     "cannot read the initial RAM disk `{}`: {e}",
                     path.display()
@@ -72,7 +72,12 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
             let image = Image {
                 path: path.clone(),
                 entry: None,
-                segments: vec![Segment { addr: at, data }],
+                segments: vec![Segment {
+                    addr: at,
+                    data,
+                    zeros: 0,
+                }],
+                elf: None,
             };
             Some((image, end))
         }
@@ -87,7 +92,7 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
     };
     let dtb = match &spec.dtb {
         Some(path) => {
-            let blob = std::fs::read(path).map_err(|e| {
+            let blob = crate::image::read_file_bounded(path).map_err(|e| {
                 failed(format!(
                     "cannot read the device tree `{}`: {e}",
                     path.display()
@@ -120,10 +125,12 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
         segments: vec![Segment {
             addr: fdt_addr,
             data: dtb,
+            zeros: 0,
         }],
+        elf: None,
     };
     let cluster = &mut machine.scheduler_mut().clusters_mut()[index];
-    load_segments(cluster.space(), &fdt).map_err(failed)?;
+    load_segments(cluster.as_ref(), &fdt).map_err(failed)?;
     cluster.set_boot_pc(None, bios.entry.unwrap_or(spec.bios_base));
     for hart in 0..facts.cpus {
         let args = boot_args(&facts, hart, fdt_addr).ok_or_else(|| {
@@ -139,7 +146,7 @@ pub(crate) fn boot_firmware(machine: &mut Machine, spec: &FirmwareSpec) -> Resul
         machine.keep_image(index, kernel);
     }
     if let Some((image, _)) = initrd {
-        load_segments(machine.scheduler().clusters()[index].space(), &image).map_err(failed)?;
+        load_segments(machine.scheduler().clusters()[index].as_ref(), &image).map_err(failed)?;
         machine.keep_image(index, image);
     }
     machine.keep_image(index, fdt);
@@ -164,7 +171,7 @@ fn load(
     };
     let image = read_image(path, raw_addr).map_err(invalid)?;
     let cluster: &dyn ClusterRun = machine.scheduler().clusters()[index].as_ref();
-    load_segments(cluster.space(), &image).map_err(invalid)?;
+    load_segments(cluster, &image).map_err(invalid)?;
     Ok(image)
 }
 
@@ -173,7 +180,7 @@ fn image_end(image: &Image) -> u64 {
     image
         .segments
         .iter()
-        .map(|s| s.addr.saturating_add(s.data.len() as u64))
+        .map(|s| s.addr.saturating_add(s.len()))
         .max()
         .unwrap_or(0)
 }

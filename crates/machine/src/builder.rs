@@ -367,14 +367,8 @@ impl MachineBuilder {
                 },
             ));
         }
-        if !image.path.is_file() {
-            return Err(BuildError::new(
-                Subject::Image(index),
-                BuildErrorKind::ImageMissing {
-                    path: image.path.display().to_string(),
-                },
-            ));
-        }
+        check_image_path(&image.path)
+            .map_err(|kind| BuildError::new(Subject::Image(index), kind))?;
         self.images.push(image);
         Ok(())
     }
@@ -394,14 +388,7 @@ impl MachineBuilder {
         }
         let paths = [&firmware.kernel, &firmware.initrd, &firmware.dtb];
         for path in std::iter::once(&firmware.bios).chain(paths.into_iter().flatten()) {
-            if !path.is_file() {
-                return Err(BuildError::new(
-                    Subject::Machine,
-                    BuildErrorKind::ImageMissing {
-                        path: path.display().to_string(),
-                    },
-                ));
-            }
+            check_image_path(path).map_err(|kind| BuildError::new(Subject::Machine, kind))?;
         }
         self.firmware = Some(firmware);
         Ok(())
@@ -763,7 +750,7 @@ impl MachineBuilder {
                 continue;
             };
             let cluster = &mut scheduler.clusters_mut()[cluster_index];
-            load_segments(cluster.space(), &image).map_err(fail)?;
+            load_segments(cluster.as_ref(), &image).map_err(fail)?;
             if spec.entry {
                 if let Some(entry) = image.entry {
                     cluster.set_boot_pc(None, entry);
@@ -852,17 +839,75 @@ fn flat_input_index(pins: &[PinInfo], r: &PinRef, index: u32) -> u32 {
     base
 }
 
-/// Copies an image's segments into `space`.
-pub(crate) fn load_segments(space: &AddressSpace, image: &Image) -> Result<(), String> {
+/// Whether `path` names a file an image can be read from: a missing
+/// path, a directory, a device or a FIFO each get their own words (opening
+/// a FIFO would wait for a writer).
+fn check_image_path(path: &std::path::Path) -> Result<(), BuildErrorKind> {
+    let shown = || path.display().to_string();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(BuildErrorKind::ImageMissing { path: shown() })
+        }
+        Err(e) => Err(BuildErrorKind::ImageInvalid {
+            path: shown(),
+            reason: e.to_string(),
+        }),
+        Ok(m) if m.is_dir() => Err(BuildErrorKind::ImageInvalid {
+            path: shown(),
+            reason: "is a directory".into(),
+        }),
+        Ok(m) if !m.is_file() => Err(BuildErrorKind::ImageInvalid {
+            path: shown(),
+            reason: "is not a regular file (a device, a FIFO or a socket)".into(),
+        }),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Zeros for filling the memory part of ELF segments, written a piece at
+/// a time.
+static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+
+/// Loads `image` into `cluster`'s space after checking that it is a
+/// program for the cluster (an ELF file's machine, class and byte order)
+/// and that every byte it places lands in RAM or ROM: nothing is written
+/// for an image that does not fit.
+pub(crate) fn load_segments(
+    cluster: &dyn chimera_engine::ClusterRun,
+    image: &Image,
+) -> Result<(), String> {
+    if let Some(elf) = &image.elf {
+        let p = cluster.params();
+        elf.check(cluster.elf_machine(), p.word_bits, p.endian)?;
+    }
+    let space = cluster.space();
+    let nowhere = |seg: &crate::image::Segment, e: chimera_memory::BusError| {
+        format!(
+            "cannot load {} bytes at {:#x}: nothing writable at {:#x}",
+            seg.len(),
+            seg.addr,
+            e.addr
+        )
+    };
     for seg in &image.segments {
-        space.load_bytes(seg.addr, &seg.data).map_err(|e| {
-            format!(
-                "cannot load {} bytes at {:#x}: nothing writable at {:#x}",
-                seg.data.len(),
-                seg.addr,
-                e.addr
-            )
-        })?;
+        space
+            .check_loadable(seg.addr, seg.len())
+            .map_err(|e| nowhere(seg, e))?;
+    }
+    for seg in &image.segments {
+        space
+            .load_bytes(seg.addr, &seg.data)
+            .map_err(|e| nowhere(seg, e))?;
+        let mut at = seg.addr.wrapping_add(seg.data.len() as u64);
+        let mut left = seg.zeros;
+        while left > 0 {
+            let n = left.min(ZEROS.len() as u64);
+            space
+                .load_bytes(at, &ZEROS[..n as usize])
+                .map_err(|e| nowhere(seg, e))?;
+            at = at.wrapping_add(n);
+            left -= n;
+        }
     }
     Ok(())
 }

@@ -36,12 +36,45 @@ pub use machine::Machine;
 pub use registry::{builtin_registry, Constructor, Registry};
 pub use serial::{SerialConfig, SerialSpec};
 
+/// The longest description read: 16 MiB.
+pub const MAX_DESCRIPTION_BYTES: u64 = 16 << 20;
+
+/// Reads a description's text: at most [`MAX_DESCRIPTION_BYTES`] of
+/// UTF-8 (a pipe is fine, `/dev/zero` gets an error, not all the memory).
+///
+/// # Errors
+///
+/// A sentence saying why the text cannot be had.
+pub fn read_description(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    if path.is_dir() {
+        return Err(format!("cannot read `{}`: is a directory", path.display()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_DESCRIPTION_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_DESCRIPTION_BYTES {
+        return Err(format!(
+            "`{}` is longer than a description may be ({MAX_DESCRIPTION_BYTES} bytes)",
+            path.display()
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "`{}` is not UTF-8 text (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Reads and loads the description in file `path`.
 pub fn load_file(path: &Path, registry: Arc<Registry>) -> Result<Loaded, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_description(path).map_err(|message| {
         Diagnostics(vec![Diagnostic {
             location: None,
-            message: format!("cannot read `{}`: {e}", path.display()),
+            message,
             hint: None,
         }])
     })?;

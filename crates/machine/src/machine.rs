@@ -156,8 +156,7 @@ impl Machine {
     /// its boot state.
     pub fn reset(&mut self) -> Result<(), String> {
         for (cluster, image) in &self.images {
-            let space = self.scheduler.clusters()[*cluster].space().clone();
-            load_segments(&space, image)?;
+            load_segments(self.scheduler.clusters()[*cluster].as_ref(), image)?;
         }
         self.scheduler.reset();
         Ok(())

@@ -328,15 +328,35 @@ impl AddressSpace {
     /// Copies bytes into guest memory as a loader does: ROM is writable
     /// this way, devices are not.
     pub fn load_bytes(&self, addr: u64, data: &[u8]) -> Result<(), BusError> {
-        self.load_bytes_at_depth(addr, data, 0)
+        self.walk_loadable(addr, data.len() as u64, 0, &mut |ram, offset, done, len| {
+            let chunk = &data[done as usize..(done + len) as usize];
+            ram.write_bytes(offset, chunk).is_some()
+        })
     }
 
-    /// [`AddressSpace::load_bytes`], a whole mapping's worth at a time
-    /// (images are megabytes: byte by byte cost tens of milliseconds).
-    fn load_bytes_at_depth(&self, addr: u64, data: &[u8], depth: u32) -> Result<(), BusError> {
-        let mut done = 0usize;
-        while done < data.len() {
-            let a = addr.wrapping_add(done as u64);
+    /// Whether `len` bytes from `addr` could be loaded (RAM or ROM,
+    /// directly or through aliases), checked without writing: a loader asks
+    /// before it writes anything.
+    pub fn check_loadable(&self, addr: u64, len: u64) -> Result<(), BusError> {
+        self.walk_loadable(addr, len, 0, &mut |ram, offset, _, len| {
+            offset.checked_add(len).is_some_and(|end| end <= ram.len())
+        })
+    }
+
+    /// Visits the RAM under `len` bytes from `addr`, a whole mapping's
+    /// worth at a time (images are megabytes: byte by byte cost tens of
+    /// milliseconds): `visit(ram, offset in it, bytes done, length)` says
+    /// whether that piece took.
+    fn walk_loadable(
+        &self,
+        addr: u64,
+        len: u64,
+        depth: u32,
+        visit: &mut dyn FnMut(&Ram, u64, u64, u64) -> bool,
+    ) -> Result<(), BusError> {
+        let mut done = 0u64;
+        while done < len {
+            let a = addr.wrapping_add(done);
             let fail = |kind| BusError {
                 addr: a,
                 size: 1,
@@ -345,16 +365,17 @@ impl AddressSpace {
             };
             let seg = self.segment(a).ok_or(fail(BusErrorKind::Unmapped))?;
             let room = (seg.last - a).saturating_add(1);
-            let len = usize::try_from(room).map_or(data.len() - done, |r| r.min(data.len() - done));
-            let chunk = &data[done..done + len];
+            let piece = room.min(len - done);
             let m = &self.mappings[seg.mapping];
             let offset = a - m.base;
             match m.region.kind() {
                 RegionKind::Ram {
                     ram, offset: base, ..
-                } => ram
-                    .write_bytes(base + offset, chunk)
-                    .ok_or(fail(BusErrorKind::Unmapped))?,
+                } => {
+                    if !visit(ram, base + offset, done, piece) {
+                        return Err(fail(BusErrorKind::Unmapped));
+                    }
+                }
                 RegionKind::Alias {
                     space,
                     offset: target,
@@ -362,11 +383,13 @@ impl AddressSpace {
                     if depth >= MAX_ALIAS_DEPTH {
                         return Err(fail(BusErrorKind::AliasDepth));
                     }
-                    space.load_bytes_at_depth(target + offset, chunk, depth + 1)?;
+                    space.walk_loadable(target + offset, piece, depth + 1, &mut |r, o, d, l| {
+                        visit(r, o, done + d, l)
+                    })?;
                 }
                 RegionKind::Mmio { .. } => return Err(fail(BusErrorKind::Device)),
             }
-            done += len;
+            done += piece;
         }
         Ok(())
     }

@@ -311,3 +311,17 @@ fn a_file_that_is_not_a_socket_is_left_alone() {
     assert_eq!(std::fs::read(&path).unwrap(), b"precious");
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn a_description_from_dev_zero_is_refused() {
+    let path = server();
+    let mut c = Client::negotiated(&path);
+    let r = c.call("x-machine-load-description", json!({"path": "/dev/zero"}));
+    assert!(
+        r["error"]["desc"]
+            .as_str()
+            .unwrap_or("")
+            .contains("longer than a description"),
+        "{r}"
+    );
+}

@@ -39,7 +39,8 @@ fn line(reader: &mut BufReader<UnixStream>) -> String {
 
 #[test]
 fn five_thousand_sessions_leave_no_thread_or_descriptor_behind() {
-    let path: PathBuf = std::env::temp_dir().join(format!("chimera-soak-{}.sock", std::process::id()));
+    let path: PathBuf =
+        std::env::temp_dir().join(format!("chimera-soak-{}.sock", std::process::id()));
     let controller = Controller::new(builtin_registry(), SerialConfig::default());
     listen(controller.clone(), &Endpoint::Unix(path.clone())).expect("listening");
     let before = threads_and_fds();
@@ -66,10 +67,13 @@ fn five_thousand_sessions_leave_no_thread_or_descriptor_behind() {
     // A client that sends and never reads blocks only itself.
     let greedy = UnixStream::connect(&path).expect("connected");
     let mut w = greedy.try_clone().expect("clone");
-    w.write_all(b"{\"execute\":\"qmp_capabilities\"}\n").expect("sent");
+    w.write_all(b"{\"execute\":\"qmp_capabilities\"}\n")
+        .expect("sent");
     let flood = std::thread::spawn(move || {
         for _ in 0..3000 {
-            if w.write_all(b"{\"execute\":\"query-qmp-schema\"}\n").is_err() {
+            if w.write_all(b"{\"execute\":\"query-qmp-schema\"}\n")
+                .is_err()
+            {
                 break;
             }
         }

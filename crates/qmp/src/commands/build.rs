@@ -241,8 +241,8 @@ pub(super) fn commands() -> Vec<CommandSpec> {
                 let (source, dir) = match (&a.text, &a.path) {
                     (Some(text), None) => (Source::new("qmp", text), PathBuf::from(".")),
                     (None, Some(path)) => {
-                        let text = std::fs::read_to_string(path)
-                            .map_err(|e| QmpError::generic(format!("cannot read '{path}': {e}")))?;
+                        let text = chimera_machine::read_description(std::path::Path::new(path))
+                            .map_err(QmpError::generic)?;
                         let dir = PathBuf::from(path).parent().map(PathBuf::from).unwrap_or_default();
                         (Source::new(path, &text), dir)
                     }

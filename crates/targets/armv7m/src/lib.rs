@@ -101,6 +101,11 @@ impl Frontend for ArmM {
         "armv7m"
     }
 
+    fn elf_machine(&self) -> Option<u16> {
+        // EM_ARM in the ELF specification's machine table.
+        Some(40)
+    }
+
     fn helpers(&self) -> &[Helper<Self>] {
         helpers::HELPERS
     }

@@ -68,6 +68,11 @@ impl Frontend for RiscV {
         }
     }
 
+    fn elf_machine(&self) -> Option<u16> {
+        // EM_RISCV in the ELF specification's machine table.
+        Some(243)
+    }
+
     fn helpers(&self) -> &[Helper<Self>] {
         helpers::HELPERS
     }
