@@ -311,3 +311,53 @@ fn endless_or_unreadable_descriptions_are_errors() {
         assert!(stderr.contains(want), "{path}: {stderr}");
     }
 }
+
+/// Resident memory of process `pid` in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_stdin_flood_to_a_guest_that_never_reads_stays_bounded() {
+    let dir = scratch("stdin-flood");
+    // `j .`: spins forever, never looks at its UART.
+    let spin = dir.join("spin.bin");
+    std::fs::write(&spin, [0x6f, 0, 0, 0]).expect("image written");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args([
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--accel",
+            "interp",
+            "--bios",
+        ])
+        .arg(&spin)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chimera starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let flood = std::thread::spawn(move || {
+        let block = vec![b'a'; 1 << 20];
+        // Stops when the pipe stays full (the write blocks) or closes.
+        for _ in 0..500 {
+            if stdin.write_all(&block).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let rss = rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = flood.join();
+    // Before the queue was bounded: 727 MB in 4 s.
+    assert!(rss > 0 && rss < 200 << 10, "resident {rss} KiB");
+}

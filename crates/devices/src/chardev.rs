@@ -136,12 +136,18 @@ impl ConsoleEscape {
     }
 }
 
+/// Bytes of standard input read ahead of a guest that does not take them:
+/// past this, standard input is not read until the guest catches up (a
+/// pipe then waits, as QEMU's character devices make it wait, instead of
+/// piling up in memory).
+pub const STDIN_QUEUE: usize = 64 << 10;
+
 /// Starts a thread that reads standard input and hands its bytes to the
 /// returned receiver, until standard input closes; Ctrl-A X calls
 /// `on_quit` instead (see [`ConsoleEscape`]). Only one console should own
-/// it.
+/// it. At most [`STDIN_QUEUE`] bytes wait in between.
 pub fn stdin_bytes(on_quit: impl Fn() + Send + 'static) -> std::sync::mpsc::Receiver<u8> {
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = std::sync::mpsc::sync_channel(STDIN_QUEUE);
     std::thread::spawn(move || {
         use std::io::Read;
         let mut buf = [0u8; 256];
