@@ -577,6 +577,8 @@ impl MachineBuilder {
             .map(|id| (id.clone(), AddressSpace::new(&id)))
             .collect();
         let mut parts: Vec<Part> = Vec::new();
+        let mut batches: BTreeMap<String, (Vec<(u64, Region, i32)>, Vec<Subject>)> =
+            BTreeMap::new();
         for d in self.objects.clone() {
             let cfg = config(&self.tree, &d);
             let mut part = Part {
@@ -648,19 +650,25 @@ impl MachineBuilder {
                 _ => Vec::new(),
             };
             for (index, (placement, region)) in d.maps.iter().zip(regions).enumerate() {
-                let space = spaces
-                    .get_mut(&placement.space)
-                    .expect("placements name declared spaces (checked by map)");
                 part.maps.push(Mapped {
                     space: placement.space.clone(),
                     base: placement.base,
                     size: region.size(),
                 });
-                space
-                    .map(placement.base, region, placement.priority)
-                    .map_err(|e| BuildError::new(Subject::Map(d.id.clone(), index), e))?;
+                let batch = batches.entry(placement.space.clone()).or_default();
+                batch.0.push((placement.base, region, placement.priority));
+                batch.1.push(Subject::Map(d.id.clone(), index));
             }
             parts.push(part);
+        }
+        // Each space's flat view is built once, over all its mappings.
+        for (name, (maps, subjects)) in batches {
+            let space = spaces
+                .get_mut(&name)
+                .expect("placements name declared spaces (checked by map)");
+            space
+                .map_all(maps)
+                .map_err(|(i, e)| BuildError::new(subjects[i].clone(), e))?;
         }
         let spaces: BTreeMap<String, Arc<AddressSpace>> =
             spaces.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
