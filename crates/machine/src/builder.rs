@@ -577,8 +577,7 @@ impl MachineBuilder {
             .map(|id| (id.clone(), AddressSpace::new(&id)))
             .collect();
         let mut parts: Vec<Part> = Vec::new();
-        let mut batches: BTreeMap<String, (Vec<(u64, Region, i32)>, Vec<Subject>)> =
-            BTreeMap::new();
+        let mut batches: BTreeMap<String, MapBatch> = BTreeMap::new();
         for d in self.objects.clone() {
             let cfg = config(&self.tree, &d);
             let mut part = Part {
@@ -846,6 +845,10 @@ fn flat_input_index(pins: &[PinInfo], r: &PinRef, index: u32) -> u32 {
     }
     base
 }
+
+/// A space's mappings `(base, region, priority)`, each with what an error
+/// in it is about.
+type MapBatch = (Vec<(u64, Region, i32)>, Vec<Subject>);
 
 /// Whether `path` names a file an image can be read from: a missing
 /// path, a directory, a device or a FIFO each get their own words (opening
