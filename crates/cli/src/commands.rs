@@ -122,8 +122,9 @@ pub struct RunArgs {
     /// prefixed by the UART's path (`app.uart0=file:app.log`).
     #[arg(long = "serial", value_name = "[UART=]stdio|file:PATH|none")]
     pub serials: Vec<String>,
-    /// Stop after this many instructions (all CPUs together).
-    #[arg(long)]
+    /// Stop after this many instructions (all CPUs together). Not with
+    /// --qmp or --gdb, whose clients decide when the run ends.
+    #[arg(long, conflicts_with_all = ["qmp", "gdb"])]
     pub max_insns: Option<u64>,
     /// Print instruction counts and virtual time when the run ends.
     #[arg(long)]
@@ -146,8 +147,10 @@ pub struct RunArgs {
     #[arg(short = 'S', long)]
     pub paused: bool,
     /// Serve GDB: `tcp::PORT` or `tcp:HOST:PORT`; each cluster gets its own
-    /// port, consecutive from PORT in description order.
-    #[arg(long, value_name = "tcp:[HOST]:PORT")]
+    /// port, consecutive from PORT in description order (port 0: free ports
+    /// the system picks, printed). With --qmp, start it from QMP instead
+    /// (`gdbserver tcp::PORT` through `human-monitor-command`).
+    #[arg(long, value_name = "tcp:[HOST]:PORT", conflicts_with = "qmp")]
     pub gdb: Option<String>,
     /// With --gdb: stop before the first instruction until a debugger
     /// resumes the machine.

@@ -22,7 +22,20 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and the version go to stdout and succeed; a usage error
+            // is the emulator's error, code 125 as documented (clap's own
+            // is 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::EMULATOR_ERROR
+            } else {
+                0
+            });
+        }
+    };
     let command = cli.command.unwrap_or_default();
     let code = commands::execute(command);
     ExitCode::from(code)

@@ -361,3 +361,86 @@ fn a_stdin_flood_to_a_guest_that_never_reads_stays_bounded() {
     // Before the queue was bounded: 727 MB in 4 s.
     assert!(rss > 0 && rss < 200 << 10, "resident {rss} KiB");
 }
+
+#[test]
+fn options_that_cannot_work_are_refused_not_ignored() {
+    for (args, want) in [
+        (&["run", "--nosuch"][..], "unexpected argument"),
+        (
+            &["run", "--max-insns", "5", "--gdb", "tcp::0"],
+            "cannot be used with",
+        ),
+        (
+            &["run", "--max-insns", "5", "--qmp", "tcp::0"],
+            "cannot be used with",
+        ),
+        (
+            &["run", "--qmp", "tcp::0", "--gdb", "tcp::0"],
+            "cannot be used with",
+        ),
+        (
+            &["run", "--serial", "uart9=none", "--max-insns", "5"],
+            "names `uart9`",
+        ),
+    ] {
+        let (code, stderr) = chimera_within_30s(args);
+        assert_eq!(code, Some(125), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn description_values_out_of_range_are_located_errors() {
+    let dir = scratch("values");
+    for (line, want) in [
+        (
+            "priority = 0xFFFF_FFFF",
+            "`priority` must be an integer from",
+        ),
+        ("", "`kernel-cluster` names no cluster: `nosuch`"),
+    ] {
+        let text = format!(
+            "[machine]\nname = \"m\"\nkernel-cluster = \"nosuch\"\n[[space]]\nid = \"sys\"\n\
+             [[cluster]]\nid = \"cpu\"\ntype = \"riscv64\"\nspace = \"sys\"\n\
+             [[memory]]\nid = \"ram\"\ntype = \"ram\"\nspace = \"sys\"\nbase = 0x8000_0000\n\
+             size = \"1M\"\n{line}\n"
+        );
+        let file = dir.join("m.toml");
+        std::fs::write(&file, text).expect("written");
+        let (code, stderr) = chimera_within_30s(&["check", file.to_str().expect("utf-8")]);
+        assert_eq!(code, Some(125), "{stderr}");
+        assert!(
+            stderr.contains(want) && stderr.contains("m.toml:"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn gdb_on_port_zero_gets_and_prints_a_free_port_per_cluster() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .args(["run", "--gdb", "tcp::0", "--gdb-wait"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chimera starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut ports = Vec::new();
+    for _ in 0..2 {
+        let mut line = String::new();
+        stderr.read_line(&mut line).expect("a line");
+        let port: u16 = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        ports.push(port);
+    }
+    let connected = ports
+        .iter()
+        .all(|&p| p != 0 && std::net::TcpStream::connect(("127.0.0.1", p)).is_ok());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(connected && ports[0] != ports[1], "{ports:?}");
+}

@@ -47,18 +47,27 @@ pub struct Port {
 pub fn listen(hub: &Arc<Hub>, host: &str, port: u16) -> Result<Vec<Port>, String> {
     let mut listeners = Vec::new();
     for (i, (cluster, arch)) in hub.clusters().into_iter().enumerate() {
-        let p = u16::try_from(i)
-            .ok()
-            .and_then(|i| port.checked_add(i))
-            .ok_or_else(|| format!("no port left above {port} for cluster {cluster}"))?;
+        // Port 0: each cluster gets a free port of the system's choosing.
+        let p = if port == 0 {
+            0
+        } else {
+            u16::try_from(i)
+                .ok()
+                .and_then(|i| port.checked_add(i))
+                .ok_or_else(|| format!("no port left above {port} for cluster {cluster}"))?
+        };
         let listener = TcpListener::bind((host, p))
             .map_err(|e| format!("cannot listen on {host}:{p}: {e}"))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| format!("cannot listen on {host}:{p}: {e}"))?
+            .port();
         listeners.push((
             listener,
             Port {
                 cluster,
                 arch,
-                port: p,
+                port,
             },
         ));
     }

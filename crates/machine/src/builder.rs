@@ -569,6 +569,14 @@ impl MachineBuilder {
                 },
             )
         };
+        let consoles: Vec<String> = self
+            .ids_of(ObjectKind::Cluster)
+            .into_iter()
+            .map(|id| format!("{id}/semihosting"))
+            .collect();
+        serial
+            .check_names(&uarts, &consoles)
+            .map_err(serial_refused)?;
         let uart_backends = serial.backends(&uarts, &control).map_err(serial_refused)?;
         let mut backends = uart_backends.clone().into_iter();
         let mut spaces: BTreeMap<String, AddressSpace> = self

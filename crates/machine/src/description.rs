@@ -211,6 +211,30 @@ impl Reader<'_> {
         }
     }
 
+    /// A mapping's priority: a signed 32-bit integer (negative ones sit
+    /// under the default 0, as QEMU's do).
+    fn priority(&mut self, v: &Spanned<DeValue>) -> Option<i32> {
+        let n = match to_json(v.get_ref()) {
+            Some(Value::Number(n)) => n.as_i64(),
+            _ => None,
+        };
+        match n.map(i32::try_from) {
+            Some(Ok(p)) => Some(p),
+            _ => {
+                self.error(
+                    &v.span(),
+                    format!(
+                        "`priority` must be an integer from {} to {}",
+                        i32::MIN,
+                        i32::MAX
+                    ),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
     fn bool(&mut self, v: &Spanned<DeValue>, what: &str) -> Option<bool> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
@@ -276,7 +300,7 @@ impl Reader<'_> {
         let base = self.required(table, &span, "base", "map")?;
         let base = self.integer(base, "`base`")?;
         let priority = match table.get("priority") {
-            Some(p) => self.integer(p, "`priority`")?.value as i32,
+            Some(p) => self.priority(p)?,
             None => 0,
         };
         for (key, _) in table.iter() {
@@ -328,11 +352,7 @@ impl Reader<'_> {
                 "id" | "type" => {}
                 "space" => decl.space = self.string(value, "`space`"),
                 "base" => base = self.integer(value, "`base`"),
-                "priority" => {
-                    priority = self
-                        .integer(value, "`priority`")
-                        .map_or(0, |p| p.value as i32)
-                }
+                "priority" => priority = self.priority(value).unwrap_or(0),
                 "map" => {
                     for (t, s) in self.tables(value, "map") {
                         if let Some(m) = self.map_decl(t, s) {

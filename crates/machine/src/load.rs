@@ -194,6 +194,16 @@ pub fn load(
             errors.push(loaded.diagnose(&e));
         }
     }
+    if let Some(kc) = &loaded.description.kernel_cluster {
+        let clusters = loaded.builder.clusters();
+        if !clusters.contains(&kc.value) {
+            errors.push(Diagnostic::at(
+                loaded.description.source.locate(&kc.span),
+                format!("`kernel-cluster` names no cluster: `{}`", kc.value),
+                Some(format!("the clusters are: {}", clusters.join(", "))),
+            ));
+        }
+    }
     if errors.is_empty() {
         Ok(loaded)
     } else {

@@ -61,6 +61,26 @@ impl SerialConfig {
         Ok(())
     }
 
+    /// Whether every UART or console named is one of `uarts` or
+    /// `consoles` (paths relative to `/machine`).
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming the first unknown one and the known ones.
+    pub fn check_names(&self, uarts: &[String], consoles: &[String]) -> Result<(), String> {
+        for (path, _) in &self.named {
+            if !uarts.contains(path) && !consoles.contains(path) {
+                let known: Vec<&str> = uarts.iter().chain(consoles).map(String::as_str).collect();
+                return Err(format!(
+                    "--serial names `{path}`, which is no UART or console of this machine \
+                     (they are: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Sends the UART at `path` (relative to `/machine`) to `spec`.
     pub fn set(&mut self, path: &str, spec: SerialSpec) {
         self.named.push((path.to_string(), spec));
