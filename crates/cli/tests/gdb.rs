@@ -2,7 +2,8 @@
 //! `target remote` on a single-cluster machine, a breakpoint, registers by
 //! name, a step, a memory read, a CSR, detach, and the guest still
 //! finishes with its own result; float registers of an lp64d guest read
-//! as through QEMU's stub in the same session.
+//! as through QEMU's stub in the same session; malformed packets answered
+//! as the protocol says, the session kept.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -513,4 +514,80 @@ fn malformed_packets_and_a_vanishing_client_leave_the_machine_running() {
         String::from_utf8_lossy(&finished.stderr)
     );
     assert!(uart.contains("all 10 answers verified"), "{uart}");
+}
+
+/// A raw remote-protocol client: packets out, acknowledgements and
+/// replies in.
+struct RawClient(std::net::TcpStream);
+
+impl RawClient {
+    fn packet(body: &str) -> Vec<u8> {
+        let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        format!("${body}#{sum:02x}").into_bytes()
+    }
+
+    /// Sends `bytes` and reads until a whole reply packet (or only `-`)
+    /// has come back; returns what came, acknowledgements included.
+    fn exchange(&mut self, bytes: &[u8]) -> String {
+        use std::io::{Read, Write};
+        self.0.write_all(bytes).expect("sent");
+        let mut got = Vec::new();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            let mut buf = [0u8; 4096];
+            match self.0.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => {}
+            }
+            let text = String::from_utf8_lossy(&got);
+            let whole = text
+                .rfind('#')
+                .is_some_and(|i| text.len() >= i + 3 && text.contains('$'));
+            if whole || text == "-" {
+                break;
+            }
+        }
+        let _ = self.0.write_all(b"+");
+        String::from_utf8_lossy(&got).into_owned()
+    }
+}
+
+#[test]
+fn malformed_packets_are_answered_and_the_session_goes_on() {
+    let elf = workspace().join("guests/riscv/images/rv64/hello.elf");
+    let (mut chimera, port) = spawn_waiting_chimera(&elf);
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut c = RawClient(stream);
+    // A checksum that does not match: NAK, as the protocol says.
+    assert_eq!(c.exchange(b"$qSupported#00"), "-");
+    let mut long = b"$qSupported:".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 5000));
+    long.extend(b"#00");
+    for (request, want) in [
+        (RawClient::packet("mzz,10"), "$E01#a6"),
+        (RawClient::packet("M80000000,2:zz"), "$E01#a6"),
+        (RawClient::packet("vCont;x"), "$E01#a6"),
+        (long, "$E01#a6"),
+        // Line noise before a good packet is skipped.
+        (
+            [b"\x7f~".as_slice(), &RawClient::packet("?")].concat(),
+            "$T",
+        ),
+    ] {
+        let got = c.exchange(&request);
+        assert!(
+            got.contains(want),
+            "{}: {got:?}",
+            String::from_utf8_lossy(&request)
+        );
+    }
+    // The session still reads memory: the first instruction of the guest.
+    let got = c.exchange(&RawClient::packet("m80000000,4"));
+    assert!(got.starts_with("+$") && got.len() > 12, "{got:?}");
+    let _ = chimera.kill();
+    let _ = chimera.wait();
 }

@@ -10,6 +10,7 @@
 
 mod arch;
 mod hub;
+mod screen;
 mod target;
 
 pub use hub::{Hub, StopReport};

@@ -1,15 +1,16 @@
 //! One debugger session: a cluster as a `gdbstub` multi-thread target,
 //! served on a TCP connection until the debugger detaches.
 
-use std::io::Read;
+use std::cell::RefCell;
 use std::net::TcpStream;
 use std::num::NonZeroUsize;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
-use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use gdbstub::stub::{GdbStub, MultiThreadStopReason};
 use gdbstub::target::ext::base::multithread::{
     MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
     MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
@@ -29,6 +30,7 @@ use gdbstub::target::{Target, TargetError, TargetResult};
 
 use crate::arch::{RawRegId, RawRegs, RuntimeArch};
 use crate::hub::{Hub, StopReport};
+use crate::screen::{ScreenState, Screened, MAX_PACKET};
 
 /// One cluster as GDB sees it.
 struct ClusterTarget {
@@ -319,41 +321,22 @@ enum EventLoop {}
 
 impl BlockingEventLoop for EventLoop {
     type Target = ClusterTarget;
-    type Connection = TcpStream;
+    type Connection = Screened;
     type StopReason = MultiThreadStopReason<u64>;
 
     fn wait_for_stop_reason(
         target: &mut ClusterTarget,
-        conn: &mut TcpStream,
+        conn: &mut Screened,
     ) -> Result<Event<Self::StopReason>, WaitForStopReasonError<String, std::io::Error>> {
         loop {
             if let Some(report) = target.hub.take_stop(target.cluster) {
-                // gdbstub reads the next request blocking: no timeout then.
-                conn.set_read_timeout(None)
-                    .map_err(WaitForStopReasonError::Connection)?;
                 return Ok(Event::TargetStopped(stop_reason(report)));
             }
-            conn.set_read_timeout(Some(Duration::from_millis(10)))
-                .map_err(WaitForStopReasonError::Connection)?;
-            let mut byte = [0u8];
-            match Read::read(conn, &mut byte) {
-                Ok(1) => {
-                    conn.set_read_timeout(None)
-                        .map_err(WaitForStopReasonError::Connection)?;
-                    return Ok(Event::IncomingData(byte[0]));
-                }
-                Ok(_) => {
-                    return Err(WaitForStopReasonError::Connection(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the debugger closed the connection",
-                    )))
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => return Err(WaitForStopReasonError::Connection(e)),
+            if let Some(byte) = conn
+                .poll(Duration::from_millis(10))
+                .map_err(WaitForStopReasonError::Connection)?
+            {
+                return Ok(Event::IncomingData(byte));
             }
         }
     }
@@ -368,8 +351,10 @@ impl BlockingEventLoop for EventLoop {
 }
 
 /// Serves one debugger connection for cluster `cluster` until it leaves.
-/// Malformed packets are answered by `gdbstub`; a connection that breaks
-/// only ends this session.
+/// Framing errors are answered by the screen (NAK, or `E01` for a packet
+/// too long); a well-framed request `gdbstub` cannot parse gets `E01` and
+/// a fresh stub on the same connection; a connection that breaks only
+/// ends this session.
 pub fn serve_cluster(hub: Arc<Hub>, cluster: usize, conn: TcpStream) {
     let _ = conn.set_nodelay(true);
     hub.attach(cluster);
@@ -378,13 +363,36 @@ pub fn serve_cluster(hub: Arc<Hub>, cluster: usize, conn: TcpStream) {
         cluster,
         step: None,
     };
-    let stub = GdbStub::new(conn);
-    match stub.run_blocking::<EventLoop>(&mut target) {
-        Ok(DisconnectReason::Disconnect)
-        | Ok(DisconnectReason::Kill)
-        | Ok(DisconnectReason::TargetExited(_))
-        | Ok(DisconnectReason::TargetTerminated(_)) => {}
-        Err(e) => eprintln!("chimera: gdb session of cluster {cluster} ended: {e}"),
+    let screen = Rc::new(RefCell::new(ScreenState::default()));
+    loop {
+        let Ok(stream) = conn.try_clone() else {
+            break;
+        };
+        let stub = match GdbStub::builder(Screened::new(stream, screen.clone()))
+            .packet_buffer_size(MAX_PACKET)
+            .build()
+        {
+            Ok(stub) => stub,
+            Err(e) => {
+                eprintln!("chimera: gdb session of cluster {cluster} could not start: {e}");
+                break;
+            }
+        };
+        match stub.run_blocking::<EventLoop>(&mut target) {
+            Ok(_) => break,
+            Err(e) if e.is_connection_error() || e.is_target_error() => {
+                eprintln!("chimera: gdb session of cluster {cluster} ended: {e}");
+                break;
+            }
+            Err(_) => {
+                let Ok(stream) = conn.try_clone() else {
+                    break;
+                };
+                if Screened::new(stream, screen.clone()).reply_error().is_err() {
+                    break;
+                }
+            }
+        }
     }
     hub.detach(cluster);
 }
