@@ -4,7 +4,10 @@
    MSP, each with a value whose low bits are set; then a PUSH and a POP on
    the written SP, which fault (UNALIGNED UsageFault escalated to
    HardFault) when the bits stay. Prints each SP written, as its distance
-   from the aligned value. */
+   from the aligned value. Last, an SVC taken with SP where nothing can be
+   written: the stacking BusFault (CFSR.STKERR) is taken instead of the
+   SVC, escalated to HardFault (disabled BusFault: HFSR.FORCED), and the
+   SVC stays pending (SHCSR.SVCALLPENDED). */
 #include "lib.h"
 
 /* The SP each form leaves, read back with MOV Rd, SP; the SP before is
@@ -59,6 +62,36 @@ static void show(const char *what, u32 sp, u32 aligned) {
 /* Scratch stack for the writes, inside the program's RAM. */
 static u32 scratch[64] __attribute__((aligned(8)));
 
+/* SHCSR, CFSR and HFSR, and IPSR, as the HardFault handler found them. */
+u32 fault_regs[4];
+u32 good_msp;
+
+void after_stacking_fault(void) __attribute__((noreturn));
+
+/* Runs on the unwritable stack the failed entry left: touches no stack
+   until it has put MSP back. */
+__asm__(".text\n .globl HardFault_Handler\n .type HardFault_Handler, %function\n"
+        " .thumb_func\nHardFault_Handler:\n"
+        " ldr r0, =0xE000ED24\n ldr r1, [r0]\n ldr r2, [r0, #4]\n ldr r3, [r0, #8]\n"
+        " mrs r12, ipsr\n ldr r0, =fault_regs\n stmia r0!, {r1, r2, r3, r12}\n"
+        " ldr r0, =good_msp\n ldr r0, [r0]\n mov sp, r0\n b after_stacking_fault\n"
+        " .ltorg\n");
+
+void after_stacking_fault(void) {
+    puts_("svc with sp at 0xfffffff0: shcsr ");
+    put_hex(fault_regs[0]);
+    puts_(" cfsr ");
+    put_hex(fault_regs[1]);
+    puts_(" hfsr ");
+    put_hex(fault_regs[2]);
+    puts_(" ipsr ");
+    put_dec(fault_regs[3]);
+    puts_("\n");
+    CHECK_EQ(fault_regs[1], 1u << 12);
+    CHECK_EQ(fault_regs[3], 3);
+    finish("sp");
+}
+
 int main(void) {
     u32 top = (u32)&scratch[48];
     static u32 odd_word;
@@ -72,5 +105,8 @@ int main(void) {
     show("msr msp, rm", msr_msp(top + 1), top);
     CHECK_EQ(push_pop(top + 1), 42);
     puts_("push and pop on a written sp: ok\n");
+    __asm__ volatile("mov r0, sp\n str r0, [%0]\n mov r0, %1\n mov sp, r0\n svc #0\n"
+                     :: "r"(&good_msp), "r"(0xfffffff0u) : "r0", "memory");
+    puts_("the svc returned\n");
     finish("sp");
 }

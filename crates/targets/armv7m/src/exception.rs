@@ -154,7 +154,12 @@ impl ArmM {
     }
 
     /// Stacks the caller's context and enters the handler of `exception`.
+    /// When the stacking fails, the derived BusFault (CFSR.STKERR) is
+    /// entered instead, through the same frame, escalated to HardFault as
+    /// any BusFault is (or locking up), and `exception` stays pending: so
+    /// QEMU does, after ARMv7-M's ExceptionEntry pseudocode.
     pub fn enter(&self, cpu: &mut ArmCpu, env: &mut CpuEnv, exception: u32, return_addr: u32) {
+        let mut exception = exception;
         let fp_frame = self.fpu && cpu.control & CONTROL_FPCA != 0;
         let frame_size = if fp_frame { 0x68 } else { 0x20 };
         let sp = if cpu.psp_active() {
@@ -201,6 +206,26 @@ impl ArmM {
         }
         if !stack_ok {
             cpu.scs.cfsr |= cfsr::STKERR;
+            let current = self.execution_priority(cpu, true);
+            let bus = cpu.scs.group_priority(cpu.scs.raw_priority(exc::BUSFAULT));
+            let derived = if cpu.scs.fault_enabled(exc::BUSFAULT) && bus < current {
+                exc::BUSFAULT
+            } else {
+                cpu.scs.hfsr |= HFSR_FORCED;
+                exc::HARDFAULT
+            };
+            if derived == exc::HARDFAULT && current <= -1 {
+                env.control.request(ExitRequest::Error(format!(
+                    "armv7m: lockup at pc {return_addr:#010x}: stacking for exception \
+                     {exception} failed while the execution priority is {current}"
+                )));
+                env.request_halt();
+                return;
+            }
+            if derived != exception {
+                cpu.scs.pending[exception as usize] = true;
+                exception = derived;
+            }
         }
         if cpu.psp_active() {
             cpu.set_psp(frame);
