@@ -110,6 +110,23 @@ impl ObjectTree {
         Ok(())
     }
 
+    /// Removes the object at `path` while it is only created (a
+    /// declaration taken back): not one with children, nor one already
+    /// configured.
+    pub fn remove_created(&mut self, path: &ObjectPath) -> Result<(), CoreError> {
+        let node = self.get(path)?;
+        if node.phase != Phase::Created || self.children(path).next().is_some() {
+            return Err(CoreError::BadTransition {
+                path: path.clone(),
+                step: "be removed",
+                phase: node.phase,
+                hint: "only a declaration not yet configured, with no objects under it, can be taken back",
+            });
+        }
+        self.nodes.remove(path);
+        Ok(())
+    }
+
     /// The object at `path`.
     pub fn get(&self, path: &ObjectPath) -> Result<&ObjectNode, CoreError> {
         self.nodes

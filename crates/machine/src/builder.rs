@@ -241,6 +241,20 @@ impl MachineBuilder {
         Ok(())
     }
 
+    /// Takes back the declaration of object `id` (nothing else may refer
+    /// to it yet): what a failed `object-add` leaves behind.
+    pub fn remove_object(&mut self, id: &str) -> Result<(), BuildError> {
+        let subject = || Subject::Object(id.to_string());
+        let path = self.declared(id).map(|d| d.path.clone()).ok_or_else(|| {
+            BuildError::new(subject(), BuildErrorKind::Undeclared { id: id.into() })
+        })?;
+        self.tree
+            .remove_created(&path)
+            .map_err(|e| BuildError::new(subject(), e))?;
+        self.objects.retain(|o| o.id != id);
+        Ok(())
+    }
+
     /// Sets property `name` of object `id`.
     pub fn set_property(&mut self, id: &str, name: &str, value: Value) -> Result<(), BuildError> {
         let subject = Subject::Property(id.to_string(), name.to_string());
@@ -311,6 +325,12 @@ impl MachineBuilder {
 
     /// Says which address space cluster `id`'s CPUs see.
     pub fn set_cluster_space(&mut self, id: &str, space: &str) -> Result<(), BuildError> {
+        if self.declared(id).is_none() {
+            return Err(BuildError::new(
+                Subject::ClusterSpace(id.to_string()),
+                BuildErrorKind::Undeclared { id: id.into() },
+            ));
+        }
         let known = self.ids_of(ObjectKind::AddressSpace);
         if !known.iter().any(|s| s == space) {
             return Err(BuildError::new(
@@ -329,7 +349,12 @@ impl MachineBuilder {
 
     /// Places memory or device `id` in `space`.
     pub fn map(&mut self, id: &str, placement: Placement) -> Result<(), BuildError> {
-        let index = self.declared(id).map_or(0, |o| o.maps.len());
+        let index = self.declared(id).map(|o| o.maps.len()).ok_or_else(|| {
+            BuildError::new(
+                Subject::Map(id.to_string(), 0),
+                BuildErrorKind::Undeclared { id: id.into() },
+            )
+        })?;
         let known = self.ids_of(ObjectKind::AddressSpace);
         if !known.contains(&placement.space) {
             return Err(BuildError::new(
@@ -937,5 +962,35 @@ struct HostConsoleBackend(Arc<dyn chimera_devices::CharBackend>);
 impl chimera_engine::HostConsole for HostConsoleBackend {
     fn write(&self, bytes: &[u8]) {
         self.0.write(bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placements_and_spaces_of_undeclared_ids_are_refused() {
+        let mut b = MachineBuilder::new("m", crate::builtin_registry());
+        b.add_object("sys", "address-space", &[ObjectKind::AddressSpace])
+            .unwrap();
+        let placement = Placement {
+            space: "sys".into(),
+            base: 0,
+            priority: 0,
+        };
+        let e = b.map("ghost", placement).unwrap_err();
+        assert!(
+            matches!(*e.kind, BuildErrorKind::Undeclared { .. }),
+            "{e:?}"
+        );
+        let e = b.set_cluster_space("ghost", "sys").unwrap_err();
+        assert!(
+            matches!(*e.kind, BuildErrorKind::Undeclared { .. }),
+            "{e:?}"
+        );
+        b.add_object("ram", "ram", &[ObjectKind::Memory]).unwrap();
+        b.remove_object("ram").unwrap();
+        b.add_object("ram", "ram", &[ObjectKind::Memory]).unwrap();
     }
 }

@@ -79,6 +79,12 @@ pub enum BuildErrorKind {
         /// The clusters that exist.
         known: Vec<String>,
     },
+    /// An id that no declaration made.
+    #[error("no object `{id}` has been declared")]
+    Undeclared {
+        /// The id given.
+        id: String,
+    },
     /// A line end naming an object that does not exist.
     #[error("no object `{object}` for this line to reach")]
     UnknownObject {

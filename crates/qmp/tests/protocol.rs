@@ -325,3 +325,37 @@ fn a_description_from_dev_zero_is_refused() {
         "{r}"
     );
 }
+
+#[test]
+fn a_failing_object_add_leaves_nothing_behind() {
+    let path = server();
+    let mut c = Client::negotiated(&path);
+    assert_eq!(
+        c.call("x-machine-create", json!({"name": "m"})),
+        json!({"return": {}})
+    );
+    let r = c.call(
+        "object-add",
+        json!({"qom-type": "ns16550a", "id": "uart0", "reg-shift": "not a number"}),
+    );
+    assert!(r.get("error").is_some(), "{r}");
+    let r = c.call(
+        "object-add",
+        json!({"qom-type": "ns16550a", "id": "uart0", "space": "nowhere", "base": 0}),
+    );
+    assert!(
+        r["error"]["desc"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nowhere"),
+        "{r}"
+    );
+    // The corrected request is not refused as a duplicate.
+    assert_eq!(
+        c.call(
+            "object-add",
+            json!({"qom-type": "ns16550a", "id": "uart0", "reg-shift": 2})
+        ),
+        json!({"return": {}})
+    );
+}

@@ -161,42 +161,13 @@ pub(super) fn commands() -> Vec<CommandSpec> {
                         ObjectKind::Device,
                     ];
                     b.add_object(&a.id, &a.qom_type, &kinds).map_err(build_error)?;
-                    let kind = b.registry().get(&a.qom_type).map(|t| t.info.kind()).ok();
-                    for (k, v) in a.props.iter().chain(a.rest.iter()) {
-                        b.set_property(&a.id, k, v.clone()).map_err(build_error)?;
+                    // All or nothing: a failure after the declaration takes
+                    // it back, so a corrected retry is not a duplicate.
+                    let configured = configure_added(b, &a);
+                    if configured.is_err() {
+                        let _ = b.remove_object(&a.id);
                     }
-                    match (kind, &a.space, a.base) {
-                        (Some(ObjectKind::Cluster), Some(space), None) => {
-                            b.set_cluster_space(&a.id, space).map_err(build_error)?
-                        }
-                        (_, Some(space), Some(base)) => b
-                            .map(
-                                &a.id,
-                                Placement {
-                                    space: space.clone(),
-                                    base,
-                                    priority: a.priority,
-                                },
-                            )
-                            .map_err(build_error)?,
-                        (_, None, None) => {}
-                        _ => {
-                            return Err(QmpError::generic(
-                                "'space' and 'base' go together (a cluster takes 'space' alone)",
-                            ))
-                        }
-                    }
-                    for m in &a.map {
-                        b.map(
-                            &a.id,
-                            Placement {
-                                space: m.space.clone(),
-                                base: m.base,
-                                priority: m.priority,
-                            },
-                        )
-                        .map_err(build_error)?;
-                    }
+                    configured?;
                     Ok(json!({}))
                 })
             },
@@ -284,4 +255,45 @@ pub(super) fn commands() -> Vec<CommandSpec> {
             },
         },
     ]
+}
+
+/// Sets the properties and placement `object-add` gives a declared object.
+fn configure_added(b: &mut MachineBuilder, a: &ObjectAddArgs) -> Result<(), QmpError> {
+    let kind = b.registry().get(&a.qom_type).map(|t| t.info.kind()).ok();
+    for (k, v) in a.props.iter().chain(a.rest.iter()) {
+        b.set_property(&a.id, k, v.clone()).map_err(build_error)?;
+    }
+    match (kind, &a.space, a.base) {
+        (Some(ObjectKind::Cluster), Some(space), None) => {
+            b.set_cluster_space(&a.id, space).map_err(build_error)?
+        }
+        (_, Some(space), Some(base)) => b
+            .map(
+                &a.id,
+                Placement {
+                    space: space.clone(),
+                    base,
+                    priority: a.priority,
+                },
+            )
+            .map_err(build_error)?,
+        (_, None, None) => {}
+        _ => {
+            return Err(QmpError::generic(
+                "'space' and 'base' go together (a cluster takes 'space' alone)",
+            ))
+        }
+    }
+    for m in &a.map {
+        b.map(
+            &a.id,
+            Placement {
+                space: m.space.clone(),
+                base: m.base,
+                priority: m.priority,
+            },
+        )
+        .map_err(build_error)?;
+    }
+    Ok(())
 }
