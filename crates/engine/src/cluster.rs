@@ -673,10 +673,15 @@ impl<F: Frontend> crate::debug::ClusterDebug for Cluster<F> {
     }
 
     fn write_registers(&mut self, hart: u32, data: &[u8]) -> bool {
-        let (Some(g), Some(c)) = (self.frontend.gdb(), self.cpus.get_mut(hart as usize)) else {
-            return false;
-        };
-        g.write_registers(&mut c.cpu.state, data)
+        self.with_env(hart, |fe, cpu, env| {
+            let Some(g) = fe.gdb() else {
+                return false;
+            };
+            let written = g.write_registers(cpu, data);
+            fe.registers_written(cpu, env);
+            written
+        })
+        .unwrap_or(false)
     }
 
     fn read_register(&self, hart: u32, regno: usize) -> Option<Vec<u8>> {
@@ -685,44 +690,74 @@ impl<F: Frontend> crate::debug::ClusterDebug for Cluster<F> {
     }
 
     fn write_register(&mut self, hart: u32, regno: usize, data: &[u8]) -> bool {
-        let (Some(g), Some(c)) = (self.frontend.gdb(), self.cpus.get_mut(hart as usize)) else {
-            return false;
-        };
-        g.write_register(&mut c.cpu.state, regno, data)
+        self.with_env(hart, |fe, cpu, env| {
+            let Some(g) = fe.gdb() else {
+                return false;
+            };
+            let written = g.write_register(cpu, regno, data);
+            fe.registers_written(cpu, env);
+            written
+        })
+        .unwrap_or(false)
     }
 
     fn read_memory(&mut self, hart: u32, vaddr: u64, out: &mut [u8]) -> bool {
-        let endian = self.params.endian;
+        let (space, page_bits) = (self.space.clone(), self.params.page_bits);
         self.with_env(hart, |fe, cpu, env| {
-            for (i, b) in out.iter_mut().enumerate() {
-                let a = vaddr.wrapping_add(i as u64);
-                match crate::mmu::load(fe, cpu, env, a, 1, endian, chimera_memory::AccessKind::Read)
-                {
-                    Ok(v) => *b = v as u8,
-                    Err(_) => return false,
+            debug_pages(page_bits, vaddr, out.len(), |a, range| {
+                let Some(paddr) = fe.debug_translate(cpu, env, a) else {
+                    return false;
+                };
+                let chunk = &mut out[range];
+                if fe.is_cpu_local(paddr) {
+                    // The CPU's own registers (ARM's SCS), read as its
+                    // loads read them.
+                    for (i, b) in chunk.iter_mut().enumerate() {
+                        match fe.local_read(cpu, env, paddr + i as u64, 1) {
+                            Ok(v) => *b = v as u8,
+                            Err(_) => return false,
+                        }
+                    }
+                    true
+                } else {
+                    space.read_ram(paddr, chunk).is_ok()
                 }
-            }
-            true
+            })
         })
         .unwrap_or(false)
     }
 
     fn write_memory(&mut self, hart: u32, vaddr: u64, data: &[u8]) -> bool {
-        let space = self.space.clone();
+        let (space, page_bits) = (self.space.clone(), self.params.page_bits);
         self.with_env(hart, |fe, cpu, env| {
-            for (i, b) in data.iter().enumerate() {
-                let a = vaddr.wrapping_add(i as u64);
-                let Ok(paddr) =
-                    crate::mmu::physical(fe, cpu, env, a, chimera_memory::AccessKind::Write)
-                else {
-                    return false;
-                };
-                if space.load_bytes(paddr, &[*b]).is_err() {
-                    return false;
-                }
-            }
-            true
+            debug_pages(page_bits, vaddr, data.len(), |a, range| {
+                fe.debug_translate(cpu, env, a)
+                    .is_some_and(|paddr| space.load_bytes(paddr, &data[range]).is_ok())
+            })
         })
         .unwrap_or(false)
     }
+}
+
+/// Calls `each(vaddr, range)` for the pieces of `len` bytes from `vaddr`
+/// that lie in one page of `1 << page_bits` bytes each (a debugger's
+/// access is translated once per page); stops at the first `false`.
+fn debug_pages(
+    page_bits: u32,
+    vaddr: u64,
+    len: usize,
+    mut each: impl FnMut(u64, std::ops::Range<usize>) -> bool,
+) -> bool {
+    let page = 1u64 << page_bits.min(63);
+    let mut done = 0usize;
+    while done < len {
+        let a = vaddr.wrapping_add(done as u64);
+        let room = page - (a & (page - 1));
+        let n = usize::try_from(room).map_or(len - done, |r| r.min(len - done));
+        if !each(a, done..done + n) {
+            return false;
+        }
+        done += n;
+    }
+    true
 }

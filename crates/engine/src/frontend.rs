@@ -276,6 +276,24 @@ pub trait Frontend: Send + Sync + Sized + 'static {
         })
     }
 
+    /// The physical address a debugger's access to `vaddr` reaches, found
+    /// without side effects (no accessed or dirty bits set, no cached
+    /// translation changed); `None` when nothing is mapped there. The
+    /// default is [`Frontend::translate_addr`] for a read, for frontends
+    /// whose translation has no side effects.
+    fn debug_translate(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv, vaddr: u64) -> Option<u64> {
+        self.translate_addr(cpu, env, vaddr, AccessKind::Read)
+            .ok()
+            .map(|t| t.paddr)
+    }
+
+    /// A debugger wrote the CPU's registers: whatever the frontend keeps
+    /// derived from them (cached translations, the translation context) is
+    /// brought up to date. Default: nothing.
+    fn registers_written(&self, cpu: &mut Self::Cpu, env: &mut CpuEnv) {
+        let _ = (cpu, env);
+    }
+
     /// Whether physical address `paddr` is a register of the CPU itself
     /// rather than of the bus, such as ARM's System Control Space (NVIC,
     /// SysTick, SCB), which each core sees privately. Default: none.

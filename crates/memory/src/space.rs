@@ -361,9 +361,20 @@ impl AddressSpace {
     /// Copies bytes into guest memory as a loader does: ROM is writable
     /// this way, devices are not.
     pub fn load_bytes(&self, addr: u64, data: &[u8]) -> Result<(), BusError> {
-        self.walk_loadable(addr, data.len() as u64, 0, &mut |ram, offset, done, len| {
+        self.walk_ram(addr, data.len() as u64, 0, &mut |ram, offset, done, len| {
             let chunk = &data[done as usize..(done + len) as usize];
             ram.write_bytes(offset, chunk).is_some()
+        })
+    }
+
+    /// Reads RAM or ROM (directly or through aliases) as a debugger does:
+    /// nothing else is touched, so a device's registers are an error, not
+    /// a read with its side effects.
+    pub fn read_ram(&self, addr: u64, out: &mut [u8]) -> Result<(), BusError> {
+        let len = out.len() as u64;
+        self.walk_ram(addr, len, 0, &mut |ram, offset, done, len| {
+            ram.read_bytes(offset, &mut out[done as usize..(done + len) as usize])
+                .is_some()
         })
     }
 
@@ -371,7 +382,7 @@ impl AddressSpace {
     /// directly or through aliases), checked without writing: a loader asks
     /// before it writes anything.
     pub fn check_loadable(&self, addr: u64, len: u64) -> Result<(), BusError> {
-        self.walk_loadable(addr, len, 0, &mut |ram, offset, _, len| {
+        self.walk_ram(addr, len, 0, &mut |ram, offset, _, len| {
             offset.checked_add(len).is_some_and(|end| end <= ram.len())
         })
     }
@@ -380,7 +391,7 @@ impl AddressSpace {
     /// worth at a time (images are megabytes: byte by byte cost tens of
     /// milliseconds): `visit(ram, offset in it, bytes done, length)` says
     /// whether that piece took.
-    fn walk_loadable(
+    fn walk_ram(
         &self,
         addr: u64,
         len: u64,
@@ -416,7 +427,7 @@ impl AddressSpace {
                     if depth >= MAX_ALIAS_DEPTH {
                         return Err(fail(BusErrorKind::AliasDepth));
                     }
-                    space.walk_loadable(target + offset, piece, depth + 1, &mut |r, o, d, l| {
+                    space.walk_ram(target + offset, piece, depth + 1, &mut |r, o, d, l| {
                         visit(r, o, done + d, l)
                     })?;
                 }

@@ -133,6 +133,17 @@ impl Frontend for RiscV {
         self.translate_vaddr(cpu, env, vaddr, access)
     }
 
+    fn debug_translate(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv, vaddr: u64) -> Option<u64> {
+        self.debug_vaddr(cpu, env, vaddr)
+    }
+
+    fn registers_written(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv) {
+        // satp, mstatus or the privilege may have changed under the
+        // cached translations.
+        mmu::flush(cpu, env);
+        self.sync_mmu(cpu, env);
+    }
+
     fn translate(
         &self,
         code: &mut CodeReader<'_, '_, Self>,

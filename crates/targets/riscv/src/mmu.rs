@@ -94,6 +94,9 @@ pub struct Walk {
     /// Whether the walker sets A and D itself (else a clear A, or a clear
     /// D on a store, is a page fault).
     pub update_ad: bool,
+    /// A debugger's look: any valid leaf answers, whatever its
+    /// permissions, and A and D stay as they are.
+    pub debug: bool,
 }
 
 /// Why a walk failed.
@@ -161,7 +164,9 @@ pub fn walk(
             table = ppn << 12;
             continue;
         }
-        check_leaf(w, pte, access)?;
+        if !w.debug {
+            check_leaf(w, pte, access)?;
+        }
         // A superpage's low PPN fields must be zero.
         let low_mask = (1u64 << (bits * level)) - 1;
         if ppn & low_mask != 0 {
@@ -173,7 +178,7 @@ pub fn walk(
             } else {
                 0
             };
-        if pte & wanted != wanted {
+        if pte & wanted != wanted && !w.debug {
             if !w.update_ad {
                 return Err(WalkError::Page);
             }
@@ -329,6 +334,7 @@ impl RiscV {
             sum: c.mstatus & MSTATUS_SUM != 0,
             mxr: c.mstatus & MSTATUS_MXR != 0,
             update_ad: c.menvcfg & MENVCFG_ADUE != 0,
+            debug: false,
         };
         debug_assert!(privilege == PRIV_U || privilege == PRIV_S);
         match walk(&mut EnvMemory(env), &w, vaddr, access) {
@@ -350,6 +356,35 @@ impl RiscV {
                 },
             })),
         }
+    }
+}
+
+impl RiscV {
+    /// Where a debugger's access to `vaddr` lands, with the translation
+    /// the hart's loads use now, without touching the page tables or the
+    /// cached translations.
+    pub fn debug_vaddr(&self, cpu: &RiscvCpu, env: &mut CpuEnv, vaddr: u64) -> Option<u64> {
+        let vaddr = if self.xlen == 32 {
+            vaddr & 0xffff_ffff
+        } else {
+            vaddr
+        };
+        let privilege = self.data_privilege(cpu);
+        let c = &cpu.csr;
+        let Some((mode, root)) = satp_mode(self.xlen, c.satp).filter(|_| privilege != PRIV_M)
+        else {
+            return Some(vaddr);
+        };
+        let w = Walk {
+            mode,
+            root,
+            privilege: privilege.min(PRIV_S),
+            sum: true,
+            mxr: true,
+            update_ad: false,
+            debug: true,
+        };
+        walk(&mut EnvMemory(env), &w, vaddr, AccessKind::Read).ok()
     }
 }
 
@@ -407,6 +442,7 @@ mod tests {
             sum: false,
             mxr: false,
             update_ad: true,
+            debug: false,
         }
     }
 
@@ -424,6 +460,28 @@ mod tests {
         // VPN2 = 3: a misaligned gigapage.
         m.write(root + 24, 8, pte(BASE + 0x1000, PTE_V | PTE_R))
             .unwrap();
+    }
+
+    #[test]
+    fn a_debugger_walk_sees_any_valid_leaf_and_leaves_accessed_and_dirty_alone() {
+        let mut m = ram();
+        sv39_tables(&mut m);
+        let leaf = BASE + 0x2000 + 3 * 8;
+        // Execute-only, user, never accessed: a supervisor load would fault.
+        m.write(leaf, 8, pte(BASE + 0x9000, PTE_V | PTE_X | PTE_U))
+            .unwrap();
+        let w = Walk {
+            debug: true,
+            update_ad: false,
+            ..sv39(BASE, PRIV_S)
+        };
+        assert_eq!(
+            walk(&mut m, &w, 0x4000_3123, AccessKind::Read),
+            Ok(BASE + 0x9123)
+        );
+        assert_eq!(m.read(leaf, 8).unwrap() & (PTE_A | PTE_D), 0);
+        m.write(leaf, 8, 0).unwrap();
+        assert!(walk(&mut m, &w, 0x4000_3123, AccessKind::Read).is_err());
     }
 
     #[test]
@@ -459,6 +517,7 @@ mod tests {
         .unwrap();
         let w = Walk {
             update_ad: false,
+            debug: false,
             ..sv39(BASE, PRIV_S)
         };
         assert_eq!(
