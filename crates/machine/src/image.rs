@@ -185,7 +185,16 @@ pub fn linux_firmware_hint(path: &Path) -> Option<String> {
 /// Reads an image: ELF when the file starts with the ELF magic, otherwise
 /// raw bytes at `raw_addr` (which a raw image must have).
 pub fn read_image(path: &Path, raw_addr: Option<u64>) -> Result<Image, String> {
-    let data = read_file_bounded(path)?;
+    parse_image(path, read_file_bounded(path)?, raw_addr)
+}
+
+/// Makes an image of the bytes `data` read from `path`: ELF when they
+/// start with the ELF magic, otherwise raw bytes at `raw_addr`.
+///
+/// # Errors
+///
+/// A sentence naming what is wrong with the bytes.
+pub fn parse_image(path: &Path, data: Vec<u8>, raw_addr: Option<u64>) -> Result<Image, String> {
     if data.starts_with(&elf::ELFMAG) {
         // Byte 4 of the identification (EI_CLASS) says 32 or 64 bits.
         let (entry, segments, elf) = match data.get(4) {
@@ -228,6 +237,7 @@ fn read_elf<H: FileHeader<Endian = Endianness>>(
         big_endian: endian == Endianness::Big,
     };
     let mut segments = Vec::new();
+    let mut copied = 0usize;
     for ph in file.elf_program_headers() {
         if ph.p_type(endian) != elf::PT_LOAD {
             continue;
@@ -249,6 +259,13 @@ fn read_elf<H: FileHeader<Endian = Endianness>>(
         let bytes = ph
             .data(endian, data)
             .map_err(|_| "a segment lies outside the file".to_string())?;
+        // Segments may share file bytes, but not many times over: an ELF
+        // file of thousands of headers naming the same bytes must not
+        // multiply its size in memory.
+        copied += bytes.len();
+        if copied > data.len().saturating_mul(2) {
+            return Err("the segments name the file's bytes many times over".into());
+        }
         segments.push(Segment {
             addr,
             data: bytes.to_vec(),
