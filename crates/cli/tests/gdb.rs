@@ -595,3 +595,55 @@ fn malformed_packets_are_answered_and_the_session_goes_on() {
     let _ = chimera.kill();
     let _ = chimera.wait();
 }
+
+/// Whether `reply` holds a stop reply (`S` or `T` packet).
+fn stopped(reply: &str) -> bool {
+    reply.contains("$S") || reply.contains("$T")
+}
+
+#[test]
+fn a_step_into_a_trap_loop_stops_and_the_machine_stays_answerable() {
+    // One zero word: an illegal instruction whose trap goes to mtvec 0,
+    // where nothing is mapped, and so on for ever.
+    let dir = std::env::temp_dir().join(format!("chimera-gdb-storm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let bios = dir.join("z.bin");
+    std::fs::write(&bios, [0u8; 4]).expect("written");
+    let (mut chimera, port) = spawn_listening(1, |port| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
+        c.args([
+            "run",
+            "--profile",
+            "riscv-virt",
+            "--gdb",
+            &format!("tcp::{port}"),
+            "--gdb-wait",
+        ])
+        .arg("--bios")
+        .arg(&bios);
+        c
+    });
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut c = RawClient(stream);
+    assert!(stopped(&c.exchange(&RawClient::packet("?"))));
+    // Each step takes a trap: it ends at the handler, the stub answers.
+    for _ in 0..3 {
+        let got = c.exchange(&RawClient::packet("vCont;s:1"));
+        assert!(stopped(&got), "{got:?}");
+    }
+    // Running on, the storm keeps the machine busy but not deaf: Ctrl-C
+    // stops it and the session goes on.
+    use std::io::Write;
+    c.0.write_all(&RawClient::packet("vCont;c")).expect("sent");
+    std::thread::sleep(Duration::from_millis(300));
+    let got = c.exchange(b"\x03");
+    assert!(stopped(&got), "{got:?}");
+    // The zero word, run-length encoded or not.
+    let got = c.exchange(&RawClient::packet("m80000000,4"));
+    assert!(got.starts_with("+$0") && !got.contains("$E"), "{got:?}");
+    let _ = chimera.kill();
+    let _ = chimera.wait();
+}
