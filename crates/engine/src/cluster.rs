@@ -254,7 +254,7 @@ pub struct DebugStop {
     pub hart: u32,
     /// Where it stopped.
     pub pc: u64,
-    /// Why.
+    /// What stopped it: a breakpoint, a watchpoint, a single step.
     pub reason: DebugStopReason,
 }
 
