@@ -254,7 +254,7 @@ pub struct DebugStop {
     pub hart: u32,
     /// Where it stopped.
     pub pc: u64,
-    /// What stopped it: a breakpoint or a watchpoint.
+    /// What stopped it: a breakpoint, a single step or a watchpoint.
     pub reason: DebugStopReason,
 }
 
