@@ -536,16 +536,19 @@ fn run_with_qmp(
     if !paused {
         controller.resume();
     }
+    // A hung guest or an internal error stops the machine, not the
+    // server: clients look at what happened until one of them quits (as
+    // QEMU stays up in `guest-panicked`); the exit code then says how the
+    // machine ended.
     let code = loop {
         controller.wait_until_stopped();
-        match controller.status() {
-            chimera_qmp::Status::Paused | chimera_qmp::Status::Debug
-                if !controller.quit_requested() =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
+        let status = controller.status();
+        match status {
             chimera_qmp::Status::Shutdown => {
                 break controller.exit_code().map_or(0, |c| (c & 0xff) as u8)
+            }
+            _ if !controller.quit_requested() => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
             chimera_qmp::Status::GuestPanicked => break exit::GUEST_HUNG,
             chimera_qmp::Status::InternalError => break exit::EMULATOR_ERROR,

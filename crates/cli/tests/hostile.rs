@@ -444,3 +444,114 @@ fn gdb_on_port_zero_gets_and_prints_a_free_port_per_cluster() {
     let _ = child.wait();
     assert!(connected && ports[0] != ports[1], "{ports:?}");
 }
+
+/// A machine whose guest writes to a device that panics (`x-test-panic`,
+/// in test builds only); `accel` as given.
+fn panicking_machine(dir: &Path) -> PathBuf {
+    let code: Vec<u8> = [0x1000_12b7u32, 0x0002_a023, 0x0000_006f]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    std::fs::write(dir.join("code.bin"), code).expect("written");
+    let description = dir.join("panic.toml");
+    std::fs::write(
+        &description,
+        "[machine]\nname = \"m\"\n[[space]]\nid = \"sys\"\n\
+         [[cluster]]\nid = \"cpu\"\ntype = \"riscv64\"\nspace = \"sys\"\n\
+         [[memory]]\nid = \"ram\"\ntype = \"ram\"\nspace = \"sys\"\nbase = 0x8000_0000\nsize = \"1M\"\n\
+         [[device]]\nid = \"bug\"\ntype = \"x-test-panic\"\nspace = \"sys\"\nbase = 0x1000_1000\n\
+         [[image]]\ncluster = \"cpu\"\npath = \"code.bin\"\naddr = 0x8000_0000\n",
+    )
+    .expect("written");
+    description
+}
+
+#[test]
+fn a_panic_in_a_device_is_an_internal_error_with_where_the_cpus_were() {
+    let dir = scratch("panic");
+    let description = panicking_machine(&dir);
+    for accel in ["interp", "baseline", "jit"] {
+        let (code, stderr) = chimera_within_30s(&[
+            "run",
+            description.to_str().expect("utf-8"),
+            "--accel",
+            accel,
+        ]);
+        assert_eq!(code, Some(125), "{accel}: {stderr}");
+        assert!(
+            stderr.contains("internal error") && stderr.contains("please report"),
+            "{accel}: {stderr}"
+        );
+        // The pc of the block the store is in (its first instruction, or
+        // the store itself).
+        assert!(
+            stderr.contains("cpu/cpu0 at pc 0x8000000"),
+            "{accel}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_panic_under_qmp_leaves_the_server_answering() {
+    let dir = scratch("panic-qmp");
+    let description = panicking_machine(&dir);
+    let socket = dir.join("qmp.sock");
+    let _ = std::fs::remove_file(&socket);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chimera"))
+        .arg("run")
+        .arg(&description)
+        .args(["--paused", "--qmp"])
+        .arg(format!("unix:{}", socket.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chimera starts");
+    let start = Instant::now();
+    let connect = || loop {
+        match UnixStream::connect(&socket) {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "no QMP socket: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let stream = connect();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let writer = stream.try_clone().expect("clone");
+        let mut reader = BufReader::new(stream);
+        assert!(read_reply(&mut reader).is_some_and(|g| g.get("QMP").is_some()));
+        sessions.push((writer, reader));
+    }
+    let mut call = |i: usize, execute: &str| {
+        let (writer, reader) = &mut sessions[i];
+        writer
+            .write_all(format!("{}\n", json!({ "execute": execute })).as_bytes())
+            .expect("sent");
+        read_reply(reader).expect("a reply")
+    };
+    call(0, "qmp_capabilities");
+    call(1, "qmp_capabilities");
+    call(0, "cont");
+    let start = Instant::now();
+    let status = loop {
+        let status = call(1, "query-status");
+        if status["return"]["status"] != "running" || start.elapsed() > Duration::from_secs(10) {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status["return"]["status"], "internal-error", "{status}");
+    // Both clients are still served.
+    assert!(call(0, "query-version").get("return").is_some());
+    assert!(call(1, "query-cpus-fast").get("return").is_some());
+    let _ = child.kill();
+    let _ = child.wait();
+}

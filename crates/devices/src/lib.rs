@@ -13,6 +13,8 @@ pub mod model;
 pub mod ns16550a;
 pub mod reset_controller;
 pub mod test_finisher;
+#[cfg(feature = "test-devices")]
+pub mod test_panic;
 pub mod unimplemented;
 
 pub use chardev::{
@@ -24,7 +26,8 @@ pub use model::{
 
 /// Every device type of this crate, for the machine's registry.
 pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
-    vec![
+    #[allow(unused_mut)]
+    let mut types: Vec<std::sync::Arc<dyn DeviceType>> = vec![
         std::sync::Arc::new(ns16550a::Ns16550aType),
         std::sync::Arc::new(test_finisher::TestFinisherType),
         std::sync::Arc::new(mailbox::MailboxType),
@@ -32,5 +35,8 @@ pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
         std::sync::Arc::new(cmsdk_uart::CmsdkApbUartType),
         std::sync::Arc::new(cmsdk_timer::CmsdkApbTimerType),
         std::sync::Arc::new(unimplemented::UnimplementedType),
-    ]
+    ];
+    #[cfg(feature = "test-devices")]
+    types.push(std::sync::Arc::new(test_panic::TestPanicType));
+    types
 }

@@ -417,6 +417,10 @@ struct RunRefs<'r, 'e, F: Frontend> {
     cpu: *mut F::Cpu,
     env: *mut CpuEnv<'e>,
     trap: Option<(Trap, u64, u32)>,
+    /// A panic caught in a trampoline: compiled code returns as from a
+    /// trap and the panic goes on from `run_native`, in Rust frames only
+    /// (unwinding through compiled code would abort the process).
+    panic: Option<Box<dyn Any + Send>>,
 }
 
 /// What a trampoline runs, for what compiled code must do after it.
@@ -459,7 +463,17 @@ where
         let cpu = &mut *run.cpu;
         let env = &mut *run.env;
         env.block_offset = insn;
-        let result = f(run.fe, cpu, env);
+        let fe = run.fe;
+        let result =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(fe, cpu, env))) {
+                Ok(result) => result,
+                Err(panic) => {
+                    run.panic = Some(panic);
+                    (*ctx).status = 1;
+                    (*ctx).budget = 0;
+                    return 0;
+                }
+            };
         if call != Call::Free {
             (*ctx).globals = cpu.globals_mut().as_mut_ptr();
             (*ctx).end_block = u32::from(env.end_block);
@@ -764,6 +778,7 @@ pub fn run_native<F: Frontend>(
         cpu: cpu as *mut F::Cpu,
         env: env as *mut CpuEnv,
         trap: None,
+        panic: None,
     };
     let mut ctx = NativeCtx {
         globals,
@@ -800,11 +815,14 @@ pub fn run_native<F: Frontend>(
                 f(&mut ctx)
             }
         };
-        if run.trap.is_some() || ctx.next == 0 {
+        if run.trap.is_some() || run.panic.is_some() || ctx.next == 0 {
             break next;
         }
         entry = std::mem::take(&mut ctx.next);
     };
+    if let Some(panic) = run.panic.take() {
+        std::panic::resume_unwind(panic);
+    }
     if let Some((trap, pc, insn)) = run.trap {
         return Some(NativeRun {
             run: BlockRun {

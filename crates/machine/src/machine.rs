@@ -38,6 +38,8 @@ pub struct Machine {
     images: Vec<(usize, Image)>,
     inventory: Inventory,
     resets: u64,
+    /// Why the machine cannot run again (it panicked).
+    failed: Option<String>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -66,6 +68,7 @@ impl Machine {
             images: p.images,
             inventory: p.inventory,
             resets: 0,
+            failed: None,
         }
     }
 
@@ -138,7 +141,46 @@ impl Machine {
 
     /// Runs until the guest ends the run or a limit is reached. A reset
     /// the guest asks for is carried out and the run goes on.
+    ///
+    /// A panic while the machine runs (a bug in Chimera, never the
+    /// guest's doing) ends the run with an internal error that says where
+    /// each CPU was; the machine refuses to run again, and the process
+    /// and its other clients carry on.
     pub fn run(&mut self, limits: RunLimits) -> RunOutcome {
+        if let Some(message) = &self.failed {
+            return RunOutcome::Exit(ExitRequest::Error(message.clone()));
+        }
+        let run =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_contained(limits)));
+        run.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            let message = format!(
+                "internal error in machine `{}`: {what} ({}); the machine cannot go on. \
+                 This is a bug in Chimera: please report it with the command line and images",
+                self.name,
+                self.cpu_positions()
+            );
+            self.failed = Some(message.clone());
+            RunOutcome::Exit(ExitRequest::Error(message))
+        })
+    }
+
+    /// Where every CPU is, for a report: `app/cpu0 at pc 0x80000000, …`.
+    fn cpu_positions(&self) -> String {
+        let mut at = Vec::new();
+        for c in self.scheduler.clusters() {
+            for cpu in c.cpus() {
+                at.push(format!("{}/cpu{} at pc {:#x}", c.name(), cpu.hart, cpu.pc));
+            }
+        }
+        at.join(", ")
+    }
+
+    fn run_contained(&mut self, limits: RunLimits) -> RunOutcome {
         loop {
             match self.scheduler.run(limits) {
                 RunOutcome::Exit(ExitRequest::Reset) if self.resets < MAX_RESETS => {

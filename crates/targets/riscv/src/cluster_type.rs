@@ -56,9 +56,15 @@ impl RiscvClusterType {
 impl ClusterType for RiscvClusterType {
     fn info(&self) -> TypeInfo {
         let (name, doc) = if self.xlen == 64 {
-            ("riscv64", "RISC-V RV64IMAFDC harts with M, S and U modes and Sv39 paging")
+            (
+                "riscv64",
+                "RISC-V RV64IMAFDC harts with M, S and U modes and Sv39 paging",
+            )
         } else {
-            ("riscv32", "RISC-V RV32IMAFDC harts with M, S and U modes and Sv32 paging")
+            (
+                "riscv32",
+                "RISC-V RV32IMAFDC harts with M, S and U modes and Sv32 paging",
+            )
         };
         TypeInfo::of::<RiscvConfig>(
             name,
