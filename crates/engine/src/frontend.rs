@@ -96,14 +96,15 @@ impl<F: Frontend> HelperCtx<'_, '_, F> {
     }
 
     /// Atomically replaces the `size` bytes at `vaddr` by `f(old)` (when
-    /// `f` gives `Some`), returning the old value. RAM only: an atomic on
-    /// anything else is an access fault.
+    /// `f` gives `Some`; it may be asked more than once when another
+    /// thread wrote meanwhile), returning the old value. RAM only: an
+    /// atomic on anything else is an access fault.
     pub fn atomic(
         &mut self,
         vaddr: u64,
         size: usize,
         endian: Endian,
-        f: impl FnOnce(u64) -> Option<u64>,
+        f: impl FnMut(u64) -> Option<u64>,
     ) -> Result<u64, Trap> {
         let fault = Trap::Memory(MemFault {
             vaddr,

@@ -226,17 +226,67 @@ impl Ram {
         Some(())
     }
 
-    /// Runs a read-modify-write of `size` bytes at `offset` atomically with
-    /// respect to every other `modify` on this block: `f` gets the old value
-    /// and returns the new one, or `None` to leave memory unchanged.
-    /// Returns the old value.
+    /// Runs a read-modify-write of `size` bytes at `offset` atomically:
+    /// `f` gets the old value and returns the new one, or `None` to leave
+    /// memory unchanged (it may be called again when another thread wrote
+    /// meanwhile). Returns the old value.
+    ///
+    /// A naturally aligned access of 1, 2, 4 or 8 bytes is one host
+    /// compare-and-swap, atomic against every write of any thread, plain
+    /// stores of compiled code included (another cluster in `--parallel`
+    /// mode); anything else is atomic against other `modify` calls only.
     pub fn modify(
         &self,
         offset: u64,
         size: usize,
         endian: Endian,
-        f: impl FnOnce(u64) -> Option<u64>,
+        mut f: impl FnMut(u64) -> Option<u64>,
     ) -> Option<u64> {
+        let cells = self.range(offset, size)?;
+        let host = cells.as_ptr() as usize;
+        macro_rules! cas {
+            ($atomic:ty, $int:ty) => {{
+                // SAFETY: `cells` are `size` bytes inside the block, at a
+                // host address aligned to `size` (checked by the caller
+                // arm), so they form one valid atomic of that width (same
+                // size and alignment, every bit pattern valid) that lives
+                // as long as `self`. Every other access to these bytes is
+                // atomic too (`AtomicU8`s, or a compiled store of the
+                // guest's width), and the compare-and-swap fails when any
+                // of them changed a byte since it was read.
+                let a = unsafe { &*(host as *const $atomic) };
+                let mut current = a.load(Ordering::SeqCst);
+                loop {
+                    let old = endian.load(&current.to_ne_bytes());
+                    let Some(new) = f(old) else {
+                        return Some(old);
+                    };
+                    let mut bytes = [0u8; std::mem::size_of::<$int>()];
+                    endian.store(new, &mut bytes);
+                    match a.compare_exchange_weak(
+                        current,
+                        <$int>::from_ne_bytes(bytes),
+                        Ordering::SeqCst,
+                        Ordering::SeqCst,
+                    ) {
+                        Ok(_) => {
+                            self.note_write(offset, size as u64);
+                            return Some(old);
+                        }
+                        Err(seen) => current = seen,
+                    }
+                }
+            }};
+        }
+        if host % size.max(1) == 0 {
+            match size {
+                1 => cas!(std::sync::atomic::AtomicU8, u8),
+                2 => cas!(std::sync::atomic::AtomicU16, u16),
+                4 => cas!(std::sync::atomic::AtomicU32, u32),
+                8 => cas!(AtomicU64, u64),
+                _ => {}
+            }
+        }
         // A poisoned lock only means another thread panicked mid-update of
         // guest bytes, which stay valid bytes: carry on.
         let _guard = self.rmw.lock().unwrap_or_else(|e| e.into_inner());
@@ -401,6 +451,31 @@ fn for_each_word(start: u64, end: u64, mut f: impl FnMut(usize, u64)) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_modify_loses_no_plain_store_of_another_thread() {
+        // One thread adds to the low half of a word with 8-byte modifies;
+        // another writes the high half with plain 4-byte writes and checks
+        // that each of its stores survived until its next one.
+        let ram = Ram::new(64);
+        let (adds, stores) = (200_000u64, 200_000u32);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..adds {
+                    ram.modify(8, 8, Endian::Little, |old| Some(old.wrapping_add(1)));
+                }
+            });
+            s.spawn(|| {
+                for i in 1..=stores {
+                    let high = ram.read(12, 4, Endian::Little).unwrap();
+                    assert_eq!(high, u64::from(i - 1), "a store was lost");
+                    ram.write(12, 4, Endian::Little, u64::from(i)).unwrap();
+                }
+            });
+        });
+        let word = ram.read(8, 8, Endian::Little).unwrap();
+        assert_eq!(word, u64::from(stores) << 32 | adds);
+    }
 
     #[test]
     fn sizes_over_the_limit_are_refused_before_anything_is_allocated() {
