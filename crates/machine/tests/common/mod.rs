@@ -27,6 +27,7 @@ pub const M3_PROGRAMS: &[&str] = &[
     "smc",
     "sp",
     "systick",
+    "mpu",
 ];
 
 /// The Cortex-M4F guest programs (`guests/arm-m`): the M3's and `fpu`.
@@ -39,4 +40,5 @@ pub const M4_PROGRAMS: &[&str] = &[
     "smc",
     "sp",
     "systick",
+    "mpu",
 ];

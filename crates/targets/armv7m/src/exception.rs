@@ -78,6 +78,28 @@ impl ArmM {
         env.set_wakeup(env.now_ns());
     }
 
+    /// Which translations the soft-MMU holds for this CPU now: one set for
+    /// the default memory map (MPU off, or exempt at a negative priority),
+    /// one for privileged and one for unprivileged code under the MPU.
+    pub fn mpu_context(&self, cpu: &ArmCpu) -> u64 {
+        let ctrl = cpu.scs.mpu_ctrl;
+        if ctrl & crate::mpu::CTRL_ENABLE == 0
+            || (ctrl & crate::mpu::CTRL_HFNMIENA == 0 && self.execution_priority(cpu, true) < 0)
+        {
+            0
+        } else if cpu.privileged() {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// Selects the soft-MMU's translations for the MPU context now (after
+    /// a change of mode, privilege, priority or MPU settings).
+    pub fn sync_mpu(&self, cpu: &ArmCpu, env: &mut CpuEnv) {
+        env.mmu.select(self.mpu_context(cpu));
+    }
+
     /// Turns a trap into the exception that handles it.
     pub fn take_trap(&self, cpu: &mut ArmCpu, env: &mut CpuEnv, trap: Trap, pc: u64) {
         let pc = pc as u32;
@@ -91,6 +113,9 @@ impl ArmM {
                     (exc::USAGEFAULT, cfsr::UNALIGNED)
                 } else if matches!(kind, FaultKind::Protection) && access == AccessKind::Fetch {
                     (exc::MEMMANAGE, cfsr::IACCVIOL)
+                } else if matches!(kind, FaultKind::Protection) {
+                    cpu.scs.mmfar = vaddr as u32;
+                    (exc::MEMMANAGE, cfsr::DACCVIOL | cfsr::MMARVALID)
                 } else if access == AccessKind::Fetch {
                     (exc::BUSFAULT, cfsr::IBUSERR)
                 } else {
@@ -258,6 +283,7 @@ impl ArmM {
                 env.request_halt();
             }
         }
+        self.sync_mpu(cpu, env);
         Self::request_recheck(env);
     }
 
@@ -345,6 +371,7 @@ impl ArmM {
         let ipsr = if to_handler { (xpsr & 0x1ff).max(1) } else { 0 };
         cpu.ipsr = ipsr;
         cpu.monitor = None;
+        self.sync_mpu(cpu, env);
         Self::request_recheck(env);
         Ok(words[6] & !1)
     }

@@ -222,6 +222,7 @@ fn msr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
         }
         _ => {}
     }
+    ctx.frontend.sync_mpu(ctx.cpu, ctx.env);
     ArmM::request_recheck(ctx.env);
     Ok(0)
 }
@@ -237,6 +238,7 @@ fn cps(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     if args[2] != 0 && (disable == 0 || ctx.frontend.execution_priority(ctx.cpu, true) > -1) {
         ctx.cpu.faultmask = disable;
     }
+    ctx.frontend.sync_mpu(ctx.cpu, ctx.env);
     ArmM::request_recheck(ctx.env);
     Ok(0)
 }

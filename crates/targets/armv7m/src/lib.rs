@@ -13,6 +13,7 @@ pub mod fpu;
 pub mod gdb;
 pub mod hardfloat;
 pub mod helpers;
+pub mod mpu;
 pub mod scs;
 pub mod semihost;
 pub mod thumb16;
@@ -144,6 +145,8 @@ impl Frontend for ArmM {
             | (u32::from(fp_on) << 9)
             | (u32::from(unalign_trp) << 10)
             | (u32::from(cpu.control & cpu::CONTROL_FPCA != 0) << 11)
+            // Code fetched under one MPU context is not run under another.
+            | ((self.mpu_context(cpu) as u32) << 20)
             | (if self.fpu {
                 hardfloat::host_float(cpu).mode_bits() << 12
             } else {
@@ -158,24 +161,40 @@ impl Frontend for ArmM {
 
     fn translate_addr(
         &self,
-        _cpu: &mut ArmCpu,
-        _env: &mut CpuEnv,
+        cpu: &mut ArmCpu,
+        env: &mut CpuEnv,
         vaddr: u64,
         access: AccessKind,
     ) -> Result<chimera_engine::Translation, Trap> {
-        // The default memory map makes the Peripheral, Device and System
-        // regions execute-never: fetching there is a MemManage fault.
-        let xn = matches!(vaddr >> 28, 0x4 | 0x5 | 0xa..=0xf);
-        if access == AccessKind::Fetch && xn {
-            return Err(Trap::Memory(chimera_engine::MemFault {
-                vaddr,
-                access,
-                kind: chimera_engine::FaultKind::Protection,
-            }));
+        let denied = Trap::Memory(chimera_engine::MemFault {
+            vaddr,
+            access,
+            kind: chimera_engine::FaultKind::Protection,
+        });
+        let context = self.mpu_context(cpu);
+        let verdict = if context == 0 {
+            mpu::Verdict::DefaultMap
+        } else {
+            mpu::check(&cpu.scs, vaddr, access, context == 1, false)
+        };
+        match verdict {
+            mpu::Verdict::Denied => return Err(denied),
+            // The default memory map makes the Peripheral, Device and
+            // System regions execute-never: fetching there is a MemManage
+            // fault.
+            mpu::Verdict::DefaultMap
+                if access == AccessKind::Fetch && matches!(vaddr >> 28, 0x4 | 0x5 | 0xa..=0xf) =>
+            {
+                return Err(denied)
+            }
+            _ => {}
         }
+        // A page whose bytes the MPU treats differently is never held.
+        let page = 1u64 << env.params.page_bits;
+        let start = vaddr & !(page - 1);
         Ok(chimera_engine::Translation {
             paddr: vaddr,
-            cacheable: true,
+            cacheable: context == 0 || mpu::uniform(&cpu.scs, start, start + page),
         })
     }
 
@@ -252,6 +271,12 @@ impl Frontend for ArmM {
         let effect = cpu.scs.write_word(offset & !3, value, tick);
         if matches!(offset & !3, 0xd14 | 0xd88 | 0xf34) {
             // CCR, CPACR and FPCCR decide how code translates.
+            env.request_block_end();
+        }
+        if (0xd94..=0xdbb).contains(&offset) {
+            // The MPU's settings: every translation held is stale.
+            env.mmu.flush();
+            self.sync_mpu(cpu, env);
             env.request_block_end();
         }
         if effect.reset {

@@ -33,6 +33,10 @@ pub mod exc {
 pub mod cfsr {
     /// Instruction access violation (MemManage).
     pub const IACCVIOL: u32 = 1 << 0;
+    /// Data access violation (MemManage).
+    pub const DACCVIOL: u32 = 1 << 1;
+    /// MMFAR holds the faulting address.
+    pub const MMARVALID: u32 = 1 << 7;
     /// Instruction bus error.
     pub const IBUSERR: u32 = 1 << 8;
     /// Precise data bus error.
@@ -161,7 +165,7 @@ pub struct Scs {
     pub fpcar: u32,
     /// FPDSCR.
     pub fpdscr: u32,
-    /// MPU registers, kept but not enforced: CTRL, RNR, and RBAR/RASR by
+    /// MPU registers (enforced by [`crate::mpu`]): CTRL, RNR, and RBAR/RASR by
     /// region.
     pub mpu_ctrl: u32,
     /// MPU_RNR.
@@ -352,8 +356,8 @@ impl Scs {
             0xd90 => 8 << 8,
             0xd94 => self.mpu_ctrl,
             0xd98 => self.mpu_rnr,
-            0xd9c => self.mpu_region().0,
-            0xda0 => self.mpu_region().1,
+            0xd9c | 0xda4 | 0xdac | 0xdb4 => self.mpu_region().0,
+            0xda0 | 0xda8 | 0xdb0 | 0xdb8 => self.mpu_region().1,
             0xf34 => self.fpccr,
             0xf38 => self.fpcar,
             0xf3c => self.fpdscr,
@@ -434,13 +438,14 @@ impl Scs {
             0xd88 => self.cpacr = v & (0xf << 20),
             0xd94 => self.mpu_ctrl = v & 7,
             0xd98 => self.mpu_rnr = v & 7,
-            0xd9c => {
+            // RBAR and its aliases A1-A3.
+            0xd9c | 0xda4 | 0xdac | 0xdb4 => {
                 if v & 0x10 != 0 {
                     self.mpu_rnr = v & 7;
                 }
                 self.mpu_regions[self.mpu_rnr as usize].0 = v & !0x1f;
             }
-            0xda0 => self.mpu_regions[self.mpu_rnr as usize].1 = v,
+            0xda0 | 0xda8 | 0xdb0 | 0xdb8 => self.mpu_regions[self.mpu_rnr as usize].1 = v,
             0xf00 => {
                 let n = exc::IRQ0 + (v & 0x1ff);
                 if let Some(p) = self.pending.get_mut(n as usize) {
