@@ -88,7 +88,7 @@ impl Region {
         }
         let write = access == AccessKind::Write;
         match (self.ap, privileged) {
-            (0b001 | 0b010 | 0b011, true) => true,
+            (0b001..=0b011, true) => true,
             (0b010, false) => !write,
             (0b011, false) => true,
             (0b101, true) | (0b110, _) | (0b111, _) => !write,
