@@ -15,7 +15,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-    targets=(description image qmp_wire accels)
+    targets=(description image qmp_wire accels gdb_packets)
 fi
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
