@@ -259,6 +259,7 @@ fn systems(filters: &[String]) -> Vec<Result<System, (String, String)>> {
             &initrd,
             "--append",
             "console=ttyS0",
+            "--reproducible",
         ];
         let qemu = [
             "-M",

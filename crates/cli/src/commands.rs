@@ -140,6 +140,11 @@ pub struct RunArgs {
     /// the default single-threaded mode is reproducible to the instruction).
     #[arg(long)]
     pub parallel: bool,
+    /// Pin what comes from the host: real-time clocks start at
+    /// 2026-01-01T00:00:00Z instead of the host's time, so two runs are
+    /// alike to the instruction even when the guest reads the date.
+    #[arg(long)]
+    pub reproducible: bool,
     /// Also serve the machine protocol (QMP): `unix:PATH` or `tcp:[HOST:]PORT`.
     #[arg(long, value_name = "unix:PATH|tcp:[HOST:]PORT")]
     pub qmp: Option<String>,
@@ -328,6 +333,9 @@ fn run(args: RunArgs, registry: Arc<Registry>) -> Result<u8, Diagnostics> {
     }
     if let Some(accel) = args.accel {
         loaded.builder.set_accel(accel);
+    }
+    if args.reproducible {
+        loaded.builder.pin_host_inputs();
     }
     let mut machine = loaded.realize(&serial)?;
     machine.scheduler_mut().set_parallel(args.parallel);

@@ -141,6 +141,7 @@ fn chimera(kernel: &Path, initrd: &Path, accel: &str, max_insns: u64) -> Ended {
         .arg("--initrd")
         .arg(initrd)
         .args(["--append", "console=ttyS0", "--stats", "--accel", accel])
+        .arg("--reproducible")
         .args(["--max-insns", &max_insns.to_string()]);
     let (console, err) = run(accel, &mut command);
     let state: Vec<String> = err
@@ -271,6 +272,21 @@ fn linux_boots_to_init_alike_on_the_jits_and_on_qemu() {
             userspace(&console),
             mine,
             "userspace printed the same on QEMU"
+        );
+        // The same clock found at the same place, on QEMU from the host's
+        // time, here pinned by --reproducible.
+        for c in [&console, &first_tier.console] {
+            assert!(
+                c.contains("goldfish_rtc 101000.rtc: registered as rtc0"),
+                "{c}"
+            );
+        }
+        assert!(
+            first_tier
+                .console
+                .contains("setting system clock to 2026-01-01T00:00:00 UTC"),
+            "{}",
+            first_tier.console
         );
     }
     let _ = std::fs::remove_file(initrd);

@@ -8,6 +8,7 @@
 pub mod chardev;
 pub mod cmsdk_timer;
 pub mod cmsdk_uart;
+pub mod goldfish_rtc;
 pub mod mailbox;
 pub mod model;
 pub mod ns16550a;
@@ -35,6 +36,7 @@ pub fn device_types() -> Vec<std::sync::Arc<dyn DeviceType>> {
         std::sync::Arc::new(cmsdk_uart::CmsdkApbUartType),
         std::sync::Arc::new(cmsdk_timer::CmsdkApbTimerType),
         std::sync::Arc::new(unimplemented::UnimplementedType),
+        std::sync::Arc::new(goldfish_rtc::GoldfishRtcType),
     ];
     #[cfg(feature = "test-devices")]
     types.push(std::sync::Arc::new(test_panic::TestPanicType));

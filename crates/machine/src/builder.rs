@@ -93,6 +93,10 @@ struct Declared {
     maps: Vec<Placement>,
 }
 
+/// The time real-time clocks start at in reproducible runs:
+/// 2026-01-01T00:00:00Z.
+pub const REPRODUCIBLE_UNIX_S: u64 = 1_767_225_600;
+
 /// A machine under construction.
 #[derive(Debug)]
 pub struct MachineBuilder {
@@ -239,6 +243,22 @@ impl MachineBuilder {
             maps: Vec::new(),
         });
         Ok(())
+    }
+
+    /// Pins what would come from the host (the start time of every
+    /// `goldfish-rtc` to [`REPRODUCIBLE_UNIX_S`]), for runs alike to the
+    /// instruction.
+    pub fn pin_host_inputs(&mut self) {
+        let rtcs: Vec<String> = self
+            .objects
+            .iter()
+            .filter(|o| o.type_name == "goldfish-rtc")
+            .map(|o| o.id.clone())
+            .collect();
+        for id in rtcs {
+            // A declared goldfish-rtc always has this property.
+            let _ = self.set_property(&id, "start-unix-s", REPRODUCIBLE_UNIX_S.into());
+        }
     }
 
     /// Takes back the declaration of object `id` (nothing else may refer

@@ -61,6 +61,7 @@ enum Binding {
     Plic,
     Ns16550a,
     TestFinisher,
+    GoldfishRtc,
 }
 
 impl Binding {
@@ -70,6 +71,7 @@ impl Binding {
             "riscv-plic" => Binding::Plic,
             "ns16550a" => Binding::Ns16550a,
             "test-finisher" => Binding::TestFinisher,
+            "goldfish-rtc" => Binding::GoldfishRtc,
             _ => return None,
         })
     }
@@ -81,6 +83,7 @@ impl Binding {
             Binding::Plic => ("plic", &["sifive,plic-1.0.0", "riscv,plic0"]),
             Binding::Ns16550a => ("serial", &["ns16550a"]),
             Binding::TestFinisher => ("test", &["sifive,test1", "sifive,test0", "syscon"]),
+            Binding::GoldfishRtc => ("rtc", &["google,goldfish-rtc"]),
         }
     }
 
@@ -450,7 +453,7 @@ fn write_device(w: &mut FdtWriter, cx: &Context, d: &Device, all: &[Device]) -> 
                 w.property_u32("reg-shift", c.reg_shift)?;
             }
         }
-        Binding::TestFinisher => {}
+        Binding::TestFinisher | Binding::GoldfishRtc => {}
     }
     write_device_interrupts(w, cx, d, all)?;
     if let Some(phandle) = d.phandle {
