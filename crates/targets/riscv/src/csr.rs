@@ -57,7 +57,7 @@ const MSTATUS_WRITABLE: u64 = MSTATUS_SIE
     | MSTATUS_TW
     | MSTATUS_TSR;
 /// The `mstatus` fields `sstatus` shows (UXL is added on RV64).
-const SSTATUS_VIEW: u64 =
+pub(crate) const SSTATUS_VIEW: u64 =
     MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
 /// UXL and SXL of RV64: both 64-bit, read-only.
 const MSTATUS_UXL64: u64 = 2 << 32;

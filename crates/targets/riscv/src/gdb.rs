@@ -1,6 +1,6 @@
 //! RISC-V for GDB: the target description (general registers, pc, the
-//! F/D registers with `fflags`, `frm` and `fcsr`, and the machine-mode
-//! CSRs, in QEMU's features and numbering) and the register file in its
+//! F/D registers with `fflags`, `frm` and `fcsr`, and the supervisor and
+//! machine CSRs that hold state, in QEMU's features and numbering) and the register file in its
 //! order, as data.
 
 use std::fmt::Write as _;
@@ -29,15 +29,34 @@ const FLOAT_CSRS: [(u16, &str); 3] = [(CSR_FFLAGS, "fflags"), (CSR_FRM, "frm"), 
 /// The CSRs shown to GDB: (number, name). GDB numbers CSR `n` as register
 /// `65 + n`.
 const CSRS: &[(u16, &str)] = &[
+    (0x100, "sstatus"),
+    (0x104, "sie"),
+    (0x105, "stvec"),
+    (0x106, "scounteren"),
+    (0x10a, "senvcfg"),
+    (0x140, "sscratch"),
+    (0x141, "sepc"),
+    (0x142, "scause"),
+    (0x143, "stval"),
+    (0x144, "sip"),
+    (0x180, "satp"),
     (0x300, "mstatus"),
     (0x301, "misa"),
+    (0x302, "medeleg"),
+    (0x303, "mideleg"),
     (0x304, "mie"),
     (0x305, "mtvec"),
+    (0x306, "mcounteren"),
+    (0x30a, "menvcfg"),
+    (0x320, "mcountinhibit"),
     (0x340, "mscratch"),
     (0x341, "mepc"),
     (0x342, "mcause"),
     (0x343, "mtval"),
     (0x344, "mip"),
+    (0xf11, "mvendorid"),
+    (0xf12, "marchid"),
+    (0xf13, "mimpid"),
     (0xf14, "mhartid"),
 ];
 
@@ -72,7 +91,24 @@ impl RiscvGdb {
 
     fn csr_value(&self, cpu: &RiscvCpu, csr: u16) -> u64 {
         let c = &cpu.csr;
+        let mip = c.mip_sw | cpu.pending_pins;
         match csr {
+            0x100 => crate::csr::mstatus_view(self.xlen, c.mstatus) & crate::csr::SSTATUS_VIEW,
+            0x104 => c.mie & c.mideleg,
+            0x105 => c.stvec,
+            0x106 => c.scounteren,
+            0x10a => c.senvcfg,
+            0x140 => c.sscratch,
+            0x141 => c.sepc,
+            0x142 => c.scause,
+            0x143 => c.stval,
+            0x144 => mip & c.mideleg,
+            0x180 => c.satp,
+            0x302 => c.medeleg,
+            0x303 => c.mideleg,
+            0x306 => c.mcounteren,
+            0x30a => c.menvcfg,
+            0x320 => c.mcountinhibit,
             0x300 => crate::csr::mstatus_view(self.xlen, c.mstatus),
             0x301 => self.misa(),
             0x304 => c.mie,
@@ -81,7 +117,7 @@ impl RiscvGdb {
             0x341 => c.mepc,
             0x342 => c.mcause,
             0x343 => c.mtval,
-            0x344 => c.mip_sw | cpu.pending_pins,
+            0x344 => mip,
             0xf14 => u64::from(cpu.hart),
             _ => 0,
         }
@@ -89,7 +125,23 @@ impl RiscvGdb {
 
     fn set_csr(cpu: &mut RiscvCpu, csr: u16, v: u64) {
         let c = &mut cpu.csr;
+        let sview = crate::csr::SSTATUS_VIEW;
         match csr {
+            0x100 => c.mstatus = (c.mstatus & !sview) | (v & sview),
+            0x104 => c.mie = (c.mie & !c.mideleg) | (v & c.mideleg),
+            0x105 => c.stvec = v,
+            0x106 => c.scounteren = v,
+            0x10a => c.senvcfg = v,
+            0x140 => c.sscratch = v,
+            0x141 => c.sepc = v,
+            0x142 => c.scause = v,
+            0x143 => c.stval = v,
+            0x180 => c.satp = v,
+            0x302 => c.medeleg = v,
+            0x303 => c.mideleg = v,
+            0x306 => c.mcounteren = v,
+            0x30a => c.menvcfg = v,
+            0x320 => c.mcountinhibit = v,
             0x300 => c.mstatus = v,
             0x304 => c.mie = v,
             0x305 => c.mtvec = v,
