@@ -555,3 +555,37 @@ fn a_panic_under_qmp_leaves_the_server_answering() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn the_qmp_socket_is_never_open_to_others_even_with_umask_000() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("umask");
+    let socket = dir.join("qmp.sock");
+    for _ in 0..10 {
+        let _ = std::fs::remove_file(&socket);
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 000; exec '{}' serve --qmp 'unix:{}'",
+                env!("CARGO_BIN_EXE_chimera"),
+                socket.display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chimera starts");
+        // The first moment the path exists, it is the owner's alone (it
+        // was bound, then chmod'ed: 0777 in between).
+        let start = Instant::now();
+        let mode = loop {
+            if let Ok(meta) = std::fs::symlink_metadata(&socket) {
+                break meta.permissions().mode();
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "no socket");
+            std::hint::spin_loop();
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
+}
