@@ -16,6 +16,7 @@ pub const RISCV_PROGRAMS: &[&str] = &[
     "paging",
     "smc",
     "float",
+    "bitmanip",
 ];
 
 /// The Cortex-M3 guest programs (`guests/arm-m`).

@@ -140,9 +140,11 @@ impl RiscV {
             .map(String::from)
             .collect();
         ext.extend(
-            ["zicntr", "zicsr", "zifencei", "svadu"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "zicntr", "zicond", "zicsr", "zifencei", "zba", "zbb", "zbs", "svadu",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         ext
     }

@@ -1,7 +1,7 @@
 //! The 32-bit instruction decoder (RV32I/RV64I, M, A, F, D, Zicsr,
 //! Zifencei, and the machine-mode system instructions).
 
-use crate::inst::{Alu, AmoOp, BranchCond, CsrOp, FpFmt, FpOp, Inst, Sgnj};
+use crate::inst::{Alu, AmoOp, BranchCond, CsrOp, FpFmt, FpOp, Inst, Sgnj, Unary};
 
 fn bits(w: u32, hi: u32, lo: u32) -> u32 {
     (w >> lo) & ((1 << (hi - lo + 1)) - 1)
@@ -126,7 +126,10 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
                 4 => Alu::Xor,
                 6 => Alu::Or,
                 7 => Alu::And,
-                1 | 5 => return shift_imm(w, rd, rs1, xlen, false),
+                1 | 5 => {
+                    return bitmanip_imm(w, rd, rs1, rv64)
+                        .unwrap_or_else(|| shift_imm(w, rd, rs1, xlen, false))
+                }
                 _ => return Inst::Illegal,
             };
             Inst::AluImm {
@@ -145,10 +148,10 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
                 imm: imm_i(w),
                 word: true,
             },
-            1 | 5 => shift_imm(w, rd, rs1, 32, true),
+            1 | 5 => bitmanip_imm_w(w, rd, rs1).unwrap_or_else(|| shift_imm(w, rd, rs1, 32, true)),
             _ => Inst::Illegal,
         },
-        0x33 => match alu_reg(f3, f7) {
+        0x33 => match alu_reg(f3, f7).or_else(|| bitmanip_reg(f3, f7)) {
             Some(op) => Inst::AluReg {
                 op,
                 rd,
@@ -156,6 +159,9 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
                 rs2,
                 word: false,
             },
+            None if (f7, f3, rs2, rv64) == (0x04, 4, 0, false) => {
+                unary(Unary::ZextH, rd, rs1, false)
+            }
             None => Inst::Illegal,
         },
         0x3b if rv64 => match alu_reg(f3, f7) {
@@ -182,7 +188,7 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
                     word: true,
                 }
             }
-            _ => Inst::Illegal,
+            _ => bitmanip_reg_w(w, rd, rs1, rs2),
         },
         0x0f => match f3 {
             0 => Inst::Fence,
@@ -236,6 +242,120 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
         0x73 => decode_system(w, rd, rs1, f3),
         _ => Inst::Illegal,
     }
+}
+
+fn unary(op: Unary, rd: u8, rs1: u8, word: bool) -> Inst {
+    Inst::Unary { op, rd, rs1, word }
+}
+
+/// Zba, Zbb, Zbs and Zicond register-register forms of OP.
+fn bitmanip_reg(f3: u32, f7: u32) -> Option<Alu> {
+    Some(match (f7, f3) {
+        (0x20, 7) => Alu::Andn,
+        (0x20, 6) => Alu::Orn,
+        (0x20, 4) => Alu::Xnor,
+        (0x05, 4) => Alu::Min,
+        (0x05, 5) => Alu::Minu,
+        (0x05, 6) => Alu::Max,
+        (0x05, 7) => Alu::Maxu,
+        (0x30, 1) => Alu::Rol,
+        (0x30, 5) => Alu::Ror,
+        (0x10, 2) => Alu::ShAdd(1),
+        (0x10, 4) => Alu::ShAdd(2),
+        (0x10, 6) => Alu::ShAdd(3),
+        (0x24, 1) => Alu::Bclr,
+        (0x24, 5) => Alu::Bext,
+        (0x14, 1) => Alu::Bset,
+        (0x34, 1) => Alu::Binv,
+        (0x07, 5) => Alu::CzeroEqz,
+        (0x07, 7) => Alu::CzeroNez,
+        _ => return None,
+    })
+}
+
+/// Zba and Zbb forms of OP-32 (RV64).
+fn bitmanip_reg_w(w: u32, rd: u8, rs1: u8, rs2: u8) -> Inst {
+    let reg = |op, word| Inst::AluReg {
+        op,
+        rd,
+        rs1,
+        rs2,
+        word,
+    };
+    match (bits(w, 31, 25), bits(w, 14, 12)) {
+        (0x04, 0) => reg(Alu::ShAddUw(0), false),
+        (0x10, 2) => reg(Alu::ShAddUw(1), false),
+        (0x10, 4) => reg(Alu::ShAddUw(2), false),
+        (0x10, 6) => reg(Alu::ShAddUw(3), false),
+        (0x30, 1) => reg(Alu::Rol, true),
+        (0x30, 5) => reg(Alu::Ror, true),
+        (0x04, 4) if rs2 == 0 => unary(Unary::ZextH, rd, rs1, false),
+        _ => Inst::Illegal,
+    }
+}
+
+/// Zbb and Zbs forms of OP-IMM (function 1 and 5), or `None` for the
+/// base shifts.
+fn bitmanip_imm(w: u32, rd: u8, rs1: u8, rv64: bool) -> Option<Inst> {
+    let f3 = bits(w, 14, 12);
+    let imm12 = bits(w, 31, 20);
+    let funct6 = bits(w, 31, 26);
+    // On RV32 the shift amount has five bits: bit 25 belongs to funct7.
+    let shamt_ok = rv64 || bits(w, 25, 25) == 0;
+    let shamt = i64::from(bits(w, if rv64 { 25 } else { 24 }, 20));
+    let imm = |op| Inst::AluImm {
+        op,
+        rd,
+        rs1,
+        imm: shamt,
+        word: false,
+    };
+    Some(match (f3, funct6) {
+        (1, 0x18) if bits(w, 25, 25) == 0 => match bits(w, 24, 20) {
+            0 => unary(Unary::Clz, rd, rs1, false),
+            1 => unary(Unary::Ctz, rd, rs1, false),
+            2 => unary(Unary::Cpop, rd, rs1, false),
+            4 => unary(Unary::SextB, rd, rs1, false),
+            5 => unary(Unary::SextH, rd, rs1, false),
+            _ => Inst::Illegal,
+        },
+        (1, 0x12) if shamt_ok => imm(Alu::Bclr),
+        (1, 0x0a) if shamt_ok => imm(Alu::Bset),
+        (1, 0x1a) if shamt_ok => imm(Alu::Binv),
+        (5, _) if imm12 == 0x287 => unary(Unary::OrcB, rd, rs1, false),
+        (5, _) if imm12 == if rv64 { 0x6b8 } else { 0x698 } => unary(Unary::Rev8, rd, rs1, false),
+        (5, 0x18) if shamt_ok => imm(Alu::Ror),
+        (5, 0x12) if shamt_ok => imm(Alu::Bext),
+        _ => return None,
+    })
+}
+
+/// Zba and Zbb forms of OP-IMM-32 (RV64), or `None` for the base shifts.
+fn bitmanip_imm_w(w: u32, rd: u8, rs1: u8) -> Option<Inst> {
+    let f3 = bits(w, 14, 12);
+    Some(match (f3, bits(w, 31, 25), bits(w, 31, 26)) {
+        (1, 0x30, _) => match bits(w, 24, 20) {
+            0 => unary(Unary::Clz, rd, rs1, true),
+            1 => unary(Unary::Ctz, rd, rs1, true),
+            2 => unary(Unary::Cpop, rd, rs1, true),
+            _ => Inst::Illegal,
+        },
+        (1, _, 0x02) => Inst::AluImm {
+            op: Alu::SllUw,
+            rd,
+            rs1,
+            imm: i64::from(bits(w, 25, 20)),
+            word: false,
+        },
+        (5, 0x30, _) => Inst::AluImm {
+            op: Alu::Ror,
+            rd,
+            rs1,
+            imm: i64::from(bits(w, 24, 20)),
+            word: true,
+        },
+        _ => return None,
+    })
 }
 
 fn shift_imm(w: u32, rd: u8, rs1: u8, width: u32, word: bool) -> Inst {

@@ -40,6 +40,63 @@ pub enum Alu {
     Rem,
     /// `remu`
     Remu,
+    /// `andn` (Zbb)
+    Andn,
+    /// `orn` (Zbb)
+    Orn,
+    /// `xnor` (Zbb)
+    Xnor,
+    /// `min` (Zbb)
+    Min,
+    /// `minu` (Zbb)
+    Minu,
+    /// `max` (Zbb)
+    Max,
+    /// `maxu` (Zbb)
+    Maxu,
+    /// `rol` (Zbb)
+    Rol,
+    /// `ror`, `rori` (Zbb)
+    Ror,
+    /// `sh1add`, `sh2add`, `sh3add` (Zba): `(a << n) + b`
+    ShAdd(u8),
+    /// `add.uw`, `sh1add.uw`, … (Zba, RV64): `(zext32(a) << n) + b`
+    ShAddUw(u8),
+    /// `slli.uw` (Zba, RV64): `zext32(a) << b`
+    SllUw,
+    /// `bclr`, `bclri` (Zbs)
+    Bclr,
+    /// `bset`, `bseti` (Zbs)
+    Bset,
+    /// `binv`, `binvi` (Zbs)
+    Binv,
+    /// `bext`, `bexti` (Zbs)
+    Bext,
+    /// `czero.eqz` (Zicond): `b == 0 ? 0 : a`
+    CzeroEqz,
+    /// `czero.nez` (Zicond): `b != 0 ? 0 : a`
+    CzeroNez,
+}
+
+/// A one-operand bit-manipulation instruction (Zbb).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unary {
+    /// `clz`, `clzw`
+    Clz,
+    /// `ctz`, `ctzw`
+    Ctz,
+    /// `cpop`, `cpopw`
+    Cpop,
+    /// `sext.b`
+    SextB,
+    /// `sext.h`
+    SextH,
+    /// `zext.h`
+    ZextH,
+    /// `orc.b`: each byte all ones if it was non-zero
+    OrcB,
+    /// `rev8`: the bytes reversed
+    Rev8,
 }
 
 /// A branch condition.
@@ -254,6 +311,14 @@ pub enum Sgnj {
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inst {
+    /// A one-operand bit-manipulation instruction; `word`: on the low 32
+    /// bits (`clzw`, `ctzw`, `cpopw`).
+    Unary {
+        op: Unary,
+        rd: u8,
+        rs1: u8,
+        word: bool,
+    },
     /// `lui rd, imm` (imm already shifted).
     Lui { rd: u8, imm: i64 },
     /// `auipc rd, imm`.

@@ -5,7 +5,7 @@
 //! instructions that jump back (an `if` inside a loop), that side becomes
 //! a side path of the block instead of an exit.
 
-use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Label, Temp, Ty};
+use chimera_engine::ir::{BinOp, Cond, Global, IrBuilder, Label, Temp, Ty, UnOp};
 use chimera_engine::{CodeReader, Trap};
 use chimera_memory::Endian;
 
@@ -16,7 +16,7 @@ use crate::helpers::{
     amo_code, H_AMO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_SFENCE_VMA, H_SRET,
     H_WFI,
 };
-use crate::inst::{Alu, BranchCond, CsrOp, Inst};
+use crate::inst::{Alu, BranchCond, CsrOp, Inst, Unary};
 use crate::RiscV;
 
 /// Most instructions in one block's main path.
@@ -105,8 +105,115 @@ fn alu_op(b: &mut IrBuilder, op: Alu, x: Temp, y: Temp, ty: Ty) -> Temp {
         Alu::Remu => BinOp::RemUnsigned,
         Alu::Slt => return b.compare(Cond::LtSigned, x, y, ty),
         Alu::Sltu => return b.compare(Cond::LtUnsigned, x, y, ty),
+        Alu::Rol => BinOp::RotateLeft,
+        Alu::Ror => BinOp::RotateRight,
+        _ => return bitmanip_op(b, op, x, y, ty),
     };
     b.binary(bin, x, y)
+}
+
+/// The Zba, Zbb, Zbs and Zicond two-operand operations.
+fn bitmanip_op(b: &mut IrBuilder, op: Alu, x: Temp, y: Temp, ty: Ty) -> Temp {
+    // The single bit `y mod XLEN` names, for Zbs.
+    let bit = |b: &mut IrBuilder| {
+        let one = b.constant(ty, 1);
+        b.binary(BinOp::Shl, one, y)
+    };
+    match op {
+        Alu::Andn | Alu::Orn | Alu::Xnor => {
+            let not_y = b.unary(UnOp::Not, y);
+            let bin = match op {
+                Alu::Andn => BinOp::And,
+                Alu::Orn => BinOp::Or,
+                _ => BinOp::Xor,
+            };
+            b.binary(bin, x, not_y)
+        }
+        Alu::Min | Alu::Minu | Alu::Max | Alu::Maxu => {
+            let cond = match op {
+                Alu::Min | Alu::Max => Cond::LtSigned,
+                _ => Cond::LtUnsigned,
+            };
+            let x_less = b.compare(cond, x, y, ty);
+            if matches!(op, Alu::Min | Alu::Minu) {
+                b.select(x_less, x, y)
+            } else {
+                b.select(x_less, y, x)
+            }
+        }
+        Alu::ShAdd(n) => {
+            let n = b.constant(ty, u64::from(n));
+            let shifted = b.binary(BinOp::Shl, x, n);
+            b.binary(BinOp::Add, shifted, y)
+        }
+        Alu::ShAddUw(n) => {
+            let low = b.zext(x, 32, ty);
+            let n = b.constant(ty, u64::from(n));
+            let shifted = b.binary(BinOp::Shl, low, n);
+            b.binary(BinOp::Add, shifted, y)
+        }
+        Alu::SllUw => {
+            let low = b.zext(x, 32, ty);
+            b.binary(BinOp::Shl, low, y)
+        }
+        Alu::Bclr => {
+            let m = bit(b);
+            let keep = b.unary(UnOp::Not, m);
+            b.binary(BinOp::And, x, keep)
+        }
+        Alu::Bset => {
+            let m = bit(b);
+            b.binary(BinOp::Or, x, m)
+        }
+        Alu::Binv => {
+            let m = bit(b);
+            b.binary(BinOp::Xor, x, m)
+        }
+        Alu::Bext => {
+            let shifted = b.binary(BinOp::ShrUnsigned, x, y);
+            let one = b.constant(ty, 1);
+            b.binary(BinOp::And, shifted, one)
+        }
+        Alu::CzeroEqz | Alu::CzeroNez => {
+            let zero = b.constant(ty, 0);
+            let cond = if op == Alu::CzeroEqz {
+                Cond::Eq
+            } else {
+                Cond::Ne
+            };
+            let c = b.compare(cond, y, zero, ty);
+            b.select(c, zero, x)
+        }
+        // `alu_op` keeps the base operations and sends only these here.
+        _ => unreachable!("{op:?} is not a bit-manipulation operation"),
+    }
+}
+
+/// The Zbb one-operand operations on `x` (of type `ty`).
+fn unary_op(b: &mut IrBuilder, op: Unary, x: Temp, ty: Ty) -> Temp {
+    match op {
+        Unary::Clz => b.unary(UnOp::CountLeadingZeros, x),
+        Unary::Ctz => b.unary(UnOp::CountTrailingZeros, x),
+        Unary::Cpop => b.unary(UnOp::PopCount, x),
+        Unary::SextB => b.sext(x, 8, ty),
+        Unary::SextH => b.sext(x, 16, ty),
+        Unary::ZextH => b.zext(x, 16, ty),
+        Unary::Rev8 => b.unary(UnOp::ByteSwap, x),
+        Unary::OrcB => {
+            // High bit of each byte: set when the byte is non-zero (the
+            // low seven bits plus 0x7f carry into it, or it was set).
+            let low7 = b.constant(ty, 0x7f7f_7f7f_7f7f_7f7f);
+            let masked = b.binary(BinOp::And, x, low7);
+            let sum = b.binary(BinOp::Add, masked, low7);
+            let any = b.binary(BinOp::Or, sum, x);
+            let high = b.constant(ty, 0x8080_8080_8080_8080);
+            let flags = b.binary(BinOp::And, any, high);
+            let seven = b.constant(ty, 7);
+            let ones = b.binary(BinOp::ShrUnsigned, flags, seven);
+            let ff = b.constant(ty, 0xff);
+            b.binary(BinOp::Mul, ones, ff)
+        }
+    }
 }
 
 fn cond(c: BranchCond) -> Cond {
@@ -193,6 +300,7 @@ impl RiscV {
                 | Inst::Auipc { .. }
                 | Inst::AluImm { .. }
                 | Inst::AluReg { .. }
+                | Inst::Unary { .. }
                 | Inst::Load { .. }
                 | Inst::Store { .. }
                     if insts.len() < MAX_SIDE_INSNS =>
@@ -374,6 +482,17 @@ impl RiscV {
                 let a = e.read(rs1);
                 let c = e.read(rs2);
                 let r = e.alu(op, a, c, word);
+                e.write(rd, r);
+            }
+            Inst::Unary { op, rd, rs1, word } => {
+                let a = e.read(rs1);
+                let r = if word {
+                    let a32 = e.b.zext(a, 32, Ty::I32);
+                    let r = unary_op(e.b, op, a32, Ty::I32);
+                    e.b.zext(r, 32, e.ty)
+                } else {
+                    unary_op(e.b, op, a, e.ty)
+                };
                 e.write(rd, r);
             }
             Inst::LoadReserved { rd, rs1, size } => {
