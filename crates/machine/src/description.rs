@@ -161,6 +161,9 @@ pub struct Description {
     pub bios_base: Option<u64>,
     /// `[machine] kernel-cluster`: the cluster `--kernel` loads into by default.
     pub kernel_cluster: Option<Sp<String>>,
+    /// `[machine] reproducible`: pin what comes from the host (as
+    /// `chimera run --reproducible`).
+    pub reproducible: bool,
     /// Objects in declaration order, spaces first.
     pub objects: Vec<ObjectDecl>,
     /// Lines.
@@ -524,6 +527,7 @@ impl Description {
             doc: None,
             bios_base: None,
             kernel_cluster: None,
+            reproducible: false,
             objects: Vec::new(),
             lines: Vec::new(),
             images: Vec::new(),
@@ -598,10 +602,11 @@ fn read_header(r: &mut Reader, d: &mut Description, value: &Spanned<DeValue>) {
             "doc" => d.doc = r.string(v, "`doc`").map(|s| s.value),
             "bios-base" => d.bios_base = r.integer(v, "`bios-base`").map(|s| s.value),
             "kernel-cluster" => d.kernel_cluster = r.string(v, "`kernel-cluster`"),
+            "reproducible" => d.reproducible = r.bool(v, "`reproducible`").unwrap_or(false),
             other => r.error(
                 &key.span(),
                 format!("[machine] has no key `{other}`"),
-                Some("its keys are: name, doc, bios-base, kernel-cluster".into()),
+                Some("its keys are: name, doc, bios-base, kernel-cluster, reproducible".into()),
             ),
         }
     }
@@ -613,6 +618,17 @@ mod tests {
 
     fn parse(text: &str) -> Result<Description, Diagnostics> {
         Description::parse(Source::new("t.toml", text))
+    }
+
+    #[test]
+    fn machine_reproducible_is_a_boolean_key() {
+        assert!(
+            parse("[machine]\nreproducible = true\n")
+                .unwrap()
+                .reproducible
+        );
+        assert!(!parse("[machine]\nname = \"m\"\n").unwrap().reproducible);
+        assert!(parse("[machine]\nreproducible = 1\n").is_err());
     }
 
     #[test]

@@ -194,6 +194,9 @@ pub fn load(
             errors.push(loaded.diagnose(&e));
         }
     }
+    if loaded.description.reproducible {
+        loaded.builder.pin_host_inputs();
+    }
     if let Some(kc) = &loaded.description.kernel_cluster {
         let clusters = loaded.builder.clusters();
         if !clusters.contains(&kc.value) {
