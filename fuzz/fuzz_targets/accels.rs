@@ -1,7 +1,7 @@
 //! Any bytes as guest code: run by the interpreter, by the JIT's first
 //! tier and by Cranelift (every block compiled from its first run) on
-//! `riscv-virt` (first byte even) or `mps2-an386` (odd); all must end
-//! with the same outcome, instruction count and registers.
+//! `riscv-virt`, `riscv32-virt` or `mps2-an386` (the first byte chooses);
+//! all must end with the same outcome, instruction count and registers.
 #![no_main]
 
 use chimera_engine::{RunLimits, RunOutcome};
@@ -82,8 +82,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // The Cortex-M image needs a vector table: SP and the reset vector
     // (Thumb) ahead of the code.
-    let (profile, addr, bytes) = if which & 1 == 0 {
+    let (profile, addr, bytes) = if which % 3 == 0 {
         ("riscv-virt", 0x8000_0000u64, code.to_vec())
+    } else if which % 3 == 2 {
+        ("riscv32-virt", 0x8000_0000u64, code.to_vec())
     } else {
         let mut v = Vec::with_capacity(code.len() + 8);
         v.extend_from_slice(&0x2000_8000u32.to_le_bytes());

@@ -586,7 +586,7 @@ mod tests {
         let maps = (0..20_000u64).map(|i| (i * 0x1000, Region::ram("r", shared.clone()), 0));
         space.map_all(maps).unwrap();
         assert_eq!(space.flat.len(), 20_000);
-        assert_eq!(space.segment(0x4e1f_fff).map(|s| s.mapping), Some(19_999));
+        assert_eq!(space.segment(0x04e1_ffff).map(|s| s.mapping), Some(19_999));
     }
 
     fn ram(size: usize) -> Arc<Ram> {
