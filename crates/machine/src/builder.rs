@@ -904,27 +904,22 @@ fn flat_input_index(pins: &[PinInfo], r: &PinRef, index: u32) -> u32 {
 type MapBatch = (Vec<(u64, Region, i32)>, Vec<Subject>);
 
 /// Whether `path` names a file an image can be read from: a missing
-/// path, a directory, a device or a FIFO each get their own words (opening
-/// a FIFO would wait for a writer).
+/// path and what [`crate::image::not_a_regular_file`] refuses each get
+/// their own words.
 fn check_image_path(path: &std::path::Path) -> Result<(), BuildErrorKind> {
-    let shown = || path.display().to_string();
+    let invalid = |reason: String| BuildErrorKind::ImageInvalid {
+        path: path.display().to_string(),
+        reason,
+    };
     match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(BuildErrorKind::ImageMissing { path: shown() })
-        }
-        Err(e) => Err(BuildErrorKind::ImageInvalid {
-            path: shown(),
-            reason: e.to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BuildErrorKind::ImageMissing {
+            path: path.display().to_string(),
         }),
-        Ok(m) if m.is_dir() => Err(BuildErrorKind::ImageInvalid {
-            path: shown(),
-            reason: "is a directory".into(),
-        }),
-        Ok(m) if !m.is_file() => Err(BuildErrorKind::ImageInvalid {
-            path: shown(),
-            reason: "is not a regular file (a device, a FIFO or a socket)".into(),
-        }),
-        Ok(_) => Ok(()),
+        Err(e) => Err(invalid(e.to_string())),
+        Ok(m) => match crate::image::not_a_regular_file(&m) {
+            Some(why) => Err(invalid(why.into())),
+            None => Ok(()),
+        },
     }
 }
 

@@ -118,6 +118,19 @@ const MAX_SEGMENT: u64 = 1 << 32;
 /// Largest image file we read: 4 GiB.
 pub const MAX_IMAGE_FILE: u64 = 1 << 32;
 
+/// Why a path with metadata `meta` cannot hold an image, when it cannot:
+/// a directory, a device, a FIFO or a socket (opening a FIFO would wait
+/// for a writer).
+pub fn not_a_regular_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if meta.is_dir() {
+        Some("is a directory")
+    } else if !meta.is_file() {
+        Some("is not a regular file (a device, a FIFO or a socket)")
+    } else {
+        None
+    }
+}
+
 /// Reads a whole image file: a regular file of at most
 /// [`MAX_IMAGE_FILE`] bytes (a directory, a device or a FIFO is refused
 /// before anything is read, so `/dev/zero` cannot exhaust memory).
@@ -128,11 +141,8 @@ pub const MAX_IMAGE_FILE: u64 = 1 << 32;
 pub fn read_file_bounded(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.is_dir() {
-        return Err("is a directory".into());
-    }
-    if !meta.is_file() {
-        return Err("is not a regular file (a device, a FIFO or a socket)".into());
+    if let Some(why) = not_a_regular_file(&meta) {
+        return Err(why.into());
     }
     if meta.len() > MAX_IMAGE_FILE {
         return Err(format!(
