@@ -37,6 +37,12 @@ fn gdb() -> Option<&'static str> {
 /// Chimera on `riscv-virt` with `elf`, its stub waiting for a debugger
 /// on the port returned.
 fn spawn_waiting_chimera(elf: &Path) -> (std::process::Child, u16) {
+    spawn_waiting_with("--kernel", elf)
+}
+
+/// Chimera on `riscv-virt` with `image` given by option `how` (`--kernel`,
+/// `--bios`), its stub waiting for a debugger on the port returned.
+fn spawn_waiting_with(how: &str, image: &Path) -> (std::process::Child, u16) {
     spawn_listening(1, |port| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
         c.args([
@@ -47,8 +53,8 @@ fn spawn_waiting_chimera(elf: &Path) -> (std::process::Child, u16) {
             &format!("tcp::{port}"),
             "--gdb-wait",
         ])
-        .arg("--kernel")
-        .arg(elf);
+        .arg(how)
+        .arg(image);
         c
     })
 }
@@ -609,20 +615,7 @@ fn a_step_into_a_trap_loop_stops_and_the_machine_stays_answerable() {
     std::fs::create_dir_all(&dir).expect("scratch");
     let bios = dir.join("z.bin");
     std::fs::write(&bios, [0u8; 4]).expect("written");
-    let (mut chimera, port) = spawn_listening(1, |port| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_chimera"));
-        c.args([
-            "run",
-            "--profile",
-            "riscv-virt",
-            "--gdb",
-            &format!("tcp::{port}"),
-            "--gdb-wait",
-        ])
-        .arg("--bios")
-        .arg(&bios);
-        c
-    });
+    let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
     let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
