@@ -35,10 +35,15 @@ for t in "${targets[@]}"; do
     # programs of a few hundred instructions.
     extra=()
     [ "$t" = accels ] && extra=(-max_len=1024)
+    log="artifacts/$t.log"
+    mkdir -p artifacts
     cargo +nightly fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 \
-        -timeout=20 -len_control=0 "${extra[@]}" -print_final_stats=1 2>&1 | grep -E "^(stat::|INFO: Seed|==|Done|#.*DONE)" || true
+        -timeout=20 -len_control=0 "${extra[@]}" -print_final_stats=1 >"$log" 2>&1 || true
+    grep -E "^(stat::|INFO: Seed|==|Done|#.*DONE)" "$log" || true
     if [ -n "$(ls -A "artifacts/$t" 2>/dev/null)" ]; then
-        echo "fuzz.sh: $t found a failing input: fuzz/artifacts/$t/" >&2
+        # What libFuzzer said about it (the stack of a crash or timeout).
+        grep -v "^chimera: gdb session" "$log" | tail -n 60 >&2
+        echo "fuzz.sh: $t found a failing input: fuzz/artifacts/$t/ (whole log: fuzz/$log)" >&2
         exit 1
     fi
 done

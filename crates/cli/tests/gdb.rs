@@ -640,3 +640,37 @@ fn a_step_into_a_trap_loop_stops_and_the_machine_stays_answerable() {
     let _ = chimera.kill();
     let _ = chimera.wait();
 }
+
+#[test]
+fn steps_over_a_wfi_with_nothing_to_wake_it_leave_the_machine_answerable() {
+    // `wfi; j .-4` and no timer armed: the CPU has nothing to wait for.
+    let dir = std::env::temp_dir().join(format!("chimera-gdb-wfi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let bios = dir.join("wfi.bin");
+    std::fs::write(&bios, [0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff]).expect("written");
+    let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut c = RawClient(stream);
+    assert!(stopped(&c.exchange(&RawClient::packet("?"))));
+    for _ in 0..3 {
+        let got = c.exchange(&RawClient::packet("vCont;s:1"));
+        assert!(stopped(&got), "{got:?}");
+    }
+    // Running on, the idle machine waits for the debugger (as QEMU's
+    // does) instead of ending under it; Ctrl-C stops it.
+    use std::io::Write;
+    c.0.write_all(&RawClient::packet("vCont;c")).expect("sent");
+    std::thread::sleep(Duration::from_millis(300));
+    let got = c.exchange(b"\x03");
+    assert!(stopped(&got) && !got.contains("$W"), "{got:?}");
+    // Virtual time stayed finite: the CPU still counts and steps.
+    let got = c.exchange(&RawClient::packet("vCont;s:1"));
+    assert!(stopped(&got), "{got:?}");
+    let got = c.exchange(&RawClient::packet("m80000000,4"));
+    assert!(got.contains("73005010"), "{got:?}");
+    let _ = chimera.kill();
+    let _ = chimera.wait();
+}

@@ -289,8 +289,13 @@ impl<F: Frontend> Shared<'_, F> {
             } else {
                 crate::clock::NEVER
             };
-            cpu.time
-                .sleep_until(self.params, cpu.insns, deadline.min(wakeup));
+            let until = deadline.min(wakeup);
+            if until == crate::clock::NEVER {
+                // Only a debugger's step has no quantum end: a CPU with
+                // nothing to wake it stays where it is in time.
+                return Err(Flow::Stop);
+            }
+            cpu.time.sleep_until(self.params, cpu.insns, until);
             return Err(if wakeup < deadline {
                 Flow::Again
             } else {

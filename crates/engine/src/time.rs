@@ -24,7 +24,8 @@ impl CpuTime {
     /// anchor's count).
     #[inline]
     pub fn now_ns(&self, params: &ClusterParams, insns: u64) -> u64 {
-        self.anchor_ns + params.insns_to_ns(insns.saturating_sub(self.anchor_insns))
+        self.anchor_ns
+            .saturating_add(params.insns_to_ns(insns.saturating_sub(self.anchor_insns)))
     }
 
     /// The first instruction count at which the clock reaches `ns` (the

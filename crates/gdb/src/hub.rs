@@ -221,6 +221,11 @@ impl Hub {
                         }
                     }
                 }
+                RunOutcome::Idle if s.sessions.iter().any(|x| x.attached) => {
+                    // Nothing in the machine can wake it, but a debugger
+                    // can (and QEMU's idles under one): wait for it.
+                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                }
                 other => {
                     let code = match &other {
                         RunOutcome::Exit(ExitRequest::Exit(c)) => (*c & 0xff) as u8,
