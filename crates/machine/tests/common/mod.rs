@@ -9,6 +9,7 @@ pub const RISCV_PROGRAMS: &[&str] = &[
     "atomic",
     "csr_trap",
     "timer",
+    "sstc",
     "amo_smp",
     "echo",
     "compressed",

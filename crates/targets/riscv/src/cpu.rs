@@ -47,6 +47,9 @@ pub struct Csrs {
     pub mideleg: u64,
     /// `menvcfg`.
     pub menvcfg: u64,
+    /// `stimecmp` (Sstc): the supervisor timer's compare value, in ticks
+    /// of `time`.
+    pub stimecmp: u64,
     /// `stvec`.
     pub stvec: u64,
     /// `sscratch`.

@@ -86,6 +86,10 @@ const DELEGABLE_EXCEPTIONS: u64 = 0x3ff | (1 << 12) | (1 << 13) | (1 << 15);
 const ENVCFG_FIOM: u64 = 1;
 /// `menvcfg.ADUE`: the page walker updates A and D itself.
 pub const MENVCFG_ADUE: u64 = 1 << 61;
+/// `menvcfg.STCE`: `stimecmp` drives `mip.STIP` and S mode may use it.
+pub const MENVCFG_STCE: u64 = 1 << 63;
+/// The `menvcfg` bits above 31 that can be written.
+const MENVCFG_HIGH: u64 = MENVCFG_ADUE | MENVCFG_STCE;
 
 /// `fflags`.
 pub const CSR_FFLAGS: u16 = 0x001;
@@ -100,6 +104,10 @@ pub const CSR_MIP: u16 = 0x344;
 pub const CSR_SIP: u16 = 0x144;
 /// `satp`.
 pub const CSR_SATP: u16 = 0x180;
+/// `stimecmp` (Sstc).
+pub const CSR_STIMECMP: u16 = 0x14d;
+/// `stimecmph` (Sstc, RV32).
+pub const CSR_STIMECMPH: u16 = 0x15d;
 
 /// Why a CSR access is refused (an illegal-instruction exception).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +149,7 @@ impl RiscV {
             .collect();
         ext.extend(
             [
-                "zicntr", "zicond", "zicsr", "zifencei", "zba", "zbb", "zbs", "svadu",
+                "zicntr", "zicond", "zicsr", "zifencei", "zba", "zbb", "zbs", "sstc", "svadu",
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -198,6 +206,12 @@ impl RiscV {
             CSR_FFLAGS..=CSR_FCSR => fs_enabled(cpu),
             CSR_SATP => !(cpu.privilege == PRIV_S && cpu.csr.mstatus & MSTATUS_TVM != 0),
             0xc00..=0xc1f | 0xc80..=0xc9f => Self::counter_enabled(cpu, csr),
+            // S mode reaches the supervisor timer only when M mode lets it
+            // see `time` and turned Sstc on.
+            CSR_STIMECMP | CSR_STIMECMPH => {
+                cpu.privilege == PRIV_M
+                    || (cpu.csr.mcounteren & 2 != 0 && cpu.csr.menvcfg & MENVCFG_STCE != 0)
+            }
             _ => true,
         }
     }
@@ -225,7 +239,7 @@ impl RiscV {
         }
         let high = self.xlen == 32 && matches!(csr, 0xb80..=0xb9f | 0xc80..=0xc9f);
         let c = &cpu.csr;
-        let mip = c.mip_sw | pins;
+        let mip = self.sstc_mip(cpu, env, c.mip_sw | pins);
         let value = match csr {
             CSR_FFLAGS => u64::from(c.fflags),
             CSR_FRM => u64::from(c.frm),
@@ -248,6 +262,8 @@ impl RiscV {
             0x143 => c.stval,
             CSR_SIP => mip & c.mideleg,
             CSR_SATP => c.satp,
+            CSR_STIMECMP => c.stimecmp,
+            CSR_STIMECMPH if self.xlen == 32 => c.stimecmp >> 32,
             0x300 => self.mstatus(cpu),
             0x301 => self.misa(),
             0x302 => c.medeleg,
@@ -333,6 +349,13 @@ impl RiscV {
                 let m = c.mideleg & MIP_SSIP;
                 c.mip_sw = (c.mip_sw & !m) | (value & m);
             }
+            CSR_STIMECMP if self.xlen == 32 => {
+                c.stimecmp = (c.stimecmp & !0xffff_ffff) | value;
+            }
+            CSR_STIMECMP => c.stimecmp = value,
+            CSR_STIMECMPH if self.xlen == 32 => {
+                c.stimecmp = (c.stimecmp & 0xffff_ffff) | (value << 32);
+            }
             CSR_SATP => {
                 // A write of an unsupported mode has no effect at all.
                 let bare = if self.xlen == 64 {
@@ -360,15 +383,15 @@ impl RiscV {
             0x306 => c.mcounteren = value & 0xffff_ffff,
             0x30a => {
                 let high = if self.xlen == 32 {
-                    c.menvcfg & MENVCFG_ADUE
+                    c.menvcfg & MENVCFG_HIGH
                 } else {
-                    value & MENVCFG_ADUE
+                    value & MENVCFG_HIGH
                 };
                 c.menvcfg = (value & ENVCFG_FIOM) | high;
             }
             0x310 if self.xlen == 32 => {}
             0x31a if self.xlen == 32 => {
-                c.menvcfg = (c.menvcfg & !MENVCFG_ADUE) | ((value << 32) & MENVCFG_ADUE);
+                c.menvcfg = (c.menvcfg & !MENVCFG_HIGH) | ((value << 32) & MENVCFG_HIGH);
             }
             0x320 => c.mcountinhibit = value & 0xffff_fffd,
             0x323..=0x33f => {}
@@ -376,9 +399,16 @@ impl RiscV {
             0x341 => c.mepc = value & !1,
             0x342 => c.mcause = value,
             0x343 => c.mtval = value,
-            // SSIP, STIP and SEIP are software-writable; the machine bits
-            // follow their pins.
-            CSR_MIP => c.mip_sw = value & S_INTERRUPTS,
+            // SSIP, STIP and SEIP are software-writable (STIP not while
+            // Sstc drives it); the machine bits follow their pins.
+            CSR_MIP => {
+                let m = if c.menvcfg & MENVCFG_STCE != 0 {
+                    S_INTERRUPTS & !MIP_STIP
+                } else {
+                    S_INTERRUPTS
+                };
+                c.mip_sw = (c.mip_sw & !m) | (value & m);
+            }
             0x3a0..=0x3a3 => {
                 let range = self.pmpcfg_entries(csr - 0x3a0).ok_or(CsrRefused)?;
                 for (i, entry) in range.enumerate() {

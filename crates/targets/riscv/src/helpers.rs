@@ -282,6 +282,7 @@ fn csr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
             crate::mmu::flush(ctx.cpu, ctx.env);
         }
         fe.sync_mmu(ctx.cpu, ctx.env);
+        fe.sync_sstc(ctx.cpu, ctx.env);
         recheck_interrupts(ctx);
     }
     Ok(old)

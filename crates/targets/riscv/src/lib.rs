@@ -17,6 +17,7 @@ pub mod helpers;
 pub mod inst;
 pub mod mmu;
 pub mod plic;
+pub mod sstc;
 pub mod translate;
 pub mod trap;
 

@@ -173,8 +173,10 @@ impl RiscV {
     /// `wfi` whatever the global enables say).
     pub fn poll_interrupts(&self, cpu: &mut RiscvCpu, env: &mut CpuEnv, irq: &IrqInputs) -> bool {
         cpu.pending_pins = pin_bits(irq);
-        // A wake-up request only ever asks for this look (see the helpers).
+        // A wake-up request only asks for this look (see the helpers), or
+        // for the next one when the Sstc timer is due.
         env.clear_wakeup();
+        self.sync_sstc(cpu, env);
         let pending = (cpu.pending_pins | cpu.csr.mip_sw) & cpu.csr.mie;
         if pending == 0 {
             return false;
