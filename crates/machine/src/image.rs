@@ -150,7 +150,9 @@ pub fn read_file_bounded(path: &Path) -> Result<Vec<u8>, String> {
             meta.len()
         ));
     }
-    let mut data = Vec::new();
+    // Sized from the metadata (checked above): read in one piece, not
+    // grown by doubling and copying as a read of unknown length is.
+    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_IMAGE_FILE + 1).read_to_end(&mut data))
         .map_err(|e| e.to_string())?;
