@@ -392,6 +392,16 @@ fn write_cpus(
         w.property_string("riscv,isa", &isa)?;
         w.property_string("riscv,isa-base", &format!("rv{xlen}i"))?;
         w.property_string_list("riscv,isa-extensions", extensions.clone())?;
+        // The cache-block size of `cbo.*`, as QEMU's `virt` gives it.
+        for (ext, property) in [
+            ("zicbom", "riscv,cbom-block-size"),
+            ("zicbop", "riscv,cbop-block-size"),
+            ("zicboz", "riscv,cboz-block-size"),
+        ] {
+            if extensions.iter().any(|e| e == ext) {
+                w.property_u32(property, 64)?;
+            }
+        }
         w.property_string("mmu-type", mmu)?;
         w.property_phandle(cpu)?;
         let ic = w.begin_node("interrupt-controller")?;

@@ -10,6 +10,7 @@ pub const RISCV_PROGRAMS: &[&str] = &[
     "csr_trap",
     "timer",
     "sstc",
+    "cbo",
     "amo_smp",
     "echo",
     "compressed",

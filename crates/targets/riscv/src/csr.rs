@@ -84,6 +84,14 @@ const DELEGABLE_EXCEPTIONS: u64 = 0x3ff | (1 << 12) | (1 << 13) | (1 << 15);
 
 /// `menvcfg.FIOM`.
 const ENVCFG_FIOM: u64 = 1;
+/// `menvcfg`/`senvcfg.CBIE`: `cbo.inval` allowed below (as a flush).
+pub const ENVCFG_CBIE: u64 = 3 << 4;
+/// `menvcfg`/`senvcfg.CBCFE`: `cbo.clean` and `cbo.flush` allowed below.
+pub const ENVCFG_CBCFE: u64 = 1 << 6;
+/// `menvcfg`/`senvcfg.CBZE`: `cbo.zero` allowed below.
+pub const ENVCFG_CBZE: u64 = 1 << 7;
+/// The low `envcfg` bits that can be written.
+const ENVCFG_LOW: u64 = ENVCFG_FIOM | ENVCFG_CBIE | ENVCFG_CBCFE | ENVCFG_CBZE;
 /// `menvcfg.ADUE`: the page walker updates A and D itself.
 pub const MENVCFG_ADUE: u64 = 1 << 61;
 /// `menvcfg.STCE`: `stimecmp` drives `mip.STIP` and S mode may use it.
@@ -149,7 +157,19 @@ impl RiscV {
             .collect();
         ext.extend(
             [
-                "zicntr", "zicond", "zicsr", "zifencei", "zba", "zbb", "zbs", "sstc", "svadu",
+                "zicbom",
+                "zicbop",
+                "zicboz",
+                "zicntr",
+                "zicond",
+                "zicsr",
+                "zifencei",
+                "zihintpause",
+                "zba",
+                "zbb",
+                "zbs",
+                "sstc",
+                "svadu",
             ]
             .iter()
             .map(|s| s.to_string()),
@@ -340,7 +360,7 @@ impl RiscV {
             }
             0x105 => c.stvec = value & !2,
             0x106 => c.scounteren = value & 0xffff_ffff,
-            0x10a => c.senvcfg = value & ENVCFG_FIOM,
+            0x10a => c.senvcfg = value & ENVCFG_LOW,
             0x140 => c.sscratch = value,
             0x141 => c.sepc = value & !1,
             0x142 => c.scause = value,
@@ -387,7 +407,7 @@ impl RiscV {
                 } else {
                     value & MENVCFG_HIGH
                 };
-                c.menvcfg = (value & ENVCFG_FIOM) | high;
+                c.menvcfg = (value & ENVCFG_LOW) | high;
             }
             0x310 if self.xlen == 32 => {}
             0x31a if self.xlen == 32 => {

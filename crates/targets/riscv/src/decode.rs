@@ -1,7 +1,7 @@
 //! The 32-bit instruction decoder (RV32I/RV64I, M, A, F, D, Zicsr,
 //! Zifencei, and the machine-mode system instructions).
 
-use crate::inst::{Alu, AmoOp, BranchCond, CsrOp, FpFmt, FpOp, Inst, Sgnj, Unary};
+use crate::inst::{Alu, AmoOp, BranchCond, CboOp, CsrOp, FpFmt, FpOp, Inst, Sgnj, Unary};
 
 fn bits(w: u32, hi: u32, lo: u32) -> u32 {
     (w >> lo) & ((1 << (hi - lo + 1)) - 1)
@@ -193,6 +193,25 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
         0x0f => match f3 {
             0 => Inst::Fence,
             1 => Inst::FenceI,
+            2 if rd == 0 => match w >> 20 {
+                0 => Inst::CacheBlock {
+                    op: CboOp::Inval,
+                    rs1,
+                },
+                1 => Inst::CacheBlock {
+                    op: CboOp::Clean,
+                    rs1,
+                },
+                2 => Inst::CacheBlock {
+                    op: CboOp::Flush,
+                    rs1,
+                },
+                4 => Inst::CacheBlock {
+                    op: CboOp::Zero,
+                    rs1,
+                },
+                _ => Inst::Illegal,
+            },
             _ => Inst::Illegal,
         },
         0x2f => decode_amo(w, rd, rs1, rs2, f3, rv64),

@@ -10,7 +10,7 @@ use crate::csr::{
     MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
     PRIV_M, PRIV_S, PRIV_U,
 };
-use crate::inst::{AmoOp, CsrOp};
+use crate::inst::{AmoOp, CboOp, CsrOp};
 use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_ILLEGAL};
 use crate::RiscV;
 
@@ -42,6 +42,13 @@ pub const H_FP_ENABLE: HelperId = HelperId(11);
 /// `fp(code, a, b, c, insn) -> result`: a float operation (see
 /// [`crate::float::compute`]); ORs its flags into `fflags`.
 pub const H_FP: HelperId = HelperId(12);
+/// `cbo(addr, op, insn)`: a cache-block operation ([`CboOp`] as numbered
+/// in its encoding) on the block holding `addr`.
+pub const H_CBO: HelperId = HelperId(13);
+
+/// The size of a cache block, for `cbo.*` (as QEMU's `virt` CPUs have
+/// it, and the device tree says).
+pub const CACHE_BLOCK_BYTES: u64 = 64;
 
 type Ctx<'a, 'b> = HelperCtx<'a, 'b, RiscV>;
 
@@ -124,6 +131,12 @@ pub const HELPERS: &[Helper<RiscV>] = &[
         func: fp,
         leaf: true,
         globals: false,
+    },
+    Helper {
+        name: "cbo",
+        func: cbo,
+        leaf: false,
+        globals: true,
     },
 ];
 
@@ -314,6 +327,41 @@ fn sext32(v: u64, size: u64) -> u64 {
     }
 }
 
+/// Whether the hart's privilege may run a cache-block operation that
+/// `menvcfg`/`senvcfg` gate with `field` (a mask of their bits): M mode
+/// always, S mode when `menvcfg` enables it, U mode when both do.
+fn cbo_enabled(cpu: &crate::RiscvCpu, field: u64) -> bool {
+    let (m, s) = (cpu.csr.menvcfg & field != 0, cpu.csr.senvcfg & field != 0);
+    match cpu.privilege {
+        PRIV_M => true,
+        PRIV_S => m,
+        _ => m && s,
+    }
+}
+
+/// `cbo.*`. Caches are not modelled: clean, flush and invalidate only
+/// check that they may run; zero writes the block's 64 zero bytes
+/// through the MMU (a store's permissions and faults; a block never
+/// crosses a page, so nothing is written when the first store faults).
+fn cbo(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (addr, op, insn) = (args[0], args[1], args[2]);
+    let field = match op {
+        x if x == CboOp::Zero as u64 => crate::csr::ENVCFG_CBZE,
+        x if x == CboOp::Inval as u64 => crate::csr::ENVCFG_CBIE,
+        _ => crate::csr::ENVCFG_CBCFE,
+    };
+    if !cbo_enabled(ctx.cpu, field) {
+        return Err(illegal_insn(insn));
+    }
+    if op == CboOp::Zero as u64 {
+        let base = addr & !(CACHE_BLOCK_BYTES - 1) & ctx.frontend.mask();
+        for i in 0..CACHE_BLOCK_BYTES / 8 {
+            ctx.store(base + 8 * i, 8, Endian::Little, 0)?;
+        }
+    }
+    Ok(0)
+}
+
 fn lr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     let (addr, size) = (args[0], args[1]);
     if addr % size != 0 {
@@ -410,6 +458,24 @@ pub fn apply_amo(op: AmoOp, old: u64, operand: u64, size: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_block_operations_below_m_mode_need_their_envcfg_enables() {
+        use crate::csr::{ENVCFG_CBIE, ENVCFG_CBZE};
+        let mut cpu = crate::RiscvCpu::new(0);
+        cpu.privilege = PRIV_M;
+        assert!(cbo_enabled(&cpu, ENVCFG_CBZE));
+        cpu.privilege = PRIV_S;
+        assert!(!cbo_enabled(&cpu, ENVCFG_CBZE));
+        cpu.csr.menvcfg = ENVCFG_CBZE | (1 << 4);
+        assert!(cbo_enabled(&cpu, ENVCFG_CBZE));
+        assert!(cbo_enabled(&cpu, ENVCFG_CBIE));
+        cpu.privilege = PRIV_U;
+        assert!(!cbo_enabled(&cpu, ENVCFG_CBZE));
+        cpu.csr.senvcfg = ENVCFG_CBZE;
+        assert!(cbo_enabled(&cpu, ENVCFG_CBZE));
+        assert!(!cbo_enabled(&cpu, ENVCFG_CBIE));
+    }
 
     #[test]
     fn amo_arithmetic_at_both_widths() {

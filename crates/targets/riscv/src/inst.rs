@@ -401,6 +401,14 @@ pub enum Inst {
     Fence,
     /// `fence.i`.
     FenceI,
+    /// `cbo.inval`/`cbo.clean`/`cbo.flush` (Zicbom) and `cbo.zero`
+    /// (Zicboz) on the cache block holding the address in `rs1`.
+    CacheBlock {
+        /// Which operation.
+        op: CboOp,
+        /// The address register.
+        rs1: u8,
+    },
     /// `flw`/`fld` (and their compressed forms).
     FpLoad {
         fmt: FpFmt,
@@ -461,4 +469,18 @@ impl Inst {
     pub fn dirties_float(&self) -> bool {
         self.is_float() && !matches!(self, Inst::FpStore { .. } | Inst::FpMvToInt { .. })
     }
+}
+
+/// A cache-block operation (Zicbom, Zicboz), numbered as its encoding's
+/// immediate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CboOp {
+    /// `cbo.inval`.
+    Inval = 0,
+    /// `cbo.clean`.
+    Clean = 1,
+    /// `cbo.flush`.
+    Flush = 2,
+    /// `cbo.zero`.
+    Zero = 4,
 }

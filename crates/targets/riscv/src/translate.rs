@@ -13,8 +13,8 @@ use crate::compressed::decode16;
 use crate::decode::decode32;
 use crate::float::{emit_float, FpBlock};
 use crate::helpers::{
-    amo_code, H_AMO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_SFENCE_VMA, H_SRET,
-    H_WFI,
+    amo_code, H_AMO, H_CBO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_SFENCE_VMA,
+    H_SRET, H_WFI,
 };
 use crate::inst::{Alu, BranchCond, CsrOp, Inst, Unary};
 use crate::RiscV;
@@ -585,6 +585,12 @@ impl RiscV {
                 return true;
             }
             Inst::Fence => {}
+            Inst::CacheBlock { op, rs1 } => {
+                let addr = e.read(rs1);
+                let code = e.b.constant(Ty::I64, op as u64);
+                let r = e.b.constant(Ty::I64, raw);
+                e.b.call(H_CBO, &[addr, code, r], None);
+            }
             Inst::FpLoad { .. }
             | Inst::FpStore { .. }
             | Inst::Fp { .. }
