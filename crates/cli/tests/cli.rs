@@ -161,3 +161,34 @@ fn tree_of_the_default_machine_shows_both_clusters_their_spaces_and_the_mailbox_
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
 }
+
+#[test]
+fn an_unknown_extension_in_isa_is_an_error_naming_it() {
+    let hello = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../guests/riscv/images/rv64/hello.elf"
+    );
+    let out = chimera(&[
+        "run",
+        "--profile",
+        "riscv-virt",
+        "--set",
+        "cpu.isa=zba=false,zbq=true",
+        "--kernel",
+        hello,
+    ]);
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown extension `zbq`"), "{err}");
+    // Known ones turned off run as before where they are not used.
+    let out = chimera(&[
+        "run",
+        "--profile",
+        "riscv-virt",
+        "--set",
+        "cpu.isa=zba=false,sstc=off",
+        "--kernel",
+        hello,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+}

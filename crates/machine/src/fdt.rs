@@ -358,8 +358,13 @@ fn write_cpus(
     cpus: &[(u32, u32)],
 ) -> Result<()> {
     let xlen = facts.word_bits;
-    let extensions =
-        chimera_riscv::RiscV::new(xlen, config.timebase_hz, config.reset_pc).isa_extensions();
+    let optional = config.extensions().map_err(|message| FdtError::Config {
+        id: "cpus".into(),
+        message,
+    })?;
+    let extensions = chimera_riscv::RiscV::new(xlen, config.timebase_hz, config.reset_pc)
+        .with_extensions(optional)
+        .isa_extensions();
     let letters: String = extensions
         .iter()
         .filter(|e| e.len() == 1)

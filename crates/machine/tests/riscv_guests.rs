@@ -21,10 +21,19 @@ fn guests() -> PathBuf {
 /// Runs `image` on `profile`; returns the outcome, the UART's bytes and
 /// the instructions retired.
 fn run(profile: &str, image: &Path, harts: u32) -> (RunOutcome, String, u64) {
+    run_with(profile, image, harts, "")
+}
+
+/// [`run`] with the cluster's `isa` property set to `isa`.
+fn run_with(profile: &str, image: &Path, harts: u32, isa: &str) -> (RunOutcome, String, u64) {
     let mut loaded = load_profile(profile, builtin_registry()).expect("profile loads");
     loaded
         .builder
         .set_property("cpu", "harts", harts.into())
+        .unwrap();
+    loaded
+        .builder
+        .set_property("cpu", "isa", isa.into())
         .unwrap();
     loaded.builder.clear_images("cpu");
     loaded
@@ -101,4 +110,48 @@ fn two_machines_of_different_widths_run_at_once() {
     let (rb, _, _) = b.join().unwrap();
     assert_eq!(ra, RunOutcome::Exit(ExitRequest::Exit(0)));
     assert_eq!(rb, RunOutcome::Exit(ExitRequest::Exit(0)));
+}
+
+/// Each program of guests/riscv/Makefile's `ISA_OFF` list, with one
+/// extension turned off through `isa`, traps where QEMU's `-cpu
+/// rvW,EXT=false` does: same output (the trap's cause, pc and
+/// instruction) and exit status (guests/riscv/expected/rvW/isa-off).
+#[test]
+fn an_extension_turned_off_traps_as_on_qemu() {
+    let makefile = std::fs::read_to_string(guests().join("Makefile")).expect("Makefile");
+    let list = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("ISA_OFF := "))
+        .expect("ISA_OFF in the Makefile");
+    let mut failures = Vec::new();
+    for width in [64, 32] {
+        let profile = if width == 64 {
+            "riscv-virt"
+        } else {
+            "riscv32-virt"
+        };
+        for pair in list.split_whitespace() {
+            let (program, ext) = pair.split_once(':').expect("PROGRAM:EXT");
+            let image = guests().join(format!("images/rv{width}/{program}.elf"));
+            let expected = std::fs::read_to_string(
+                guests().join(format!("expected/rv{width}/isa-off/{program}.{ext}.out")),
+            )
+            .expect("expected output recorded from QEMU");
+            let (outcome, out, _) = run_with(profile, &image, 1, &format!("{ext}=false"));
+            let code = match outcome {
+                RunOutcome::Exit(ExitRequest::Exit(code)) => code,
+                other => {
+                    failures.push(format!("rv{width} {program} {ext}=false: {other:?}"));
+                    continue;
+                }
+            };
+            let got = format!("{out}exit {code}");
+            if got.trim_end() != expected.trim_end() {
+                failures.push(format!(
+                    "rv{width} {program} {ext}=false:\n--- got\n{got}\n--- QEMU\n{expected}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

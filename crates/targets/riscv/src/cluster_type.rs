@@ -27,6 +27,20 @@ pub struct RiscvConfig {
     pub timebase_hz: u64,
     /// Where harts start after reset (an image's entry point overrides it).
     pub reset_pc: u64,
+    /// Optional extensions turned on or off, as QEMU's `-cpu` spells them:
+    /// `zba=false,sstc=off` (every one is on by default).
+    pub isa: String,
+}
+
+impl RiscvConfig {
+    /// The optional extensions [`RiscvConfig::isa`] asks for.
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming what in `isa` is not understood.
+    pub fn extensions(&self) -> Result<crate::isa::Extensions, String> {
+        crate::isa::Extensions::parse(&self.isa)
+    }
 }
 
 impl Default for RiscvConfig {
@@ -36,6 +50,7 @@ impl Default for RiscvConfig {
             freq_hz: 1_000_000_000,
             timebase_hz: 10_000_000,
             reset_pc: 0x8000_0000,
+            isa: String::new(),
         }
     }
 }
@@ -49,7 +64,9 @@ pub struct RiscvClusterType {
 
 impl RiscvClusterType {
     fn config(&self, config: &Value) -> Result<RiscvConfig, String> {
-        RiscvConfig::deserialize(config).map_err(|e| e.to_string())
+        let c = RiscvConfig::deserialize(config).map_err(|e| e.to_string())?;
+        c.extensions()?;
+        Ok(c)
     }
 }
 
@@ -99,7 +116,7 @@ impl ClusterType for RiscvClusterType {
 
     fn build(&self, config: &Value, setup: ClusterSetup) -> Result<Box<dyn ClusterRun>, String> {
         let c = self.config(config)?;
-        let fe = RiscV::new(self.xlen, c.timebase_hz, c.reset_pc);
+        let fe = RiscV::new(self.xlen, c.timebase_hz, c.reset_pc).with_extensions(c.extensions()?);
         Ok(Box::new(Cluster::new(fe, setup)))
     }
 }

@@ -155,6 +155,7 @@ impl RiscV {
             .filter(|c| misa & (1 << (*c as u8 - b'a')) != 0)
             .map(String::from)
             .collect();
+        let optional = self.extensions.enabled();
         ext.extend(
             [
                 "zicbom",
@@ -171,8 +172,9 @@ impl RiscV {
                 "sstc",
                 "svadu",
             ]
-            .iter()
-            .map(|s| s.to_string()),
+            .into_iter()
+            .filter(|e| !crate::isa::NAMES.contains(e) || optional.contains(e))
+            .map(String::from),
         );
         ext
     }
@@ -217,6 +219,23 @@ impl RiscV {
         (u128::from(env.now_ns()) * u128::from(self.timebase_hz) / 1_000_000_000) as u64
     }
 
+    /// Whether `csr` exists with this hart's extensions.
+    fn has_csr(&self, csr: u16) -> bool {
+        match csr {
+            CSR_STIMECMP | CSR_STIMECMPH => self.extensions.sstc,
+            _ => true,
+        }
+    }
+
+    /// The `menvcfg` bits above 31 that can be written.
+    fn menvcfg_high(&self) -> u64 {
+        if self.extensions.sstc {
+            MENVCFG_HIGH
+        } else {
+            MENVCFG_ADUE
+        }
+    }
+
     /// Whether the hart's privilege may access `csr` at all.
     fn may_access(cpu: &RiscvCpu, csr: u16) -> bool {
         if u16::from(cpu.privilege) < (csr >> 8) & 3 {
@@ -254,7 +273,7 @@ impl RiscV {
         pins: u64,
         csr: u16,
     ) -> Result<u64, CsrRefused> {
-        if !Self::may_access(cpu, csr) {
+        if !self.has_csr(csr) || !Self::may_access(cpu, csr) {
             return Err(CsrRefused);
         }
         let high = self.xlen == 32 && matches!(csr, 0xb80..=0xb9f | 0xc80..=0xc9f);
@@ -334,7 +353,7 @@ impl RiscV {
         csr: u16,
         value: u64,
     ) -> Result<(), CsrRefused> {
-        if csr >> 10 == 3 || !Self::may_access(cpu, csr) {
+        if csr >> 10 == 3 || !self.has_csr(csr) || !Self::may_access(cpu, csr) {
             return Err(CsrRefused);
         }
         let value = value & self.mask();
@@ -405,13 +424,13 @@ impl RiscV {
                 let high = if self.xlen == 32 {
                     c.menvcfg & MENVCFG_HIGH
                 } else {
-                    value & MENVCFG_HIGH
+                    value & self.menvcfg_high()
                 };
                 c.menvcfg = (value & ENVCFG_LOW) | high;
             }
             0x310 if self.xlen == 32 => {}
             0x31a if self.xlen == 32 => {
-                c.menvcfg = (c.menvcfg & !MENVCFG_HIGH) | ((value << 32) & MENVCFG_HIGH);
+                c.menvcfg = (c.menvcfg & !MENVCFG_HIGH) | ((value << 32) & self.menvcfg_high());
             }
             0x320 => c.mcountinhibit = value & 0xffff_fffd,
             0x323..=0x33f => {}

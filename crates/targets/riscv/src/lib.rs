@@ -15,6 +15,7 @@ pub mod gdb;
 pub mod hardfloat;
 pub mod helpers;
 pub mod inst;
+pub mod isa;
 pub mod mmu;
 pub mod plic;
 pub mod sstc;
@@ -43,6 +44,8 @@ pub struct RiscV {
     pub timebase_hz: u64,
     /// Where harts start after reset.
     pub reset_pc: u64,
+    /// The optional extensions the harts implement.
+    pub extensions: isa::Extensions,
     gdb: gdb::RiscvGdb,
 }
 
@@ -53,8 +56,15 @@ impl RiscV {
             xlen,
             timebase_hz,
             reset_pc,
+            extensions: isa::Extensions::default(),
             gdb: gdb::RiscvGdb::new(xlen),
         }
+    }
+
+    /// The same frontend with only `extensions` of the optional ones.
+    pub fn with_extensions(mut self, extensions: isa::Extensions) -> Self {
+        self.extensions = extensions;
+        self
     }
 }
 

@@ -266,11 +266,19 @@ impl RiscV {
     ) -> Result<(Inst, u64, u64), Trap> {
         let low = code.fetch(pc, 2, LE)? as u16;
         if low & 3 != 3 {
-            return Ok((decode16(low, self.xlen), 2, u64::from(low)));
+            return Ok((
+                self.extensions.filter(decode16(low, self.xlen)),
+                2,
+                u64::from(low),
+            ));
         }
         let high = code.fetch(self.wrap(pc + 2), 2, LE)?;
         let w = u32::from(low) | ((high as u32) << 16);
-        Ok((decode32(w, self.xlen), 4, u64::from(w)))
+        Ok((
+            self.extensions.filter(decode32(w, self.xlen)),
+            4,
+            u64::from(w),
+        ))
     }
 
     /// The side path of a branch taken to `target`, if it makes one: at

@@ -1,0 +1,186 @@
+//! Which optional extensions a RISC-V cluster implements: its `isa`
+//! property, in the spelling of QEMU's `-cpu rv64,zba=false,sstc=off`,
+//! and what follows from it — an instruction of an extension turned off
+//! decodes as illegal, its CSRs are absent, and the device tree does not
+//! name it. Every extension is on by default, as on QEMU's `rv64`.
+
+use crate::inst::{Alu, Inst};
+
+/// The optional extensions, each on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extensions {
+    /// Cache-block management (`cbo.clean`, `cbo.flush`, `cbo.inval`).
+    pub zicbom: bool,
+    /// Cache-block prefetch hints (advertised only: they are `ori` hints).
+    pub zicbop: bool,
+    /// `cbo.zero`.
+    pub zicboz: bool,
+    /// `czero.eqz`, `czero.nez`.
+    pub zicond: bool,
+    /// `pause` (advertised only: it is a `fence` hint).
+    pub zihintpause: bool,
+    /// Address generation (`sh1add`, `add.uw`, …).
+    pub zba: bool,
+    /// Basic bit manipulation (`andn`, `clz`, `rev8`, …).
+    pub zbb: bool,
+    /// Single-bit instructions (`bset`, `bext`, …).
+    pub zbs: bool,
+    /// The supervisor timer compare register `stimecmp`.
+    pub sstc: bool,
+}
+
+impl Default for Extensions {
+    fn default() -> Self {
+        Extensions {
+            zicbom: true,
+            zicbop: true,
+            zicboz: true,
+            zicond: true,
+            zihintpause: true,
+            zba: true,
+            zbb: true,
+            zbs: true,
+            sstc: true,
+        }
+    }
+}
+
+/// The names `isa` takes, in the order the device tree lists them.
+pub const NAMES: [&str; 9] = [
+    "zicbom",
+    "zicbop",
+    "zicboz",
+    "zicond",
+    "zihintpause",
+    "zba",
+    "zbb",
+    "zbs",
+    "sstc",
+];
+
+impl Extensions {
+    fn flag(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "zicbom" => &mut self.zicbom,
+            "zicbop" => &mut self.zicbop,
+            "zicboz" => &mut self.zicboz,
+            "zicond" => &mut self.zicond,
+            "zihintpause" => &mut self.zihintpause,
+            "zba" => &mut self.zba,
+            "zbb" => &mut self.zbb,
+            "zbs" => &mut self.zbs,
+            "sstc" => &mut self.sstc,
+            _ => return None,
+        })
+    }
+
+    /// The extensions `spec` asks for: comma-separated `name=true`,
+    /// `name=false` (or `on`/`off`), each changing the default (all on).
+    ///
+    /// # Errors
+    ///
+    /// A sentence naming an unknown extension (and the known ones) or a
+    /// value that is not a truth value.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut ext = Extensions::default();
+        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (name, value) = item
+                .split_once('=')
+                .ok_or_else(|| format!("isa: `{item}` is not `extension=true|false`"))?;
+            let name = name.trim().to_ascii_lowercase();
+            let on = match value.trim() {
+                "true" | "on" => true,
+                "false" | "off" => false,
+                other => {
+                    return Err(format!(
+                        "isa: `{other}` for {name} is not true, false, on or off"
+                    ))
+                }
+            };
+            let flag = ext.flag(&name).ok_or_else(|| {
+                format!(
+                    "isa: unknown extension `{name}` (known: {})",
+                    NAMES.join(", ")
+                )
+            })?;
+            *flag = on;
+        }
+        Ok(ext)
+    }
+
+    /// The names of the extensions that are on, in [`NAMES`] order.
+    pub fn enabled(&self) -> Vec<&'static str> {
+        let mut copy = *self;
+        NAMES
+            .into_iter()
+            .filter(|n| copy.flag(n).is_some_and(|f| *f))
+            .collect()
+    }
+
+    /// `inst` as this hart decodes it: illegal when its extension is off.
+    pub fn filter(&self, inst: Inst) -> Inst {
+        let allowed = match &inst {
+            Inst::AluReg { op, .. } | Inst::AluImm { op, .. } => self.allows_alu(*op),
+            Inst::Unary { .. } => self.zbb,
+            Inst::CacheBlock { op, .. } => match op {
+                crate::inst::CboOp::Zero => self.zicboz,
+                _ => self.zicbom,
+            },
+            _ => true,
+        };
+        if allowed {
+            inst
+        } else {
+            Inst::Illegal
+        }
+    }
+
+    fn allows_alu(&self, op: Alu) -> bool {
+        match op {
+            Alu::Andn
+            | Alu::Orn
+            | Alu::Xnor
+            | Alu::Min
+            | Alu::Minu
+            | Alu::Max
+            | Alu::Maxu
+            | Alu::Rol
+            | Alu::Ror => self.zbb,
+            Alu::ShAdd(_) | Alu::ShAddUw(_) | Alu::SllUw => self.zba,
+            Alu::Bclr | Alu::Bset | Alu::Binv | Alu::Bext => self.zbs,
+            Alu::CzeroEqz | Alu::CzeroNez => self.zicond,
+            _ => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qemu_spelling_turns_extensions_off_and_unknown_names_are_errors() {
+        let ext = Extensions::parse("zba=false, sstc=off,zbb=on").expect("valid");
+        assert!(!ext.zba && !ext.sstc && ext.zbb && ext.zicond);
+        assert!(!ext.enabled().contains(&"zba"));
+        assert_eq!(Extensions::parse("").expect("empty"), Extensions::default());
+        let err = Extensions::parse("zbx=true").expect_err("unknown");
+        assert!(err.contains("zbx") && err.contains("zicond"), "{err}");
+        assert!(Extensions::parse("zba=maybe").is_err());
+        assert!(Extensions::parse("zba").is_err());
+    }
+
+    #[test]
+    fn an_instruction_of_an_extension_turned_off_is_illegal() {
+        let add = Inst::AluReg {
+            op: Alu::ShAdd(1),
+            rd: 1,
+            rs1: 2,
+            rs2: 3,
+            word: false,
+        };
+        let off = Extensions::parse("zba=false").expect("valid");
+        assert_eq!(off.filter(add), Inst::Illegal);
+        assert_eq!(Extensions::default().filter(add), add);
+    }
+}
