@@ -11,6 +11,8 @@ pub const RISCV_PROGRAMS: &[&str] = &[
     "timer",
     "sstc",
     "cbo",
+    "zbc",
+    "zawrs",
     "amo_smp",
     "echo",
     "compressed",

@@ -288,6 +288,9 @@ fn bitmanip_reg(f3: u32, f7: u32) -> Option<Alu> {
         (0x34, 1) => Alu::Binv,
         (0x07, 5) => Alu::CzeroEqz,
         (0x07, 7) => Alu::CzeroNez,
+        (0x05, 1) => Alu::Clmul,
+        (0x05, 2) => Alu::Clmulr,
+        (0x05, 3) => Alu::Clmulh,
         _ => return None,
     })
 }
@@ -531,6 +534,8 @@ fn decode_system(w: u32, rd: u8, rs1: u8, f3: u32) -> Inst {
                 (0x302, 0, 0) => Inst::Mret,
                 (0x102, 0, 0) => Inst::Sret,
                 (0x105, 0, 0) => Inst::Wfi,
+                (0x00d, 0, 0) => Inst::Wrs { sto: false },
+                (0x01d, 0, 0) => Inst::Wrs { sto: true },
                 (f, _, 0) if f >> 5 == 0x09 => Inst::SfenceVma,
                 _ => Inst::Illegal,
             }

@@ -10,7 +10,7 @@ use crate::csr::{
     MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
     PRIV_M, PRIV_S, PRIV_U,
 };
-use crate::inst::{AmoOp, CboOp, CsrOp};
+use crate::inst::{Alu, AmoOp, CboOp, CsrOp};
 use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_ILLEGAL};
 use crate::RiscV;
 
@@ -45,6 +45,11 @@ pub const H_FP: HelperId = HelperId(12);
 /// `cbo(addr, op, insn)`: a cache-block operation ([`CboOp`] as numbered
 /// in its encoding) on the block holding `addr`.
 pub const H_CBO: HelperId = HelperId(13);
+
+/// `clmul(a, b, kind)`: a carry-less multiply ([`clmul_code`]).
+pub const H_CLMUL: HelperId = HelperId(14);
+/// `wrs(insn, sto)`: `wrs.nto` / `wrs.sto`.
+pub const H_WRS: HelperId = HelperId(15);
 
 /// The size of a cache block, for `cbo.*` (as QEMU's `virt` CPUs have
 /// it, and the device tree says).
@@ -135,6 +140,18 @@ pub const HELPERS: &[Helper<RiscV>] = &[
     Helper {
         name: "cbo",
         func: cbo,
+        leaf: false,
+        globals: true,
+    },
+    Helper {
+        name: "clmul",
+        func: clmul,
+        leaf: true,
+        globals: false,
+    },
+    Helper {
+        name: "wrs",
+        func: wrs,
         leaf: false,
         globals: true,
     },
@@ -358,6 +375,56 @@ fn cbo(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
         for i in 0..CACHE_BLOCK_BYTES / 8 {
             ctx.store(base + 8 * i, 8, Endian::Little, 0)?;
         }
+    }
+    Ok(0)
+}
+
+/// The `kind` argument of [`H_CLMUL`]: which half of the product (0 low,
+/// 1 high, 2 reversed) and the operands' width in bits above.
+pub fn clmul_code(op: Alu, ty: chimera_engine::ir::Ty) -> u64 {
+    let half = match op {
+        Alu::Clmulh => 1,
+        Alu::Clmulr => 2,
+        _ => 0,
+    };
+    let bits = match ty {
+        chimera_engine::ir::Ty::I32 => 32,
+        chimera_engine::ir::Ty::I64 => 64,
+    };
+    half | bits << 8
+}
+
+/// The carry-less product of `a` and `b`, each of `bits` bits.
+pub fn carryless_product(a: u64, b: u64, bits: u32) -> u128 {
+    (0..bits)
+        .filter(|i| (b >> i) & 1 != 0)
+        .fold(0u128, |r, i| r ^ (u128::from(a) << i))
+}
+
+fn clmul(_: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (kind, bits) = (args[2] & 0xff, (args[2] >> 8) as u32);
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
+    };
+    let p = carryless_product(args[0] & mask, args[1] & mask, bits);
+    let v = match kind {
+        0 => p as u64,
+        1 => (p >> bits) as u64,
+        _ => (p >> (bits - 1)) as u64,
+    };
+    Ok(v & mask)
+}
+
+/// `wrs.nto`/`wrs.sto` (Zawrs): the wait may end at once, and here does
+/// (a hart that spins on a reservation set runs on to its next check);
+/// `wrs.nto` below M mode is illegal while `mstatus.TW` says so, as `wfi`.
+fn wrs(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
+    let (insn, sto) = (args[0], args[1] != 0);
+    let tw = ctx.cpu.csr.mstatus & MSTATUS_TW != 0;
+    if !sto && tw && ctx.cpu.privilege != PRIV_M {
+        return Err(illegal_insn(insn));
     }
     Ok(0)
 }

@@ -76,6 +76,12 @@ pub enum Alu {
     CzeroEqz,
     /// `czero.nez` (Zicond): `b != 0 ? 0 : a`
     CzeroNez,
+    /// `clmul` (Zbc): the low half of the carry-less product
+    Clmul,
+    /// `clmulh` (Zbc): its high half
+    Clmulh,
+    /// `clmulr` (Zbc): its bits 2·XLEN−2..XLEN−1
+    Clmulr,
 }
 
 /// A one-operand bit-manipulation instruction (Zbb).
@@ -397,6 +403,12 @@ pub enum Inst {
     SfenceVma,
     /// `wfi`.
     Wfi,
+    /// `wrs.nto` and (`sto`) `wrs.sto` (Zawrs): wait for a reservation
+    /// set to be written, which may end at once.
+    Wrs {
+        /// The short-timeout form.
+        sto: bool,
+    },
     /// `fence` (and hints).
     Fence,
     /// `fence.i`.

@@ -23,8 +23,12 @@ pub struct Extensions {
     pub zba: bool,
     /// Basic bit manipulation (`andn`, `clz`, `rev8`, …).
     pub zbb: bool,
+    /// Carry-less multiplication (`clmul`, `clmulh`, `clmulr`).
+    pub zbc: bool,
     /// Single-bit instructions (`bset`, `bext`, …).
     pub zbs: bool,
+    /// `wrs.nto`, `wrs.sto`.
+    pub zawrs: bool,
     /// The supervisor timer compare register `stimecmp`.
     pub sstc: bool,
 }
@@ -39,21 +43,25 @@ impl Default for Extensions {
             zihintpause: true,
             zba: true,
             zbb: true,
+            zbc: true,
             zbs: true,
+            zawrs: true,
             sstc: true,
         }
     }
 }
 
 /// The names `isa` takes, in the order the device tree lists them.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 11] = [
     "zicbom",
     "zicbop",
     "zicboz",
     "zicond",
     "zihintpause",
+    "zawrs",
     "zba",
     "zbb",
+    "zbc",
     "zbs",
     "sstc",
 ];
@@ -68,7 +76,9 @@ impl Extensions {
             "zihintpause" => &mut self.zihintpause,
             "zba" => &mut self.zba,
             "zbb" => &mut self.zbb,
+            "zbc" => &mut self.zbc,
             "zbs" => &mut self.zbs,
+            "zawrs" => &mut self.zawrs,
             "sstc" => &mut self.sstc,
             _ => return None,
         })
@@ -122,6 +132,7 @@ impl Extensions {
         let allowed = match &inst {
             Inst::AluReg { op, .. } | Inst::AluImm { op, .. } => self.allows_alu(*op),
             Inst::Unary { .. } => self.zbb,
+            Inst::Wrs { .. } => self.zawrs,
             Inst::CacheBlock { op, .. } => match op {
                 crate::inst::CboOp::Zero => self.zicboz,
                 _ => self.zicbom,
@@ -149,6 +160,7 @@ impl Extensions {
             Alu::ShAdd(_) | Alu::ShAddUw(_) | Alu::SllUw => self.zba,
             Alu::Bclr | Alu::Bset | Alu::Binv | Alu::Bext => self.zbs,
             Alu::CzeroEqz | Alu::CzeroNez => self.zicond,
+            Alu::Clmul | Alu::Clmulh | Alu::Clmulr => self.zbc,
             _ => true,
         }
     }

@@ -13,8 +13,8 @@ use crate::compressed::decode16;
 use crate::decode::decode32;
 use crate::float::{emit_float, FpBlock};
 use crate::helpers::{
-    amo_code, H_AMO, H_CBO, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET, H_SC, H_SFENCE_VMA,
-    H_SRET, H_WFI,
+    amo_code, clmul_code, H_AMO, H_CBO, H_CLMUL, H_CSR, H_EBREAK, H_ECALL, H_ILLEGAL, H_LR, H_MRET,
+    H_SC, H_SFENCE_VMA, H_SRET, H_WFI, H_WRS,
 };
 use crate::inst::{Alu, BranchCond, CsrOp, Inst, Unary};
 use crate::RiscV;
@@ -183,6 +183,11 @@ fn bitmanip_op(b: &mut IrBuilder, op: Alu, x: Temp, y: Temp, ty: Ty) -> Temp {
             };
             let c = b.compare(cond, y, zero, ty);
             b.select(c, zero, x)
+        }
+        Alu::Clmul | Alu::Clmulh | Alu::Clmulr => {
+            let kind = b.constant(Ty::I64, clmul_code(op, ty));
+            b.call(H_CLMUL, &[x, y, kind], Some(ty))
+                .expect("a call with a result type gives a result")
         }
         // `alu_op` keeps the base operations and sends only these here.
         _ => unreachable!("{op:?} is not a bit-manipulation operation"),
@@ -580,6 +585,11 @@ impl RiscV {
                     e.b.jump_to(target);
                 }
                 return true;
+            }
+            Inst::Wrs { sto } => {
+                let r = e.b.constant(Ty::I64, raw);
+                let s = e.b.constant(Ty::I64, u64::from(sto));
+                e.b.call(H_WRS, &[r, s], None);
             }
             Inst::Wfi | Inst::SfenceVma => {
                 let h = if inst == Inst::Wfi {
