@@ -114,42 +114,52 @@ fn two_machines_of_different_widths_run_at_once() {
 
 /// Each program of guests/riscv/Makefile's `ISA_OFF` list, with one
 /// extension turned off through `isa`, traps where QEMU's `-cpu
-/// rvW,EXT=false` does: same output (the trap's cause, pc and
-/// instruction) and exit status (guests/riscv/expected/rvW/isa-off).
+/// rvW,EXT=false` does, and each of `ISA_ON`, with one turned on, runs as
+/// QEMU's `EXT=true`: same output and exit status
+/// (guests/riscv/expected/rvW/isa-off, isa-on).
 #[test]
-fn an_extension_turned_off_traps_as_on_qemu() {
+fn an_extension_turned_off_or_on_runs_as_on_qemu() {
     let makefile = std::fs::read_to_string(guests().join("Makefile")).expect("Makefile");
-    let list = makefile
-        .lines()
-        .find_map(|l| l.strip_prefix("ISA_OFF := "))
-        .expect("ISA_OFF in the Makefile");
+    let list = |name: &str| {
+        makefile
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} := ")))
+            .unwrap_or_else(|| panic!("{name} in the Makefile"))
+            .to_string()
+    };
     let mut failures = Vec::new();
-    for width in [64, 32] {
-        let profile = if width == 64 {
-            "riscv-virt"
-        } else {
-            "riscv32-virt"
-        };
-        for pair in list.split_whitespace() {
-            let (program, ext) = pair.split_once(':').expect("PROGRAM:EXT");
-            let image = guests().join(format!("images/rv{width}/{program}.elf"));
-            let expected = std::fs::read_to_string(
-                guests().join(format!("expected/rv{width}/isa-off/{program}.{ext}.out")),
-            )
-            .expect("expected output recorded from QEMU");
-            let (outcome, out, _) = run_with(profile, &image, 1, &format!("{ext}=false"));
-            let code = match outcome {
-                RunOutcome::Exit(ExitRequest::Exit(code)) => code,
-                other => {
-                    failures.push(format!("rv{width} {program} {ext}=false: {other:?}"));
-                    continue;
-                }
+    for (runs, value, dir) in [
+        (list("ISA_OFF"), "false", "isa-off"),
+        (list("ISA_ON"), "true", "isa-on"),
+    ] {
+        for width in [64, 32] {
+            let profile = if width == 64 {
+                "riscv-virt"
+            } else {
+                "riscv32-virt"
             };
-            let got = format!("{out}exit {code}");
-            if got.trim_end() != expected.trim_end() {
-                failures.push(format!(
-                    "rv{width} {program} {ext}=false:\n--- got\n{got}\n--- QEMU\n{expected}"
-                ));
+            for pair in runs.split_whitespace() {
+                let (program, ext) = pair.split_once(':').expect("PROGRAM:EXT");
+                let image = guests().join(format!("images/rv{width}/{program}.elf"));
+                let expected = std::fs::read_to_string(
+                    guests().join(format!("expected/rv{width}/{dir}/{program}.{ext}.out")),
+                )
+                .expect("expected output recorded from QEMU");
+                let isa = format!("{ext}={value}");
+                let (outcome, out, _) = run_with(profile, &image, 1, &isa);
+                let code = match outcome {
+                    RunOutcome::Exit(ExitRequest::Exit(code)) => code,
+                    other => {
+                        failures.push(format!("rv{width} {program} {isa}: {other:?}"));
+                        continue;
+                    }
+                };
+                let got = format!("{out}exit {code}");
+                if got.trim_end() != expected.trim_end() {
+                    failures.push(format!(
+                        "rv{width} {program} {isa}:\n--- got\n{got}\n--- QEMU\n{expected}"
+                    ));
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ pub const RISCV_PROGRAMS: &[&str] = &[
     "cbo",
     "zbc",
     "zawrs",
+    "svpbmt",
     "amo_smp",
     "echo",
     "compressed",

@@ -96,8 +96,10 @@ const ENVCFG_LOW: u64 = ENVCFG_FIOM | ENVCFG_CBIE | ENVCFG_CBCFE | ENVCFG_CBZE;
 pub const MENVCFG_ADUE: u64 = 1 << 61;
 /// `menvcfg.STCE`: `stimecmp` drives `mip.STIP` and S mode may use it.
 pub const MENVCFG_STCE: u64 = 1 << 63;
+/// `menvcfg.PBMTE`: page-table entries may carry Svpbmt memory types.
+pub const MENVCFG_PBMTE: u64 = 1 << 62;
 /// The `menvcfg` bits above 31 that can be written.
-const MENVCFG_HIGH: u64 = MENVCFG_ADUE | MENVCFG_STCE;
+const MENVCFG_HIGH: u64 = MENVCFG_ADUE | MENVCFG_STCE | MENVCFG_PBMTE;
 
 /// `fflags`.
 pub const CSR_FFLAGS: u16 = 0x001;
@@ -173,9 +175,12 @@ impl RiscV {
                 "zbs",
                 "sstc",
                 "svadu",
+                "svpbmt",
             ]
             .into_iter()
             .filter(|e| !crate::isa::NAMES.contains(e) || optional.contains(e))
+            // Svpbmt's memory types live in RV64's page-table entries.
+            .filter(|e| *e != "svpbmt" || self.xlen == 64)
             .map(String::from),
         );
         ext
@@ -231,11 +236,15 @@ impl RiscV {
 
     /// The `menvcfg` bits above 31 that can be written.
     fn menvcfg_high(&self) -> u64 {
+        let mut bits = MENVCFG_ADUE;
         if self.extensions.sstc {
-            MENVCFG_HIGH
-        } else {
-            MENVCFG_ADUE
+            bits |= MENVCFG_STCE;
         }
+        // Svpbmt is for RV64's page tables only.
+        if self.extensions.svpbmt && self.xlen == 64 {
+            bits |= MENVCFG_PBMTE;
+        }
+        bits
     }
 
     /// Whether the hart's privilege may access `csr` at all.

@@ -308,7 +308,9 @@ fn csr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
         };
         fe.write_csr(ctx.cpu, ctx.env, csr, new)
             .map_err(|_| refused)?;
-        if csr == CSR_SATP {
+        // A new root, or memory types allowed or not: translations made
+        // before no longer hold.
+        if matches!(csr, CSR_SATP | 0x30a | 0x31a) {
             crate::mmu::flush(ctx.cpu, ctx.env);
         }
         fe.sync_mmu(ctx.cpu, ctx.env);

@@ -2,11 +2,13 @@
 //! property, in the spelling of QEMU's `-cpu rv64,zba=false,sstc=off`,
 //! and what follows from it — an instruction of an extension turned off
 //! decodes as illegal, its CSRs are absent, and the device tree does not
-//! name it. Every extension is on by default, as on QEMU's `rv64`.
+//! name it. The defaults are QEMU's `rv64`: every extension on but
+//! Svpbmt.
 
 use crate::inst::{Alu, Inst};
 
-/// The optional extensions, each on or off.
+/// The optional extensions, each on or off ([`Extensions::default`]:
+/// QEMU 10's `rv64`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extensions {
     /// Cache-block management (`cbo.clean`, `cbo.flush`, `cbo.inval`).
@@ -31,6 +33,8 @@ pub struct Extensions {
     pub zawrs: bool,
     /// The supervisor timer compare register `stimecmp`.
     pub sstc: bool,
+    /// Page-based memory types in RV64 page-table entries.
+    pub svpbmt: bool,
 }
 
 impl Default for Extensions {
@@ -47,12 +51,14 @@ impl Default for Extensions {
             zbs: true,
             zawrs: true,
             sstc: true,
+            // Off, as on QEMU's `rv64`: turned on with `svpbmt=true`.
+            svpbmt: false,
         }
     }
 }
 
 /// The names `isa` takes, in the order the device tree lists them.
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "zicbom",
     "zicbop",
     "zicboz",
@@ -64,6 +70,7 @@ pub const NAMES: [&str; 11] = [
     "zbc",
     "zbs",
     "sstc",
+    "svpbmt",
 ];
 
 impl Extensions {
@@ -80,6 +87,7 @@ impl Extensions {
             "zbs" => &mut self.zbs,
             "zawrs" => &mut self.zawrs,
             "sstc" => &mut self.sstc,
+            "svpbmt" => &mut self.svpbmt,
             _ => return None,
         })
     }

@@ -8,7 +8,8 @@ use chimera_memory::AccessKind;
 
 use crate::cpu::RiscvCpu;
 use crate::csr::{
-    MENVCFG_ADUE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, PRIV_M, PRIV_S, PRIV_U,
+    MENVCFG_ADUE, MENVCFG_PBMTE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM, PRIV_M,
+    PRIV_S, PRIV_U,
 };
 use crate::RiscV;
 
@@ -59,12 +60,18 @@ impl PagingMode {
         }
     }
 
-    /// Whether a PTE's bits above the PPN are set (reserved, or the
-    /// Svnapot/Svpbmt extensions this hart does not have).
-    fn reserved(self, pte: u64) -> bool {
+    /// Whether a PTE's bits above the PPN are set where they may not be:
+    /// reserved bits, Svnapot's N (not implemented), and Svpbmt's PBMT
+    /// unless `pbmte` (`menvcfg.PBMTE`) allows it, and then not its
+    /// reserved value 3.
+    fn reserved(self, pte: u64, pbmte: bool) -> bool {
         match self {
             PagingMode::Sv32 => false,
-            PagingMode::Sv39 => pte >> 54 != 0,
+            PagingMode::Sv39 => {
+                let pbmt = (pte >> 61) & 3;
+                let others = (pte >> 54) & !(3 << 7);
+                others != 0 || (pbmt != 0 && (!pbmte || pbmt == 3))
+            }
         }
     }
 }
@@ -97,6 +104,9 @@ pub struct Walk {
     /// A debugger's look: any valid leaf answers, whatever its
     /// permissions, and A and D stay as they are.
     pub debug: bool,
+    /// `menvcfg.PBMTE`: PTEs may carry Svpbmt memory types (which change
+    /// nothing here: the emulation has no caches to bypass).
+    pub pbmte: bool,
 }
 
 /// Why a walk failed.
@@ -152,7 +162,10 @@ pub fn walk(
         let mut pte = mem
             .read(pte_addr, w.mode.pte_size())
             .ok_or(WalkError::Access)?;
-        if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) || w.mode.reserved(pte) {
+        if pte & PTE_V == 0
+            || (pte & PTE_R == 0 && pte & PTE_W != 0)
+            || w.mode.reserved(pte, w.pbmte)
+        {
             return Err(WalkError::Page);
         }
         let ppn = w.mode.pte_ppn(pte);
@@ -335,6 +348,7 @@ impl RiscV {
             mxr: c.mstatus & MSTATUS_MXR != 0,
             update_ad: c.menvcfg & MENVCFG_ADUE != 0,
             debug: false,
+            pbmte: c.menvcfg & MENVCFG_PBMTE != 0,
         };
         debug_assert!(privilege == PRIV_U || privilege == PRIV_S);
         match walk(&mut EnvMemory(env), &w, vaddr, access) {
@@ -383,6 +397,7 @@ impl RiscV {
             mxr: true,
             update_ad: false,
             debug: true,
+            pbmte: true,
         };
         walk(&mut EnvMemory(env), &w, vaddr, AccessKind::Read).ok()
     }
@@ -443,6 +458,7 @@ mod tests {
             mxr: false,
             update_ad: true,
             debug: false,
+            pbmte: false,
         }
     }
 
@@ -544,6 +560,22 @@ mod tests {
             Err(WalkError::Page),
             "misaligned superpage"
         );
+    }
+
+    #[test]
+    fn pbmt_is_allowed_only_with_pbmte_and_never_its_reserved_value() {
+        // The privileged spec's walk: a reserved encoding set in a PTE is
+        // a page fault. (QEMU 10 with svpbmt=true reads through PBMT=3.)
+        let pbmt = |t: u64| PagingMode::Sv39.reserved(t << 61, true);
+        assert!(!pbmt(1) && !pbmt(2));
+        assert!(pbmt(3));
+        assert!(PagingMode::Sv39.reserved(1 << 61, false));
+        assert!(
+            PagingMode::Sv39.reserved(1 << 63, true),
+            "N without Svnapot"
+        );
+        assert!(PagingMode::Sv39.reserved(1 << 54, true));
+        assert!(!PagingMode::Sv32.reserved(u64::from(u32::MAX), true));
     }
 
     #[test]
