@@ -64,7 +64,7 @@ fn riscv_virt_tree_decompiles_cleanly_and_describes_the_machine() {
     let dts = decompile(&["--profile", "riscv-virt"], "riscv-virt");
     for expected in [
         "timebase-frequency = <0x989680>",
-        "mmu-type = \"riscv,sv39\"",
+        "mmu-type = \"riscv,sv57\"",
         "riscv,isa = \"rv64ima",
         "memory@80000000",
         "reg = <0x00 0x80000000 0x00 0x8000000>",

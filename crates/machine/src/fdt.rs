@@ -375,11 +375,7 @@ fn write_cpus(
         isa.push('_');
         isa.push_str(multi);
     }
-    let mmu = if xlen == 64 {
-        "riscv,sv39"
-    } else {
-        "riscv,sv32"
-    };
+    let mmu = optional.mmu_type(xlen);
 
     let node = w.begin_node("cpus")?;
     w.property_u32("#address-cells", 1)?;

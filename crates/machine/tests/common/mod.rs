@@ -14,6 +14,7 @@ pub const RISCV_PROGRAMS: &[&str] = &[
     "zbc",
     "zawrs",
     "svpbmt",
+    "sv57",
     "amo_smp",
     "echo",
     "compressed",

@@ -75,7 +75,7 @@ impl ClusterType for RiscvClusterType {
         let (name, doc) = if self.xlen == 64 {
             (
                 "riscv64",
-                "RISC-V RV64IMAFDC harts with M, S and U modes and Sv39 paging",
+                "RISC-V RV64IMAFDC harts with M, S and U modes and Sv39, Sv48 and Sv57 paging",
             )
         } else {
             (
@@ -104,7 +104,7 @@ impl ClusterType for RiscvClusterType {
             endian: Endian::Little,
             page_bits: 12,
             paddr_bits: if self.xlen == 64 { 56 } else { 34 },
-            vaddr_bits: if self.xlen == 64 { 39 } else { 32 },
+            vaddr_bits: if self.xlen == 64 { 57 } else { 32 },
             memory_order: MemoryOrder::Weak,
             freq_hz: c.freq_hz,
         })

@@ -413,7 +413,9 @@ impl RiscV {
                 } else {
                     value & (1 << 31) == 0
                 };
-                if bare || satp_mode(self.xlen, value).is_some() {
+                let supported = satp_mode(self.xlen, value)
+                    .is_some_and(|(mode, _)| self.extensions.allows_paging(mode));
+                if bare || supported {
                     c.satp = value;
                 }
             }

@@ -35,6 +35,10 @@ pub struct Extensions {
     pub sstc: bool,
     /// Page-based memory types in RV64 page-table entries.
     pub svpbmt: bool,
+    /// Sv48 paging (RV64).
+    pub sv48: bool,
+    /// Sv57 paging (RV64; only with Sv48).
+    pub sv57: bool,
 }
 
 impl Default for Extensions {
@@ -53,12 +57,14 @@ impl Default for Extensions {
             sstc: true,
             // Off, as on QEMU's `rv64`: turned on with `svpbmt=true`.
             svpbmt: false,
+            sv48: true,
+            sv57: true,
         }
     }
 }
 
 /// The names `isa` takes, in the order the device tree lists them.
-pub const NAMES: [&str; 12] = [
+pub const NAMES: [&str; 14] = [
     "zicbom",
     "zicbop",
     "zicboz",
@@ -71,6 +77,8 @@ pub const NAMES: [&str; 12] = [
     "zbs",
     "sstc",
     "svpbmt",
+    "sv48",
+    "sv57",
 ];
 
 impl Extensions {
@@ -88,6 +96,8 @@ impl Extensions {
             "zawrs" => &mut self.zawrs,
             "sstc" => &mut self.sstc,
             "svpbmt" => &mut self.svpbmt,
+            "sv48" => &mut self.sv48,
+            "sv57" => &mut self.sv57,
             _ => return None,
         })
     }
@@ -133,6 +143,33 @@ impl Extensions {
             .into_iter()
             .filter(|n| copy.flag(n).is_some_and(|f| *f))
             .collect()
+    }
+
+    /// Whether `satp` may select paging mode `mode`: Sv32 and Sv39
+    /// always, Sv48 and Sv57 as `sv48` and `sv57` say (Sv57 only with
+    /// Sv48, so `sv48=off` leaves Sv39 the largest, as on QEMU).
+    pub fn allows_paging(&self, mode: crate::mmu::PagingMode) -> bool {
+        use crate::mmu::PagingMode;
+        match mode {
+            PagingMode::Sv32 | PagingMode::Sv39 => true,
+            PagingMode::Sv48 => self.sv48,
+            PagingMode::Sv57 => self.sv48 && self.sv57,
+        }
+    }
+
+    /// The largest paging mode of a hart of width `xlen`, as the device
+    /// tree's `mmu-type` names it.
+    pub fn mmu_type(&self, xlen: u32) -> &'static str {
+        use crate::mmu::PagingMode;
+        if xlen == 32 {
+            "riscv,sv32"
+        } else if self.allows_paging(PagingMode::Sv57) {
+            "riscv,sv57"
+        } else if self.allows_paging(PagingMode::Sv48) {
+            "riscv,sv48"
+        } else {
+            "riscv,sv39"
+        }
     }
 
     /// `inst` as this hart decodes it: illegal when its extension is off.

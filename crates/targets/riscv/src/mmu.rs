@@ -28,6 +28,10 @@ pub enum PagingMode {
     Sv32,
     /// RV64: three levels of 8-byte entries, 39-bit virtual addresses.
     Sv39,
+    /// RV64: four levels, 48-bit virtual addresses.
+    Sv48,
+    /// RV64: five levels, 57-bit virtual addresses.
+    Sv57,
 }
 
 impl PagingMode {
@@ -35,20 +39,22 @@ impl PagingMode {
         match self {
             PagingMode::Sv32 => 2,
             PagingMode::Sv39 => 3,
+            PagingMode::Sv48 => 4,
+            PagingMode::Sv57 => 5,
         }
     }
 
     fn vpn_bits(self) -> u32 {
         match self {
             PagingMode::Sv32 => 10,
-            PagingMode::Sv39 => 9,
+            _ => 9,
         }
     }
 
     fn pte_size(self) -> usize {
         match self {
             PagingMode::Sv32 => 4,
-            PagingMode::Sv39 => 8,
+            _ => 8,
         }
     }
 
@@ -56,7 +62,7 @@ impl PagingMode {
     fn pte_ppn(self, pte: u64) -> u64 {
         match self {
             PagingMode::Sv32 => (pte >> 10) & ((1 << 22) - 1),
-            PagingMode::Sv39 => (pte >> 10) & ((1 << 44) - 1),
+            _ => (pte >> 10) & ((1 << 44) - 1),
         }
     }
 
@@ -67,7 +73,7 @@ impl PagingMode {
     fn reserved(self, pte: u64, pbmte: bool) -> bool {
         match self {
             PagingMode::Sv32 => false,
-            PagingMode::Sv39 => {
+            _ => {
                 let pbmt = (pte >> 61) & 3;
                 let others = (pte >> 54) & !(3 << 7);
                 others != 0 || (pbmt != 0 && (!pbmte || pbmt == 3))
@@ -81,7 +87,13 @@ pub fn satp_mode(xlen: u32, satp: u64) -> Option<(PagingMode, u64)> {
     if xlen == 32 {
         (satp & (1 << 31) != 0).then_some((PagingMode::Sv32, (satp & 0x3f_ffff) << 12))
     } else {
-        (satp >> 60 == 8).then_some((PagingMode::Sv39, (satp & ((1 << 44) - 1)) << 12))
+        let mode = match satp >> 60 {
+            8 => PagingMode::Sv39,
+            9 => PagingMode::Sv48,
+            10 => PagingMode::Sv57,
+            _ => return None,
+        };
+        Some((mode, (satp & ((1 << 44) - 1)) << 12))
     }
 }
 
@@ -148,9 +160,9 @@ pub fn walk(
 ) -> Result<u64, WalkError> {
     let bits = w.mode.vpn_bits();
     let levels = w.mode.levels();
-    if w.mode == PagingMode::Sv39 {
-        // Bits 63..39 must all equal bit 38.
-        let top = (vaddr as i64) >> 38;
+    if w.mode != PagingMode::Sv32 {
+        // The bits above the virtual address must all equal its top bit.
+        let top = (vaddr as i64) >> (11 + bits * levels);
         if top != 0 && top != -1 {
             return Err(WalkError::Page);
         }
@@ -710,7 +722,9 @@ mod tests {
             satp_mode(64, (8 << 60) | 0x80001),
             Some((PagingMode::Sv39, 0x8000_1000))
         );
-        assert_eq!(satp_mode(64, 9 << 60), None);
+        assert_eq!(satp_mode(64, 9 << 60), Some((PagingMode::Sv48, 0)));
+        assert_eq!(satp_mode(64, 10 << 60), Some((PagingMode::Sv57, 0)));
+        assert_eq!(satp_mode(64, 11 << 60), None);
         assert_eq!(
             satp_mode(32, (1 << 31) | 0x80001),
             Some((PagingMode::Sv32, 0x8000_1000))
