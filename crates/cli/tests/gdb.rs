@@ -674,3 +674,45 @@ fn steps_over_a_wfi_with_nothing_to_wake_it_leave_the_machine_answerable() {
     let _ = chimera.kill();
     let _ = chimera.wait();
 }
+
+#[test]
+fn a_request_while_the_machine_runs_is_answered_within_a_block_not_a_slice() {
+    // A trap storm (one zero word, mtvec 0 unmapped): a slice of virtual
+    // time is a million traps, half a second of host time.
+    let dir = std::env::temp_dir().join(format!("chimera-gdb-busy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let bios = dir.join("z.bin");
+    std::fs::write(&bios, [0u8; 4]).expect("written");
+    let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
+    for round in 0..3 {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        let mut c = RawClient(stream);
+        let start = Instant::now();
+        assert!(
+            stopped(&c.exchange(&RawClient::packet("?"))),
+            "round {round}"
+        );
+        use std::io::Write;
+        c.0.write_all(&RawClient::packet("vCont;c")).expect("sent");
+        // Out of protocol (the machine runs), as a confused client sends:
+        // answered between two blocks, not after the machine was starved
+        // of its lock for minutes (it was, before).
+        for _ in 0..5 {
+            let got = c.exchange(&RawClient::packet("g"));
+            assert!(got.contains('$'), "round {round}: {got:?}");
+        }
+        // Each waited for a whole slice before (~0.5 s each here).
+        assert!(
+            start.elapsed() < Duration::from_millis(1500),
+            "round {round}: {:?}",
+            start.elapsed()
+        );
+        // The client leaves with the machine running; the next one is
+        // served at once.
+    }
+    let _ = chimera.kill();
+    let _ = chimera.wait();
+}

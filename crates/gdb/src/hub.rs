@@ -4,6 +4,7 @@
 //! concern its cluster.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use chimera_engine::{DebugStopReason, ExitRequest, RunControl, RunLimits, RunOutcome, Watchpoint};
@@ -61,6 +62,14 @@ pub struct Hub {
     control: Arc<RunControl>,
     state: Mutex<State>,
     changed: Condvar,
+    /// Sessions waiting for the machine: the run loop lets them have it
+    /// before its next slice (a mutex is not fair, and a loop that
+    /// relocks at once starved a session for minutes).
+    waiters: AtomicUsize,
+    /// A session asked the slice in progress to end early, so that it
+    /// gets the machine within a block instead of a slice (a slice of a
+    /// guest caught in a trap storm took half a second).
+    pause: AtomicBool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -101,6 +110,8 @@ impl Hub {
                 wait_for_debugger: wait,
             }),
             changed: Condvar::new(),
+            waiters: AtomicUsize::new(0),
+            pause: AtomicBool::new(false),
         })
     }
 
@@ -122,7 +133,32 @@ impl Hub {
 
     /// Runs `f` on the machine (between run slices).
     pub fn with_machine<R>(&self, f: impl FnOnce(&mut Machine) -> R) -> R {
-        f(&mut lock(&self.machine))
+        f(&mut self.lock_machine())
+    }
+
+    /// The machine, ahead of the run loop's next slice.
+    fn lock_machine(&self) -> MutexGuard<'_, Machine> {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let machine = match self.machine.try_lock() {
+            Ok(machine) => machine,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                self.pause.store(true, Ordering::SeqCst);
+                self.control.request(ExitRequest::Stop);
+                lock(&self.machine)
+            }
+        };
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        machine
+    }
+
+    /// The machine for the run loop's next slice, once no session waits
+    /// for it.
+    fn lock_machine_to_run(&self) -> MutexGuard<'_, Machine> {
+        while self.waiters.load(Ordering::SeqCst) > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+        lock(&self.machine)
     }
 
     /// The names and architectures of the clusters, in order.
@@ -161,7 +197,9 @@ impl Hub {
                     s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
                 }
             }
-            let (outcome, stops) = self.with_machine(|m| {
+            let (outcome, stops) = {
+                let mut machine = self.lock_machine_to_run();
+                let m = &mut *machine;
                 let until = m.scheduler().now_ns().saturating_add(SLICE_NS);
                 let outcome = m.run(RunLimits {
                     max_insns: None,
@@ -190,10 +228,23 @@ impl Hub {
                     })
                     .collect();
                 (outcome, stops)
-            });
+            };
             let mut s = lock(&self.state);
+            let paused = self.pause.swap(false, Ordering::SeqCst);
+            if paused && outcome != RunOutcome::Exit(ExitRequest::Stop) {
+                // The slice ended before it saw the pause: withdraw the
+                // request, or it would end a later slice as a halt. A halt
+                // asked for meanwhile set `halted`, which holds anyway.
+                match self.control.take() {
+                    None | Some(ExitRequest::Stop) => {}
+                    Some(other) => self.control.request(other),
+                }
+            }
             match outcome {
                 RunOutcome::TimeLimit | RunOutcome::InsnLimit => {}
+                // The slice ended for a session's look at the machine, not
+                // to halt it (a halt sets `halted` before it asks).
+                RunOutcome::Exit(ExitRequest::Stop) if paused && !s.halted => {}
                 RunOutcome::Exit(ExitRequest::Debug) | RunOutcome::Exit(ExitRequest::Stop)
                     if !s.sessions.iter().any(|x| x.attached) =>
                 {
@@ -258,7 +309,7 @@ impl Hub {
         // Wait for the slice in progress to end, so the machine is still;
         // if none was running, the stop request is still pending and would
         // halt the first slice after this session ends: withdraw it.
-        let machine = lock(&self.machine);
+        let machine = self.lock_machine();
         match self.control.take() {
             None | Some(ExitRequest::Stop) => {}
             Some(other) => self.control.request(other),

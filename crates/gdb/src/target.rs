@@ -385,6 +385,12 @@ pub fn serve_cluster(hub: Arc<Hub>, cluster: usize, conn: TcpStream) {
                 break;
             }
             Err(_) => {
+                // The fresh stub starts, as every stub does, with the
+                // target stopped: if the failed one had let the machine
+                // run, stop it again (the session would otherwise ask a
+                // running machine for registers, and wait on it for as
+                // long as it runs).
+                hub.attach(cluster);
                 let Ok(stream) = conn.try_clone() else {
                     break;
                 };
