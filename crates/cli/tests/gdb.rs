@@ -219,6 +219,12 @@ fn gdb_reads_float_registers_of_an_lp64d_guest_as_on_qemu() {
         "p/x $frm",
         "p/x $fflags",
         "p/x $mstatus",
+        // PMP, as QEMU shows and takes it.
+        "set $pmpaddr0 = 0x1234",
+        "p/x $pmpaddr0",
+        "set $pmpcfg0 = 0x1f",
+        "p/x $pmpcfg0",
+        "p/x $pmpaddr15",
         "kill",
     ];
     let (mut chimera, port) = spawn_waiting_chimera(&elf);

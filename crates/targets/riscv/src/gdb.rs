@@ -26,8 +26,8 @@ const CSR0: usize = 65;
 /// The float CSRs, in the float feature: (number, name).
 const FLOAT_CSRS: [(u16, &str); 3] = [(CSR_FFLAGS, "fflags"), (CSR_FRM, "frm"), (CSR_FCSR, "fcsr")];
 
-/// The CSRs shown to GDB: (number, name). GDB numbers CSR `n` as register
-/// `65 + n`.
+/// The CSRs shown to GDB: (number, name), in increasing number (the order
+/// of the `g` packet). GDB numbers CSR `n` as register `65 + n`.
 const CSRS: &[(u16, &str)] = &[
     (0x100, "sstatus"),
     (0x104, "sie"),
@@ -55,6 +55,26 @@ const CSRS: &[(u16, &str)] = &[
     (0x342, "mcause"),
     (0x343, "mtval"),
     (0x344, "mip"),
+    (0x3a0, "pmpcfg0"),
+    (0x3a1, "pmpcfg1"),
+    (0x3a2, "pmpcfg2"),
+    (0x3a3, "pmpcfg3"),
+    (0x3b0, "pmpaddr0"),
+    (0x3b1, "pmpaddr1"),
+    (0x3b2, "pmpaddr2"),
+    (0x3b3, "pmpaddr3"),
+    (0x3b4, "pmpaddr4"),
+    (0x3b5, "pmpaddr5"),
+    (0x3b6, "pmpaddr6"),
+    (0x3b7, "pmpaddr7"),
+    (0x3b8, "pmpaddr8"),
+    (0x3b9, "pmpaddr9"),
+    (0x3ba, "pmpaddr10"),
+    (0x3bb, "pmpaddr11"),
+    (0x3bc, "pmpaddr12"),
+    (0x3bd, "pmpaddr13"),
+    (0x3be, "pmpaddr14"),
+    (0x3bf, "pmpaddr15"),
     (0xf11, "mvendorid"),
     (0xf12, "marchid"),
     (0xf13, "mimpid"),
@@ -75,6 +95,26 @@ impl RiscvGdb {
 
     fn bytes(&self) -> usize {
         (self.xlen / 8) as usize
+    }
+
+    /// The CSRs of [`CSRS`] a hart of this width has (RV64 has only the
+    /// even `pmpcfg` registers).
+    fn csrs(&self) -> impl Iterator<Item = &'static (u16, &'static str)> {
+        let rv64 = self.xlen == 64;
+        CSRS.iter()
+            .filter(move |(n, _)| !(rv64 && matches!(n, 0x3a1 | 0x3a3)))
+    }
+
+    /// `pmpcfgN` as read: its entries' bytes, four (RV32) or eight.
+    fn pmpcfg(&self, cpu: &RiscvCpu, n: u16) -> u64 {
+        let first = usize::from(n) * 4;
+        cpu.csr
+            .pmpcfg
+            .get(first..first + self.bytes())
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .fold(0, |v, b| (v << 8) | u64::from(*b))
     }
 
     fn misa(&self) -> u64 {
@@ -121,11 +161,14 @@ impl RiscvGdb {
             0x343 => c.mtval,
             0x344 => mip,
             0xf14 => u64::from(cpu.hart),
+            0x3a0..=0x3a3 => self.pmpcfg(cpu, csr - 0x3a0),
+            0x3b0..=0x3bf => c.pmpaddr[usize::from(csr - 0x3b0)],
             _ => 0,
         }
     }
 
-    fn set_csr(cpu: &mut RiscvCpu, csr: u16, v: u64) {
+    fn set_csr(&self, cpu: &mut RiscvCpu, csr: u16, v: u64) {
+        let per = self.bytes();
         let c = &mut cpu.csr;
         let sview = crate::csr::SSTATUS_VIEW;
         match csr {
@@ -152,6 +195,15 @@ impl RiscvGdb {
             0x341 => c.mepc = v,
             0x342 => c.mcause = v,
             0x343 => c.mtval = v,
+            0x3a0..=0x3a3 => {
+                let first = usize::from(csr - 0x3a0) * 4;
+                if let Some(bytes) = c.pmpcfg.get_mut(first..first + per) {
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        *b = (v >> (8 * i)) as u8;
+                    }
+                }
+            }
+            0x3b0..=0x3bf => c.pmpaddr[usize::from(csr - 0x3b0)] = v,
             _ => {}
         }
     }
@@ -163,7 +215,7 @@ impl RiscvGdb {
         let general = (0..=32).map(move |r| (r, x));
         let float = (F0..F0 + 32).map(|r| (r, 8));
         let float_csrs = FLOAT_CSRS.iter().map(|(n, _)| (CSR0 + usize::from(*n), 4));
-        let csrs = CSRS.iter().map(move |(n, _)| (CSR0 + usize::from(*n), x));
+        let csrs = self.csrs().map(move |(n, _)| (CSR0 + usize::from(*n), x));
         general.chain(float).chain(float_csrs).chain(csrs)
     }
 
@@ -205,7 +257,7 @@ impl RiscvGdb {
                     cpu.csr.fflags = (value & 0x1f) as u8;
                     cpu.csr.frm = ((value >> 5) & 7) as u8;
                 }
-                n => Self::set_csr(cpu, n, value & mask),
+                n => self.set_csr(cpu, n, value & mask),
             },
         }
     }
@@ -251,7 +303,7 @@ impl GdbArch<RiscvCpu> for RiscvGdb {
             );
         }
         xml.push_str("</feature>\n<feature name=\"org.gnu.gdb.riscv.csr\">\n");
-        for (n, name) in CSRS {
+        for (n, name) in self.csrs() {
             let _ = writeln!(
                 xml,
                 "  <reg name=\"{name}\" bitsize=\"{x}\" type=\"int\" regnum=\"{}\" group=\"csr\"/>",
@@ -300,5 +352,20 @@ impl GdbArch<RiscvCpu> for RiscvGdb {
         buf[..n].copy_from_slice(&data[..n]);
         self.store(cpu, regno, u64::from_le_bytes(buf));
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrs_are_listed_in_register_order_as_the_g_packet_needs() {
+        assert!(CSRS.windows(2).all(|w| w[0].0 < w[1].0));
+        // RV64 has no odd pmpcfg registers.
+        assert!(RiscvGdb::new(64)
+            .csrs()
+            .all(|(n, _)| *n != 0x3a1 && *n != 0x3a3));
+        assert_eq!(RiscvGdb::new(32).csrs().count(), CSRS.len());
     }
 }
