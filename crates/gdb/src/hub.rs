@@ -235,10 +235,7 @@ impl Hub {
                 // The slice ended before it saw the pause: withdraw the
                 // request, or it would end a later slice as a halt. A halt
                 // asked for meanwhile set `halted`, which holds anyway.
-                match self.control.take() {
-                    None | Some(ExitRequest::Stop) => {}
-                    Some(other) => self.control.request(other),
-                }
+                self.withdraw_stop();
             }
             match outcome {
                 RunOutcome::TimeLimit | RunOutcome::InsnLimit => {}
@@ -310,10 +307,7 @@ impl Hub {
         // if none was running, the stop request is still pending and would
         // halt the first slice after this session ends: withdraw it.
         let machine = self.lock_machine();
-        match self.control.take() {
-            None | Some(ExitRequest::Stop) => {}
-            Some(other) => self.control.request(other),
-        }
+        self.withdraw_stop();
         drop(machine);
     }
 
@@ -397,6 +391,15 @@ impl Hub {
                 c.set_watchpoints(watches);
             }
         });
+    }
+
+    /// Drops a pending stop request this hub made (any other request
+    /// stands).
+    fn withdraw_stop(&self) {
+        match self.control.take() {
+            None | Some(ExitRequest::Stop) => {}
+            Some(other) => self.control.request(other),
+        }
     }
 
     /// Drops a stop request left over from an interrupt that came while the

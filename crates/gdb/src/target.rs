@@ -387,9 +387,8 @@ pub fn serve_cluster(hub: Arc<Hub>, cluster: usize, conn: TcpStream) {
             Err(_) => {
                 // The fresh stub starts, as every stub does, with the
                 // target stopped: if the failed one had let the machine
-                // run, stop it again (the session would otherwise ask a
-                // running machine for registers, and wait on it for as
-                // long as it runs).
+                // run, stop it again (the fresh stub would never look for
+                // the running machine's stop).
                 hub.attach(cluster);
                 let Ok(stream) = conn.try_clone() else {
                     break;

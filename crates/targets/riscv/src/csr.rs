@@ -114,6 +114,10 @@ pub const CSR_MIP: u16 = 0x344;
 pub const CSR_SIP: u16 = 0x144;
 /// `satp`.
 pub const CSR_SATP: u16 = 0x180;
+/// `menvcfg`.
+pub const CSR_MENVCFG: u16 = 0x30a;
+/// `menvcfgh` (RV32).
+pub const CSR_MENVCFGH: u16 = 0x31a;
 /// `stimecmp` (Sstc).
 pub const CSR_STIMECMP: u16 = 0x14d;
 /// `stimecmph` (Sstc, RV32).
@@ -268,12 +272,7 @@ impl RiscV {
 
     /// `pmpcfgN`: four (RV32) or eight (RV64, even N only) entries' bytes.
     fn pmpcfg_entries(&self, n: u16) -> Option<std::ops::Range<usize>> {
-        let per = (self.xlen / 8) as usize;
-        if self.xlen == 64 && n % 2 == 1 {
-            return None;
-        }
-        let first = usize::from(n) * 4;
-        Some(first..first + per)
+        pmpcfg_range(self.xlen, n)
     }
 
     /// Reads CSR `csr`.
@@ -289,7 +288,8 @@ impl RiscV {
         }
         let high = self.xlen == 32 && matches!(csr, 0xb80..=0xb9f | 0xc80..=0xc9f);
         let c = &cpu.csr;
-        let mip = self.sstc_mip(cpu, env, c.mip_sw | pins);
+        // Only a read of mip/sip pays for the Sstc comparison.
+        let mip = || self.sstc_mip(cpu, env, c.mip_sw | pins);
         let value = match csr {
             CSR_FFLAGS => u64::from(c.fflags),
             CSR_FRM => u64::from(c.frm),
@@ -310,7 +310,7 @@ impl RiscV {
             0x141 => c.sepc,
             0x142 => c.scause,
             0x143 => c.stval,
-            CSR_SIP => mip & c.mideleg,
+            CSR_SIP => mip() & c.mideleg,
             CSR_SATP => c.satp,
             CSR_STIMECMP => c.stimecmp,
             CSR_STIMECMPH if self.xlen == 32 => c.stimecmp >> 32,
@@ -335,14 +335,8 @@ impl RiscV {
             0x341 => c.mepc,
             0x342 => c.mcause,
             0x343 => c.mtval,
-            CSR_MIP => mip,
-            0x3a0..=0x3a3 => {
-                let range = self.pmpcfg_entries(csr - 0x3a0).ok_or(CsrRefused)?;
-                c.pmpcfg[range]
-                    .iter()
-                    .rev()
-                    .fold(0, |v, b| (v << 8) | u64::from(*b))
-            }
+            CSR_MIP => mip(),
+            0x3a0..=0x3a3 => pmpcfg_value(self.xlen, &c.pmpcfg, csr - 0x3a0).ok_or(CsrRefused)?,
             0x3b0..=0x3bf => c.pmpaddr[usize::from(csr - 0x3b0)],
             0xb00..=0xb1f | 0xc00..=0xc1f => self.counter(cpu, env, csr).ok_or(CsrRefused)?,
             0xb80..=0xb9f | 0xc80..=0xc9f if high => {
@@ -540,4 +534,20 @@ pub fn mstatus_view(xlen: u32, raw: u64) -> u64 {
     } else {
         s
     }
+}
+
+/// The entries `pmpcfgN` holds on a hart of width `xlen`: four (RV32) or
+/// eight (RV64, even N only).
+fn pmpcfg_range(xlen: u32, n: u16) -> Option<std::ops::Range<usize>> {
+    if xlen == 64 && n % 2 == 1 {
+        return None;
+    }
+    let first = usize::from(n) * 4;
+    Some(first..first + (xlen / 8) as usize)
+}
+
+/// `pmpcfgN` as read from the entries' bytes `pmpcfg`, if the hart has it.
+pub fn pmpcfg_value(xlen: u32, pmpcfg: &[u8; 16], n: u16) -> Option<u64> {
+    let bytes = pmpcfg.get(pmpcfg_range(xlen, n)?)?;
+    Some(bytes.iter().rev().fold(0, |v, b| (v << 8) | u64::from(*b)))
 }

@@ -193,25 +193,8 @@ pub fn decode32(w: u32, xlen: u32) -> Inst {
         0x0f => match f3 {
             0 => Inst::Fence,
             1 => Inst::FenceI,
-            2 if rd == 0 => match w >> 20 {
-                0 => Inst::CacheBlock {
-                    op: CboOp::Inval,
-                    rs1,
-                },
-                1 => Inst::CacheBlock {
-                    op: CboOp::Clean,
-                    rs1,
-                },
-                2 => Inst::CacheBlock {
-                    op: CboOp::Flush,
-                    rs1,
-                },
-                4 => Inst::CacheBlock {
-                    op: CboOp::Zero,
-                    rs1,
-                },
-                _ => Inst::Illegal,
-            },
+            2 if rd == 0 => CboOp::from_imm(u64::from(w >> 20))
+                .map_or(Inst::Illegal, |op| Inst::CacheBlock { op, rs1 }),
             _ => Inst::Illegal,
         },
         0x2f => decode_amo(w, rd, rs1, rs2, f3, rv64),

@@ -105,18 +105,6 @@ impl RiscvGdb {
             .filter(move |(n, _)| !(rv64 && matches!(n, 0x3a1 | 0x3a3)))
     }
 
-    /// `pmpcfgN` as read: its entries' bytes, four (RV32) or eight.
-    fn pmpcfg(&self, cpu: &RiscvCpu, n: u16) -> u64 {
-        let first = usize::from(n) * 4;
-        cpu.csr
-            .pmpcfg
-            .get(first..first + self.bytes())
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .fold(0, |v, b| (v << 8) | u64::from(*b))
-    }
-
     fn misa(&self) -> u64 {
         let mxl: u64 = if self.xlen == 64 { 2 } else { 1 };
         (mxl << (self.xlen - 2))
@@ -161,7 +149,9 @@ impl RiscvGdb {
             0x343 => c.mtval,
             0x344 => mip,
             0xf14 => u64::from(cpu.hart),
-            0x3a0..=0x3a3 => self.pmpcfg(cpu, csr - 0x3a0),
+            0x3a0..=0x3a3 => {
+                crate::csr::pmpcfg_value(self.xlen, &c.pmpcfg, csr - 0x3a0).unwrap_or(0)
+            }
             0x3b0..=0x3bf => c.pmpaddr[usize::from(csr - 0x3b0)],
             _ => 0,
         }

@@ -6,9 +6,9 @@ use chimera_engine::{FaultKind, Helper, HelperCtx, MemFault, Trap};
 use chimera_memory::{AccessKind, Endian};
 
 use crate::csr::{
-    fs_enabled, set_fs_dirty, CSR_MIP, CSR_SATP, CSR_SIP, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP,
-    MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
-    PRIV_M, PRIV_S, PRIV_U,
+    fs_enabled, set_fs_dirty, CSR_MENVCFG, CSR_MENVCFGH, CSR_MIP, CSR_SATP, CSR_SIP, CSR_STIMECMP,
+    CSR_STIMECMPH, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE,
+    MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U,
 };
 use crate::inst::{Alu, AmoOp, CboOp, CsrOp};
 use crate::trap::{CAUSE_BREAKPOINT, CAUSE_ECALL_U, CAUSE_ILLEGAL};
@@ -310,11 +310,16 @@ fn csr(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
             .map_err(|_| refused)?;
         // A new root, or memory types allowed or not: translations made
         // before no longer hold.
-        if matches!(csr, CSR_SATP | 0x30a | 0x31a) {
+        if matches!(csr, CSR_SATP | CSR_MENVCFG | CSR_MENVCFGH) {
             crate::mmu::flush(ctx.cpu, ctx.env);
         }
         fe.sync_mmu(ctx.cpu, ctx.env);
-        fe.sync_sstc(ctx.cpu, ctx.env);
+        if matches!(
+            csr,
+            CSR_STIMECMP | CSR_STIMECMPH | CSR_MENVCFG | CSR_MENVCFGH
+        ) {
+            fe.sync_sstc(ctx.cpu, ctx.env);
+        }
         recheck_interrupts(ctx);
     }
     Ok(old)
@@ -364,15 +369,16 @@ fn cbo_enabled(cpu: &crate::RiscvCpu, field: u64) -> bool {
 /// crosses a page, so nothing is written when the first store faults).
 fn cbo(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     let (addr, op, insn) = (args[0], args[1], args[2]);
+    let op = CboOp::from_imm(op).ok_or(illegal_insn(insn))?;
     let field = match op {
-        x if x == CboOp::Zero as u64 => crate::csr::ENVCFG_CBZE,
-        x if x == CboOp::Inval as u64 => crate::csr::ENVCFG_CBIE,
-        _ => crate::csr::ENVCFG_CBCFE,
+        CboOp::Zero => crate::csr::ENVCFG_CBZE,
+        CboOp::Inval => crate::csr::ENVCFG_CBIE,
+        CboOp::Clean | CboOp::Flush => crate::csr::ENVCFG_CBCFE,
     };
     if !cbo_enabled(ctx.cpu, field) {
         return Err(illegal_insn(insn));
     }
-    if op == CboOp::Zero as u64 {
+    if op == CboOp::Zero {
         let base = addr & !(CACHE_BLOCK_BYTES - 1) & ctx.frontend.mask();
         for i in 0..CACHE_BLOCK_BYTES / 8 {
             ctx.store(base + 8 * i, 8, Endian::Little, 0)?;

@@ -496,3 +496,16 @@ pub enum CboOp {
     /// `cbo.zero`.
     Zero = 4,
 }
+
+impl CboOp {
+    /// The operation numbered `imm` (its encoding's immediate).
+    pub fn from_imm(imm: u64) -> Option<CboOp> {
+        Some(match imm {
+            0 => CboOp::Inval,
+            1 => CboOp::Clean,
+            2 => CboOp::Flush,
+            4 => CboOp::Zero,
+            _ => return None,
+        })
+    }
+}
