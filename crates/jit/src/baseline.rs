@@ -1128,6 +1128,27 @@ impl Emit<'_> {
                 self.values.back_to_slot(t);
             }
         }
+        // A commutative operation whose second operand is the global just
+        // stored from `rax` takes it first, so that it comes from there.
+        let swapped;
+        let op = match (self.rax_global, op) {
+            (Some(g), Op::Binary { op: bin, dst, a, b })
+                if matches!(
+                    bin,
+                    BinOp::Add | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul
+                ) && self.values.loc(*b) == Loc::Global(g)
+                    && self.values.loc(*a) != Loc::Global(g) =>
+            {
+                swapped = Op::Binary {
+                    op: *bin,
+                    dst: *dst,
+                    a: *b,
+                    b: *a,
+                };
+                &swapped
+            }
+            _ => op,
+        };
         // A global just stored from `rax`, read by this op first and only
         // once, is taken from there (as a value left for it would be); it
         // is the global's copy again afterwards.
@@ -1276,9 +1297,16 @@ impl Emit<'_> {
                     self.constant(*dst, sign_extend_to(v, u32::from(*bits), *signed, ty));
                     return Ok(());
                 }
+                let narrowing = (*bits, *signed, self.ty(*dst)) == (32, false, Ty::I32);
+                if let (true, loc @ Loc::Global(_)) = (narrowing, self.values.loc(*src)) {
+                    // A 32-bit copy of a global is read as the global's
+                    // low half, where it is.
+                    self.values.define(*dst, loc, false);
+                    return Ok(());
+                }
                 self.fetch(*src, RAX)?;
                 // An `I32` result is cut to 32 bits anyway.
-                if (*bits, *signed, self.ty(*dst)) != (32, false, Ty::I32) {
+                if !narrowing {
                     self.extend_rax(*bits, *signed);
                 }
                 self.result(*dst)?;
@@ -1529,7 +1557,9 @@ impl Emit<'_> {
             BinOp::Xor => self.arith(Arith::Xor, wide, b)?,
             BinOp::Mul => self.arith(Arith::Imul, wide, b)?,
             BinOp::MulHighUnsigned | BinOp::MulHighSigned | BinOp::MulHighSignedUnsigned => {
-                self.mul_high(op, wide, b)?
+                // Its 32-bit forms shift a 64-bit product down.
+                self.mul_high(op, wide, b)?;
+                return self.result(dst);
             }
             BinOp::Shl => shift!(shl),
             BinOp::ShrUnsigned => shift!(shr),
@@ -1538,7 +1568,8 @@ impl Emit<'_> {
             BinOp::RotateRight => shift!(ror),
             _ => return Err(format!("{op:?} has no inline form")),
         }
-        self.result(dst)
+        // The 32-bit forms clear `rax`'s upper half themselves.
+        self.keep_or_store(dst)
     }
 
     /// Looks the address in `rsi` up in the TLB (at `r13`) for an access
