@@ -95,6 +95,13 @@ impl<F: Frontend> HelperCtx<'_, '_, F> {
         )
     }
 
+    /// Writes `len` zero bytes at `vaddr` through the CPU's view, as
+    /// stores would ([`mmu::zero`]: one translation for a block inside a
+    /// page).
+    pub fn zero(&mut self, vaddr: u64, len: usize) -> Result<(), Trap> {
+        mmu::zero(self.frontend, self.cpu, self.env, vaddr, len)
+    }
+
     /// Atomically replaces the `size` bytes at `vaddr` by `f(old)` (when
     /// `f` gives `Some`; it may be asked more than once when another
     /// thread wrote meanwhile), returning the old value. RAM only: an

@@ -519,6 +519,46 @@ pub fn store<F: Frontend>(
     }
 }
 
+/// Writes `len` zero bytes at virtual `vaddr` (a multiple of 8, 8-byte
+/// aligned, inside one page: a cache-block zeroing), translated once, with
+/// a store's permissions and faults; nothing is written when it faults.
+/// Anything else goes store by store.
+pub fn zero<F: Frontend>(
+    fe: &F,
+    cpu: &mut F::Cpu,
+    env: &mut CpuEnv,
+    vaddr: u64,
+    len: usize,
+) -> Result<(), Trap> {
+    let words = (0..len as u64 / 8).map(|i| vaddr.wrapping_add(8 * i));
+    if len % 8 != 0 || vaddr % 8 != 0 || crosses_page(env, vaddr, len) {
+        for i in 0..len as u64 {
+            store(fe, cpu, env, vaddr.wrapping_add(i), 1, Endian::Little, 0)?;
+        }
+        return Ok(());
+    }
+    if !env.watchpoints.is_empty() {
+        env.watch(vaddr, len, true);
+    }
+    match resolve(fe, cpu, env, vaddr, AccessKind::Write)? {
+        Target::Ram(ram, offset) => {
+            let written = ram.zero(offset, len);
+            env.outside |= ram.has_dirty_code(env.watcher);
+            written.ok_or(Trap::Memory(MemFault {
+                vaddr,
+                access: AccessKind::Write,
+                kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+            }))
+        }
+        Target::Phys(_) | Target::Local(_) => {
+            for word in words {
+                store(fe, cpu, env, word, 8, Endian::Little, 0)?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Translates `vaddr` for `access` and returns the RAM block and offset it
 /// lands in, if it is RAM: for atomics and for marking code pages.
 pub fn ram_target<F: Frontend>(

@@ -207,6 +207,27 @@ impl Ram {
         Some(())
     }
 
+    /// Writes `len` zero bytes at `offset` (a cache-block zeroing, a page
+    /// clear): eight bytes a store where aligned.
+    pub fn zero(&self, offset: u64, len: usize) -> Option<()> {
+        let cells = self.range(offset, len)?;
+        // SAFETY: an `AtomicU64` has the size of eight `AtomicU8`s, and
+        // every bit pattern is valid for both; `align_to` only hands out
+        // the 8-byte-aligned middle of `cells`, which lives as long as
+        // `self`. Every access to these bytes is atomic (`AtomicU8`s, the
+        // wider atomics of `modify`, or a compiled store of the guest's
+        // width), as in `modify`.
+        let (head, words, tail) = unsafe { cells.align_to::<AtomicU64>() };
+        for c in head.iter().chain(tail) {
+            c.store(0, Ordering::Relaxed);
+        }
+        for w in words {
+            w.store(0, Ordering::Relaxed);
+        }
+        self.note_write(offset, len as u64);
+        Some(())
+    }
+
     /// Copies bytes out, starting at `offset`.
     pub fn read_bytes(&self, offset: u64, out: &mut [u8]) -> Option<()> {
         let cells = self.range(offset, out.len())?;
@@ -451,6 +472,21 @@ fn for_each_word(start: u64, end: u64, mut f: impl FnMut(usize, u64)) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn zeroing_clears_exactly_its_bytes_and_reports_code_it_overwrote() {
+        let ram = super::Ram::new(4096);
+        ram.write_bytes(0, &[0xa5; 128]).unwrap();
+        ram.mark_code(40, 4, 0);
+        // Unaligned at both ends: byte stores around the aligned words.
+        ram.zero(3, 61).unwrap();
+        let mut out = [0u8; 128];
+        ram.read_bytes(0, &mut out).unwrap();
+        assert!(out[..3].iter().all(|&b| b == 0xa5));
+        assert!(out[3..64].iter().all(|&b| b == 0));
+        assert!(out[64..].iter().all(|&b| b == 0xa5));
+        assert!(ram.has_dirty_code(0));
+        assert!(ram.zero(4090, 8).is_none(), "past the end");
+    }
 
     #[test]
     fn a_modify_loses_no_plain_store_of_another_thread() {

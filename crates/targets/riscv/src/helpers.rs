@@ -140,7 +140,7 @@ pub const HELPERS: &[Helper<RiscV>] = &[
     Helper {
         name: "cbo",
         func: cbo,
-        leaf: false,
+        leaf: true,
         globals: true,
     },
     Helper {
@@ -380,9 +380,7 @@ fn cbo(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     }
     if op == CboOp::Zero {
         let base = addr & !(CACHE_BLOCK_BYTES - 1) & ctx.frontend.mask();
-        for i in 0..CACHE_BLOCK_BYTES / 8 {
-            ctx.store(base + 8 * i, 8, Endian::Little, 0)?;
-        }
+        ctx.zero(base, CACHE_BLOCK_BYTES as usize)?;
     }
     Ok(0)
 }
