@@ -134,6 +134,18 @@ pub struct CodeReader<'a, 'b, F: Frontend> {
     env: &'a mut CpuEnv<'b>,
     start: u64,
     pub(crate) code: Vec<(u64, u64)>,
+    /// The RAM page the last fetch read, translated once for the block
+    /// (its mapping cannot change while the block is decoded).
+    page: Option<FetchPage>,
+}
+
+/// A page of code in RAM: its virtual page, and where its first byte is
+/// in RAM and in the physical address space.
+struct FetchPage {
+    vpage: u64,
+    ram: std::sync::Arc<chimera_memory::Ram>,
+    ram_offset: u64,
+    paddr: u64,
 }
 
 impl<F: Frontend> std::fmt::Debug for CodeReader<'_, '_, F> {
@@ -151,6 +163,7 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
             env,
             start,
             code: Vec::new(),
+            page: None,
         }
     }
 
@@ -171,16 +184,36 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
 
     /// Fetches `size` bytes (2 or 4) of code at `vaddr`.
     pub fn fetch(&mut self, vaddr: u64, size: usize, endian: Endian) -> Result<u64, Trap> {
+        let mask = self.env.mmu.page_mask();
+        let within = (vaddr & mask) + size as u64 <= mask + 1;
+        if let Some(page) = self
+            .page
+            .as_ref()
+            .filter(|p| within && p.vpage == vaddr & !mask)
+        {
+            let offset = page.ram_offset + (vaddr & mask);
+            page.ram.mark_code(offset, size as u64, self.env.watcher);
+            let value = page.ram.read(offset, size, endian);
+            let paddr = page.paddr + (vaddr & mask);
+            self.note_code(paddr, size);
+            return value.ok_or(Trap::Memory(MemFault {
+                vaddr,
+                access: AccessKind::Fetch,
+                kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+            }));
+        }
         let target = mmu::ram_target(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
         if let Some((ram, offset)) = &target {
             ram.mark_code(*offset, size as u64, self.env.watcher);
         }
         let paddr = mmu::physical(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
-        let end = paddr.saturating_add(size as u64);
-        match self.code.last_mut() {
-            Some(last) if last.1 == paddr => last.1 = end,
-            _ => self.code.push((paddr, end)),
-        }
+        self.note_code(paddr, size);
+        self.page = target.filter(|_| within).map(|(ram, offset)| FetchPage {
+            vpage: vaddr & !mask,
+            ram,
+            ram_offset: offset - (vaddr & mask),
+            paddr: paddr - (vaddr & mask),
+        });
         mmu::load(
             self.frontend,
             self.cpu,
@@ -190,6 +223,17 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
             endian,
             AccessKind::Fetch,
         )
+    }
+}
+
+impl<F: Frontend> CodeReader<'_, '_, F> {
+    /// Records that the block's code takes `size` bytes at `paddr`.
+    fn note_code(&mut self, paddr: u64, size: usize) {
+        let end = paddr.saturating_add(size as u64);
+        match self.code.last_mut() {
+            Some(last) if last.1 == paddr => last.1 = end,
+            _ => self.code.push((paddr, end)),
+        }
     }
 }
 

@@ -302,7 +302,7 @@ impl Mmu {
         self.tables[self.current].entries.as_mut_ptr() as usize
     }
 
-    fn page_mask(&self) -> u64 {
+    pub(crate) fn page_mask(&self) -> u64 {
         (1u64 << self.page_bits) - 1
     }
 
