@@ -736,6 +736,9 @@ impl Emit<'_> {
     /// Before global `g` (every global when `None`) changes: the
     /// temporaries that copy it get their values into their slots.
     fn detach_globals(&mut self, g: Option<u32>) -> Result<(), String> {
+        if !self.values.has_copies_of(g) {
+            return Ok(());
+        }
         for t in self.values.copies_of(g) {
             self.store_value(t)?;
             self.values.back_to_slot(t);

@@ -251,6 +251,15 @@ impl Values {
             .collect()
     }
 
+    /// Whether [`Values::copies_of`] would find any (without its walk's
+    /// allocation: most globals a block writes have no copy to detach).
+    pub(super) fn has_copies_of(&self, g: Option<u32>) -> bool {
+        self.tracked.iter().any(|t| {
+            let i = t.0 as usize;
+            self.left[i] > 0 && matches!(self.locs[i], Loc::Global(x) if g.is_none_or(|g| g == x))
+        })
+    }
+
     /// `t` is taken from its slot from now on (which holds its value).
     pub(super) fn back_to_slot(&mut self, t: Temp) {
         if let Some(l) = self.locs.get_mut(t.0 as usize) {
