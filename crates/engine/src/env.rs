@@ -151,6 +151,9 @@ impl<'a> CpuEnv<'a> {
 
     /// Reads physical memory (page walks, exception stacking by address).
     pub fn phys_read(&self, addr: u64, size: usize, access: AccessKind) -> Result<u64, BusError> {
+        if let Some(value) = self.space.read_plain(addr, size, self.params.endian) {
+            return Ok(value);
+        }
         self.space
             .read(&self.mmio_ctx(), addr, size, self.params.endian, access)
     }

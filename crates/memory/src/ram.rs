@@ -188,6 +188,29 @@ impl Ram {
     /// Reads `size` bytes at `offset` in byte order `endian`.
     pub fn read(&self, offset: u64, size: usize, endian: Endian) -> Option<u64> {
         let cells = self.range(offset, size)?;
+        let host = cells.as_ptr() as usize;
+        macro_rules! whole {
+            ($atomic:ty, $int:ty) => {{
+                // SAFETY: as in `modify`: `size` bytes inside the block at a
+                // host address aligned to `size`, read as one atomic of that
+                // width, every bit pattern valid; every access to them is
+                // atomic.
+                let a = unsafe { &*(host as *const $atomic) };
+                let v = <$int>::from(a.load(Ordering::Relaxed));
+                return Some(match endian {
+                    Endian::Little => u64::from(<$int>::from_le(v)),
+                    Endian::Big => u64::from(<$int>::from_be(v)),
+                });
+            }};
+        }
+        if host % size.max(1) == 0 {
+            match size {
+                2 => whole!(std::sync::atomic::AtomicU16, u16),
+                4 => whole!(std::sync::atomic::AtomicU32, u32),
+                8 => whole!(AtomicU64, u64),
+                _ => {}
+            }
+        }
         let mut buf = [0u8; 8];
         for (b, c) in buf.iter_mut().zip(cells) {
             *b = c.load(Ordering::Relaxed);
@@ -198,6 +221,31 @@ impl Ram {
     /// Writes the low `size` bytes of `value` at `offset`.
     pub fn write(&self, offset: u64, size: usize, endian: Endian, value: u64) -> Option<()> {
         let cells = self.range(offset, size)?;
+        let host = cells.as_ptr() as usize;
+        macro_rules! whole {
+            ($atomic:ty, $int:ty) => {{
+                // SAFETY: as in `read`.
+                let a = unsafe { &*(host as *const $atomic) };
+                let v = value as $int;
+                a.store(
+                    match endian {
+                        Endian::Little => v.to_le(),
+                        Endian::Big => v.to_be(),
+                    },
+                    Ordering::Relaxed,
+                );
+                self.note_write(offset, size as u64);
+                return Some(());
+            }};
+        }
+        if host % size.max(1) == 0 {
+            match size {
+                2 => whole!(std::sync::atomic::AtomicU16, u16),
+                4 => whole!(std::sync::atomic::AtomicU32, u32),
+                8 => whole!(AtomicU64, u64),
+                _ => {}
+            }
+        }
         let mut buf = [0u8; 8];
         endian.store(value, &mut buf[..size]);
         for (b, c) in buf.iter().zip(cells) {

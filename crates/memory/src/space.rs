@@ -290,6 +290,37 @@ impl AddressSpace {
         }
     }
 
+    /// Reads `size` bytes at `addr` when they are RAM or ROM (directly or
+    /// through aliases), as [`AddressSpace::read`] would; `None` for
+    /// anything else. Page walks read their tables this way first: a
+    /// device read needs the time of the access, which costs more to
+    /// work out than the walk.
+    pub fn read_plain(&self, addr: u64, size: usize, endian: Endian) -> Option<u64> {
+        self.read_plain_at_depth(addr, size, endian, 0)
+    }
+
+    fn read_plain_at_depth(
+        &self,
+        addr: u64,
+        size: usize,
+        endian: Endian,
+        depth: u32,
+    ) -> Option<u64> {
+        let (region, offset) = self.resolve(addr, size, AccessKind::Read).ok()?;
+        match region.kind() {
+            RegionKind::Ram {
+                ram, offset: base, ..
+            } => ram.read(base + offset, size, endian),
+            RegionKind::Alias {
+                space,
+                offset: target,
+            } if depth < MAX_ALIAS_DEPTH => {
+                space.read_plain_at_depth(target + offset, size, endian, depth + 1)
+            }
+            _ => None,
+        }
+    }
+
     /// Writes the low `size` bytes of `value` at `addr` in byte order
     /// `endian`.
     pub fn write(
