@@ -16,6 +16,13 @@ pub struct BlockCache {
     by_page: HashMap<u64, Vec<BlockKey>, FxBuildHasher>,
     translated: u64,
     invalidated: u64,
+    /// Blocks dropped that had code of either tier ([`BlockCache::drops`]).
+    code_drops: u64,
+}
+
+/// Whether `block` has code a chain link can lead to, or that can own one.
+fn has_code(block: &Block) -> bool {
+    block.native().is_some() || block.baseline().is_some()
 }
 
 impl BlockCache {
@@ -34,6 +41,7 @@ impl BlockCache {
         if let Some(old) = self.blocks.get(&block.key) {
             old.invalidate();
             self.invalidated += 1;
+            self.code_drops += u64::from(has_code(old));
         }
         for page in block.pages() {
             let keys = self.by_page.entry(page).or_default();
@@ -54,6 +62,7 @@ impl BlockCache {
             blocks,
             by_page,
             invalidated,
+            code_drops,
             ..
         } = self;
         for page in (start >> bits)..=((end - 1) >> bits) {
@@ -63,6 +72,7 @@ impl BlockCache {
             keys.retain(|key| match blocks.get(key) {
                 Some(block) if block.reads_code_in(start, end) => {
                     block.invalidate();
+                    *code_drops += u64::from(has_code(block));
                     blocks.remove(key);
                     *invalidated += 1;
                     false
@@ -89,6 +99,7 @@ impl BlockCache {
     /// Drops everything.
     pub fn flush(&mut self) {
         self.invalidated += self.blocks.len() as u64;
+        self.code_drops += self.blocks.len() as u64;
         for block in self.blocks.values() {
             block.invalidate();
         }
@@ -106,11 +117,15 @@ impl BlockCache {
         self.blocks.is_empty()
     }
 
-    /// Blocks dropped since creation: compiled chain links made before
-    /// the last drop may lead to a dropped block.
+    /// Blocks with code dropped since creation: compiled chain links
+    /// made before the last such drop may lead to, or belong to, a dropped
+    /// block. A block dropped before it had code (it ran once,
+    /// interpreted: most of a kernel's init text when its pages are freed)
+    /// is no link's target or owner, as links hold and live in code, so
+    /// its drop leaves the links be.
     #[inline]
     pub fn drops(&self) -> u64 {
-        self.invalidated
+        self.code_drops
     }
 
     /// Blocks translated and dropped since creation.
@@ -157,5 +172,18 @@ mod tests {
         assert!(!c.is_valid());
         assert!(cache.is_empty());
         assert!(!cache.holds_page(1) && !cache.holds_page(2));
+    }
+
+    #[test]
+    fn only_drops_of_blocks_with_code_count_for_chain_links() {
+        let mut cache = BlockCache::new();
+        cache.insert(block(0x1000, vec![(0x1000, 0x1010)]));
+        cache.invalidate_range(0x1000, 4);
+        assert_eq!(cache.stats(), (1, 1));
+        // It never had code: no link can lead to it or live in it.
+        assert_eq!(cache.drops(), 0);
+        cache.insert(block(0x2000, vec![(0x2000, 0x2010)]));
+        cache.flush();
+        assert_eq!(cache.drops(), 1);
     }
 }
