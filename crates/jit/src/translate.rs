@@ -486,16 +486,20 @@ impl Emitter<'_, '_> {
     fn tlb_probe(&mut self, addr: Value, size: u8, tag_off: u32) -> (Value, Value) {
         let l = self.abi.tlb;
         let page_bits = i64::from(l.page_bits);
-        let idx = self.b.ins().ushr_imm_u(addr, page_bits);
-        let idx = self
-            .b
-            .ins()
-            .band_imm_s(idx, i64::from(l.entries.saturating_sub(1)));
-        let off = if l.entry_size.is_power_of_two() {
-            self.b
-                .ins()
-                .ishl_imm_u(idx, i64::from(l.entry_size.trailing_zeros()))
+        let index_mask = i64::from(l.entries.saturating_sub(1));
+        let entry_shift = i64::from(l.entry_size.trailing_zeros());
+        let off = if l.entry_size.is_power_of_two() && entry_shift <= page_bits {
+            // The entry's offset in two steps: the page number shifted
+            // straight to entry granularity, then masked.
+            let shifted = self.b.ins().ushr_imm_u(addr, page_bits - entry_shift);
+            self.b.ins().band_imm_s(shifted, index_mask << entry_shift)
+        } else if l.entry_size.is_power_of_two() {
+            let idx = self.b.ins().ushr_imm_u(addr, page_bits);
+            let idx = self.b.ins().band_imm_s(idx, index_mask);
+            self.b.ins().ishl_imm_u(idx, entry_shift)
         } else {
+            let idx = self.b.ins().ushr_imm_u(addr, page_bits);
+            let idx = self.b.ins().band_imm_s(idx, index_mask);
             self.b.ins().imul_imm_s(idx, i64::from(l.entry_size))
         };
         let off = if self.ptr == types::I64 {
