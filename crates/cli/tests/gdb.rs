@@ -69,9 +69,29 @@ fn two_free_ports() -> u16 {
     }
 }
 
-/// Whether something listens on `port` (without connecting to it).
+/// Whether something listens on `port` (without connecting to it, which
+/// a stub would take for a debugger). Linux's socket table tells a
+/// listening socket from one another test merely bound for a moment to
+/// probe the port (a bind probe took that for Chimera, which then refused
+/// the connection); elsewhere a failing bind has to do.
 fn listening(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
+    let table = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect::<Vec<_>>();
+    if table.is_empty() {
+        return std::net::TcpListener::bind(("127.0.0.1", port)).is_err();
+    }
+    // "sl local_address rem_address st ...": address as HEX:PORT, state
+    // 0A for LISTEN.
+    let local = format!(":{port:04X}");
+    table.iter().flat_map(|t| t.lines().skip(1)).any(|line| {
+        let mut fields = line.split_whitespace().skip(1);
+        let (Some(addr), _, Some(state)) = (fields.next(), fields.next(), fields.next()) else {
+            return false;
+        };
+        addr.ends_with(&local) && state == "0A"
+    })
 }
 
 /// Spawns `command(port)` with `ports` consecutive free ports from `port`
@@ -107,6 +127,23 @@ fn spawn_listening(ports: u16, command: impl Fn(u16) -> Command) -> (std::proces
         }
     }
     panic!("Chimera could not listen on any of the ports tried");
+}
+
+/// Connects to the stub on `port` of `chimera`; on failure, says how
+/// Chimera fared (its exit and what it printed).
+fn connect(port: u16, chimera: &mut std::process::Child) -> std::net::TcpStream {
+    match std::net::TcpStream::connect(("127.0.0.1", port)) {
+        Ok(stream) => stream,
+        Err(e) => {
+            let status = chimera.try_wait();
+            let _ = chimera.kill();
+            let mut err = String::new();
+            if let Some(mut stderr) = chimera.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+            }
+            panic!("port {port} refused ({e}); chimera: {status:?}, stderr: {err}");
+        }
+    }
 }
 
 fn free_port() -> u16 {
@@ -569,7 +606,7 @@ impl RawClient {
 fn malformed_packets_are_answered_and_the_session_goes_on() {
     let elf = workspace().join("guests/riscv/images/rv64/hello.elf");
     let (mut chimera, port) = spawn_waiting_chimera(&elf);
-    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+    let stream = connect(port, &mut chimera);
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
@@ -622,7 +659,7 @@ fn a_step_into_a_trap_loop_stops_and_the_machine_stays_answerable() {
     let bios = dir.join("z.bin");
     std::fs::write(&bios, [0u8; 4]).expect("written");
     let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
-    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+    let stream = connect(port, &mut chimera);
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
@@ -655,7 +692,7 @@ fn steps_over_a_wfi_with_nothing_to_wake_it_leave_the_machine_answerable() {
     let bios = dir.join("wfi.bin");
     std::fs::write(&bios, [0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff]).expect("written");
     let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
-    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+    let stream = connect(port, &mut chimera);
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
@@ -691,7 +728,7 @@ fn a_request_while_the_machine_runs_is_answered_within_a_block_not_a_slice() {
     std::fs::write(&bios, [0u8; 4]).expect("written");
     let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
     for round in 0..3 {
-        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the port answers");
+        let stream = connect(port, &mut chimera);
         stream
             .set_read_timeout(Some(Duration::from_millis(200)))
             .expect("timeout");
