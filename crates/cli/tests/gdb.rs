@@ -606,11 +606,7 @@ impl RawClient {
 fn malformed_packets_are_answered_and_the_session_goes_on() {
     let elf = workspace().join("guests/riscv/images/rv64/hello.elf");
     let (mut chimera, port) = spawn_waiting_chimera(&elf);
-    let stream = connect(port, &mut chimera);
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
-    let mut c = RawClient(stream);
+    let mut c = raw_session(port, &mut chimera);
     // A checksum that does not match: NAK, as the protocol says.
     assert_eq!(c.exchange(b"$qSupported#00"), "-");
     let mut long = b"$qSupported:".to_vec();
@@ -650,20 +646,32 @@ fn stopped(reply: &str) -> bool {
     reply.contains("$S") || reply.contains("$T")
 }
 
+/// Chimera waiting for a debugger with `code` as its `--bios`, written to
+/// a scratch file named for `tag`.
+fn waiting_on_bios(tag: &str, code: &[u8]) -> (std::process::Child, u16) {
+    let dir = std::env::temp_dir().join(format!("chimera-gdb-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let bios = dir.join("bios.bin");
+    std::fs::write(&bios, code).expect("written");
+    spawn_waiting_with("--bios", &bios)
+}
+
+/// A raw session with the stub of `chimera` on `port`, whose replies are
+/// waited for 200 ms at most.
+fn raw_session(port: u16, chimera: &mut std::process::Child) -> RawClient {
+    let stream = connect(port, chimera);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    RawClient(stream)
+}
+
 #[test]
 fn a_step_into_a_trap_loop_stops_and_the_machine_stays_answerable() {
     // One zero word: an illegal instruction whose trap goes to mtvec 0,
     // where nothing is mapped, and so on for ever.
-    let dir = std::env::temp_dir().join(format!("chimera-gdb-storm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch");
-    let bios = dir.join("z.bin");
-    std::fs::write(&bios, [0u8; 4]).expect("written");
-    let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
-    let stream = connect(port, &mut chimera);
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
-    let mut c = RawClient(stream);
+    let (mut chimera, port) = waiting_on_bios("storm", &[0u8; 4]);
+    let mut c = raw_session(port, &mut chimera);
     assert!(stopped(&c.exchange(&RawClient::packet("?"))));
     // Each step takes a trap: it ends at the handler, the stub answers.
     for _ in 0..3 {
@@ -687,16 +695,9 @@ fn a_step_into_a_trap_loop_stops_and_the_machine_stays_answerable() {
 #[test]
 fn steps_over_a_wfi_with_nothing_to_wake_it_leave_the_machine_answerable() {
     // `wfi; j .-4` and no timer armed: the CPU has nothing to wait for.
-    let dir = std::env::temp_dir().join(format!("chimera-gdb-wfi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch");
-    let bios = dir.join("wfi.bin");
-    std::fs::write(&bios, [0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff]).expect("written");
-    let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
-    let stream = connect(port, &mut chimera);
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
-    let mut c = RawClient(stream);
+    let (mut chimera, port) =
+        waiting_on_bios("wfi", &[0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff]);
+    let mut c = raw_session(port, &mut chimera);
     assert!(stopped(&c.exchange(&RawClient::packet("?"))));
     for _ in 0..3 {
         let got = c.exchange(&RawClient::packet("vCont;s:1"));
@@ -722,17 +723,9 @@ fn steps_over_a_wfi_with_nothing_to_wake_it_leave_the_machine_answerable() {
 fn a_request_while_the_machine_runs_is_answered_within_a_block_not_a_slice() {
     // A trap storm (one zero word, mtvec 0 unmapped): a slice of virtual
     // time is a million traps, half a second of host time.
-    let dir = std::env::temp_dir().join(format!("chimera-gdb-busy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch");
-    let bios = dir.join("z.bin");
-    std::fs::write(&bios, [0u8; 4]).expect("written");
-    let (mut chimera, port) = spawn_waiting_with("--bios", &bios);
+    let (mut chimera, port) = waiting_on_bios("busy", &[0u8; 4]);
     for round in 0..3 {
-        let stream = connect(port, &mut chimera);
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        let mut c = RawClient(stream);
+        let mut c = raw_session(port, &mut chimera);
         let start = Instant::now();
         assert!(
             stopped(&c.exchange(&RawClient::packet("?"))),
