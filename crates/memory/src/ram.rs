@@ -8,6 +8,24 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::Endian;
 
+/// Runs `$whole!(atomic type, integer type)` for an access of `$size`
+/// bytes (1, 2, 4 or 8) at host address `$host` when the address is
+/// aligned to the size: the one host access of that width. Does nothing
+/// otherwise (the caller goes byte by byte).
+macro_rules! by_aligned_width {
+    ($size:expr, $host:expr, $whole:ident) => {
+        if $host % $size.max(1) == 0 {
+            match $size {
+                1 => $whole!(std::sync::atomic::AtomicU8, u8),
+                2 => $whole!(std::sync::atomic::AtomicU16, u16),
+                4 => $whole!(std::sync::atomic::AtomicU32, u32),
+                8 => $whole!(AtomicU64, u64),
+                _ => {}
+            }
+        }
+    };
+}
+
 /// Granularity of code-page tracking, independent of any guest page size.
 pub const CODE_PAGE_BITS: u32 = 12;
 
@@ -203,14 +221,7 @@ impl Ram {
                 });
             }};
         }
-        if host % size.max(1) == 0 {
-            match size {
-                2 => whole!(std::sync::atomic::AtomicU16, u16),
-                4 => whole!(std::sync::atomic::AtomicU32, u32),
-                8 => whole!(AtomicU64, u64),
-                _ => {}
-            }
-        }
+        by_aligned_width!(size, host, whole);
         let mut buf = [0u8; 8];
         for (b, c) in buf.iter_mut().zip(cells) {
             *b = c.load(Ordering::Relaxed);
@@ -238,14 +249,7 @@ impl Ram {
                 return Some(());
             }};
         }
-        if host % size.max(1) == 0 {
-            match size {
-                2 => whole!(std::sync::atomic::AtomicU16, u16),
-                4 => whole!(std::sync::atomic::AtomicU32, u32),
-                8 => whole!(AtomicU64, u64),
-                _ => {}
-            }
-        }
+        by_aligned_width!(size, host, whole);
         let mut buf = [0u8; 8];
         endian.store(value, &mut buf[..size]);
         for (b, c) in buf.iter().zip(cells) {
@@ -347,15 +351,7 @@ impl Ram {
                 }
             }};
         }
-        if host % size.max(1) == 0 {
-            match size {
-                1 => cas!(std::sync::atomic::AtomicU8, u8),
-                2 => cas!(std::sync::atomic::AtomicU16, u16),
-                4 => cas!(std::sync::atomic::AtomicU32, u32),
-                8 => cas!(AtomicU64, u64),
-                _ => {}
-            }
-        }
+        by_aligned_width!(size, host, cas);
         // A poisoned lock only means another thread panicked mid-update of
         // guest bytes, which stay valid bytes: carry on.
         let _guard = self.rmw.lock().unwrap_or_else(|e| e.into_inner());

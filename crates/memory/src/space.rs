@@ -296,29 +296,8 @@ impl AddressSpace {
     /// device read needs the time of the access, which costs more to
     /// work out than the walk.
     pub fn read_plain(&self, addr: u64, size: usize, endian: Endian) -> Option<u64> {
-        self.read_plain_at_depth(addr, size, endian, 0)
-    }
-
-    fn read_plain_at_depth(
-        &self,
-        addr: u64,
-        size: usize,
-        endian: Endian,
-        depth: u32,
-    ) -> Option<u64> {
-        let (region, offset) = self.resolve(addr, size, AccessKind::Read).ok()?;
-        match region.kind() {
-            RegionKind::Ram {
-                ram, offset: base, ..
-            } => ram.read(base + offset, size, endian),
-            RegionKind::Alias {
-                space,
-                offset: target,
-            } if depth < MAX_ALIAS_DEPTH => {
-                space.read_plain_at_depth(target + offset, size, endian, depth + 1)
-            }
-            _ => None,
-        }
+        let (ram, offset, _) = self.plain_ram(addr, size, 0)?;
+        ram.read(offset, size, endian)
     }
 
     /// Writes the low `size` bytes of `value` at `addr` in byte order
@@ -472,29 +451,30 @@ impl AddressSpace {
     /// The RAM page of `1 << page_bits` bytes holding `addr`, when the whole
     /// page is plain RAM (directly or through aliases), for the soft-MMU.
     pub fn ram_page(&self, addr: u64, page_bits: u32) -> Option<RamPage> {
-        self.ram_page_at_depth(addr, page_bits, 0)
+        let page = addr & !((1u64 << page_bits) - 1);
+        let (ram, offset, read_only) = self.plain_ram(page, 1usize << page_bits, 0)?;
+        Some(RamPage {
+            ram: ram.clone(),
+            offset,
+            writable: !read_only,
+        })
     }
 
-    fn ram_page_at_depth(&self, addr: u64, page_bits: u32, depth: u32) -> Option<RamPage> {
-        let page = addr & !((1u64 << page_bits) - 1);
-        let size = 1usize << page_bits;
-        let (region, offset) = self.resolve(page, size, AccessKind::Read).ok()?;
+    /// The RAM or ROM under the `size` bytes at `addr` (directly or
+    /// through aliases): the block, the offset in it and whether it is
+    /// read-only; `None` for anything else.
+    fn plain_ram(&self, addr: u64, size: usize, depth: u32) -> Option<(&Arc<Ram>, u64, bool)> {
+        let (region, offset) = self.resolve(addr, size, AccessKind::Read).ok()?;
         match region.kind() {
             RegionKind::Ram {
                 ram,
                 offset: base,
                 read_only,
-            } => Some(RamPage {
-                ram: ram.clone(),
-                offset: base + offset,
-                writable: !read_only,
-            }),
+            } => Some((ram, base + offset, *read_only)),
             RegionKind::Alias {
                 space,
                 offset: target,
-            } if depth < MAX_ALIAS_DEPTH => {
-                space.ram_page_at_depth(target + offset, page_bits, depth + 1)
-            }
+            } if depth < MAX_ALIAS_DEPTH => space.plain_ram(target + offset, size, depth + 1),
             _ => None,
         }
     }
