@@ -196,11 +196,7 @@ impl<'a, 'b, F: Frontend> CodeReader<'a, 'b, F> {
             let value = page.ram.read(offset, size, endian);
             let paddr = page.paddr + (vaddr & mask);
             self.note_code(paddr, size);
-            return value.ok_or(Trap::Memory(MemFault {
-                vaddr,
-                access: AccessKind::Fetch,
-                kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
-            }));
+            return value.ok_or(mmu::unmapped(vaddr, AccessKind::Fetch));
         }
         let target = mmu::ram_target(self.frontend, self.cpu, self.env, vaddr, AccessKind::Fetch)?;
         if let Some((ram, offset)) = &target {
@@ -239,11 +235,7 @@ impl<F: Frontend> CodeReader<'_, '_, F> {
 
 /// The bus error for a CPU-local address nobody answers.
 pub fn local_fault(paddr: u64, access: AccessKind) -> Trap {
-    Trap::Memory(MemFault {
-        vaddr: paddr,
-        access,
-        kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
-    })
+    mmu::unmapped(paddr, access)
 }
 
 /// An architecture, as the engine sees it.

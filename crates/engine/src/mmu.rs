@@ -411,6 +411,15 @@ fn resolve<F: Frontend>(
     }
 }
 
+/// The bus error for an access at `vaddr` that lands on nothing.
+pub(crate) fn unmapped(vaddr: u64, access: AccessKind) -> Trap {
+    Trap::Memory(MemFault {
+        vaddr,
+        access,
+        kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
+    })
+}
+
 fn crosses_page(env: &CpuEnv, vaddr: u64, size: usize) -> bool {
     (vaddr & env.mmu.page_mask()) + size as u64 > env.mmu.page_mask() + 1
 }
@@ -444,11 +453,9 @@ pub fn load<F: Frontend>(
         return Ok(endian.load(&bytes[..size]));
     }
     match resolve(fe, cpu, env, vaddr, access)? {
-        Target::Ram(ram, offset) => ram.read(offset, size, endian).ok_or(Trap::Memory(MemFault {
-            vaddr,
-            access,
-            kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
-        })),
+        Target::Ram(ram, offset) => ram
+            .read(offset, size, endian)
+            .ok_or(unmapped(vaddr, access)),
         Target::Phys(paddr) => {
             env.outside = true;
             env.space
@@ -500,11 +507,7 @@ pub fn store<F: Frontend>(
         Target::Ram(ram, offset) => {
             let written = ram.write(offset, size, endian, value);
             env.outside |= ram.has_dirty_code(env.watcher);
-            written.ok_or(Trap::Memory(MemFault {
-                vaddr,
-                access,
-                kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
-            }))
+            written.ok_or(unmapped(vaddr, access))
         }
         Target::Phys(paddr) => {
             env.outside = true;
@@ -530,7 +533,6 @@ pub fn zero<F: Frontend>(
     vaddr: u64,
     len: usize,
 ) -> Result<(), Trap> {
-    let words = (0..len as u64 / 8).map(|i| vaddr.wrapping_add(8 * i));
     if len % 8 != 0 || vaddr % 8 != 0 || crosses_page(env, vaddr, len) {
         for i in 0..len as u64 {
             store(fe, cpu, env, vaddr.wrapping_add(i), 1, Endian::Little, 0)?;
@@ -544,15 +546,19 @@ pub fn zero<F: Frontend>(
         Target::Ram(ram, offset) => {
             let written = ram.zero(offset, len);
             env.outside |= ram.has_dirty_code(env.watcher);
-            written.ok_or(Trap::Memory(MemFault {
-                vaddr,
-                access: AccessKind::Write,
-                kind: FaultKind::Bus(chimera_memory::BusErrorKind::Unmapped),
-            }))
+            written.ok_or(unmapped(vaddr, AccessKind::Write))
         }
         Target::Phys(_) | Target::Local(_) => {
-            for word in words {
-                store(fe, cpu, env, word, 8, Endian::Little, 0)?;
+            for i in 0..len as u64 / 8 {
+                store(
+                    fe,
+                    cpu,
+                    env,
+                    vaddr.wrapping_add(8 * i),
+                    8,
+                    Endian::Little,
+                    0,
+                )?;
             }
             Ok(())
         }

@@ -365,8 +365,8 @@ fn cbo_enabled(cpu: &crate::RiscvCpu, field: u64) -> bool {
 
 /// `cbo.*`. Caches are not modelled: clean, flush and invalidate only
 /// check that they may run; zero writes the block's 64 zero bytes
-/// through the MMU (a store's permissions and faults; a block never
-/// crosses a page, so nothing is written when the first store faults).
+/// through the MMU with one translation (a store's permissions and
+/// faults; a block never crosses a page, so a fault writes nothing).
 fn cbo(ctx: &mut Ctx, args: &[u64]) -> Result<u64, Trap> {
     let (addr, op, insn) = (args[0], args[1], args[2]);
     let op = CboOp::from_imm(op).ok_or(illegal_insn(insn))?;
