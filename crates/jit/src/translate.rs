@@ -493,10 +493,6 @@ impl Emitter<'_, '_> {
             // straight to entry granularity, then masked.
             let shifted = self.b.ins().ushr_imm_u(addr, page_bits - entry_shift);
             self.b.ins().band_imm_s(shifted, index_mask << entry_shift)
-        } else if l.entry_size.is_power_of_two() {
-            let idx = self.b.ins().ushr_imm_u(addr, page_bits);
-            let idx = self.b.ins().band_imm_s(idx, index_mask);
-            self.b.ins().ishl_imm_u(idx, entry_shift)
         } else {
             let idx = self.b.ins().ushr_imm_u(addr, page_bits);
             let idx = self.b.ins().band_imm_s(idx, index_mask);
