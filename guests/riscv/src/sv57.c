@@ -7,55 +7,13 @@
 #include "lib.h"
 
 #if __riscv_xlen == 64
+#include "mprv.h"
 #define PTE_V 0x01ul
-#define PTE_VRWAD 0xc7ul
-#define PTE_VRWXAD 0xcful
 #define TABLE(t) ((((ulong)(t)) >> 12 << 10) | PTE_V)
 #define LEAF(pa, fl) ((((ulong)(pa)) >> 12 << 10) | (fl))
-#define MSTATUS_MPP (3ul << 11)
-#define MSTATUS_MPP_S (1ul << 11)
-#define MSTATUS_MPRV (1ul << 17)
 
 static ulong t[8][512] __attribute__((aligned(4096)));
 static volatile ulong word = 0xfeedfacecafef00dul;
-static volatile ulong faults, last_cause;
-
-ulong trap_handler(ulong cause, ulong epc, ulong tval) {
-    (void)tval;
-    faults++;
-    last_cause = cause;
-    return epc + 4;
-}
-
-static ulong load_as_s(ulong va) {
-    ulong v = 0xdead;
-    __asm__ volatile("csrc mstatus, %[mpp]\n"
-                     "csrs mstatus, %[s]\n"
-                     ".option push\n.option norvc\n"
-                     "csrs mstatus, %[mprv]\n"
-                     "ld %[v], 0(%[va])\n"
-                     "csrc mstatus, %[mprv]\n"
-                     ".option pop\n"
-                     : [v] "+r"(v)
-                     : [va] "r"(va), [mpp] "r"(MSTATUS_MPP), [s] "r"(MSTATUS_MPP_S),
-                       [mprv] "r"(MSTATUS_MPRV)
-                     : "memory");
-    return v;
-}
-
-static void try_load(const char *name, ulong va) {
-    ulong before = faults;
-    ulong v = load_as_s(va);
-    puts_(name);
-    if (faults != before) {
-        puts_(": fault ");
-        put_dec(last_cause);
-    } else {
-        puts_(": read ");
-        put_hex(v);
-    }
-    puts_("\n");
-}
 
 /* Sets satp to `mode` with root `root`; whether the hart took it. */
 static int use_mode(ulong mode, ulong *root) {

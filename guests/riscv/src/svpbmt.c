@@ -7,41 +7,14 @@
 #include "lib.h"
 
 #if __riscv_xlen == 64
-#define PTE_VRWXAD 0xcful
-#define PTE_VRWAD 0xc7ul
-#define MSTATUS_MPP (3ul << 11)
-#define MSTATUS_MPP_S (1ul << 11)
-#define MSTATUS_MPRV (1ul << 17)
+#include "mprv.h"
 #define MENVCFG_PBMTE (1ul << 62)
 
 static ulong root[512] __attribute__((aligned(4096)));
 static volatile ulong word = 0x1234567890abcdeful;
-static volatile ulong faults, last_cause;
 
-ulong trap_handler(ulong cause, ulong epc, ulong tval) {
-    (void)tval;
-    faults++;
-    last_cause = cause;
-    return epc + 4;
-}
-
-/* Loads the word through its alias at 0xc0000000 as S mode would. */
-static ulong load_as_s(void) {
-    ulong va = (ulong)&word - 0x80000000ul + 0xc0000000ul, v = 0xdead;
-    __asm__ volatile("csrc mstatus, %[mpp]\n"
-                     "csrs mstatus, %[s]\n"
-                     ".option push\n.option norvc\n"
-                     "csrs mstatus, %[mprv]\n"
-                     "ld %[v], 0(%[va])\n"
-                     "csrc mstatus, %[mprv]\n"
-                     ".option pop\n"
-                     : [v] "+r"(v)
-                     : [va] "r"(va), [mpp] "r"(MSTATUS_MPP), [s] "r"(MSTATUS_MPP_S),
-                       [mprv] "r"(MSTATUS_MPRV)
-                     : "memory");
-    return v;
-}
-
+/* Loads the word through its alias at 0xc0000000 as S mode would, with
+   the alias's PTE high bits `pte_high` and menvcfg.PBMTE `pbmte`. */
 static void try(const char *name, ulong pte_high, int pbmte) {
     root[3] = (0x80000000ul >> 12 << 10) | PTE_VRWAD | pte_high;
     if (pbmte) {
@@ -50,17 +23,7 @@ static void try(const char *name, ulong pte_high, int pbmte) {
         __asm__ volatile("csrc 0x30a, %0" ::"r"(MENVCFG_PBMTE));
     }
     __asm__ volatile("sfence.vma" ::: "memory");
-    ulong before = faults;
-    ulong v = load_as_s();
-    puts_(name);
-    if (faults != before) {
-        puts_(": fault ");
-        put_dec(last_cause);
-    } else {
-        puts_(": read ");
-        put_hex(v);
-    }
-    puts_("\n");
+    try_load(name, (ulong)&word - 0x80000000ul + 0xc0000000ul);
 }
 
 int main(ulong hartid) {
